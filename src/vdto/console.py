@@ -1,0 +1,53 @@
+"""Terminal output: tables, CSV and JSON for every listing, and the one-line error format."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, float | np.floating):
+        return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
+    if isinstance(v, int | np.integer):
+        return f"{v:,}"
+    return str(v)
+
+
+def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = None) -> None:
+    """Print a frame as a rich table, CSV or JSON (records) on standard output."""
+    if fmt == Format.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    elif fmt == Format.json:
+        sys.stdout.write(
+            frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=None) + "\n"
+        )
+    else:
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for c in frame.columns:
+            numeric = pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+            table.add_column(str(c), justify="right" if numeric else "left")
+        for row in frame.itertuples(index=False):
+            table.add_row(*(_cell(v) for v in row))
+        out.print(table)
+
+
+def emit_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")

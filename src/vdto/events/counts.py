@@ -1,0 +1,105 @@
+"""Importer for region-month counts without perpetrators (e.g. SESNSP homicide victims).
+
+Two layouts are read:
+
+* SESNSP victims, long format (``date_year_month, cve_ent, subtipo_de_delito, modalidad,
+  n_victimas``, plus sex and age columns that are summed over);
+* vdto's own layout: ``region_code, period, measure, count`` and optionally ``modality`` and
+  ``source``; ``region_code`` is an INEGI state (2 digits) or municipality (5 digits) code and
+  ``period`` any day of the month.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vdto.errors import InputFileError
+from vdto.events.tabular import ROW, Problems, parse_date, parse_number, read_csv, require_columns
+from vdto.names import slug
+from vdto.regions import STATES, geography
+
+SESNSP = ("date_year_month", "cve_ent", "subtipo_de_delito", "modalidad", "n_victimas")
+PLAIN = ("region_code", "period", "measure", "count")
+
+
+def parse(
+    path: str | Path, *, source: str | None = None, encoding: str = "utf-8"
+) -> tuple[pd.DataFrame, Problems, int, str]:
+    """Read a counts file; return (counts with ROW, problems, rows read, source label)."""
+    frame = read_csv(path, encoding=encoding)
+    if set(SESNSP) <= set(frame.columns):
+        layout, src = "sesnsp", source or "sesnsp-victimas"
+        region, period_col, measure_col, count_col = (
+            "cve_ent",
+            "date_year_month",
+            "subtipo_de_delito",
+            "n_victimas",
+        )
+        modality = frame["modalidad"]
+    elif set(PLAIN) <= set(frame.columns):
+        layout, src = "plain", source or "counts"
+        region, period_col, measure_col, count_col = PLAIN
+        modality = frame["modality"] if "modality" in frame else pd.Series([""] * len(frame))
+        if "source" in frame and source is None and frame["source"].nunique() == 1:
+            src = str(frame["source"].iloc[0])
+    else:
+        require_columns(frame, PLAIN, path, "counts (vdto layout; or SESNSP victims long format)")
+        raise InputFileError(
+            "unrecognised counts layout", str(path), "see docs/schema.md"
+        )  # pragma: no cover
+    require_columns(frame, (region, period_col, measure_col, count_col), path, "counts")
+    problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
+
+    code = frame[region].str.strip()
+    code = code.where(~code.str.fullmatch(r"\d{1}"), code.str.zfill(2))
+    is_state = code.isin(list(STATES)).to_numpy()
+    is_mun = code.str.fullmatch(r"\d{5}").to_numpy() & code.str[:2].isin(list(STATES)).to_numpy()
+    if layout == "plain":
+        is_mun &= code.isin(set(geography().municipalities["mun_code"])).to_numpy()
+    problems.add(
+        ~is_state & ~is_mun,
+        region,
+        frame[region],
+        "is not an INEGI state or municipality code",
+        "use a 2-digit state code (01..32) or a 5-digit municipality code",
+    )
+    period = parse_date(frame[period_col], period_col, problems)
+    count = parse_number(frame[count_col], count_col, problems, integer=True, minimum=0)
+    measure = frame[measure_col].str.strip()
+    problems.add(
+        (measure == "").to_numpy(),
+        measure_col,
+        frame[measure_col],
+        "is empty",
+        "name what is counted (e.g. homicidio_doloso)",
+    )
+
+    out = pd.DataFrame(
+        {
+            ROW: frame[ROW].to_numpy(),
+            "source": src,
+            "level": np.where(is_mun, "municipality", "state"),
+            "region_code": code.to_numpy(),
+            "state_code": code.str[:2].to_numpy(),
+            "period": period.dt.to_period("M").dt.start_time.to_numpy(),
+            "measure": _slugs(measure),
+            "modality": _slugs(modality.fillna("").str.strip(), empty="all"),
+            "count": np.nan_to_num(count).astype(np.int64),
+        }
+    )
+    return out, problems, len(frame), src
+
+
+def _slugs(values: pd.Series, empty: str = "") -> np.ndarray:
+    uniques = values.unique()
+    table = {u: (slug(u) if u else empty) for u in uniques}
+    return values.map(table).to_numpy(dtype=object)
+
+
+def aggregate(counts: pd.DataFrame) -> pd.DataFrame:
+    """Sum rows that share source, region, month, measure and modality (e.g. over sex and age)."""
+    keys = ["source", "level", "region_code", "state_code", "period", "measure", "modality"]
+    return counts.drop(columns=[ROW]).groupby(keys, as_index=False, sort=True)["count"].sum()

@@ -1,0 +1,319 @@
+"""Reading tabular files into frames of strings, and vectorized cell checks with exact locations.
+
+Every importer reads through :func:`read_table`, which turns file-level trouble (missing file,
+empty file, binary data, wrong encoding, ragged rows, missing columns) into one
+:class:`~vdto.errors.InputFileError` naming the file and, where there is one, the row. Cell
+values are then parsed column by column with :class:`Problems` recording, for every bad cell,
+its row (the header is row 1), its 1-based column and how to fix it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import hashlib
+import io
+import lzma
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from vdto.errors import InputFileError, RowProblem
+
+ROW = "_row"  # column holding each record's row number in the file
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (as stored, compressed or not)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise InputFileError("file not found", str(path), "check the path")
+    if path.is_dir():
+        raise InputFileError("is a folder, not a file", str(path), "pass a file")
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read()
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        kind = path.suffix.lstrip(".")
+        raise InputFileError(
+            f"cannot decompress ({exc})",
+            str(path),
+            f"check that the file really is {kind}-compressed, or rename it",
+        ) from None
+
+
+def _decode(raw: bytes, path: Path, encoding: str) -> bytes:
+    """Return UTF-8 bytes (without BOM) or raise with the row of the first bad byte."""
+    if b"\x00" in raw[:65536]:
+        pos = raw.index(b"\x00")
+        row = raw.count(b"\n", 0, pos) + 1
+        raise InputFileError(
+            f"binary data (a NUL byte at byte {pos}), not a CSV text file",
+            f"{path}:{row}",
+            "export the data as CSV text (or Parquet for `vdto import csv`)",
+        )
+    enc = encoding.lower().replace("_", "-")
+    try:
+        text = raw.decode("utf-8-sig" if enc in ("utf-8", "utf8") else encoding)
+    except LookupError:
+        raise InputFileError(
+            f"unknown encoding {encoding!r}", str(path), "use utf-8, latin-1 or cp1252"
+        ) from None
+    except UnicodeDecodeError as exc:
+        row = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start : exc.start + 1].hex().upper()
+        raise InputFileError(
+            f"not valid {encoding} (byte 0x{bad} at character {col})",
+            f"{path}:{row}",
+            "re-save the file as UTF-8, or pass its encoding with --encoding (e.g. latin-1)",
+        ) from None
+    if enc in ("utf-8", "utf8"):
+        return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    return text.encode("utf-8")
+
+
+def _header(data: bytes, delimiter: str) -> list[str]:
+    first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    return next(csv.reader([first], delimiter=delimiter))
+
+
+def _find_ragged(data: bytes, ncols: int, delimiter: str) -> tuple[int, int]:
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    for i, rec in enumerate(reader):
+        if rec and len(rec) != ncols:
+            return i + 1, len(rec)
+    return 0, 0
+
+
+def read_csv(path: str | Path, *, encoding: str = "utf-8", delimiter: str = ",") -> pd.DataFrame:
+    """Read a CSV (plain, .gz, .bz2 or .xz) as strings; empty cells are ``""``.
+
+    The frame gets a :data:`ROW` column: the record's row in the file, the header being row 1.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if not raw.strip():
+        raise InputFileError(
+            "file is empty",
+            str(path),
+            "export the data again with a header row and at least one row",
+        )
+    data = _decode(raw, path, encoding)
+    header = _header(data, delimiter)
+    names = [h.strip() for h in header]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputFileError(
+            f"column {dup!r} appears twice in the header", f"{path}:1", "rename one of the columns"
+        )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        row, found = _find_ragged(data, len(names), delimiter)
+        if row:
+            raise InputFileError(
+                f"row has {found} fields but the header has {len(names)}",
+                f"{path}:{row}",
+                "check quoting and the delimiter (--delimiter) on that row",
+            ) from None
+        raise InputFileError(
+            f"not a readable CSV file ({str(exc).splitlines()[0]})",
+            str(path),
+            "check that it is CSV text",
+        ) from None
+    frame = table.to_pandas()
+    frame[ROW] = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    """Read a Parquet file with every column as strings; :data:`ROW` counts records from 1."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError("file not found", str(path), "check the path")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputFileError(
+            f"not a readable Parquet file ({str(exc).splitlines()[0]})",
+            str(path),
+            "check the file, or import it as CSV",
+        ) from None
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+            col = col.cast(pa.date32())
+        cols[name] = col.cast(pa.string()).fill_null("")
+    frame = pa.table(cols).to_pandas()
+    frame[ROW] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, required: Iterable[str], path: str | Path, what: str) -> None:
+    """Raise one error naming the first missing column and listing what the header has."""
+    have = [c for c in frame.columns if c != ROW]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        shown = ", ".join(have[:12]) + (" …" if len(have) > 12 else "")
+        raise InputFileError(
+            f"missing column {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            f"{path}:1",
+            f"{what} files need the columns {', '.join(required)}; this header has: {shown}",
+        )
+    if frame.empty:
+        raise InputFileError(
+            "file has a header but no rows", str(path), "export the data again with its rows"
+        )
+
+
+@dataclass
+class Problems:
+    """Bad cells found while parsing a frame, located by row and column.
+
+    ``columns`` is the file's header (for 1-based column numbers).
+    """
+
+    rows: np.ndarray
+    columns: Sequence[str]
+    items: list[tuple[np.ndarray, str, np.ndarray, str, str]] = field(default_factory=list)
+
+    def add(
+        self,
+        mask: np.ndarray | pd.Series,
+        column: str,
+        values: pd.Series | np.ndarray,
+        message: str,
+        fix: str,
+    ) -> None:
+        """Record ``message`` for every row where ``mask`` is true."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            vals = np.asarray(values, dtype=object)[mask]
+            self.items.append((self.rows[mask], column, vals, message, fix))
+
+    def bad_mask(self) -> np.ndarray:
+        bad = np.zeros(len(self.rows), dtype=bool)
+        if self.items:
+            lookup = pd.Index(self.rows)
+            for rows, *_ in self.items:
+                bad[lookup.get_indexer(rows)] = True
+        return bad
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def count(self) -> int:
+        return sum(len(r) for r, *_ in self.items)
+
+    def to_list(self) -> list[RowProblem]:
+        out = []
+        for rows, column, vals, message, fix in self.items:
+            colno = list(self.columns).index(column) + 1 if column in self.columns else 0
+            for r, v in zip(rows, vals, strict=True):
+                out.append(RowProblem(int(r), colno, column, "" if v is None else str(v), message, fix))
+        out.sort(key=lambda p: (p.row, p.column))
+        return out
+
+
+def blank(series: pd.Series) -> np.ndarray:
+    """True where a string cell is empty or whitespace (or missing)."""
+    s = series.astype("string").fillna("")
+    return (s.str.strip() == "").to_numpy()
+
+
+def parse_number(
+    series: pd.Series,
+    column: str,
+    problems: Problems,
+    *,
+    integer: bool,
+    minimum: float | None = None,
+    required: bool = True,
+) -> np.ndarray:
+    """Parse numbers; empty cells give NaN (an error when ``required``)."""
+    text = series.astype("string").fillna("").str.strip()
+    empty = (text == "").to_numpy()
+    values = pd.to_numeric(text.mask(empty, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~empty & ~np.isfinite(values)
+    problems.add(bad, column, series, "is not a number", f"write {column} as a plain number (e.g. 3)")
+    if required:
+        problems.add(empty, column, series, "is empty", f"fill in {column}")
+    ok = np.isfinite(values)
+    if integer:
+        problems.add(
+            ok & (values != np.round(values)),
+            column,
+            series,
+            "is not a whole number",
+            f"write {column} as a whole number",
+        )
+    if minimum is not None:
+        problems.add(
+            ok & (values < minimum),
+            column,
+            series,
+            f"is below {minimum:g}",
+            f"{column} must be at least {minimum:g}",
+        )
+    return values
+
+
+def parse_date(
+    series: pd.Series,
+    column: str,
+    problems: Problems,
+    *,
+    fmt: str | None = None,
+    required: bool = True,
+) -> pd.Series:
+    """Parse dates (ISO 8601 unless ``fmt`` is given); bad cells become NaT and a problem."""
+    text = series.astype("string").fillna("").str.strip()
+    empty = (text == "").to_numpy()
+    kwargs = {"format": fmt} if fmt else {"format": "ISO8601"}
+    parsed = pd.to_datetime(text.mask(empty, None), errors="coerce", **kwargs)
+    retry = ~empty & parsed.isna().to_numpy()
+    if fmt is None and retry.any():
+        # values ISO 8601 rejects may still be plain dates ("15 January 2023"): parse those one by one
+        again = pd.to_datetime(text[retry], errors="coerce", format="mixed", dayfirst=False)
+        parsed = parsed.copy()
+        parsed[retry] = again.to_numpy()
+    bad = ~empty & parsed.isna().to_numpy()
+    expected = fmt or "YYYY-MM-DD"
+    problems.add(
+        bad,
+        column,
+        series,
+        "is not a date",
+        f"write dates as {expected} (or set date_format in the mapping)",
+    )
+    if required:
+        problems.add(empty, column, series, "is empty", f"fill in {column}")
+    return parsed.dt.normalize()

@@ -1,0 +1,156 @@
+"""Mexican states and municipalities: INEGI codes, names, population and polygons.
+
+Data (bundled, see ``vdto/data/real/mx_geo/SOURCE.md``): state polygons and 2010 census counts
+(``estatal.json``), 2,457 municipality polygons (``municipios.shp``), the INEGI municipality
+catalog (``municipio_names.csv``, Latin-1) and CONAPO monthly state population projections
+(``pop_states.csv``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vdto.names import fold
+
+#: INEGI state codes and the names vdto prints.
+STATES: dict[str, str] = {
+    "01": "Aguascalientes", "02": "Baja California", "03": "Baja California Sur", "04": "Campeche",
+    "05": "Coahuila", "06": "Colima", "07": "Chiapas", "08": "Chihuahua", "09": "Ciudad de México",
+    "10": "Durango", "11": "Guanajuato", "12": "Guerrero", "13": "Hidalgo", "14": "Jalisco",
+    "15": "Estado de México", "16": "Michoacán", "17": "Morelos", "18": "Nayarit", "19": "Nuevo León",
+    "20": "Oaxaca", "21": "Puebla", "22": "Querétaro", "23": "Quintana Roo", "24": "San Luis Potosí",
+    "25": "Sinaloa", "26": "Sonora", "27": "Tabasco", "28": "Tamaulipas", "29": "Tlaxcala",
+    "30": "Veracruz", "31": "Yucatán", "32": "Zacatecas",
+}  # fmt: skip
+
+#: Other names sources use for states (folded on lookup).
+_STATE_ALIASES: dict[str, str] = {
+    "Distrito Federal": "09", "CDMX": "09", "Mexico City": "09", "DF": "09",
+    "México": "15", "Mexico State": "15", "State of Mexico": "15", "Edomex": "15",
+    "Coahuila de Zaragoza": "05", "Michoacán de Ocampo": "16", "Veracruz de Ignacio de la Llave": "30",
+    "Queretaro de Arteaga": "22",
+}  # fmt: skip
+
+_SUFFIX = re.compile(r"\s+(state|municipality|municipio|delegacion|alcaldia)$")
+_PREFIX = re.compile(r"^(estado de|municipio de|delegacion|alcaldia)\s+")
+
+
+def _clean(name: str) -> str:
+    key = fold(name)
+    key = _SUFFIX.sub("", key)
+    return _PREFIX.sub("", key)
+
+
+def _data() -> Path:
+    return Path(str(resources.files("vdto.data").joinpath("real", "mx_geo")))
+
+
+@dataclass(frozen=True)
+class Geography:
+    """Lookups over the bundled INEGI catalog and polygons. Use :func:`geography` (cached)."""
+
+    folder: Path
+
+    @cached_property
+    def _state_index(self) -> dict[str, str]:
+        index = {_clean(name): code for code, name in STATES.items()}
+        index.update({_clean(name): code for name, code in _STATE_ALIASES.items()})
+        index.update({code: code for code in STATES} | {str(int(code)): code for code in STATES})
+        return index
+
+    @cached_property
+    def municipalities(self) -> pd.DataFrame:
+        """mun_code, state_code, name: the INEGI catalog (excluding "NO ESPECIFICADO" rows)."""
+        raw = pd.read_csv(self.folder / "municipio_names.csv", encoding="latin-1", dtype=str)
+        raw = raw[raw["mun_code"].astype(int) < 990]
+        state = raw["state_code"].str.zfill(2)
+        out = pd.DataFrame(
+            {
+                "mun_code": state + raw["mun_code"].str.zfill(3),
+                "state_code": state,
+                "name": raw["MUNICIPIO"].str.title(),
+            }
+        )
+        return out.reset_index(drop=True)
+
+    @cached_property
+    def _mun_index(self) -> dict[tuple[str, str], str]:
+        m = self.municipalities
+        return {(s, _clean(n)): c for s, n, c in zip(m["state_code"], m["name"], m["mun_code"], strict=True)}
+
+    def state_code(self, name: str | None) -> str | None:
+        """INEGI state code for a state name or code in any common spelling, else None.
+
+        >>> geography().state_code("Guanajuato state"), geography().state_code("Distrito Federal")
+        ('11', '09')
+        """
+        if name is None or (isinstance(name, float) and np.isnan(name)):
+            return None
+        return self._state_index.get(_clean(str(name)))
+
+    def mun_code(self, state_code: str | None, name: str | None) -> str | None:
+        """INEGI municipality code for a municipality name within a state, else None."""
+        if not state_code or name is None or (isinstance(name, float) and np.isnan(name)):
+            return None
+        text = str(name).strip()
+        if re.fullmatch(r"\d{5}", text) and text[:2] == state_code:
+            return text
+        return self._mun_index.get((state_code, _clean(text)))
+
+    @cached_property
+    def population(self) -> pd.DataFrame:
+        """CONAPO monthly population by state: state_code, date, population."""
+        pop = pd.read_csv(self.folder / "pop_states.csv", dtype={"state_code": str})
+        pop["state_code"] = pop["state_code"].str.zfill(2)
+        pop["date"] = pd.to_datetime(pop["date"])
+        return pop
+
+    @cached_property
+    def _mun_shapes(self) -> tuple[list[str], object]:
+        import shapefile
+        import shapely
+        from shapely.geometry import shape
+
+        with shapefile.Reader(str(self.folder / "municipios")) as reader:
+            codes = [rec[0] for rec in reader.records()]
+            geoms = [shape(s.__geo_interface__) for s in reader.shapes()]
+        tree = shapely.STRtree(geoms)
+        return codes, tree
+
+    def municipality_shapes(self) -> tuple[list[str], list]:
+        """Municipality codes and shapely polygons from the bundled shapefile (2,457)."""
+        codes, tree = self._mun_shapes
+        return codes, list(tree.geometries)
+
+    def locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Municipality code containing each point (None where no polygon contains it)."""
+        import shapely
+
+        codes, tree = self._mun_shapes
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        out = np.full(lat.shape, None, dtype=object)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        if not ok.any():
+            return out
+        points = shapely.points(lon[ok], lat[ok])
+        pt_idx, poly_idx = tree.query(points, predicate="within")
+        found = np.full(points.shape, None, dtype=object)
+        # a point on a shared border may fall in two polygons: keep the first
+        first = np.unique(pt_idx, return_index=True)[1]
+        found[pt_idx[first]] = np.asarray(codes, dtype=object)[poly_idx[first]]
+        out[ok] = found
+        return out
+
+
+@cache
+def geography() -> Geography:
+    """The bundled geography (loaded lazily, once per process)."""
+    return Geography(_data())
