@@ -1,0 +1,403 @@
+"""Import benchmark: the bundled UCDP GED file and a large synthetic agency CSV.
+
+Run from the repository root::
+
+    uv run python benchmarks/bench_import.py             # 1,000,000 synthetic rows
+    uv run python benchmarks/bench_import.py --quick     # 100,000 synthetic rows
+    uv run python benchmarks/bench_import.py --rows 250000 --seed 7
+
+Every measured import runs in a fresh child process (``spawn``), so each one starts with cold
+caches, as a ``vdto import`` command does, and its peak resident memory (``ru_maxrss``) belongs
+to that import alone. Times cover the call being measured, not interpreter start-up or module
+imports (those are printed separately). Temporary files are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+# Keep module-level imports to the standard library: each child process re-imports this file,
+# and the reading-only reference must not pay for (or be charged the memory of) vdto's imports.
+
+UCDP_REPEATS = 3
+UCDP_TARGET_S = 3.0
+DEFAULT_ROWS = 1_000_000
+QUICK_ROWS = 100_000
+DEFAULT_SEED = 20240601
+
+CATEGORIES = {  # value in the file -> canonical category (the mapping's [categories])
+    "Ejecución": "homicide",
+    "Enfrentamiento": "armed_clash",
+    "Masacre": "massacre",
+    "Agresión a policías": "attack_security_forces",
+    "Privación de la libertad": "kidnapping",
+    "Desaparición": "disappearance",
+}
+CATEGORY_WEIGHTS = [0.55, 0.15, 0.05, 0.10, 0.10, 0.05]
+
+GROUPS = [  # real registry names and aliases, an unknown marker and blank cells
+    "CJNG",
+    "Cártel de Sinaloa",
+    "Cártel del Golfo",
+    "Los Zetas",
+    "La Familia Michoacana",
+    "Cártel de Santa Rosa de Lima",
+    "desconocido",
+    "",
+    "CJNG:0.6;Cártel de Sinaloa:0.4",
+    "Cártel del Golfo:0.7;Cártel del Noreste:0.3",
+]
+GROUP_WEIGHTS = [0.22, 0.15, 0.06, 0.04, 0.04, 0.04, 0.20, 0.15, 0.06, 0.04]
+
+MAPPING_TOML = """\
+source = "bench-fiscalia"
+
+[columns]
+source_id = "folio"
+date = "fecha"
+state = "estado"
+municipality = "municipio"
+category = "tipo"
+deaths = "muertos"
+perpetrator = "grupo"
+
+[victims]
+civilian = "civiles"
+police = "policias"
+
+[categories]
+{categories}
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# child-process work (each function runs in a fresh spawned interpreter)
+
+
+def _peak_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def _timed(parse, times: dict):
+    """Wrap an importer's parse function so the time spent parsing can be told apart."""
+
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            times["parse"] = time.perf_counter() - t0
+
+    return wrapper
+
+
+def child_ucdp(path: str, db: str) -> dict:
+    t0 = time.perf_counter()
+    from vdto.events import ucdp
+    from vdto.events.ingest import import_events
+
+    imports_s = time.perf_counter() - t0
+    rss_before = _peak_rss_kib()
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    result = import_events(db, "ucdp", path, _timed(ucdp.parse, times))
+    elapsed = time.perf_counter() - t0
+    rec = result.record
+    return {
+        "seconds": elapsed,
+        "parse_s": times["parse"],
+        "imports_s": imports_s,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": _peak_rss_kib(),
+        "rows_read": rec.rows_read,
+        "imported": rec.rows_imported,
+        "rejected": rec.rows_rejected,
+        "skipped": rec.rows_skipped,
+        "unresolved": sum(result.unresolved.values()),
+    }
+
+
+def child_generic(path: str, db: str, mapping_path: str) -> dict:
+    t0 = time.perf_counter()
+    from vdto.events import generic
+    from vdto.events.ingest import import_events
+
+    imports_s = time.perf_counter() - t0
+    rss_before = _peak_rss_kib()
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    spec, digest = generic.load_mapping(mapping_path)
+    result = import_events(
+        db,
+        "csv",
+        path,
+        _timed(generic.parse, times),
+        mapping=spec,
+        mapping_path=mapping_path,
+        mapping_sha256=digest,
+    )
+    elapsed = time.perf_counter() - t0
+    peak = _peak_rss_kib()
+    import duckdb
+
+    with duckdb.connect(db, read_only=True) as con:
+        perps = con.execute("SELECT count(*) FROM perpetrators").fetchone()[0]
+    rec = result.record
+    return {
+        "seconds": elapsed,
+        "parse_s": times["parse"],
+        "imports_s": imports_s,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": peak,
+        "rows_read": rec.rows_read,
+        "imported": rec.rows_imported,
+        "rejected": rec.rows_rejected,
+        "perpetrator_rows": int(perps),
+        "unresolved": sum(result.unresolved.values()),
+        "store_bytes": os.path.getsize(db),
+    }
+
+
+def child_pandas(path: str) -> dict:
+    t0 = time.perf_counter()
+    import pandas as pd
+
+    imports_s = time.perf_counter() - t0
+    rss_before = _peak_rss_kib()
+    t0 = time.perf_counter()
+    frame = pd.read_csv(path, dtype=str)
+    elapsed = time.perf_counter() - t0
+    return {
+        "seconds": elapsed,
+        "imports_s": imports_s,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": _peak_rss_kib(),
+        "rows_read": len(frame),
+    }
+
+
+def in_child(fn, *args) -> dict:
+    """Run ``fn(*args)`` in a fresh spawned interpreter and return its result."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(fn, *args).result()
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic data
+
+
+def make_synthetic(n: int, seed: int, folder: Path) -> tuple[Path, Path]:
+    """Write an agency-style CSV of ``n`` rows and its mapping TOML; return both paths."""
+    import numpy as np
+    import pandas as pd
+
+    from vdto.regions import STATES, geography
+
+    rng = np.random.default_rng(seed)
+    state_codes = np.array(sorted(STATES), dtype=object)
+    state_idx = rng.integers(0, len(state_codes), n)
+
+    # municipality: blank for 30% of rows, else a real INEGI name from the row's state
+    muns = geography().municipalities
+    municipio = np.full(n, "", dtype=object)
+    named = rng.random(n) >= 0.30
+    for i, code in enumerate(state_codes):
+        rows = np.flatnonzero((state_idx == i) & named)
+        names = muns.loc[muns["state_code"] == code, "name"].to_numpy(dtype=object)
+        municipio[rows] = names[rng.integers(0, len(names), len(rows))]
+
+    start = np.datetime64("2015-01-01")
+    days = (np.datetime64("2025-01-01") - start).astype(int)
+    fecha = (start + rng.integers(0, days, n)).astype(str)
+
+    civiles = rng.poisson(0.8, n)
+    policias = rng.binomial(1, 0.05, n) * rng.integers(1, 4, n)
+    otros = rng.poisson(0.6, n)
+    muertos = civiles + policias + otros
+    muertos = np.where(muertos == 0, 1, muertos)
+
+    frame = pd.DataFrame(
+        {
+            "folio": np.char.add("FGE-", np.arange(1, n + 1).astype(str)),
+            "fecha": fecha,
+            "estado": np.array([STATES[c] for c in state_codes], dtype=object)[state_idx],
+            "municipio": municipio,
+            "tipo": rng.choice(np.array(list(CATEGORIES), dtype=object), n, p=CATEGORY_WEIGHTS),
+            "muertos": muertos,
+            "civiles": civiles,
+            "policias": policias,
+            "grupo": rng.choice(np.array(GROUPS, dtype=object), n, p=GROUP_WEIGHTS),
+        }
+    )
+    csv_path = folder / "agency_events.csv"
+    frame.to_csv(csv_path, index=False, encoding="utf-8")
+    mapping_path = folder / "mapping.toml"
+    cats = "\n".join(f'"{k}" = "{v}"' for k, v in CATEGORIES.items())
+    mapping_path.write_text(MAPPING_TOML.format(categories=cats), encoding="utf-8")
+    return csv_path, mapping_path
+
+
+# --------------------------------------------------------------------------------------------
+# reporting
+
+
+def mib(n_bytes: float) -> float:
+    return n_bytes / (1 << 20)
+
+
+def machine() -> list[tuple[str, str]]:
+    import duckdb
+    import numpy
+    import pandas
+    import pyarrow
+
+    import vdto
+
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = int(fh.readline().split()[1])
+        mem = f"{kib / (1 << 20):.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        mem = "unknown"
+    return [
+        ("cpu_count", str(os.cpu_count())),
+        ("memory", mem),
+        ("platform", platform.platform()),
+        ("processor", platform.machine()),
+        ("python", platform.python_version()),
+        ("vdto", vdto.__version__),
+        ("numpy", numpy.__version__),
+        ("pandas", pandas.__version__),
+        ("duckdb", duckdb.__version__),
+        ("pyarrow", pyarrow.__version__),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=None, help=f"synthetic rows (default {DEFAULT_ROWS:,})")
+    ap.add_argument("--quick", action="store_true", help=f"use {QUICK_ROWS:,} synthetic rows")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the synthetic data")
+    args = ap.parse_args(argv)
+    n = args.rows if args.rows is not None else (QUICK_ROWS if args.quick else DEFAULT_ROWS)
+    if n < 1:
+        ap.error("--rows must be at least 1")
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    console = Console()
+    info = Table(title="Machine", show_header=False)
+    for k, v in machine():
+        info.add_row(k, v)
+    console.print(info)
+
+    from vdto.demo import UCDP_FILE, bundled
+
+    ucdp_path = bundled(*UCDP_FILE)
+    tmp = Path(tempfile.mkdtemp(prefix="vdto-bench-"))
+    try:
+        progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        )
+        with progress:
+            # 1. the bundled UCDP GED file
+            ucdp_runs = []
+            for i in range(UCDP_REPEATS):
+                task = progress.add_task(f"UCDP GED import, run {i + 1}/{UCDP_REPEATS}", total=None)
+                db = tmp / f"ucdp-{i}.duckdb"
+                ucdp_runs.append(in_child(child_ucdp, str(ucdp_path), str(db)))
+                progress.update(task, total=1, completed=1)
+
+            # 2. the synthetic agency CSV
+            task = progress.add_task(f"Writing synthetic CSV ({n:,} rows, seed {args.seed})", total=None)
+            t0 = time.perf_counter()
+            csv_path, mapping_path = make_synthetic(n, args.seed, tmp)
+            gen_s = time.perf_counter() - t0
+            progress.update(task, total=1, completed=1)
+            task = progress.add_task("Generic CSV import (vdto import csv)", total=None)
+            gen = in_child(child_generic, str(csv_path), str(tmp / "synthetic.duckdb"), str(mapping_path))
+            progress.update(task, total=1, completed=1)
+
+            # 3. reference: reading the same file with pandas only
+            task = progress.add_task("Reference: pandas.read_csv(dtype=str)", total=None)
+            ref = in_child(child_pandas, str(csv_path))
+            progress.update(task, total=1, completed=1)
+        csv_bytes = csv_path.stat().st_size
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- UCDP ---------------------------------------------------------------------------------
+    times = [r["seconds"] for r in ucdp_runs]
+    events = ucdp_runs[0]["imported"]
+    t_min, t_med = min(times), statistics.median(times)
+    table = Table(title=f"UCDP GED import ({ucdp_path.name}), {UCDP_REPEATS} runs, fresh store each")
+    for col in ("", "value"):
+        table.add_column(col, justify="right" if col else "left")
+    table.add_row("events imported", f"{events:,} (rows read {ucdp_runs[0]['rows_read']:,})")
+    table.add_row("runs (s)", ", ".join(f"{t:.3f}" for t in times))
+    table.add_row("min (s)", f"{t_min:.3f}")
+    table.add_row("median (s)", f"{t_med:.3f}")
+    table.add_row("events/s at min", f"{events / t_min:,.0f}")
+    table.add_row("events/s at median", f"{events / t_med:,.0f}")
+    table.add_row("parsing, median (s)", f"{statistics.median(r['parse_s'] for r in ucdp_runs):.3f}")
+    table.add_row("peak RSS, max (MiB)", f"{max(r['peak_rss_kib'] for r in ucdp_runs) / 1024:.1f}")
+    table.add_row(
+        "module imports, median (s)", f"{statistics.median(r['imports_s'] for r in ucdp_runs):.3f}"
+    )
+    verdict = "met" if t_med < UCDP_TARGET_S else "NOT met"
+    table.add_row("target", f"< {UCDP_TARGET_S:g} s: {verdict} (median)")
+    console.print(table)
+
+    # -- synthetic ----------------------------------------------------------------------------
+    if gen["imported"] != n:
+        console.print(f"[red]expected {n:,} events imported, got {gen['imported']:,}[/red]")
+    table = Table(title=f"Synthetic agency CSV ({n:,} rows, seed {args.seed})")
+    for col in ("", "vdto import (generic)", "pandas.read_csv only"):
+        table.add_column(col, justify="right" if col else "left")
+    table.add_row("rows", f"{gen['imported']:,}", f"{ref['rows_read']:,}")
+    table.add_row("seconds", f"{gen['seconds']:.3f}", f"{ref['seconds']:.3f}")
+    table.add_row("events/s", f"{n / gen['seconds']:,.0f}", f"{n / ref['seconds']:,.0f}")
+    table.add_row("peak RSS (MiB)", f"{gen['peak_rss_kib'] / 1024:.1f}", f"{ref['peak_rss_kib'] / 1024:.1f}")
+    table.add_row(
+        "RSS after module imports (MiB)",
+        f"{gen['rss_before_kib'] / 1024:.1f}",
+        f"{ref['rss_before_kib'] / 1024:.1f}",
+    )
+    table.add_row("of which parsing (s)", f"{gen['parse_s']:.3f}", "")
+    table.add_row("of which the rest (s)", f"{gen['seconds'] - gen['parse_s']:.3f}", "")
+    console.print(table)
+
+    t_ratio = gen["seconds"] / ref["seconds"]
+    m_ratio = gen["peak_rss_kib"] / ref["peak_rss_kib"]
+    file_mib = mib(csv_bytes)
+    lines = [
+        f"CSV file size: {file_mib:.1f} MiB; written in {gen_s:.1f} s",
+        f"perpetrator rows stored: {gen['perpetrator_rows']:,}; unresolved name mentions: {gen['unresolved']:,}",
+        f"store file size: {mib(gen['store_bytes']):.1f} MiB",
+        f"ratio vdto import / read-only, time: {t_ratio:.2f}x",
+        f"ratio vdto import / read-only, peak RSS: {m_ratio:.2f}x",
+        f"ratio peak RSS / CSV size, vdto import: {gen['peak_rss_kib'] / 1024 / file_mib:.2f}x",
+        f"ratio peak RSS / CSV size, read-only: {ref['peak_rss_kib'] / 1024 / file_mib:.2f}x",
+    ]
+    for line in lines:
+        console.print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Shared fixtures: the bundled real files and a store with the real UCDP events imported once."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vdto.demo import SESNSP_FILE, UCDP_FILE, bundled
+from vdto.events import ucdp
+from vdto.events.ingest import import_events
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def ucdp_file() -> Path:
+    return bundled(*UCDP_FILE)
+
+
+@pytest.fixture(scope="session")
+def sesnsp_file() -> Path:
+    return bundled(*SESNSP_FILE)
+
+
+@pytest.fixture(scope="session")
+def ucdp_store(tmp_path_factory, ucdp_file) -> tuple[Path, object]:
+    """A store holding the real UCDP GED file (read-only use: copy it before writing)."""
+    db = tmp_path_factory.mktemp("ucdp") / "ucdp.duckdb"
+    result = import_events(db, "ucdp", ucdp_file, ucdp.parse)
+    return db, result
+
+
+@pytest.fixture
+def ucdp_store_copy(ucdp_store, tmp_path) -> Path:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(ucdp_store[0], db)
+    return db
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the vdto command line in a subprocess (as a user would)."""
+    return subprocess.run(
+        [sys.executable, "-m", "vdto.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
