@@ -44,5 +44,10 @@ def ucdp_store_copy(ucdp_store, tmp_path) -> Path:
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the vdto command line in a subprocess (as a user would)."""
     return subprocess.run(
-        [sys.executable, "-m", "vdto.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+        [sys.executable, "-m", "vdto.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
     )

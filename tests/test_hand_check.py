@@ -49,13 +49,17 @@ def test_top_orgs_match_independent_computation(ucdp_store, ucdp_file):
     with Store(db, read_only=True) as store:
         got = top_orgs_by_year(store, n=3)
     got = got[got["deaths"] > 0].reset_index(drop=True)
-    assert list(zip(got["year"], got["org"], strict=True)) == list(zip(expected["year"], expected["org"], strict=True))
+    assert list(zip(got["year"], got["org"], strict=True)) == list(
+        zip(expected["year"], expected["org"], strict=True)
+    )
     assert (got["deaths"] - expected["deaths"]).abs().max() < 1e-6
 
 
 def test_published_hand_check_table_matches_the_store(ucdp_store):
     """Every row of the table in docs/ucdp-hand-check.md is what vdto computes."""
-    rows = re.findall(r"^\| (\d{4}) \| (\d) \| `([a-z0-9_]+)` \| [^|]+ \| ([\d,.]+) \|$", DOC.read_text(), re.M)
+    rows = re.findall(
+        r"^\| (\d{4}) \| (\d) \| `([a-z0-9_]+)` \| [^|]+ \| ([\d,.]+) \|$", DOC.read_text(), re.M
+    )
     assert len(rows) >= 60
     db, _ = ucdp_store
     with Store(db, read_only=True) as store:

@@ -94,7 +94,9 @@ def test_rule_matches_an_independent_computation(ucdp_file, ucdp_store):
     p_a = np.where(raw["type_of_violence"] == 3, 1.0, p_a)
     expected = pd.Series(p_a, index=raw["id"].astype(int).astype(str))
     # compare for single-group dyads only (multi-group sides split further)
-    simple = ~raw["side_a"].str.contains(",") & ~raw["side_b"].str.contains(",") & (raw["side_a"] != raw["side_b"])
+    simple = (
+        ~raw["side_a"].str.contains(",") & ~raw["side_b"].str.contains(",") & (raw["side_a"] != raw["side_b"])
+    )
     ids = raw.loc[simple, "id"].astype(int).astype(str)
     reg = Registry.seed()
     db, _ = ucdp_store
@@ -102,7 +104,9 @@ def test_rule_matches_an_independent_computation(ucdp_file, ucdp_store):
         perps = store.query("SELECT source_id, raw_name, probability FROM perpetrators")
     perps = perps[perps["source_id"].isin(set(ids))]
     side_a_name = raw.set_index(raw["id"].astype(int).astype(str))["side_a"]
-    got_a = perps[perps["raw_name"] == perps["source_id"].map(side_a_name)].set_index("source_id")["probability"]
+    got_a = perps[perps["raw_name"] == perps["source_id"].map(side_a_name)].set_index("source_id")[
+        "probability"
+    ]
     exp_a = expected[got_a.index]
     assert len(got_a) > 15_000
     assert np.allclose(got_a.to_numpy(), exp_a.to_numpy())
@@ -162,8 +166,12 @@ def test_low_high_outside_best_are_widened_not_dropped(ucdp_store):
     db, result = ucdp_store
     assert result.adjusted["low/high widened to include best"] == 89
     with Store(db, read_only=True) as store:
-        bad = store.query("SELECT count(*) AS n FROM events WHERE deaths_low > deaths_best OR deaths_high < deaths_best")
-        ev = store.query("SELECT deaths_low, deaths_best, deaths_high FROM events WHERE source_id = '229339'").iloc[0]
+        bad = store.query(
+            "SELECT count(*) AS n FROM events WHERE deaths_low > deaths_best OR deaths_high < deaths_best"
+        )
+        ev = store.query(
+            "SELECT deaths_low, deaths_best, deaths_high FROM events WHERE source_id = '229339'"
+        ).iloc[0]
     assert bad["n"].iloc[0] == 0
     assert (ev["deaths_low"], ev["deaths_best"], ev["deaths_high"]) == (1286, 1286, 1286)
 

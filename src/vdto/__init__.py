@@ -17,8 +17,15 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-from vdto.errors import VdtoError
-from vdto.orgs import Registry
-from vdto.store import Store
-
 __all__ = ["Registry", "Store", "VdtoError", "__version__"]
+
+_LAZY = {"Registry": "vdto.orgs", "Store": "vdto.store", "VdtoError": "vdto.errors"}
+
+
+def __getattr__(name: str):
+    # the heavy modules (pandas, DuckDB) load on first use, so `vdto --help` starts fast
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'vdto' has no attribute {name!r}")

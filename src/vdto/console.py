@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # pandas loads only when something is printed
+    import pandas as pd
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -22,8 +25,13 @@ class Format(StrEnum):
 
 
 def _cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+    import numpy as np
+    import pandas as pd
+
+    if v is None or v is pd.NA or (isinstance(v, float | np.floating) and math.isnan(v)):
         return ""
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
     if isinstance(v, float | np.floating):
         return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
     if isinstance(v, int | np.integer):
@@ -33,6 +41,8 @@ def _cell(v: object) -> str:
 
 def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = None) -> None:
     """Print a frame as a rich table, CSV or JSON (records) on standard output."""
+    import pandas as pd
+
     if fmt == Format.csv:
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == Format.json:

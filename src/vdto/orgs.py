@@ -219,6 +219,13 @@ class Registry:
                     "vdto orgs alias",
                     "list ids with `vdto orgs list`",
                 )
+            owner = self.lookup(alias)
+            if owner is not None and owner != org_id:
+                raise UnknownNameError(
+                    f"{alias!r} is already a name of {owner!r} ({self.orgs[owner].name})",
+                    "vdto orgs alias",
+                    "an alias may belong to one organization only",
+                )
             extra.setdefault(org_id, []).append(alias)
         final = [
             o.model_copy(update={"aliases": (*o.aliases, *extra.get(o.id, ()))}) for o in merged.values()

@@ -102,14 +102,16 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     in_mexico = frame["country"].str.strip().isin(["", "Mexico"]).to_numpy()
     if (~in_mexico & violent).any():
         skipped["country is not Mexico"] = int((~in_mexico & violent).sum())
-    keep = violent & in_mexico
+    scored = violent & in_mexico
+    # rows of an unknown event type stay in, to be rejected (and counted) with the other bad rows
+    keep = scored | ~known
 
     start = parse_date(frame["event_date"], "event_date", problems)
     deaths = parse_number(frame["fatalities"], "fatalities", problems, integer=True, minimum=0)
     lat = parse_number(frame["latitude"], "latitude", problems, integer=False, required=False)
     lon = parse_number(frame["longitude"], "longitude", problems, integer=False, required=False)
     problems.add(
-        keep & (frame["actor1"].str.strip() == "").to_numpy(),
+        scored & (frame["actor1"].str.strip() == "").to_numpy(),
         "actor1",
         frame["actor1"],
         "is empty",
@@ -184,7 +186,7 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
         ignore_index=True,
     )
     raw = raw[(raw["raw_name"] != "") & ~raw["raw_name"].str.casefold().str.startswith("unidentified")]
-    raw = raw[raw[ROW].isin(frame[ROW][keep])]
+    raw = raw[raw[ROW].isin(frame[ROW][scored])]
     perps, unresolved = resolve_perpetrators(raw, registry)
 
     kept = events[keep].copy()

@@ -112,6 +112,23 @@ class Mapping(BaseModel):
             raise ValueError("must not be empty")
         return v.strip()
 
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v: str) -> str:
+        if len(v) != 1 or v == '"' or not (v == "\t" or (v.isascii() and v.isprintable())):
+            raise ValueError("must be one ASCII character other than a quote (e.g. ',' ';' or '\\t')")
+        return v
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                pd.to_datetime(pd.Series(["2000-01-01"]), format=v, errors="coerce")
+            except ValueError as exc:
+                raise ValueError(f"is not a date format ({exc})") from None
+        return v
+
 
 def load_mapping(path: str | Path) -> tuple[Mapping, str]:
     """Load and validate a mapping TOML; return it and the SHA-256 of its canonical JSON."""
@@ -156,6 +173,8 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
         else read_csv(path, encoding=mapping.encoding, delimiter=mapping.delimiter)
     )
     cols = mapping.columns
+    # Parquet date and timestamp columns are typed: read_parquet gives them as ISO text
+    typed_dates = _parquet_date_columns(path) if fmt == "parquet" else set()
     wanted = {k: v for k, v in cols.model_dump().items() if v is not None}
     wanted |= {f"victims.{k.value}": v for k, v in mapping.victims.items()}
     for key, column in wanted.items():
@@ -183,9 +202,14 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
             else parse_number(frame[key], key, problems, integer=integer, minimum=minimum, required=required)
         )
 
-    start = parse_date(frame[cols.date], cols.date, problems, fmt=mapping.date_format)
+    def date_format(column: str) -> str | None:
+        return None if column in typed_dates else mapping.date_format
+
+    start = parse_date(frame[cols.date], cols.date, problems, fmt=date_format(cols.date))
     end = (
-        parse_date(frame[cols.date_end], cols.date_end, problems, fmt=mapping.date_format, required=False)
+        parse_date(
+            frame[cols.date_end], cols.date_end, problems, fmt=date_format(cols.date_end), required=False
+        )
         if cols.date_end
         else start
     )
@@ -303,6 +327,13 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
     return Batch("csv", mapping.source, events, perps, n, problems, Counter(), unresolved)
 
 
+def _parquet_date_columns(path: Path) -> set[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return {f.name for f in pq.read_schema(path) if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)}
+
+
 def _empty_perps() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in [ROW, *PERPETRATOR_COLUMNS]})
 
@@ -332,10 +363,7 @@ def _split_perpetrators(
         if cell.casefold() in unknown:
             continue
         parts = [p.strip() for p in cell.split(sep)] if sep else [cell]
-        parts = [p for p in parts if p and p.casefold() not in unknown]
-        if not parts:
-            continue
-        parsed = []
+        parsed, unknown_share = [], False
         for part in parts:
             name, prob = part, None
             if psep and psep in part:
@@ -345,9 +373,15 @@ def _split_perpetrators(
                     name = head.strip()
                 except ValueError:
                     prob = None
+            if not name or name.casefold() in unknown:
+                # "desconocido:0.4": that share stays unknown, no perpetrator row
+                unknown_share |= prob is not None
+                continue
             parsed.append((name, prob))
+        if not parsed:
+            continue
         given = [p for _, p in parsed if p is not None]
-        if given and len(given) != len(parsed):
+        if (given or unknown_share) and len(given) != len(parsed):
             bad[i] = True
             continue
         if not given:
