@@ -104,6 +104,31 @@ class Geography:
             return text
         return self._mun_index.get((state_code, _clean(text)))
 
+    def state_codes(self, names: pd.Series) -> pd.Series:
+        """:meth:`state_code` for a whole column (each distinct value is looked up once)."""
+        text = names.astype("string").fillna("")
+        table = {u: (self.state_code(u) if u.strip() else None) for u in text.unique()}
+        return pd.Series(text.map(table).to_numpy(dtype=object), index=names.index, dtype=object)
+
+    def mun_codes(self, states: pd.Series, names: pd.Series) -> pd.Series:
+        """:meth:`mun_code` for whole columns (each distinct pair is looked up once)."""
+        pairs = pd.DataFrame(
+            {
+                "s": states.to_numpy(dtype=object),
+                "m": names.astype("string").fillna("").to_numpy(dtype=object),
+            }
+        )
+        uniq = pairs.drop_duplicates()
+        uniq = uniq.assign(
+            code=[
+                self.mun_code(s, m) if m.strip() else None for s, m in zip(uniq["s"], uniq["m"], strict=True)
+            ]
+        )
+        out = pairs.merge(uniq, on=["s", "m"], how="left")["code"]
+        return pd.Series(out.to_numpy(dtype=object), index=names.index, dtype=object).where(
+            out.notna().to_numpy(), None
+        )
+
     @cached_property
     def population(self) -> pd.DataFrame:
         """CONAPO monthly population by state: state_code, date, population."""

@@ -119,17 +119,12 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     )
 
     geo = geography()
-    state = frame["admin1"].map(lambda s: geo.state_code(s) if s else None)
-    mun = pd.Series(
-        [geo.mun_code(s, m) if m else None for s, m in zip(state, frame["admin2"], strict=True)],
-        dtype=object,
-    )
+    state = geo.state_codes(frame["admin1"])
+    mun = geo.mun_codes(state, frame["admin2"])
 
-    kinds = [
-        victim_kind(a, b, registry)
-        for a, b in zip(frame["actor2"].str.strip(), frame["assoc_actor_2"].str.strip(), strict=True)
-    ]
-    kinds = np.array([k.value for k in kinds], dtype=object)
+    pairs = frame["actor2"].str.strip() + "\x1f" + frame["assoc_actor_2"].str.strip()
+    kind_of = {p: victim_kind(*p.split("\x1f"), registry).value for p in pairs.unique()}
+    kinds = pairs.map(kind_of).to_numpy(dtype=object)
     sub = frame["sub_event_type"].str.strip().str.casefold()
     abduction = sub.str.contains("abduction|disappearance").to_numpy()
     category = np.where(

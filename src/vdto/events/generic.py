@@ -145,7 +145,7 @@ def load_mapping(path: str | Path) -> tuple[Mapping, str]:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
+        key = ".".join(str(p) for p in err["loc"] if p != "[key]")  # "[key]": pydantic marks a bad dict key
         raise ConfigError(
             f"{err['msg']} (got {err.get('input')!r})" if err["type"] != "missing" else err["msg"],
             f"{path}: {key}",
@@ -251,11 +251,7 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
     high = deaths if high is None else np.where(np.isfinite(high), high, deaths)
 
     geo = geography()
-    state = (
-        frame[cols.state].map(lambda s: geo.state_code(s) if s.strip() else None)
-        if cols.state
-        else pd.Series([None] * n, dtype=object)
-    )
+    state = geo.state_codes(frame[cols.state]) if cols.state else pd.Series([None] * n, dtype=object)
     if cols.state:
         problems.add(
             state.isna().to_numpy() & ~blank(frame[cols.state]),
@@ -267,13 +263,7 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
     lat = number(cols.latitude, False, None)
     lon = number(cols.longitude, False, None)
     if cols.municipality:
-        mun = pd.Series(
-            [
-                geo.mun_code(s, m) if m.strip() else None
-                for s, m in zip(state, frame[cols.municipality], strict=True)
-            ],
-            dtype=object,
-        )
+        mun = geo.mun_codes(state, frame[cols.municipality])
         problems.add(
             mun.isna().to_numpy() & ~blank(frame[cols.municipality]) & state.notna().to_numpy(),
             cols.municipality,
@@ -355,43 +345,9 @@ def _split_perpetrators(
             required=False,
         )
     text = frame[cols.perpetrator].fillna("").str.strip()
-    rows, ids, names, probs = [], [], [], []
-    bad = np.zeros(len(frame), dtype=bool)
-    for i, (row, sid, cell) in enumerate(
-        zip(frame[ROW].to_numpy(), source_id.to_numpy(), text.to_numpy(), strict=True)
-    ):
-        if cell.casefold() in unknown:
-            continue
-        parts = [p.strip() for p in cell.split(sep)] if sep else [cell]
-        parsed, unknown_share = [], False
-        for part in parts:
-            name, prob = part, None
-            if psep and psep in part:
-                head, _, tail = part.rpartition(psep)
-                try:
-                    prob = float(tail)
-                    name = head.strip()
-                except ValueError:
-                    prob = None
-            if not name or name.casefold() in unknown:
-                # "desconocido:0.4": that share stays unknown, no perpetrator row
-                unknown_share |= prob is not None
-                continue
-            parsed.append((name, prob))
-        if not parsed:
-            continue
-        given = [p for _, p in parsed if p is not None]
-        if (given or unknown_share) and len(given) != len(parsed):
-            bad[i] = True
-            continue
-        if not given:
-            base = cell_prob[i] if cell_prob is not None and np.isfinite(cell_prob[i]) else 1.0
-            parsed = [(nm, base / len(parsed)) for nm, _ in parsed]
-        for nm, p in parsed:
-            rows.append(row)
-            ids.append(sid)
-            names.append(nm)
-            probs.append(p)
+    # each distinct cell is parsed once (agency files repeat a few dozen values many times)
+    parsed_cells = {cell: _parse_cell(cell, sep, psep, unknown) for cell in text.unique()}
+    bad = text.map({c: p is None for c, p in parsed_cells.items()}).to_numpy(dtype=bool)
     problems.add(
         bad,
         cols.perpetrator,
@@ -399,4 +355,49 @@ def _split_perpetrators(
         "gives probabilities for some names but not others",
         f"write every name as name{psep}probability, or none",
     )
-    return pd.DataFrame({ROW: rows, "source_id": ids, "raw_name": names, "probability": probs})
+    parts = pd.DataFrame(
+        [
+            (c, name, np.nan if prob is None else prob, len(p))
+            for c, p in parsed_cells.items()
+            if p
+            for name, prob in p
+        ],
+        columns=["cell", "raw_name", "share", "k"],
+    )
+    base = cell_prob if cell_prob is not None else np.ones(len(frame))
+    rows = pd.DataFrame(
+        {
+            ROW: frame[ROW].to_numpy(),
+            "source_id": source_id.to_numpy(),
+            "cell": text.to_numpy(),
+            "base": np.where(np.isfinite(base), base, 1.0),
+        }
+    )
+    out = rows.merge(parts, on="cell", how="inner", sort=False)
+    out["probability"] = np.where(out["share"].isna(), out["base"] / out["k"], out["share"])
+    return out[[ROW, "source_id", "raw_name", "probability"]]
+
+
+def _parse_cell(cell: str, sep: str, psep: str, unknown: set[str]) -> list[tuple[str, float | None]] | None:
+    """Names and explicit shares in one perpetrator cell; None when only some names have a share."""
+    if cell.casefold() in unknown:
+        return []
+    parsed, unknown_share = [], False
+    for part in [p.strip() for p in cell.split(sep)] if sep else [cell]:
+        name, prob = part, None
+        if psep and psep in part:
+            head, _, tail = part.rpartition(psep)
+            try:
+                prob = float(tail)
+                name = head.strip()
+            except ValueError:
+                prob = None
+        if not name or name.casefold() in unknown:
+            # "desconocido:0.4": that share stays unknown, no perpetrator row
+            unknown_share |= prob is not None
+            continue
+        parsed.append((name, prob))
+    given = [p for _, p in parsed if p is not None]
+    if parsed and (given or unknown_share) and len(given) != len(parsed):
+        return None
+    return parsed

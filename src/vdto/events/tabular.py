@@ -10,6 +10,7 @@ its row (the header is row 1), its 1-based column and how to fix it.
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import hashlib
@@ -27,6 +28,7 @@ import pyarrow.csv as pacsv
 from vdto.errors import InputFileError, RowProblem
 
 ROW = "_row"  # column holding each record's row number in the file
+INT_MAX = 2**31 - 1  # counts are stored as 32-bit integers
 
 
 def sha256_file(path: str | Path) -> str:
@@ -67,36 +69,64 @@ def _decode(raw: bytes, path: Path, encoding: str) -> bytes:
             "export the data as CSV text (or Parquet for `vdto import csv`)",
         )
     enc = encoding.lower().replace("_", "-")
+    utf8 = enc in ("utf-8", "utf8")
     try:
-        text = raw.decode("utf-8-sig" if enc in ("utf-8", "utf8") else encoding)
+        decoder = codecs.getincrementaldecoder("utf-8" if utf8 else encoding)()
     except LookupError:
         raise InputFileError(
             f"unknown encoding {encoding!r}", str(path), "use utf-8, latin-1 or cp1252"
         ) from None
+    chunk, offset, parts = 1 << 22, 0, []
+    try:
+        # decode in slices so that checking a large UTF-8 file never holds a second copy of it
+        while offset < len(raw):
+            text = decoder.decode(raw[offset : offset + chunk], final=offset + chunk >= len(raw))
+            if not utf8:
+                parts.append(text.encode("utf-8"))
+            offset += chunk
     except UnicodeDecodeError as exc:
-        row = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        bad = raw[exc.start : exc.start + 1].hex().upper()
+        pos = max(0, offset + exc.start - len(getattr(decoder, "buffer", b"")))
+        row = raw.count(b"\n", 0, pos) + 1
+        col = pos - (raw.rfind(b"\n", 0, pos) + 1) + 1
+        bad = raw[pos : pos + 1].hex().upper()
         raise InputFileError(
             f"not valid {encoding} (byte 0x{bad} at character {col})",
             f"{path}:{row}",
             "re-save the file as UTF-8, or pass its encoding with --encoding (e.g. latin-1)",
         ) from None
-    if enc in ("utf-8", "utf8"):
+    if utf8:
         return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    return text.encode("utf-8")
+    return b"".join(parts)
 
 
-def _header(data: bytes, delimiter: str) -> list[str]:
+def _header(data: bytes, delimiter: str, path: Path) -> list[str]:
     first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-    return next(csv.reader([first], delimiter=delimiter))
+    if "\r" in first:
+        raise InputFileError(
+            "a carriage return inside the header line (old Mac line endings?)",
+            f"{path}:1",
+            "re-save the file with ordinary line endings (LF or CRLF)",
+        )
+    try:
+        return next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputFileError(
+            f"header line is not valid CSV ({exc})", f"{path}:1", "check the header's quoting"
+        ) from None
 
 
 def _find_ragged(data: bytes, ncols: int, delimiter: str) -> tuple[int, int]:
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
-    for i, rec in enumerate(reader):
-        if rec and len(rec) != ncols:
-            return i + 1, len(rec)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        for i, rec in enumerate(reader):
+            if rec and len(rec) != ncols:
+                return i + 1, len(rec)
+    except csv.Error:
+        return reader.line_num, -1
+    finally:
+        csv.field_size_limit(limit)
     return 0, 0
 
 
@@ -114,7 +144,7 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", delimiter: str = ",")
             "export the data again with a header row and at least one row",
         )
     data = _decode(raw, path, encoding)
-    header = _header(data, delimiter)
+    header = _header(data, delimiter, path)
     names = [h.strip() for h in header]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
@@ -135,10 +165,13 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", delimiter: str = ",")
     except pa.ArrowInvalid as exc:
         row, found = _find_ragged(data, len(names), delimiter)
         if row:
+            what = (
+                f"row has {found} fields but the header has {len(names)}"
+                if found >= 0
+                else "row is not valid CSV"
+            )
             raise InputFileError(
-                f"row has {found} fields but the header has {len(names)}",
-                f"{path}:{row}",
-                "check quoting and the delimiter (--delimiter) on that row",
+                what, f"{path}:{row}", "check quoting and the delimiter on that row"
             ) from None
         raise InputFileError(
             f"not a readable CSV file ({str(exc).splitlines()[0]})",
@@ -165,13 +198,22 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
             str(path),
             "check the file, or import it as CSV",
         ) from None
-    cols = {}
-    for name in table.column_names:
-        col = table.column(name)
-        if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
-            col = col.cast(pa.date32())
-        cols[name] = col.cast(pa.string()).fill_null("")
-    frame = pa.table(cols).to_pandas()
+    cols, name = {}, None
+    try:
+        for name in table.column_names:
+            col = table.column(name)
+            if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+                col = col.cast(pa.date32())
+            cols[name] = col.cast(pa.string()).fill_null("")
+            cols[name].validate(full=True)  # string data must be valid UTF-8
+        frame = pa.table(cols).to_pandas()
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        raise InputFileError(
+            f"{'column ' + repr(name) if name else 'the column names'} cannot be read as text"
+            f" ({str(exc).splitlines()[0][:120]})",
+            str(path),
+            "store text columns as UTF-8 strings",
+        ) from None
     frame[ROW] = np.arange(1, len(frame) + 1)
     return frame
 
@@ -269,6 +311,13 @@ def parse_number(
     ok = np.isfinite(values)
     if integer:
         problems.add(
+            ok & (np.abs(values) > INT_MAX),
+            column,
+            series,
+            f"is too large (above {INT_MAX:,})",
+            f"check {column}: counts are whole numbers up to {INT_MAX:,}",
+        )
+        problems.add(
             ok & (values != np.round(values)),
             column,
             series,
@@ -286,6 +335,33 @@ def parse_number(
     return values
 
 
+def _naive(values: pd.Series) -> pd.Series:
+    """Dates with a UTC offset keep their local (wall-clock) day."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_localize(None)
+    return values
+
+
+def _dates_one_by_one(text: pd.Series, fmt: str) -> pd.Series:
+    table = {}
+    for value in text.dropna().unique():
+        try:
+            stamp = pd.to_datetime(value, format=fmt)
+            table[value] = stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+        except (ValueError, TypeError, OverflowError):
+            table[value] = pd.NaT
+    return pd.Series(
+        pd.to_datetime(text.map(table).to_numpy(dtype=object), errors="coerce"), index=text.index
+    )
+
+
+def _to_dates(text: pd.Series, fmt: str | None) -> pd.Series:
+    try:
+        return _naive(pd.to_datetime(text, errors="coerce", format=fmt or "ISO8601"))
+    except (ValueError, TypeError, OverflowError):  # e.g. mixed UTC offsets in one column
+        return _dates_one_by_one(text, fmt or "ISO8601")
+
+
 def parse_date(
     series: pd.Series,
     column: str,
@@ -297,14 +373,12 @@ def parse_date(
     """Parse dates (ISO 8601 unless ``fmt`` is given); bad cells become NaT and a problem."""
     text = series.astype("string").fillna("").str.strip()
     empty = (text == "").to_numpy()
-    kwargs = {"format": fmt} if fmt else {"format": "ISO8601"}
-    parsed = pd.to_datetime(text.mask(empty, None), errors="coerce", **kwargs)
+    parsed = _to_dates(text.mask(empty, None), fmt)
     retry = ~empty & parsed.isna().to_numpy()
     if fmt is None and retry.any():
         # values ISO 8601 rejects may still be plain dates ("15 January 2023"): parse those one by one
-        again = pd.to_datetime(text[retry], errors="coerce", format="mixed", dayfirst=False)
         parsed = parsed.copy()
-        parsed[retry] = again.to_numpy()
+        parsed[retry] = _dates_one_by_one(text[retry], "mixed").to_numpy()
     bad = ~empty & parsed.isna().to_numpy()
     expected = fmt or "YYYY-MM-DD"
     problems.add(

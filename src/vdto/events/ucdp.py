@@ -123,11 +123,8 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
 
     # location: names first, then the point for precise coordinates
     geo = geography()
-    state = frame["adm_1"].map(lambda s: geo.state_code(s) if s else None)
-    mun = pd.Series(
-        [geo.mun_code(s, m) if m else None for s, m in zip(state, frame["adm_2"], strict=True)],
-        dtype=object,
-    )
+    state = geo.state_codes(frame["adm_1"])
+    mun = geo.mun_codes(state, frame["adm_2"])
     need = mun.isna().to_numpy() & np.isfinite(prec) & (prec <= 4) & np.isfinite(lat)
     if need.any():
         found = geo.locate(lat[need], lon[need])
