@@ -201,6 +201,7 @@ def test_mangled_ucdp_files(ucdp_store, ged_sample, data, kind):
             assert _counts(db)[2] == before[2] + 1
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(data=st.data(), kind=MUTATIONS)
 def test_mangled_counts_files(data, kind):

@@ -11,6 +11,8 @@ from vdto.store import Store
 
 from .conftest import run_cli
 
+pytestmark = pytest.mark.slow  # end-to-end runs; still part of the default suite and CI
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

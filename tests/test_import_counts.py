@@ -22,6 +22,7 @@ def sesnsp_raw(sesnsp_file) -> pd.DataFrame:
     return pd.read_csv(sesnsp_file, dtype={"cve_ent": str, "n_month": str})
 
 
+@pytest.mark.slow
 def test_all_rows_read_and_totals_kept(sesnsp_store, sesnsp_raw):
     db, result = sesnsp_store
     assert result.record.rows_read == 927_360 == len(sesnsp_raw)
@@ -31,6 +32,7 @@ def test_all_rows_read_and_totals_kept(sesnsp_store, sesnsp_raw):
     assert total == sesnsp_raw["n_victimas"].sum()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("year", "expected"), [(2019, 34_723), (2023, 29_721), (2024, 30_046)])
 def test_national_homicide_victims(sesnsp_store, year, expected):
     db, _ = sesnsp_store
@@ -42,6 +44,7 @@ def test_national_homicide_victims(sesnsp_store, year, expected):
     assert n == expected
 
 
+@pytest.mark.slow
 def test_states_with_most_homicide_victims_2019_match_a_direct_sum(sesnsp_store, sesnsp_raw):
     raw = sesnsp_raw[(sesnsp_raw["subtipo_de_delito"] == "Homicidio doloso") & (sesnsp_raw["n_year"] == 2019)]
     direct = raw.groupby("cve_ent")["n_victimas"].sum().sort_values(ascending=False)

@@ -21,6 +21,8 @@ from vdto.events import acled, generic
 from vdto.events.ingest import import_events
 from vdto.store import Store
 
+pytestmark = pytest.mark.slow  # end-to-end runs; still part of the default suite and CI
+
 DATA = Path(__file__).parent / "data"
 ACLED = DATA / "acled_sample.csv"
 AGENCY = DATA / "agency_sample.csv"
