@@ -90,6 +90,19 @@ def _print_import(result, quiet: bool) -> None:
         )
 
 
+def _import_events(
+    kind: str, file: Path, db: Path | None, report, skip_bad_rows: bool, quiet: bool, **options
+) -> None:
+    """Import through the importer module for ``kind`` (``csv`` is the generic importer)."""
+    import importlib
+
+    from vdto.events.ingest import import_events
+
+    parser = importlib.import_module(f"vdto.events.{'generic' if kind == 'csv' else kind}").parse
+    result = import_events(_db(db), kind, file, parser, report=report, skip_bad_rows=skip_bad_rows, **options)
+    _print_import(result, quiet)
+
+
 @import_app.command("ucdp")
 def import_ucdp(
     file: Path,
@@ -103,21 +116,7 @@ def import_ucdp(
 
     Example: vdto import ucdp ged_mexico_1989_2023.csv.gz
     """
-    from vdto.events import ucdp
-    from vdto.events.ingest import import_events
-
-    _print_import(
-        import_events(
-            _db(db),
-            "ucdp",
-            file,
-            ucdp.parse,
-            report=report,
-            skip_bad_rows=skip_bad_rows,
-            encoding=encoding,
-        ),
-        quiet,
-    )
+    _import_events("ucdp", file, db, report, skip_bad_rows, quiet, encoding=encoding)
 
 
 @import_app.command("acled")
@@ -133,21 +132,7 @@ def import_acled(
 
     Example: vdto import acled acled_mexico_2023.csv --report problems.csv
     """
-    from vdto.events import acled
-    from vdto.events.ingest import import_events
-
-    _print_import(
-        import_events(
-            _db(db),
-            "acled",
-            file,
-            acled.parse,
-            report=report,
-            skip_bad_rows=skip_bad_rows,
-            encoding=encoding,
-        ),
-        quiet,
-    )
+    _import_events("acled", file, db, report, skip_bad_rows, quiet, encoding=encoding)
 
 
 @import_app.command("csv")
@@ -166,21 +151,19 @@ def import_csv(
     Example: vdto import csv agency.csv --mapping agency.toml
     """
     from vdto.events import generic
-    from vdto.events.ingest import import_events
 
     spec, digest = generic.load_mapping(mapping)
-    result = import_events(
-        _db(db),
+    _import_events(
         "csv",
         file,
-        generic.parse,
-        report=report,
-        skip_bad_rows=skip_bad_rows,
-        mapping_sha256=digest,
+        db,
+        report,
+        skip_bad_rows,
+        quiet,
         mapping=spec,
         mapping_path=str(mapping),
+        mapping_sha256=digest,
     )
-    _print_import(result, quiet)
 
 
 @import_app.command("counts")
