@@ -366,6 +366,299 @@ def orgs_unresolved(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
         emit(store.unresolved_names(), fmt, title="Unresolved names")
 
 
+rubric_app = typer.Typer(help="The published violence rubric: show, validate, compare.", no_args_is_help=True)
+app.add_typer(rubric_app, name="rubric")
+
+RubricOpt = Annotated[
+    str | None,
+    typer.Option("--rubric", help="Rubric TOML file (default: the shipped default-v1).", show_default=False),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day (YYYY, YYYY-MM or YYYY-MM-DD).")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (default: the last event in the store).")]
+DrawsOpt = Annotated[int, typer.Option("--draws", help="Monte Carlo draws over who did each event.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same output bytes).")]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", help="Only these sources (repeat the option); default all.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+]
+
+
+def _window_dates(start: str | None, end: str | None):
+    s, e = _date(start, "--from"), _date(end, "--to")
+    if e is not None and end is not None:
+        if len(end) == 4:
+            e = e.replace(month=12, day=31)
+        elif len(end) == 7:
+            import calendar
+
+            e = e.replace(day=calendar.monthrange(e.year, e.month)[1])
+    return s, e
+
+
+def _run_scoring(db, start, end, rubric, draws, seed, source, quiet: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vdto.scoring import load_rubric, score
+    from vdto.store import Store
+
+    rub = load_rubric(rubric)
+    s, e = _window_dates(start, end)
+    with (
+        Store(_db(db), read_only=True) as store,
+        Progress(
+            TextColumn("Monte Carlo draws"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True, disable=quiet or draws < 500,
+        ) as progress,
+    ):  # fmt: skip
+        task = progress.add_task("draws", total=draws)
+        import threading
+
+        lock = threading.Lock()
+
+        def advance(n: int) -> None:
+            with lock:
+                progress.advance(task, n)
+
+        return score(
+            store, s, e, rubric=rub, draws=draws, seed=seed, sources=source or None, progress=advance
+        )
+
+
+def _provenance(meta: dict) -> str:
+    return (
+        f"vdto {meta['vdto_version']} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
+        f"data sha256:{meta['data_sha256'][:16]} · window {meta['from']} to {meta['to']} · "
+        f"seed {meta['seed']} · {meta['draws']} draws · {meta['events']:,} events"
+    )
+
+
+def _write_frame(
+    frame, meta: dict, fmt: str, out_path: Path | None, title: str, extra: dict | None = None
+) -> None:
+    """Print or write a result frame with its provenance, in the chosen format."""
+    import json
+
+    if fmt == "parquet":
+        if out_path is None:
+            raise VdtoError("parquet output needs a file", "--format parquet", "add --out scores.parquet")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(
+            frame.assign(**{k: str(v) for k, v in meta.items()}), preserve_index=False
+        )
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"vdto": json.dumps(meta).encode()}
+        )
+        pq.write_table(table, out_path)
+        return
+    if fmt == "json":
+        text = json.dumps(
+            {
+                "meta": meta,
+                **(extra or {}),
+                "rows": json.loads(frame.to_json(orient="records", date_format="iso")),
+            },
+            ensure_ascii=False,
+        )
+        _to(out_path, text + "\n")
+    elif fmt == "csv":
+        _to(out_path, frame.assign(**meta).to_csv(index=False))
+    else:
+        if out_path is not None:
+            raise VdtoError(
+                "a table is for the terminal", "--out", "use --format csv, json or parquet with --out"
+            )
+        emit(frame, Format.table, title=title)
+        out.print(f"[dim]{escape(_provenance(meta))}[/dim]")
+
+
+def _to(path: Path | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+ScoreFormat = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or parquet (with --out).")]
+
+
+@app.command("score")
+def score_cmd(
+    start: FromOpt = None,
+    end: ToOpt = None,
+    rubric: RubricOpt = None,
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 7,
+    by: Annotated[str, typer.Option("--by", help="org, or org and state ('state').")] = "org",
+    source: SourceOpt = None,
+    db: DbOpt = None,
+    fmt: ScoreFormat = "table",
+    out_path: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score every organization over a window, with 90% intervals and P(rank 1).
+
+    Example: vdto score --from 2020-01-01 --to 2020-12-31 --draws 2000 --seed 7
+    """
+    if fmt not in ("table", "csv", "json", "parquet"):
+        raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+    if by not in ("org", "state"):
+        raise VdtoError(f"unknown grouping {by!r}", "--by", "use org or state")
+    result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet)
+    frame = result.table if by == "org" else result.by_state
+    title = f"Violence scores {result.meta['from']} to {result.meta['to']}" + (
+        " by state" if by == "state" else ""
+    )
+    _write_frame(frame, result.meta, fmt, out_path, title)
+    if fmt == "table" and not quiet and len(result.dismantled):
+        emit(result.dismantled, Format.table, title="Dismantled organizations (listed apart, not ranked)")
+
+
+@app.command("rank")
+def rank_cmd(
+    start: FromOpt = None,
+    end: ToOpt = None,
+    rubric: RubricOpt = None,
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 7,
+    source: SourceOpt = None,
+    what_if: Annotated[
+        str | None,
+        typer.Option("--what-if", help="ORG:SHARE, e.g. cjng:0.3 = CJNG cuts its violence by 30%."),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Rows to show in the table.")] = 10,
+    db: DbOpt = None,
+    fmt: ScoreFormat = "table",
+    out_path: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Rank organizations with intervals, P(rank 1), margins and the target decision.
+
+    Example: vdto rank --from 2020 --to 2020 --what-if cjng:0.5
+    """
+    from vdto.scoring import decide, margins, robustness
+    from vdto.scoring import what_if as what_if_fn
+
+    if fmt not in ("table", "csv", "json", "parquet"):
+        raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+    result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet)
+    decision = decide(result)
+    marg = margins(result)
+    table = result.table.merge(
+        marg[["org", "gap", "cut_to_lose_first", "rise_to_first"]], on="org", how="left"
+    )
+    n_events, moved, moved_events = robustness(result)
+    extra = {
+        "decision": decision.as_dict(),
+        "manipulation": {
+            "events_to_change_top": n_events,
+            "weight_moved": moved,
+            "events": json_records(moved_events),
+        },
+    }
+    if what_if:
+        org, _, share = what_if.partition(":")
+        try:
+            cut = float(share.rstrip("%")) / (100 if share.endswith("%") else 1)
+        except ValueError:
+            raise VdtoError(
+                f"{what_if!r} is not ORG:SHARE", "--what-if", "write e.g. cjng:0.3 or cjng:30%"
+            ) from None
+        org_id = _registry(db).require(org) if org not in set(result.table["org"]) else org
+        wi = what_if_fn(result, org_id, cut)
+        extra["what_if"] = {"org": org_id, "cut": cut, "rows": json_records(wi)}
+    if fmt != "table":
+        if fmt == "json":
+            _write_frame(table, result.meta, fmt, out_path, "", extra)
+        else:
+            _write_frame(table, result.meta, fmt, out_path, "")
+        return
+    shown = table.head(top)[
+        ["rank", "org", "name", "score", "lo90", "hi90", "p_rank1", "rank_lo90", "rank_hi90", "gap"]
+    ]
+    emit(shown, Format.table, title=f"Ranking {result.meta['from']} to {result.meta['to']}")
+    style = "bold green" if decision.target else "bold yellow"
+    out.print(f"[{style}]Target decision:[/{style}] {escape(decision.reason)}")
+    if decision.fallback:
+        out.print(f"  {escape(decision.fallback)}")
+    if len(table) > 1:
+        lead = marg.iloc[0]
+        out.print(
+            f"Margin: {escape(lead['name'])} would have to cut its score by {lead['cut_to_lose_first']:.0%} to lose first place."
+        )
+        if n_events > 0:
+            out.print(
+                f"Manipulation risk: re-attributing {n_events} of its events (weight {moved:,.1f}) to "
+                f"{escape(table.iloc[1]['name'])} would change the top organization."
+            )
+    if what_if:
+        emit(extra_frame(wi), Format.table, title=f"What if {org_id} cut its violence by {cut:.0%}")
+    out.print(f"[dim]{escape(_provenance(result.meta))}[/dim]")
+
+
+def json_records(frame) -> list:
+    import json
+
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def extra_frame(frame):
+    return frame[["rank", "rank_before", "org", "name", "score", "lo90", "hi90", "p_rank1"]].head(8)
+
+
+@rubric_app.command("show")
+def rubric_show(
+    rubric: Annotated[str, typer.Argument(help="Rubric file or default-v1.")] = "default-v1",
+) -> None:
+    """Print a rubric's canonical JSON and its SHA-256.
+
+    Example: vdto rubric show my-rubric.toml
+    """
+    from vdto.scoring import load_rubric
+
+    r = load_rubric(rubric)
+    sys.stdout.write(r.canonical_json() + "\n")
+    err.print(f"{r.name} v{r.version} sha256:{r.sha256()}")
+
+
+@rubric_app.command("validate")
+def rubric_validate(rubric: Annotated[str, typer.Argument(help="Rubric file to check.")]) -> None:
+    """Check a rubric file; an error names the bad key.
+
+    Example: vdto rubric validate my-rubric.toml
+    """
+    from vdto.scoring import load_rubric
+
+    r = load_rubric(rubric)
+    out.print(f"{rubric}: valid ({r.name} v{r.version}, sha256:{r.sha256()})")
+
+
+@rubric_app.command("diff")
+def rubric_diff_cmd(
+    a: Annotated[str, typer.Argument(help="First rubric (file or default-v1).")],
+    b: Annotated[str, typer.Argument(help="Second rubric.")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show every key whose value differs between two rubrics.
+
+    Example: vdto rubric diff default-v1 my-rubric.toml
+    """
+    import pandas as pd
+
+    from vdto.scoring import load_rubric, rubric_diff
+
+    ra, rb = load_rubric(a), load_rubric(b)
+    rows = rubric_diff(ra, rb)
+    frame = pd.DataFrame(rows, columns=["key", a, b]).astype(str)
+    if frame.empty and fmt == Format.table:
+        out.print("the rubrics are the same (sha256 " + ra.sha256()[:16] + ")")
+        return
+    emit(frame, fmt, title=f"{ra.sha256()[:12]} vs {rb.sha256()[:12]}")
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the canonical event schema (Markdown)."""

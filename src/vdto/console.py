@@ -14,7 +14,8 @@ from rich.table import Table
 if TYPE_CHECKING:  # pandas loads only when something is printed
     import pandas as pd
 
-out = Console(highlight=False, soft_wrap=False)
+# piped output is not squeezed into 80 columns
+out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -24,7 +25,7 @@ class Format(StrEnum):
     json = "json"
 
 
-def _cell(v: object) -> str:
+def _cell(v: object, column: str = "") -> str:
     import numpy as np
     import pandas as pd
 
@@ -33,6 +34,12 @@ def _cell(v: object) -> str:
     if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"
     if isinstance(v, float | np.floating):
+        if column.startswith("p_") or column.startswith("share"):
+            return f"{v:.3f}"
+        if column.startswith(("cut_", "rise_", "leader_cut")):
+            return "" if not math.isfinite(v) else f"{v:.0%}"
+        if not math.isfinite(v):
+            return str(v)
         return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
     if isinstance(v, int | np.integer):
         return f"{v:,}"
@@ -55,7 +62,7 @@ def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = No
             numeric = pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
             table.add_column(str(c), justify="right" if numeric else "left")
         for row in frame.itertuples(index=False):
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(*(_cell(v, str(c)) for v, c in zip(row, frame.columns, strict=True)))
         out.print(table)
 
 
