@@ -34,6 +34,10 @@ def test_demo_imports_the_bundled_data_and_summarises(demo):
     # the 2023 ranking and the SESNSP state table are printed
     assert "Cártel Jalisco Nueva Generación" in res.stdout
     assert "Guanajuato" in res.stdout
+    # the latest full year is ranked and the target rule applied: 2023 has no confident target
+    assert "Violence ranking 2023" in res.stdout
+    assert "Target decision: no confident target" in res.stdout
+    assert "regional fallback" in res.stdout
 
 
 def test_demo_run_twice_starts_from_a_fresh_store(demo):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from vdto.console import emit, out
 from vdto.events import ucdp
 from vdto.events.ingest import ImportResult, import_counts_file, import_events
+from vdto.scoring import ScoreResult, decide, score
 from vdto.store import Store
-from vdto.summary import events_by, top_orgs_by_year
 
 
 def bundled(*parts: str) -> Path:
@@ -29,10 +31,12 @@ class DemoResult:
     db: Path
     ucdp: ImportResult
     sesnsp: ImportResult
+    ranking: ScoreResult | None = None
 
 
 def run_demo(out_dir: str | Path = "vdto-demo", *, quiet: bool = False) -> DemoResult:
-    """Import the bundled UCDP events and SESNSP counts into a fresh store and summarise them."""
+    """Import the bundled UCDP events and SESNSP counts into a fresh store, rank the latest full
+    year and apply the target rule, and print a summary."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "vdto.duckdb"
@@ -64,8 +68,14 @@ def run_demo(out_dir: str | Path = "vdto-demo", *, quiet: bool = False) -> DemoR
             progress.update(task, description=label)
             results.append(step())
             progress.advance(task)
+        progress.update(task, description="Scoring the latest full year (2,000 Monte Carlo draws)")
+        progress.update(task, total=len(steps) + 1)
+        with Store(db, read_only=True) as store:
+            year = int(store.query("SELECT max(year(date_start)) FROM events").iloc[0, 0])
+            ranking = score(store, date(year, 1, 1), date(year, 12, 31), draws=2000, seed=7)
+        progress.advance(task)
         progress.update(task, description="Done")
-    result = DemoResult(db, *results)
+    result = DemoResult(db, *results, ranking)
     if not quiet:
         _summary(result)
     return result
@@ -80,15 +90,16 @@ def _summary(result: DemoResult) -> None:
             f"\n[bold]Store[/bold] {result.db}: {totals.events:,} UCDP events, {int(totals.deaths):,} deaths (best), {totals['first']:%Y-%m-%d} to {totals['last']:%Y-%m-%d}"
         )
         latest = int(store.query("SELECT max(year(date_start)) AS y FROM events").iloc[0, 0])
-        top = top_orgs_by_year(store, n=5)
+        ranking = result.ranking
+        shown = ranking.table.head(5)[["rank", "org", "name", "score", "lo90", "hi90", "p_rank1"]]
         emit(
-            top[top["year"] == latest].assign(
-                name=lambda f: f["org"].map(lambda o: store.registry().orgs[o].name)
-            )[["rank", "org", "name", "deaths"]],
-            title=f"Most attributed deaths by organization, {latest} (UCDP)",
+            shown, title=f"Violence ranking {latest} (rubric {ranking.rubric.name}, 90% intervals, P(rank 1))"
         )
-        states = events_by(store, "state", start=None, end=None)
-        del states
+        decision = decide(ranking)
+        style = "bold green" if decision.target else "bold yellow"
+        out.print(f"[{style}]Target decision:[/{style}] {escape(decision.reason)}")
+        if decision.fallback:
+            out.print("  " + escape(decision.fallback))
         hom = store.query(
             """SELECT year(period) AS year, state_code, sum(count) AS victims FROM region_counts
                WHERE measure = 'homicidio_doloso' GROUP BY ALL"""
@@ -115,4 +126,7 @@ def _summary(result: DemoResult) -> None:
             out.print(
                 f"{len(unresolved)} perpetrator names are not in the registry: see `vdto orgs unresolved --db {result.db}`"
             )
-    out.print(f"\nExplore further: [cyan]vdto events --by org --from {latest} --db {result.db}[/cyan]")
+    out.print(
+        f"\nExplore further: [cyan]vdto rank --from {latest} --to {latest} --db {result.db}[/cyan]"
+        f" (add --what-if ORG:SHARE), [cyan]vdto events --by org --db {result.db}[/cyan]"
+    )

@@ -24,7 +24,15 @@ def yearly_ranking(
     """For each calendar year: the two leading organizations, their intervals, P(rank 1), the decision."""
     rows = []
     for year in years:
-        res = score(store, date(year, 1, 1), date(year, 12, 31), rubric=rubric, draws=draws, seed=seed, sources=sources)
+        res = score(
+            store,
+            date(year, 1, 1),
+            date(year, 12, 31),
+            rubric=rubric,
+            draws=draws,
+            seed=seed,
+            sources=sources,
+        )
         t = res.table
         decision = decide(res)
         first = t.iloc[0]
