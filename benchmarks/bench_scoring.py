@@ -133,9 +133,12 @@ def child_vdto(path: str, n_events: int | None, draws: int, seed: int, breakdown
     imports_s = time.perf_counter() - t0
     weights, cand, event_keys, entity_keys = _load(path, n_events)
     rss_before = _peak_rss_kib()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     samples = mc.simulate(weights, cand, event_keys, entity_keys, draws=draws, seed=seed)
     elapsed = time.perf_counter() - t0
+    cpu_s = time.process_time() - cpu0
     peak = _peak_rss_kib()
 
     n_orgs = len(entity_keys)
@@ -144,6 +147,8 @@ def child_vdto(path: str, n_events: int | None, draws: int, seed: int, breakdown
     expected = mc.expected_scores(weights, cand, n_orgs)
     out = {
         "seconds": elapsed,
+        "cpu_s": cpu_s,
+        "load_before": load,
         "imports_s": imports_s,
         "rss_before_kib": rss_before,
         "peak_rss_kib": peak,
@@ -587,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("")
     table.add_column("value", justify="right")
     table.add_row("runs (s)", ", ".join(f"{t:.3f}" for t in times))
+    table.add_row("CPU seconds of the process, per run", ", ".join(f"{r['cpu_s']:.3f}" for r in runs))
+    table.add_row("load average (1 min) before each run", ", ".join(f"{r['load_before']:.2f}" for r in runs))
     table.add_row("min (s)", f"{min(times):.3f}")
     table.add_row("median (s)", f"{t_med:.3f}")
     table.add_row("event-draws/s at median", f"{n * draws / t_med:,.0f}")

@@ -19,7 +19,14 @@ from vdto.errors import VdtoError
 from vdto.orgs import DTO_KINDS, Registry
 from vdto.schema import EVENT_COLUMNS, PERPETRATOR_COLUMNS
 from vdto.scoring import draws as rng
-from vdto.scoring.montecarlo import EXACT_LIMIT, Candidates, expected_scores, simulate
+from vdto.scoring.montecarlo import (
+    EXACT_LIMIT,
+    MIN_NORMAL_EVENTS,
+    Candidates,
+    expected_scores,
+    simulate,
+    split_exact,
+)
 from vdto.scoring.points import event_weights
 from vdto.scoring.rubric import Rubric
 from vdto.store import Store
@@ -208,7 +215,7 @@ def score_frames(
         "seed": seed,
         "draws": draws,
         "events": len(events),
-        "exact_events": int(min(len(events), exact_limit)),
+        "exact_events": int(split_exact(weights, cand, len(orgs), exact_limit, MIN_NORMAL_EVENTS).sum()),
     }
     return ScoreResult(
         table,

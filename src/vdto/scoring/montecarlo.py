@@ -114,6 +114,14 @@ def _normal_part(
     return out
 
 
+def _cpus() -> int:
+    """CPUs this process may run on (respects affinity masks and container CPU sets)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def simulate(
     weights: np.ndarray,
     cand: Candidates,
@@ -150,27 +158,31 @@ def simulate(
     w, keys = weights[idx], event_keys[idx]
     chunk = max(1, min(draws, 4_000_000 // max(len(idx) * cum.shape[1], 1)))
 
+    kmax = cum.shape[1]
+    nobody = n_entities  # an extra column that collects the unknown share, then dropped
+    lookup = np.concatenate(
+        [np.where(ents < 0, nobody, ents), np.full((len(idx), 1), nobody)], axis=1
+    ).ravel()
+    base = np.arange(len(idx), dtype=np.int64) * (kmax + 1)
+
     def run(start: int) -> None:
         stop = min(start + chunk, draws)
+        c = stop - start
         u = uniforms(dkeys[start:stop], keys)  # (c, m)
-        slot = (u[:, :, None] >= cum[None, :, :]).sum(axis=2)  # chosen slot, kmax = nobody
-        chosen = np.take_along_axis(
-            np.broadcast_to(ents, (stop - start, *ents.shape)),
-            np.minimum(slot, ents.shape[1] - 1)[:, :, None],
-            axis=2,
-        )[:, :, 0]
-        valid = (slot < ents.shape[1]) & (chosen >= 0)
-        rows = np.broadcast_to(np.arange(stop - start)[:, None], chosen.shape)
-        flat = rows[valid] * n_entities + chosen[valid]
-        wts = np.broadcast_to(w, chosen.shape)[valid]
-        scores[start:stop] += np.bincount(flat, weights=wts, minlength=(stop - start) * n_entities).reshape(
-            stop - start, n_entities
+        slot = np.zeros(u.shape, dtype=np.int64)
+        for j in range(kmax):  # the chosen slot is how many cumulative probabilities u reaches
+            slot += u >= cum[:, j]
+        chosen = lookup[base + slot]
+        chosen += np.arange(c, dtype=np.int64)[:, None] * (n_entities + 1)
+        sums = np.bincount(
+            chosen.ravel(), weights=np.broadcast_to(w, (c, len(w))).ravel(), minlength=c * (n_entities + 1)
         )
+        scores[start:stop] += sums.reshape(c, n_entities + 1)[:, :n_entities]
         if progress:
-            progress(stop - start)
+            progress(c)
 
     starts = range(0, draws, chunk)
-    workers = workers or min(len(starts), os.cpu_count() or 1)
+    workers = workers or min(len(starts), _cpus())
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(run, starts))
