@@ -86,6 +86,9 @@ def test_cli_rank_json_and_parquet(ucdp_store, tmp_path):
     doc = json.loads(res.stdout)
     assert doc["decision"]["target"] == "cjng"
     assert doc["manipulation"]["events_to_change_top"] >= 1
+    probs = {r["org"]: r for r in doc["rank_probabilities"]}
+    assert probs["cjng"]["p_rank1"] == doc["decision"]["p_rank1"]
+    assert abs(sum(r["p_rank1"] for r in doc["rank_probabilities"]) - 1) < 1e-9
     assert doc["what_if"]["cut"] == 0.5 and doc["what_if"]["rows"][0]["org"] == "sinaloa"
     out = tmp_path / "scores.parquet"
     res = run_cli(

@@ -558,6 +558,8 @@ def rank_cmd(
             "weight_moved": moved,
             "events": json_records(moved_events),
         },
+        "rank_probabilities": json_records(result.rank_probs),
+        "dismantled": json_records(result.dismantled),
     }
     if what_if:
         org, _, share = what_if.partition(":")
