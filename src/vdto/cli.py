@@ -49,6 +49,12 @@ SkipOpt = Annotated[
 ]
 EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of the file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+AgencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--agency", help="The agency whose data this is (its namespace in the store).", show_default=False
+    ),
+]
 
 
 def _db(db: Path | None) -> Path:
@@ -91,7 +97,14 @@ def _print_import(result, quiet: bool) -> None:
 
 
 def _import_events(
-    kind: str, file: Path, db: Path | None, report, skip_bad_rows: bool, quiet: bool, **options
+    kind: str,
+    file: Path,
+    db: Path | None,
+    report,
+    skip_bad_rows: bool,
+    quiet: bool,
+    agency: str | None = None,
+    **options,
 ) -> None:
     """Import through the importer module for ``kind`` (``csv`` is the generic importer)."""
     import importlib
@@ -99,7 +112,16 @@ def _import_events(
     from vdto.events.ingest import import_events
 
     parser = importlib.import_module(f"vdto.events.{'generic' if kind == 'csv' else kind}").parse
-    result = import_events(_db(db), kind, file, parser, report=report, skip_bad_rows=skip_bad_rows, **options)
+    result = import_events(
+        _db(db),
+        kind,
+        file,
+        parser,
+        report=report,
+        skip_bad_rows=skip_bad_rows,
+        namespace=agency or "default",
+        **options,
+    )
     _print_import(result, quiet)
 
 
@@ -111,12 +133,13 @@ def import_ucdp(
     skip_bad_rows: SkipOpt = False,
     encoding: EncodingOpt = "utf-8",
     quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
 ) -> None:
     """Import a UCDP GED CSV (plain or .gz).
 
     Example: vdto import ucdp ged_mexico_1989_2023.csv.gz
     """
-    _import_events("ucdp", file, db, report, skip_bad_rows, quiet, encoding=encoding)
+    _import_events("ucdp", file, db, report, skip_bad_rows, quiet, agency, encoding=encoding)
 
 
 @import_app.command("acled")
@@ -127,12 +150,13 @@ def import_acled(
     skip_bad_rows: SkipOpt = False,
     encoding: EncodingOpt = "utf-8",
     quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
 ) -> None:
     """Import an ACLED CSV export.
 
     Example: vdto import acled acled_mexico_2023.csv --report problems.csv
     """
-    _import_events("acled", file, db, report, skip_bad_rows, quiet, encoding=encoding)
+    _import_events("acled", file, db, report, skip_bad_rows, quiet, agency, encoding=encoding)
 
 
 @import_app.command("csv")
@@ -145,6 +169,7 @@ def import_csv(
     report: ReportOpt = None,
     skip_bad_rows: SkipOpt = False,
     quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
 ) -> None:
     """Import any CSV or Parquet file through a TOML column mapping.
 
@@ -160,6 +185,7 @@ def import_csv(
         report,
         skip_bad_rows,
         quiet,
+        agency,
         mapping=spec,
         mapping_path=str(mapping),
         mapping_sha256=digest,
@@ -205,8 +231,9 @@ def events_cmd(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     db: DbOpt = None,
     fmt: FormatOpt = Format.table,
+    agency: AgencyOpt = None,
 ) -> None:
-    """Summarise stored events by year, organization (attributed) or state.
+    """Summarise stored events by year, organization (attributed) or state (all agencies by default).
 
     Example: vdto events --by org --from 2023 --to 2023-12-31
     """
@@ -219,7 +246,7 @@ def events_cmd(
     if e is not None and end is not None and len(end) == 4:
         e = e.replace(month=12, day=31)
     with Store(_db(db), read_only=True) as store:
-        emit(events_by(store, by, s, e, source), fmt, title=f"Events by {by}")
+        emit(events_by(store, by, s, e, source, agency), fmt, title=f"Events by {by}")
 
 
 @app.command("imports")
@@ -397,7 +424,7 @@ def _window_dates(start: str | None, end: str | None):
     return s, e
 
 
-def _run_scoring(db, start, end, rubric, draws, seed, source, quiet: bool):
+def _run_scoring(db, start, end, rubric, draws, seed, source, quiet: bool, agency: str | None = None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from vdto.scoring import load_rubric, score
@@ -422,7 +449,15 @@ def _run_scoring(db, start, end, rubric, draws, seed, source, quiet: bool):
                 progress.advance(task, n)
 
         return score(
-            store, s, e, rubric=rub, draws=draws, seed=seed, sources=source or None, progress=advance
+            store,
+            s,
+            e,
+            rubric=rub,
+            draws=draws,
+            seed=seed,
+            sources=source or None,
+            namespace=agency,
+            progress=advance,
         )
 
 
@@ -498,6 +533,7 @@ def score_cmd(
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
     quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
 ) -> None:
     """Score every organization over a window, with 90% intervals and P(rank 1).
 
@@ -507,7 +543,7 @@ def score_cmd(
         raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
     if by not in ("org", "state"):
         raise VdtoError(f"unknown grouping {by!r}", "--by", "use org or state")
-    result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet)
+    result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet, agency)
     frame = result.table if by == "org" else result.by_state
     title = f"Violence scores {result.meta['from']} to {result.meta['to']}" + (
         " by state" if by == "state" else ""
@@ -534,6 +570,7 @@ def rank_cmd(
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
     quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
 ) -> None:
     """Rank organizations with intervals, P(rank 1), margins and the target decision.
 
@@ -544,7 +581,7 @@ def rank_cmd(
 
     if fmt not in ("table", "csv", "json", "parquet"):
         raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
-    result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet)
+    result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet, agency)
     decision = decide(result)
     marg = margins(result)
     table = result.table.merge(

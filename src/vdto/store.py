@@ -8,6 +8,7 @@ variable choose another.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from vdto.errors import VdtoError
 from vdto.orgs import Org, Registry
 from vdto.schema import EVENT_FIELDS, PERPETRATOR_FIELDS
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DEFAULT_DB = "vdto.duckdb"
 
 
@@ -37,17 +38,19 @@ def _columns(fields) -> str:
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS imports (
-  import_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, source VARCHAR, file_name VARCHAR NOT NULL,
+  import_id INTEGER PRIMARY KEY, namespace VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR, file_name VARCHAR NOT NULL,
   sha256 VARCHAR NOT NULL, mapping_sha256 VARCHAR,
   rows_read BIGINT, rows_imported BIGINT, rows_duplicate BIGINT, rows_rejected BIGINT, rows_skipped BIGINT,
   started_at TIMESTAMP, finished_at TIMESTAMP, vdto_version VARCHAR
 );
 CREATE TABLE IF NOT EXISTS events (
+  namespace VARCHAR NOT NULL DEFAULT 'default',
   {_columns(EVENT_FIELDS)},
   import_id INTEGER NOT NULL,
-  PRIMARY KEY (source, source_id)
+  PRIMARY KEY (namespace, source, source_id)
 );
 CREATE TABLE IF NOT EXISTS perpetrators (
+  namespace VARCHAR NOT NULL DEFAULT 'default',
   {_columns(PERPETRATOR_FIELDS)},
   import_id INTEGER NOT NULL
 );
@@ -67,6 +70,21 @@ CREATE TABLE IF NOT EXISTS user_aliases (
 """
 
 
+DEFAULT_NAMESPACE = "default"
+_NAMESPACE = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def check_namespace(name: str) -> str:
+    """An agency's namespace name: lowercase letters, digits, '-' and '_' (at most 32)."""
+    if not _NAMESPACE.match(name or ""):
+        raise VdtoError(
+            f"{name!r} is not a valid agency name",
+            "--agency",
+            "use lowercase letters, digits, '-' or '_', e.g. mx or us",
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class ImportRecord:
     """What one import did; stored in the ``imports`` table."""
@@ -82,6 +100,7 @@ class ImportRecord:
     rows_rejected: int
     rows_skipped: int
     mapping_sha256: str | None = None
+    namespace: str = DEFAULT_NAMESPACE
 
 
 class Store:
@@ -121,6 +140,40 @@ class Store:
         if not read_only:
             self.con.execute(_DDL)
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        self._check_version()
+
+    def _check_version(self) -> None:
+        try:
+            found = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        except duckdb.Error:
+            found = []
+        version = found[0][0] if found else None
+        if version != SCHEMA_VERSION:
+            self.con.close()
+            raise VdtoError(
+                f"store schema version {version} is not the version this vdto uses ({SCHEMA_VERSION})",
+                str(self.path),
+                "import the data again into a new store (--db NEW.duckdb)",
+            )
+
+    def namespaces(self) -> list[str]:
+        """The agencies (namespaces) that hold events in this store."""
+        return [r[0] for r in self.con.execute("SELECT DISTINCT namespace FROM events ORDER BY 1").fetchall()]
+
+    def resolve_namespace(self, namespace: str | None) -> str:
+        """``namespace`` if given; the only one in the store if not; an error naming them otherwise."""
+        if namespace is not None:
+            return check_namespace(namespace)
+        names = self.namespaces()
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            return DEFAULT_NAMESPACE
+        raise VdtoError(
+            f"the store holds the data of several agencies ({', '.join(names)})",
+            str(self.path),
+            "pick one with --agency NAME",
+        )
 
     def close(self) -> None:
         self.con.close()

@@ -30,8 +30,9 @@ def events_by(
     start: date | None = None,
     end: date | None = None,
     source: str | None = None,
+    namespace: str | None = None,
 ) -> pd.DataFrame:
-    """Events and deaths grouped by year, organization or state.
+    """Events and deaths grouped by year, organization or state (``namespace``: one agency only).
 
     By organization, events and deaths are *attributed*: each event counts with its
     perpetrator probability (factions roll up to their organization), so the columns are
@@ -41,6 +42,9 @@ def events_by(
     if source:
         where += " AND e.source = ?"
         params.append(source)
+    if namespace:
+        where += " AND e.namespace = ?"
+        params.append(namespace)
     if by == "year":
         sql = f"""SELECT year(e.date_start) AS year, count(*) AS events, sum(e.deaths_best) AS deaths
                   FROM events e WHERE {where} GROUP BY 1 ORDER BY 1"""
@@ -57,11 +61,11 @@ def events_by(
           SELECT e.source, e.source_id, e.deaths_best,
                  coalesce(p.org_id, CASE WHEN p.raw_name IS NOT NULL THEN '?' || p.raw_name END) AS org,
                  p.probability
-          FROM events e JOIN perpetrators p USING (source, source_id) WHERE {where}
+          FROM events e JOIN perpetrators p USING (namespace, source, source_id) WHERE {where}
         ), rest AS (
           SELECT e.source, e.source_id, e.deaths_best, '(unknown)' AS org,
                  1 - coalesce(sum(p.probability), 0) AS probability
-          FROM events e LEFT JOIN perpetrators p USING (source, source_id) WHERE {where}
+          FROM events e LEFT JOIN perpetrators p USING (namespace, source, source_id) WHERE {where}
           GROUP BY ALL HAVING 1 - coalesce(sum(p.probability), 0) > 1e-9
         )
         SELECT org, sum(probability) AS events, sum(probability * deaths_best) AS deaths
@@ -91,7 +95,7 @@ def top_orgs_by_year(
     """For each year, the ``n`` organizations with the most attributed deaths (DTOs only)."""
     sql = """
       SELECT year(e.date_start) AS year, p.org_id AS org, sum(p.probability * e.deaths_best) AS deaths
-      FROM events e JOIN perpetrators p USING (source, source_id)
+      FROM events e JOIN perpetrators p USING (namespace, source, source_id)
       WHERE p.org_id IS NOT NULL GROUP BY ALL"""
     frame = store.query(sql)
     reg = store.registry()

@@ -17,7 +17,7 @@ from vdto.events.canonical import Batch
 from vdto.events.tabular import ROW, sha256_file
 from vdto.orgs import Registry
 from vdto.schema import EVENT_COLUMNS, PERPETRATOR_COLUMNS
-from vdto.store import ImportRecord, Store
+from vdto.store import DEFAULT_NAMESPACE, ImportRecord, Store, check_namespace
 
 
 @dataclass
@@ -69,6 +69,7 @@ def import_events(
     report: str | Path | None = None,
     skip_bad_rows: bool = False,
     mapping_sha256: str | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
     **parse_options,
 ) -> ImportResult:
     """Parse ``path`` with ``parser`` and store its events in one transaction.
@@ -77,6 +78,7 @@ def import_events(
     they are, so importing the same file twice changes nothing. On any error nothing is written.
     """
     path = Path(path)
+    check_namespace(namespace)
     registry = current_registry(db)
     batch = parser(path, registry, **parse_options)
     rejected, problems = finish(batch, path, report=report, skip_bad_rows=skip_bad_rows)
@@ -90,17 +92,21 @@ def import_events(
         con.register("incoming_perps", perps)
         con.execute(
             "CREATE TEMP TABLE new_keys AS SELECT i.source, i.source_id FROM incoming_events i "
-            "ANTI JOIN events e ON e.source = i.source AND e.source_id = i.source_id"
+            "ANTI JOIN (SELECT source, source_id FROM events WHERE namespace = ?) e "
+            "ON e.source = i.source AND e.source_id = i.source_id",
+            [namespace],
         )
         cols = ", ".join(EVENT_COLUMNS)
         con.execute(
-            f"INSERT INTO events ({cols}, import_id) SELECT {', '.join('i.' + c for c in EVENT_COLUMNS)}, {import_id} "
-            "FROM incoming_events i SEMI JOIN new_keys k ON k.source = i.source AND k.source_id = i.source_id"
+            f"INSERT INTO events (namespace, {cols}, import_id) SELECT ?, {', '.join('i.' + c for c in EVENT_COLUMNS)}, {import_id} "
+            "FROM incoming_events i SEMI JOIN new_keys k ON k.source = i.source AND k.source_id = i.source_id",
+            [namespace],
         )
         pcols = ", ".join(PERPETRATOR_COLUMNS)
         con.execute(
-            f"INSERT INTO perpetrators ({pcols}, import_id) SELECT {', '.join('p.' + c for c in PERPETRATOR_COLUMNS)}, {import_id} "
-            "FROM incoming_perps p SEMI JOIN new_keys k ON k.source = p.source AND k.source_id = p.source_id"
+            f"INSERT INTO perpetrators (namespace, {pcols}, import_id) SELECT ?, {', '.join('p.' + c for c in PERPETRATOR_COLUMNS)}, {import_id} "
+            "FROM incoming_perps p SEMI JOIN new_keys k ON k.source = p.source AND k.source_id = p.source_id",
+            [namespace],
         )
         imported = int(con.execute("SELECT count(*) FROM new_keys").fetchall()[0][0])
         con.execute("DROP TABLE new_keys")
@@ -118,6 +124,7 @@ def import_events(
             rows_rejected=rejected,
             rows_skipped=batch.rows_skipped,
             mapping_sha256=mapping_sha256,
+            namespace=namespace,
         )
         _insert_record(con, record, started)
     return ImportResult(record, batch.unresolved, batch.skipped, batch.adjusted, problems)
@@ -125,9 +132,12 @@ def import_events(
 
 def _insert_record(con, record: ImportRecord, started: datetime) -> None:
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO imports (import_id, namespace, kind, source, file_name, sha256, mapping_sha256, rows_read, "
+        "rows_imported, rows_duplicate, rows_rejected, rows_skipped, started_at, finished_at, vdto_version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            record.import_id, record.kind, record.source, record.file_name, record.sha256, record.mapping_sha256,
+            record.import_id,
+            record.namespace, record.kind, record.source, record.file_name, record.sha256, record.mapping_sha256,
             record.rows_read, record.rows_imported, record.rows_duplicate, record.rows_rejected, record.rows_skipped,
             started, datetime.now(UTC), vdto.__version__,
         ],

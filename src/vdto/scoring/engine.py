@@ -61,10 +61,10 @@ class ScoreResult:
 
 
 def load_window(
-    store: Store, start: date, end: date, sources: list[str] | None = None
+    store: Store, start: date, end: date, sources: list[str] | None = None, namespace: str = "default"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Events whose start date falls in ``[start, end]`` and their perpetrator rows."""
-    where, params = "date_start BETWEEN ? AND ?", [start, end]
+    """One agency's events whose start date falls in ``[start, end]``, and their perpetrator rows."""
+    where, params = "namespace = ? AND date_start BETWEEN ? AND ?", [namespace, start, end]
     if sources:
         where += f" AND source IN ({', '.join('?' * len(sources))})"
         params += list(sources)
@@ -74,8 +74,9 @@ def load_window(
     perps = store.query(
         f"""SELECT {", ".join("p." + c for c in PERPETRATOR_COLUMNS)} FROM perpetrators p
             SEMI JOIN (SELECT source, source_id FROM events WHERE {where}) e USING (source, source_id)
+            WHERE p.namespace = ?
             ORDER BY p.source, p.source_id, p.raw_name""",
-        params,
+        [*params, namespace],
     )
     return events, perps
 
@@ -344,14 +345,19 @@ def score(
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     sources: list[str] | None = None,
+    namespace: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreResult:
-    """Score every organization in the store over ``[start, end]`` (see :func:`score_frames`)."""
+    """Score every organization of one agency's data over ``[start, end]`` (see :func:`score_frames`).
+
+    ``namespace`` is the agency; it may be left out when the store holds one agency's data.
+    """
     rubric = rubric or Rubric.default()
     if draws < 1:
         raise VdtoError(f"draws must be at least 1 (got {draws})", "--draws", "use e.g. --draws 2000")
+    namespace = store.resolve_namespace(namespace)
     start, end = resolve_window(start, end, rubric, store)
-    events, perps = load_window(store, start, end, sources)
+    events, perps = load_window(store, start, end, sources, namespace)
     result = score_frames(
         events,
         perps,
@@ -363,5 +369,5 @@ def score(
         seed=seed,
         progress=progress,
     )
-    result.meta["sources"] = ",".join(sources) if sources else "all"
+    result.meta["agency"] = namespace
     return result
