@@ -29,7 +29,7 @@ def _cell(v: object, column: str = "") -> str:
     import numpy as np
     import pandas as pd
 
-    if v is None or v is pd.NA or (isinstance(v, float | np.floating) and math.isnan(v)):
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float | np.floating) and math.isnan(v)):
         return ""
     if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"

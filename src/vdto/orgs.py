@@ -232,6 +232,21 @@ class Registry:
         ]
         return Registry(final, self.changes, "store")
 
+    def with_status(self, dismantled: Mapping[str, date]) -> Registry:
+        """A new registry in which the given organizations are dismantled on the given dates."""
+        unknown = [o for o in dismantled if o not in self.orgs]
+        if unknown:
+            raise UnknownNameError(
+                f"unknown organization id {unknown[0]!r}", "dismantled", "list ids with `vdto orgs list`"
+            )
+        final = [
+            o.model_copy(update={"status": "dismantled", "dismantled": dismantled[o.id]})
+            if o.id in dismantled
+            else o
+            for o in self.orgs.values()
+        ]
+        return Registry(final, self.changes, "store")
+
     # -- lookups ------------------------------------------------------------------------
     def __contains__(self, org_id: object) -> bool:
         return org_id in self.orgs

@@ -64,6 +64,21 @@ CREATE TABLE IF NOT EXISTS user_orgs (
   id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, parent VARCHAR,
   status VARCHAR NOT NULL, note VARCHAR, added_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rounds (
+  round_id INTEGER PRIMARY KEY, status VARCHAR NOT NULL, window_from DATE NOT NULL, window_to DATE NOT NULL,
+  agencies VARCHAR NOT NULL, require_agreement BOOLEAN NOT NULL, target VARCHAR, decision VARCHAR NOT NULL,
+  evidence VARCHAR NOT NULL, opened_at TIMESTAMP NOT NULL, announced_at TIMESTAMP, closed_at TIMESTAMP,
+  outcome VARCHAR, reason VARCHAR, ledger_hash VARCHAR
+);
+CREATE TABLE IF NOT EXISTS round_history (
+  round_id INTEGER NOT NULL, logged_at TIMESTAMP NOT NULL, action VARCHAR NOT NULL, detail VARCHAR
+);
+CREATE TABLE IF NOT EXISTS dissents (
+  round_id INTEGER NOT NULL, agency VARCHAR NOT NULL, logged_at TIMESTAMP NOT NULL, detail VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dismantled (
+  org_id VARCHAR PRIMARY KEY, round_id INTEGER, on_date DATE NOT NULL
+);
 CREATE TABLE IF NOT EXISTS user_aliases (
   alias VARCHAR PRIMARY KEY, org_id VARCHAR NOT NULL, added_at TIMESTAMP NOT NULL
 );
@@ -222,9 +237,9 @@ class Store:
             for r in self.con.execute("SELECT * FROM user_orgs ORDER BY added_at").df().itertuples()
         ]
         aliases = self.con.execute("SELECT alias, org_id FROM user_aliases ORDER BY added_at").fetchall()
-        if not orgs and not aliases:
-            return base
-        return base.with_additions(orgs, aliases)
+        gone = self.con.execute("SELECT org_id, on_date FROM dismantled").fetchall()
+        reg = base.with_additions(orgs, aliases) if orgs or aliases else base
+        return reg.with_status({org: on for org, on in gone}) if gone else reg
 
     def add_org(self, org: Org) -> None:
         """Register a new organization (checked against the registry first)."""

@@ -96,7 +96,7 @@ def data_hash(events: pd.DataFrame, perps: pd.DataFrame) -> str:
 
 
 def _entities(
-    perps: pd.DataFrame, registry: Registry, rubric: Rubric, end: date
+    perps: pd.DataFrame, registry: Registry, rubric: Rubric, end: date, excluded: frozenset[str] = frozenset()
 ) -> tuple[pd.Series, pd.Series]:
     """The scored entity of each perpetrator row (None if not a DTO) and whether it is dismantled."""
     if rubric.attribution.roll_up_factions:
@@ -110,6 +110,8 @@ def _entities(
 
     def dismantled(o: object) -> bool:
         org = registry.orgs[registry.top(o)] if isinstance(o, str) and o in registry.orgs else None
+        if org is not None and org.id in excluded:
+            return True
         return bool(org and org.status == "dismantled" and (org.dismantled is None or org.dismantled <= end))
 
     uniq = pd.unique(ent.dropna())
@@ -131,8 +133,12 @@ def score_frames(
     seed: int = DEFAULT_SEED,
     exact_limit: int = EXACT_LIMIT,
     progress: Callable[[int], None] | None = None,
+    dismantled: frozenset[str] = frozenset(),
 ) -> ScoreResult:
     """Score the organizations named in ``events``/``perps`` (canonical frames) over a window.
+
+    Organizations in ``dismantled`` (e.g. dismantled in an earlier round) are listed apart and
+    not ranked, whatever the window; so are those the registry marks dismantled by its end.
 
     Examples
     --------
@@ -166,7 +172,7 @@ def score_frames(
     index = pd.Series(np.arange(len(events)), index=key_of.to_numpy())
     pkeys = perps["source"].astype(str) + ":" + perps["source_id"].astype(str)
     ev_idx = index.reindex(pkeys.to_numpy()).to_numpy()
-    ent, gone = _entities(perps, registry, rubric, end)
+    ent, gone = _entities(perps, registry, rubric, end, frozenset(dismantled))
     ok = ~np.isnan(ev_idx) & ent.notna().to_numpy()
     att = pd.DataFrame(
         {
@@ -347,6 +353,7 @@ def score(
     sources: list[str] | None = None,
     namespace: str | None = None,
     progress: Callable[[int], None] | None = None,
+    dismantled: frozenset[str] = frozenset(),
 ) -> ScoreResult:
     """Score every organization of one agency's data over ``[start, end]`` (see :func:`score_frames`).
 
@@ -368,6 +375,7 @@ def score(
         draws=draws,
         seed=seed,
         progress=progress,
+        dismantled=dismantled,
     )
     result.meta["agency"] = namespace
     return result

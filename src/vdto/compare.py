@@ -1,0 +1,124 @@
+"""Comparing two agencies' rankings: agreement, and the events behind each disagreement.
+
+Both rankings are scored with the same seed, so the Monte Carlo draws for an event present in
+both agencies' data are identical (common random numbers): what differs between the two
+rankings is the data and the rubric, not noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
+
+from vdto.scoring.engine import DEFAULT_DRAWS, DEFAULT_SEED, ScoreResult, score
+from vdto.scoring.rubric import Rubric
+from vdto.store import Store
+
+
+@dataclass
+class Comparison:
+    """Two agencies' rankings of the same window, side by side."""
+
+    a: str
+    b: str
+    tau: float  # Kendall's tau-b between the expected scores (missing organizations score 0)
+    p_value: float
+    top1_agree: bool
+    targets: tuple[str | None, str | None]
+    table: pd.DataFrame  # org, rank/score/p_rank1 in a and b
+    drivers: pd.DataFrame  # org, source, source_id, contribution in a and b, why
+    results: tuple[ScoreResult, ScoreResult]
+
+
+def contributions(result: ScoreResult) -> pd.DataFrame:
+    """Each (organization, event) share of score: probability x event weight."""
+    att = result.attribution
+    ev = result.events.iloc[att["event"].to_numpy()]
+    return pd.DataFrame(
+        {
+            "org": att["org"].to_numpy(),
+            "source": ev["source"].to_numpy(),
+            "source_id": ev["source_id"].to_numpy(),
+            "probability": att["prob"].to_numpy(),
+            "weight": ev["weight"].to_numpy(),
+            "contribution": att["prob"].to_numpy() * ev["weight"].to_numpy(),
+        }
+    )
+
+
+def compare_results(
+    ra: ScoreResult, rb: ScoreResult, a: str = "a", b: str = "b", top_events: int = 5
+) -> Comparison:
+    """Compare two scored rankings (see :func:`compare`)."""
+    from vdto.scoring.decision import decide
+
+    cols = ["org", "name", "rank", "score", "p_rank1"]
+    table = pd.merge(
+        ra.table[cols], rb.table[cols], on=["org", "name"], how="outer", suffixes=(f"_{a}", f"_{b}")
+    )
+    for side in (a, b):
+        table[f"score_{side}"] = table[f"score_{side}"].fillna(0.0)
+        table[f"p_rank1_{side}"] = table[f"p_rank1_{side}"].fillna(0.0)
+    table = table.sort_values([f"score_{a}", "org"], ascending=[False, True]).reset_index(drop=True)
+    if len(table) > 1:
+        tau, p = kendalltau(table[f"score_{a}"], table[f"score_{b}"])
+    else:
+        tau, p = 1.0, 0.0
+    ta = ra.table["org"].iloc[0] if len(ra.table) else None
+    tb = rb.table["org"].iloc[0] if len(rb.table) else None
+    differ = table[
+        (table[f"rank_{a}"] != table[f"rank_{b}"]) | table[f"rank_{a}"].isna() | table[f"rank_{b}"].isna()
+    ]
+    ca, cb = contributions(ra), contributions(rb)
+    both = pd.merge(ca, cb, on=["org", "source", "source_id"], how="outer", suffixes=(f"_{a}", f"_{b}"))
+    for c in ("contribution", "probability", "weight"):
+        for side in (a, b):
+            both[f"{c}_{side}"] = both[f"{c}_{side}"].fillna(0.0)
+    both["difference"] = both[f"contribution_{a}"] - both[f"contribution_{b}"]
+    why = np.select(
+        [
+            both[f"weight_{b}"] == 0,
+            both[f"weight_{a}"] == 0,
+            ~np.isclose(both[f"probability_{a}"], both[f"probability_{b}"]),
+        ],
+        [f"only in {a}'s data", f"only in {b}'s data", "attributed differently"],
+        default="weighted differently (rubric)",
+    )
+    both["why"] = why
+    drivers = both[both["org"].isin(differ["org"]) & (both["difference"].abs() > 1e-12)]
+    drivers = drivers.reindex(drivers["difference"].abs().sort_values(ascending=False).index)
+    drivers = drivers.groupby("org", sort=False).head(top_events)
+    keep = ["org", "source", "source_id", f"contribution_{a}", f"contribution_{b}", "difference", "why"]
+    targets = (decide(ra).target, decide(rb).target)
+    return Comparison(
+        a, b, float(tau), float(p), ta == tb, targets, table, drivers[keep].reset_index(drop=True), (ra, rb)
+    )
+
+
+def compare(
+    store: Store,
+    a: str,
+    b: str,
+    start: date,
+    end: date,
+    *,
+    rubrics: dict[str, Rubric] | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    top_events: int = 5,
+) -> Comparison:
+    """Score agencies ``a`` and ``b`` over the same window (each with its own rubric) and compare.
+
+    Reports Kendall's tau between the two rankings' expected scores, whether they agree on the
+    top organization and on the target, and, for every organization ranked differently, the
+    events whose contributions differ most, with why (only in one agency's data, attributed
+    differently, or weighted differently by the rubric).
+    """
+    rubrics = rubrics or {}
+    ra = score(store, start, end, rubric=rubrics.get(a), draws=draws, seed=seed, namespace=a)
+    rb = score(store, start, end, rubric=rubrics.get(b), draws=draws, seed=seed, namespace=b)
+    return compare_results(ra, rb, a, b, top_events)
