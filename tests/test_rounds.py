@@ -210,3 +210,16 @@ def test_two_agencies_end_to_end_on_real_data(tmp_path, ucdp_file):
     (tmp_path / "tampered.jsonl").write_bytes(b"\n".join(lines))
     res = run_cli("verify", str(tmp_path / "tampered.jsonl"))
     assert res.returncode == 1 and "entry 2" in res.stderr
+    # the public scorecard of round 2, signed into the ledger, recomputed from what it publishes
+    for extra in ("third.key", "third.pub"):
+        (tmp_path / "keys" / extra).unlink()
+    site = tmp_path / "site"
+    ok("publish", str(site), "--round", "2", "--ledger", ledger, *keys, "--keys", kdir, "--draws", "500")
+    assert "OK, 5 entries" in ok("verify", str(site / "ledger.jsonl"), "--trust", kdir).stdout
+    assert ok("recompute", str(site)).stdout.startswith("ok:")
+    card = json.loads((site / "scorecard.json").read_text())
+    assert card["round"]["id"] == 2 and card["ranking"][0]["org"] == "sinaloa"
+    assert [d["org"] for d in card["dismantled"]] == ["cjng"]
+    published = site.rglob("*")
+    text = b"".join(p.read_bytes() for p in published if p.is_file())
+    assert b"ucdp-ged" not in text and b"ged_mexico" not in text

@@ -1008,6 +1008,93 @@ def rankings_compare(
         )
 
 
+@app.command("publish")
+def publish_cmd(
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="Folder for the static site.")],
+    round_id: Annotated[
+        int | None, typer.Option("--round", help="Publish this round (its window and lead agency).")
+    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    agency: AgencyOpt = None,
+    rubric: RubricOpt = None,
+    ledger: LedgerOpt = None,
+    key: KeyOpt = None,
+    keys_dir: Annotated[
+        Path | None, typer.Option("--keys", help="Folder of the agencies' .pub files to publish.")
+    ] = None,
+    min_count: Annotated[int, typer.Option("--min-count", help="Suppress event counts below this.")] = 3,
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 7,
+    db: DbOpt = None,
+) -> None:
+    """Write the public scorecard: a static bilingual site (HTML, JSON, CSV, rubric, ledger) that opens offline.
+
+    With --ledger and --key the published scorecard is first signed into the ledger.
+
+    Example: vdto publish site --round 1 --ledger ledger.jsonl --keys keys
+    """
+    from vdto.ledger import Ledger, load_trusted
+    from vdto.publish import write_site
+    from vdto.rounds import get_round
+    from vdto.scorecard import build_scorecard, public_aggregates, yearly_trend
+    from vdto.scoring import Rubric, load_rubric, score
+    from vdto.store import Store
+
+    if min_count < 1:
+        raise VdtoError(f"--min-count must be at least 1 (got {min_count})", "--min-count", "use e.g. 3")
+    with Store(_db(db), read_only=True) as store:
+        extra = {}
+        if round_id is not None:
+            rnd = get_round(store, round_id)
+            s, e, agency = rnd.window_from, rnd.window_to, agency or rnd.agencies[0]
+            rub = load_rubric(rubric) if rubric else Rubric.model_validate(rnd.evidence[agency]["rubric"])
+            extra["round"] = {
+                "id": rnd.round_id,
+                "status": rnd.status,
+                "target": rnd.target,
+                "agencies": list(rnd.agencies),
+            }
+        else:
+            s, e = _window_dates(start, end)
+            rub = load_rubric(rubric)
+        res = score(store, s, e, rubric=rub, draws=draws, seed=seed, namespace=agency)
+        end_year = pd_year(res.meta["to"])
+        trend = yearly_trend(
+            store, list(res.table["org"][:6]), end_year, 8, rubric=rub, namespace=res.meta["agency"]
+        )
+    card = build_scorecard(res, trend=trend, min_count=min_count, extra=extra or None)
+    if ledger is not None and key:
+        Ledger(ledger).append("scorecard", card, _signers(key))
+    public = load_trusted([keys_dir]) if keys_dir else None
+    files = write_site(out_dir, card, public_aggregates(res), ledger_path=ledger, public_keys=public)
+    out.print(
+        f"wrote {len(files)} files to {out_dir}; open {out_dir / 'index.html'} in a browser (works offline)"
+    )
+
+
+def pd_year(text: str) -> int:
+    return int(str(text)[:4])
+
+
+@app.command("recompute")
+def recompute_cmd(
+    site: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="A published scorecard folder.")],
+) -> None:
+    """Recompute the published scores from the published aggregates and rubric; exit 1 on a mismatch.
+
+    Example: vdto recompute site
+    """
+    from vdto.publish import recompute_site
+
+    report = recompute_site(site)
+    if report.ok:
+        out.print(report.message)
+        return
+    err.print("[bold red]MISMATCH[/bold red] " + escape(report.message))
+    raise typer.Exit(1)
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the canonical event schema (Markdown)."""

@@ -145,7 +145,7 @@ def _prob(x: Any) -> str:
 def _pct(x: Any, lang: str) -> str:
     if not _finite(x):
         return "—"
-    return f"{100 * x:,.1f} %" if lang == "es" else f"{100 * x:,.1f}%"
+    return f"{100 * x:,.1f}\u00a0%" if lang == "es" else f"{100 * x:,.1f}%"
 
 
 def _rise(x: Any, lang: str) -> str:
@@ -333,6 +333,10 @@ def _trend_chart(trend: list[dict], names: dict[str, str]) -> str:
 # ------------------------------------------------------------------------------------ sections
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _decision_html(card: dict) -> str:
     d = card.get("decision") or {}
     ranking = card.get("ranking") or []
@@ -363,7 +367,7 @@ def _decision_html(card: dict) -> str:
                 f" Le sigue {runner_name}, con una probabilidad de {_prob(runner_row.get('p_rank1'))} de ser "
                 f"la más violenta."
             )
-        en = f"{reason_en}."
+        en = f"{_capital(reason_en)}."
         cls = "decision has-target"
     else:
         verdict = _bi("Sin objetivo confiable", "No confident target")
@@ -375,20 +379,25 @@ def _decision_html(card: dict) -> str:
                 f"tiene una probabilidad de {_prob(d.get('p_rank1'))} de ser la más violenta, menor que el "
                 f"umbral de {thr}."
             )
-            if runner_name:
+            close = _finite(runner_row.get("hi90")) and _finite(lead.get("lo90"))
+            close = close and runner_row["hi90"] >= lead["lo90"]
+            if runner_name and close:
                 es += (
-                    f" La segunda, {runner_name} (probabilidad {_prob(runner_row.get('p_rank1'))}), está "
-                    f"demasiado cerca para distinguirlas con la confianza exigida."
+                    f" La segunda, {runner_name} (probabilidad {_prob(runner_row.get('p_rank1'))}), está a su "
+                    f"alcance: su intervalo de 90 % ({_num(runner_row.get('lo90'))} – {_num(runner_row.get('hi90'))}) "
+                    f"se traslapa con el de la primera ({_num(lead.get('lo90'))} – {_num(lead.get('hi90'))})."
                 )
+            elif runner_name:
+                es += f" La segunda es {runner_name} (probabilidad {_prob(runner_row.get('p_rank1'))})."
         else:
             es = "La regla no nombra objetivo: ninguna organización tiene eventos atribuidos en el periodo."
         es += (
             " Se aplica el respaldo regional: concentrar la aplicación de la ley en las regiones donde la "
             'violencia es más alta (véase la <a href="#sec-states">tabla por estado</a>).'
         )
-        en = f"{reason_en}."
+        en = f"{_capital(reason_en)}."
         if fallback_en:
-            en += f" Fallback: {fallback_en}."
+            en += f" {_capital(fallback_en)}."
         cls = "decision"
     original = (
         f'<p class="original" data-lang="es">Motivo, en el texto original en inglés de vdto: '
@@ -414,8 +423,8 @@ def _ranking_html(card: dict) -> str:
             ("Lugar", "Rank", True),
             ("Organización", "Organization", False),
             ("Puntuación", "Score", True),
-            ("Intervalo de 90 %", "90% interval", True),
-            ("P(1.er lugar)", "P(rank 1)", True),
+            ("Intervalo de 90&nbsp;%", "90% interval", True),
+            ("P(1.er&nbsp;lugar)", "P(rank&nbsp;1)", True),
             ("Eventos esperados", "Expected events", True),
             ("Margen", "Margin", False),
         )
@@ -451,7 +460,7 @@ def _ranking_html(card: dict) -> str:
         rows.append(
             f'<tr><td colspan="7">{_bi("Ninguna organización tiene eventos atribuidos en el periodo.", "No organization has attributed events in the window.")}</td></tr>'
         )
-    draws = _esc(meta.get("draws", "—"))
+    draws = _num(meta.get("draws"), 0)
     explain = _bi(
         "La puntuación es la violencia esperada atribuida a cada organización según la rúbrica publicada. "
         f"El intervalo de 90 % y P(1.er lugar), la probabilidad de ser la más violenta, resultan de {draws} "
@@ -704,7 +713,7 @@ def _rubric_summary(card: dict) -> str:
         f"Threshold of the rule: {_esc(target.get('threshold'))}.",
         tag="p",
     )
-    draws = _esc(meta.get("draws", "—"))
+    draws = _num(meta.get("draws"), 0)
     mc = _bi(
         "No siempre se sabe quién cometió cada evento, así que vdto asigna cada evento a uno de sus posibles "
         f"autores con su probabilidad, {draws} veces, y califica a todas las organizaciones en cada "
@@ -774,17 +783,28 @@ def _ledger_facts(ledger: Path | None, scorecard_sha: str) -> tuple[int, str | N
     if ledger is None:
         return 0, None, None
     entries, last, found = 0, None, None
-    for line in ledger.read_text(encoding="utf-8").splitlines():
+    for line in ledger.read_text(encoding="utf-8").split("\n"):  # "\n" only: strings may hold U+2028
         if not line.strip():
             continue
         entry = json.loads(line)
         entries += 1
         last = entry.get("hash")
-        if entry.get("payload_sha256") == scorecard_sha or scorecard_sha in canonical_json(
-            entry.get("payload")
-        ):
+        if entry.get("payload_sha256") == scorecard_sha or _holds(entry.get("payload"), scorecard_sha):
             found = entry.get("seq")
     return entries, last, found
+
+
+def _holds(obj: Any, sha: str) -> bool:
+    """Whether ``obj`` quotes ``sha`` or holds, at any depth, an object whose canonical JSON hashes to it."""
+    if isinstance(obj, str):
+        return obj == sha
+    if isinstance(obj, list):
+        return any(_holds(v, sha) for v in obj)
+    if isinstance(obj, dict):
+        if hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest() == sha:
+            return True
+        return any(_holds(v, sha) for v in obj.values())
+    return False
 
 
 def _verify_html(card: dict, ledger: Path | None, keys: list[str], scorecard_sha: str) -> str:
@@ -801,8 +821,16 @@ def _verify_html(card: dict, ledger: Path | None, keys: list[str], scorecard_sha
             f'<span class="hash">{_esc(last)}</span>).'
         )
         if found is not None:
-            has_es += f" La entrada {found} registra el sha256 de este scorecard.json."
-            has_en += f" Entry {found} records the sha256 of this scorecard.json."
+            has_es += f" La entrada {found} del registro contiene este scorecard.json (o su sha256)."
+            has_en += f" Entry {found} of the ledger holds this scorecard.json (or its sha256)."
+        has_es += (
+            " La verificación debe informar el mismo número de entradas y el mismo último hash: un registro "
+            "más corto o con otro último hash no es el que se publicó."
+        )
+        has_en += (
+            " Verification must report the same number of entries and the same last hash: a shorter ledger, "
+            "or one with another last hash, is not the one published."
+        )
     else:
         has_es = "Este sitio no incluye ledger.jsonl; pídalo a las agencias que publican la calificación."
         has_en = "This site includes no ledger.jsonl; ask the publishing agencies for it."
@@ -924,11 +952,10 @@ def _asset(name: str) -> str:
 
 def _page(title_es: str, title_en: str, header: str, body: str, data: str | None = None) -> str:
     csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-    data_block = (
-        f'<script type="application/json" id="scorecard-data">{data.replace("<", chr(92) + "u003c")}</script>'
-        if data is not None
-        else ""
-    )
+    data_block = ""
+    if data is not None:  # "<" escaped so that no string in the data can close the script element
+        safe = data.replace("<", "\\u003c")
+        data_block = f'<script type="application/json" id="scorecard-data">{safe}</script>'
     return (
         "<!doctype html>\n"
         f'<html lang="es" data-title-es="{_esc(title_es)}" data-title-en="{_esc(title_en)}">\n'
@@ -1055,7 +1082,7 @@ def render_methodology(card: dict) -> str:
     time = rubric.get("time") or {}
     att = rubric.get("attribution") or {}
     threshold = (rubric.get("target") or {}).get("threshold")
-    draws, seed = _esc(meta.get("draws")), _esc(meta.get("seed"))
+    draws, seed = _num(meta.get("draws"), 0), _esc(meta.get("seed"))
     half = time.get("half_life_days")
     min_count = _esc(meta.get("min_count", 3))
 
