@@ -164,7 +164,7 @@ def test_two_agencies_end_to_end_on_real_data(tmp_path, ucdp_file):
     db, ledger, kdir = str(tmp_path / "s.duckdb"), str(tmp_path / "ledger.jsonl"), str(tmp_path / "keys")
 
     def ok(*args):
-        res = run_cli(*args, "--db", db) if args[0] not in ("keys", "verify") else run_cli(*args)
+        res = run_cli(*args, "--db", db) if args[0] not in ("keys", "verify", "recompute") else run_cli(*args)
         assert res.returncode == 0, res.stderr
         return res
 
