@@ -1036,7 +1036,7 @@ def publish_cmd(
     """
     from vdto.ledger import Ledger, load_trusted
     from vdto.publish import write_site
-    from vdto.rounds import get_round
+    from vdto.rounds import dismantled_before, get_round
     from vdto.scorecard import build_scorecard, public_aggregates, yearly_trend
     from vdto.scoring import Rubric, load_rubric, score
     from vdto.store import Store
@@ -1058,7 +1058,8 @@ def publish_cmd(
         else:
             s, e = _window_dates(start, end)
             rub = load_rubric(rubric)
-        res = score(store, s, e, rubric=rub, draws=draws, seed=seed, namespace=agency)
+        gone = dismantled_before(store, round_id) if round_id is not None else frozenset()
+        res = score(store, s, e, rubric=rub, draws=draws, seed=seed, namespace=agency, dismantled=gone)
         end_year = pd_year(res.meta["to"])
         trend = yearly_trend(
             store, list(res.table["org"][:6]), end_year, 8, rubric=rub, namespace=res.meta["agency"]

@@ -127,7 +127,7 @@ def open_round(
             )
     rubrics = rubrics or {}
     cards, decisions = {}, {}
-    gone = frozenset(r[0] for r in store.con.execute("SELECT org_id FROM dismantled").fetchall())
+    gone = dismantled_before(store)
     for agency in agencies:
         res = score(
             store,
@@ -184,6 +184,12 @@ def open_round(
             con, round_id, "open", {"window": [str(start), str(end)], "agencies": agencies, "target": target}
         )
     return get_round(store, round_id)
+
+
+def dismantled_before(store: Store, round_id: int | None = None) -> frozenset[str]:
+    """Organizations dismantled by the rounds before ``round_id`` (by every round when None)."""
+    sql = "SELECT org_id FROM dismantled" + (" WHERE round_id < ?" if round_id is not None else "")
+    return frozenset(r[0] for r in store.con.execute(sql, [round_id] if round_id is not None else []).fetchall())
 
 
 def dissents(store: Store, round_id: int | None = None) -> pd.DataFrame:
