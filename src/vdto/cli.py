@@ -576,17 +576,15 @@ def rank_cmd(
 
     Example: vdto rank --from 2020 --to 2020 --what-if cjng:0.5
     """
-    from vdto.scoring import decide, margins, robustness
+    from vdto.scoring import decide, robustness
     from vdto.scoring import what_if as what_if_fn
+    from vdto.scoring.decision import ranking_with_margins
 
     if fmt not in ("table", "csv", "json", "parquet"):
         raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
     result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet, agency)
     decision = decide(result)
-    marg = margins(result)
-    table = result.table.merge(
-        marg[["org", "gap", "cut_to_lose_first", "rise_to_first"]], on="org", how="left"
-    )
+    table = ranking_with_margins(result)
     n_events, moved, moved_events = robustness(result)
     extra = {
         "decision": decision.as_dict(),
@@ -624,7 +622,7 @@ def rank_cmd(
     if decision.fallback:
         out.print(f"  {escape(decision.fallback)}")
     if len(table) > 1:
-        lead = marg.iloc[0]
+        lead = table.iloc[0]
         out.print(
             f"Margin: {escape(lead['name'])} would have to cut its score by {lead['cut_to_lose_first']:.0%} to lose first place."
         )

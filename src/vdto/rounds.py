@@ -189,7 +189,9 @@ def open_round(
 def dismantled_before(store: Store, round_id: int | None = None) -> frozenset[str]:
     """Organizations dismantled by the rounds before ``round_id`` (by every round when None)."""
     sql = "SELECT org_id FROM dismantled" + (" WHERE round_id < ?" if round_id is not None else "")
-    return frozenset(r[0] for r in store.con.execute(sql, [round_id] if round_id is not None else []).fetchall())
+    return frozenset(
+        r[0] for r in store.con.execute(sql, [round_id] if round_id is not None else []).fetchall()
+    )
 
 
 def dissents(store: Store, round_id: int | None = None) -> pd.DataFrame:

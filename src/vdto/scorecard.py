@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vdto.schema import VICTIM_COLUMNS
-from vdto.scoring.decision import TargetDecision, decide, margins
+from vdto.scoring.decision import TargetDecision, decide, ranking_with_margins
 from vdto.scoring.engine import ScoreResult
 from vdto.scoring.points import event_weights
 from vdto.scoring.rubric import Rubric
@@ -145,10 +145,7 @@ def build_scorecard(
 ) -> dict:
     """The public scorecard of one scoring run (JSON-ready; no sensitive field)."""
     decision = decision or decide(result)
-    marg = margins(result)
-    table = result.table.merge(
-        marg[["org", "gap", "cut_to_lose_first", "rise_to_first"]], on="org", how="left"
-    )
+    table = ranking_with_margins(result)
     ranking = table[
         [
             "rank",

@@ -129,6 +129,12 @@ def margins(result: ScoreResult) -> pd.DataFrame:
     return out
 
 
+def ranking_with_margins(result: ScoreResult) -> pd.DataFrame:
+    """The ranked table with each organization's margin columns (gap, cut_to_lose_first, rise_to_first)."""
+    marg = margins(result)[["org", "gap", "cut_to_lose_first", "rise_to_first"]]
+    return result.table.merge(marg, on="org", how="left")
+
+
 def what_if(result: ScoreResult, org: str, cut: float) -> pd.DataFrame:
     """Ranks if ``org`` cut its violence by the share ``cut`` (0..1), on the same draws.
 
@@ -204,4 +210,4 @@ def robustness(result: ScoreResult) -> tuple[int, float, pd.DataFrame]:
     return k, float(chosen["contribution"].sum()), chosen
 
 
-__all__ = ["FALLBACK", "TargetDecision", "decide", "margins", "robustness", "what_if"]
+__all__ = ["FALLBACK", "TargetDecision", "decide", "margins", "ranking_with_margins", "robustness", "what_if"]
