@@ -1,0 +1,1 @@
+"""Supply networks and the US enforcement package."""
