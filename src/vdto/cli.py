@@ -1094,6 +1094,133 @@ def recompute_cmd(
     raise typer.Exit(1)
 
 
+network_app = typer.Typer(help="Supply networks and the US enforcement package.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+
+
+def _read_network_file(path: Path, nodes: Path | None, registry):
+    from vdto.network import io as netio
+
+    suffix = path.suffix.lower()
+    if suffix == ".graphml":
+        return netio.read_graphml(path, registry=registry)
+    if suffix == ".gexf":
+        return netio.read_gexf(path, registry=registry)
+    return netio.read_edges_csv(path, nodes, registry=registry)
+
+
+@network_app.command("import")
+def network_import(
+    file: Annotated[
+        Path, typer.Argument(help="Edge list CSV (see docs/network.md), GraphML or GEXF; or 'bacrim2020'.")
+    ],
+    nodes: Annotated[Path | None, typer.Option("--nodes", help="Node CSV for an edge-list CSV.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Load a supply network into the store (replacing the one there), after checking it.
+
+    Example: vdto network import edges.csv --nodes nodes.csv
+    """
+    from vdto.events.tabular import sha256_file
+    from vdto.network.bacrim import load_bacrim2020
+    from vdto.network.stored import save_network
+    from vdto.store import Store
+
+    registry = _registry(db)
+    if str(file) == "bacrim2020":
+        net, origin = load_bacrim2020(registry=registry), {"file": "bacrim2020 (bundled)"}
+    else:
+        if not file.exists():
+            raise VdtoError("file not found", str(file), "check the path")
+        net, origin = (
+            _read_network_file(file, nodes, registry),
+            {"file": file.name, "sha256": sha256_file(file)},
+        )
+    with Store(_db(db)) as store:
+        save_network(store, net, origin)
+    stats = net.stats()
+    out.print(f"network from {origin['file']}: {stats['nodes']:,} nodes, {stats['edges']:,} edges")
+
+
+@network_app.command("generate")
+def network_generate(
+    seed: SeedOpt = 0,
+    organizations: Annotated[int, typer.Option(help="Organizations.")] = 50,
+    wholesalers: Annotated[int, typer.Option(help="US wholesalers.")] = 5_000,
+    distributors: Annotated[int, typer.Option(help="US distributors.")] = 200_000,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write it to this GraphML file.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Generate a seeded synthetic supply network (real supply data is confidential) into the store.
+
+    Example: vdto network generate --seed 1 --distributors 20000
+    """
+    from vdto.network.io import write_graphml
+    from vdto.network.stored import save_network
+    from vdto.network.synthetic import generate
+    from vdto.store import Store
+
+    for name, value in (
+        ("--organizations", organizations),
+        ("--wholesalers", wholesalers),
+        ("--distributors", distributors),
+    ):
+        if value < 1:
+            raise VdtoError(f"{name} must be at least 1 (got {value})", name, "give a positive number")
+    net = generate(seed=seed, organizations=organizations, wholesalers=wholesalers, distributors=distributors)
+    with Store(_db(db)) as store:
+        save_network(store, net, {"generator": "vdto.network.synthetic", "seed": seed})
+    if out_file is not None:
+        write_graphml(net, out_file)
+    stats = net.stats()
+    out.print(f"synthetic network (seed {seed}): {stats['nodes']:,} nodes, {stats['edges']:,} edges")
+
+
+@network_app.command("export")
+def network_export(
+    out_path: Annotated[
+        Path, typer.Argument(metavar="OUT", help="File (.graphml, .gexf) or folder (i2 link chart).")
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="graphml, gexf or i2 (entities.csv + links.csv).")
+    ] = "graphml",
+    db: DbOpt = None,
+) -> None:
+    """Export the store's supply network for Gephi, Cytoscape or i2 Analyst's Notebook.
+
+    Example: vdto network export network.gexf --format gexf
+    """
+    from vdto.network import io as netio
+    from vdto.network.stored import load_network
+    from vdto.store import Store
+
+    if fmt not in ("graphml", "gexf", "i2"):
+        raise VdtoError(f"unknown format {fmt!r}", "--format", "use graphml, gexf or i2")
+    with Store(_db(db), read_only=True) as store:
+        net = load_network(store)
+    if fmt == "i2":
+        out_path.mkdir(parents=True, exist_ok=True)
+        written = list(netio.write_link_chart(net, out_path))
+    else:
+        written = [(netio.write_graphml if fmt == "graphml" else netio.write_gexf)(net, out_path)]
+    out.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@network_app.command("stats")
+def network_stats(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Counts of the store's supply network by node and edge type."""
+    import pandas as pd
+
+    from vdto.network.stored import load_network
+    from vdto.store import Store
+
+    with Store(_db(db), read_only=True) as store:
+        net = load_network(store)
+    emit(pd.DataFrame(list(net.stats().items()), columns=["what", "count"]), fmt, title="Supply network")
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the canonical event schema (Markdown)."""

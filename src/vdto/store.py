@@ -79,6 +79,14 @@ CREATE TABLE IF NOT EXISTS dissents (
 CREATE TABLE IF NOT EXISTS dismantled (
   org_id VARCHAR PRIMARY KEY, round_id INTEGER, on_date DATE NOT NULL
 );
+CREATE TABLE IF NOT EXISTS network_nodes (
+  id VARCHAR PRIMARY KEY, type VARCHAR NOT NULL, name VARCHAR, org_id VARCHAR, region VARCHAR, price DOUBLE, cost DOUBLE
+);
+CREATE TABLE IF NOT EXISTS network_edges (
+  source VARCHAR NOT NULL, target VARCHAR NOT NULL, type VARCHAR NOT NULL, volume DOUBLE, share DOUBLE,
+  confidence DOUBLE, weight DOUBLE, start DATE, "end" DATE
+);
+CREATE TABLE IF NOT EXISTS network_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS user_aliases (
   alias VARCHAR PRIMARY KEY, org_id VARCHAR NOT NULL, added_at TIMESTAMP NOT NULL
 );
