@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  MILP objective (revenue denied): {_fmt(m['revenue_denied'])} US$/year ({m['denied_share']:.1%})"
     )
-    print(f"  upper bound: {_fmt(m['bound'])}; gap {m['gap']:.2e}; HiGHS MIP gap {m['mip_gap']}")
+    print(f"  upper bound: {_fmt(m['bound'])}; gap {m['gap']:.2e}; MIP gap {m['mip_gap']}")
     print(f"  LP relaxation bound: {_fmt(m['lp_bound'])}; LP gap {m['lp_gap']:.2e}")
     print(f"  cases selected: {m['cases_selected']} ({milp[0]['selected_types']})")
     print(f"  greedy objective: {_fmt(g['revenue_denied'])} US$/year (method {g['method']})")

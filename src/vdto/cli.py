@@ -1178,6 +1178,131 @@ def network_generate(
     out.print(f"synthetic network (seed {seed}): {stats['nodes']:,} nodes, {stats['edges']:,} edges")
 
 
+@network_app.command("package")
+def network_package(
+    target: Annotated[str, typer.Option("--target", help="The targeted organization (id or any name).")],
+    budget: Annotated[
+        float, typer.Option("--budget", help="Cases (or agent-hours with --budget-kind hours).")
+    ],
+    budget_kind: Annotated[str, typer.Option("--budget-kind", help="cases or hours.")] = "cases",
+    solver: Annotated[str, typer.Option("--solver", help="milp (exact, HiGHS) or greedy.")] = "milp",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the MILP solver.")] = 20.0,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    agency: AgencyOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Rows to show per table.")] = 15,
+    db: DbOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The US enforcement package against a target: buyers it supplies, the best cases under a budget,
+    where the business goes, and who may take over its territory.
+
+    Violence scores for substitution come from the store's events (--from/--to, default the rubric's
+    window ending at the last event) when it has any.
+
+    Example: vdto network package --target CJNG --budget 25
+    """
+    import pandas as pd
+
+    from vdto.network.bacrim import load_bacrim2020
+    from vdto.network.package import enforcement_package, substitution, succession_risk
+    from vdto.network.stored import load_network
+    from vdto.scoring import score
+    from vdto.store import Store
+
+    with Store(_db(db), read_only=True) as store:
+        registry = store.registry()
+        org_id = registry.require(target)
+        org_id = registry.top(org_id)
+        net = load_network(store)
+        scores = None
+        if store.count("events"):
+            s, e = _window_dates(start, end)
+            scores = score(store, s, e, draws=1, seed=0, namespace=agency).table[["org", "score"]]
+    pkg = enforcement_package(
+        net, org_id, budget, budget_kind=budget_kind, solver=solver, time_limit=time_limit
+    )
+    subs = substitution(net, pkg, scores)
+    heirs = succession_risk(load_bacrim2020(registry=registry), org_id, scores)
+    selected = pkg.selected.copy()
+    if "path" in selected:
+        selected["path"] = selected["path"].map(lambda p: " > ".join(p) if isinstance(p, list | tuple) else p)
+    if fmt == Format.json:
+        emit_json(
+            {
+                "summary": pkg.summary(),
+                "notes": list(pkg.notes),
+                "selected": json_records(selected),
+                "substitution": json_records(subs),
+                "succession": json_records(heirs),
+            }
+        )
+        return
+    if fmt == Format.csv:
+        emit(selected, fmt)
+        return
+    summary = pkg.summary()
+    emit(
+        pd.DataFrame(list(summary.items()), columns=["", "value"]).astype(str),
+        Format.table,
+        title=f"Enforcement package against {escape(pkg.target_name)}",
+    )
+    cols = [
+        c
+        for c in (
+            "order",
+            "id",
+            "type",
+            "region",
+            "revenue_at_stake",
+            "denied",
+            "cumulative",
+            "budget_cost",
+            "path",
+        )
+        if c in selected
+    ]
+    emit(selected[cols].head(top), Format.table, title=f"Cases selected ({pkg.method})")
+    for note in pkg.notes:
+        out.print("note: " + escape(str(note)))
+    if len(subs):
+        shown = [
+            c
+            for c in (
+                "buyer",
+                "type",
+                "region",
+                "revenue_at_stake",
+                "switch_name",
+                "switch_score",
+                "price_ratio",
+                "reason",
+            )
+            if c in subs
+        ]
+        emit(subs[shown].head(top), Format.table, title="Where the business goes (substitution)")
+    if len(heirs):
+        shown = [
+            c
+            for c in (
+                "rank",
+                "org_id",
+                "name",
+                "relation",
+                "weight",
+                "shared_regions",
+                "score",
+                "more_violent",
+            )
+            if c in heirs
+        ]
+        emit(
+            heirs[shown].head(top),
+            Format.table,
+            title="Succession risk: rivals and allies that may take over (BACRIM 2020)",
+        )
+
+
 @network_app.command("export")
 def network_export(
     out_path: Annotated[
