@@ -945,7 +945,33 @@ def round_status(
             Format.table,
             title=f"Violence before {watch.attrs['before']} and after {watch.attrs['after']} the announcement",
         )
-        out.print("enforcement package progress: no supply-network data in this store")
+    if rnd.target:
+        out.print(escape(_package_line(db, rnd.target)))
+
+
+def _package_line(db, target: str | None) -> str:
+    """One line on the US enforcement package against the round's target, when a network exists."""
+    from vdto.network.package import supply_shares
+    from vdto.store import Store
+
+    with Store(_db(db), read_only=True) as store:
+        has_network = store.count("network_nodes") > 0
+        net = None
+        if has_network and target:
+            from vdto.network.stored import load_network
+
+            net = load_network(store)
+    if net is None:
+        return "enforcement package: no supply-network data in this store (vdto network import | generate)"
+    try:
+        shares = supply_shares(net, target)
+    except VdtoError as exc:
+        return f"enforcement package: {exc.what}"
+    buyers = shares[shares["type"].isin(["wholesaler", "distributor"])]
+    return (
+        f"enforcement package: {target} supplies {len(buyers):,} US buyers in the store's network, "
+        f"US${buyers['revenue'].sum():,.0f} a year at stake (see `vdto network package --target {target}`)"
+    )
 
 
 @round_app.command("list")
