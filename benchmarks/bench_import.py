@@ -15,17 +15,23 @@ imports (those are printed separately). Temporary files are removed at the end.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
-import platform
-import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from _measure import in_child
+from _measure import machine as _machine
+from _measure import peak_rss_kib as _peak_rss_kib
+from _measure import ru_maxrss_kib as _ru_maxrss_kib
+
+
+def machine() -> list[tuple[str, str]]:
+    return _machine("duckdb", "pyarrow")
+
 
 # Keep module-level imports to the standard library: each child process re-imports this file,
 # and the reading-only reference must not pay for (or be charged the memory of) vdto's imports.
@@ -83,27 +89,6 @@ police = "policias"
 
 # --------------------------------------------------------------------------------------------
 # child-process work (each function runs in a fresh spawned interpreter)
-
-
-def _peak_rss_kib() -> int:
-    """Peak resident memory of this process since it started its interpreter, in KiB.
-
-    On Linux ``getrusage().ru_maxrss`` survives ``fork`` + ``execve``: a spawned child reports
-    at least its parent's peak at the moment it was started. ``VmHWM`` in /proc/self/status
-    belongs to the new program alone, so it is used where it exists.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return _ru_maxrss_kib()
-
-
-def _ru_maxrss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def _timed(parse, times: dict):
@@ -207,13 +192,6 @@ def child_pandas(path: str) -> dict:
     }
 
 
-def in_child(fn, *args) -> dict:
-    """Run ``fn(*args)`` in a fresh spawned interpreter and return its result."""
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        return pool.submit(fn, *args).result()
-
-
 # --------------------------------------------------------------------------------------------
 # synthetic data
 
@@ -275,35 +253,6 @@ def make_synthetic(n: int, seed: int, folder: Path) -> tuple[Path, Path]:
 
 def mib(n_bytes: float) -> float:
     return n_bytes / (1 << 20)
-
-
-def machine() -> list[tuple[str, str]]:
-    import duckdb
-    import numpy
-    import pandas
-    import pyarrow
-
-    import vdto
-
-    mem = ""
-    try:
-        with open("/proc/meminfo") as fh:
-            kib = int(fh.readline().split()[1])
-        mem = f"{kib / (1 << 20):.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        mem = "unknown"
-    return [
-        ("cpu_count", str(os.cpu_count())),
-        ("memory", mem),
-        ("platform", platform.platform()),
-        ("processor", platform.machine()),
-        ("python", platform.python_version()),
-        ("vdto", vdto.__version__),
-        ("numpy", numpy.__version__),
-        ("pandas", pandas.__version__),
-        ("duckdb", duckdb.__version__),
-        ("pyarrow", pyarrow.__version__),
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:

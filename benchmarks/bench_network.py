@@ -26,13 +26,19 @@ Times cover the measured call only, not interpreter start-up, imports or buildin
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+
+from _measure import in_child
+from _measure import machine as _machine
+from _measure import peak_rss_kib as _peak_rss_kib
+
+
+def machine() -> list[tuple[str, str]]:
+    return _machine("scipy", "networkx")
+
 
 # Keep module-level imports to the standard library: each child process re-imports this file.
 
@@ -42,20 +48,6 @@ DEFAULT_HOURS = 20_000
 DEFAULT_REPEATS = 3
 QUICK = {"organizations": 50, "wholesalers": 500, "distributors": 20_000}
 TARGET_S = 2.0
-
-
-def _peak_rss_kib() -> int:
-    """Peak resident memory of this process (VmHWM), in KiB."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _network(seed: int, sizes: dict):
@@ -176,38 +168,6 @@ def child_compare(seed: int, sizes: dict, target: str) -> dict:
     out["max_diff"] = float(np.max(diff)) if diff else 0.0
     out["peak_rss_kib"] = _peak_rss_kib()
     return out
-
-
-def in_child(fn, *args) -> dict:
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        return pool.submit(fn, *args).result()
-
-
-def machine() -> list[tuple[str, str]]:
-    import networkx
-    import numpy
-    import pandas
-    import scipy
-
-    import vdto
-
-    try:
-        with open("/proc/meminfo") as fh:
-            mem = f"{int(fh.readline().split()[1]) / (1 << 20):.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        mem = "unknown"
-    return [
-        ("cpu_count", str(os.cpu_count())),
-        ("memory", mem),
-        ("platform", platform.platform()),
-        ("python", platform.python_version()),
-        ("vdto", vdto.__version__),
-        ("numpy", numpy.__version__),
-        ("pandas", pandas.__version__),
-        ("scipy", scipy.__version__),
-        ("networkx", networkx.__version__),
-    ]
 
 
 def _fmt(x, digits: int = 0) -> str:

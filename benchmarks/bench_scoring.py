@@ -30,17 +30,22 @@ loading is not timed. Times cover the measured call only, not interpreter start-
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
-import platform
-import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from _measure import in_child
+from _measure import machine as _machine
+from _measure import peak_rss_kib as _peak_rss_kib
+
+
+def machine() -> list[tuple[str, str]]:
+    return _machine("scipy")
+
 
 # Keep module-level imports to the standard library: each child process re-imports this file.
 
@@ -89,22 +94,6 @@ CATEGORIES = [
 
 # --------------------------------------------------------------------------------------------
 # child-process work (each function runs in a fresh spawned interpreter)
-
-
-def _peak_rss_kib() -> int:
-    """Peak resident memory of this process (``VmHWM``), in KiB; ``ru_maxrss`` where missing.
-
-    On Linux ``ru_maxrss`` survives ``fork`` + ``execve`` (a spawned child reports at least its
-    parent's peak when it started); ``VmHWM`` belongs to the new program alone.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def _load(path: str, n_events: int | None = None):
@@ -305,13 +294,6 @@ def child_fidelity(path: str, n_events: int, draws: int, seed: int, hybrid_exact
     }
 
 
-def in_child(fn, *args) -> dict:
-    """Run ``fn(*args)`` in a fresh spawned interpreter and return its result."""
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        return pool.submit(fn, *args).result()
-
-
 # --------------------------------------------------------------------------------------------
 # synthetic problem
 
@@ -439,35 +421,6 @@ def make_problem(n: int, n_orgs: int, seed: int, folder: Path, string_keys: bool
 
 # --------------------------------------------------------------------------------------------
 # reporting
-
-
-def machine() -> list[tuple[str, str]]:
-    import duckdb
-    import numpy
-    import pandas
-    import pyarrow
-
-    import vdto
-
-    mem = ""
-    try:
-        with open("/proc/meminfo") as fh:
-            kib = int(fh.readline().split()[1])
-        mem = f"{kib / (1 << 20):.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        mem = "unknown"
-    return [
-        ("cpu_count", str(os.cpu_count())),
-        ("memory", mem),
-        ("platform", platform.platform()),
-        ("processor", platform.machine()),
-        ("python", platform.python_version()),
-        ("vdto", vdto.__version__),
-        ("numpy", numpy.__version__),
-        ("pandas", pandas.__version__),
-        ("duckdb", duckdb.__version__),
-        ("pyarrow", pyarrow.__version__),
-    ]
 
 
 def _ns(r: dict) -> float:
