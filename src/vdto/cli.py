@@ -520,6 +520,11 @@ def _to(path: Path | None, text: str) -> None:
 ScoreFormat = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or parquet (with --out).")]
 
 
+def _check_score_format(fmt: str) -> None:
+    if fmt not in ("table", "csv", "json", "parquet"):
+        raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+
+
 @app.command("score")
 def score_cmd(
     start: FromOpt = None,
@@ -539,8 +544,7 @@ def score_cmd(
 
     Example: vdto score --from 2020-01-01 --to 2020-12-31 --draws 2000 --seed 7
     """
-    if fmt not in ("table", "csv", "json", "parquet"):
-        raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+    _check_score_format(fmt)
     if by not in ("org", "state"):
         raise VdtoError(f"unknown grouping {by!r}", "--by", "use org or state")
     result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet, agency)
@@ -580,8 +584,7 @@ def rank_cmd(
     from vdto.scoring import what_if as what_if_fn
     from vdto.scoring.decision import ranking_with_margins
 
-    if fmt not in ("table", "csv", "json", "parquet"):
-        raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+    _check_score_format(fmt)
     result = _run_scoring(db, start, end, rubric, draws, seed, source, quiet, agency)
     decision = decide(result)
     table = ranking_with_margins(result)

@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.scorecard import SENSITIVE_FIELDS
+from vdto.scorecard import RANKING_COLUMNS, SENSITIVE_FIELDS
 
 #: Files of a published site (besides ``keys/``); the first is what marks a folder as a vdto site.
 SITE_FILES: tuple[str, ...] = (
@@ -45,23 +45,6 @@ SITE_FILES: tuple[str, ...] = (
     "aggregates.csv",
     "rubric.json",
     "ledger.jsonl",
-)
-
-#: Columns of ``scorecard.csv``, in order (any other ranking key follows them).
-RANKING_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "org",
-    "name",
-    "score",
-    "lo90",
-    "hi90",
-    "p_rank1",
-    "rank_lo90",
-    "rank_hi90",
-    "events",
-    "gap",
-    "cut_to_lose_first",
-    "rise_to_first",
 )
 
 #: Relative tolerance of :func:`recompute_site` (published scores are rounded to 6 decimals, so an

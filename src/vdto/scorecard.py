@@ -27,6 +27,12 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
     "reliability", "events", "probability_sum",
 )  # fmt: skip
 
+#: The published ranking's columns, in the order of ``scorecard.csv``.
+RANKING_COLUMNS: tuple[str, ...] = (
+    "rank", "org", "name", "score", "lo90", "hi90", "p_rank1", "rank_lo90", "rank_hi90", "events", "gap",
+    "cut_to_lose_first", "rise_to_first",
+)  # fmt: skip
+
 #: Input fields that must never appear in a public output.
 SENSITIVE_FIELDS: tuple[str, ...] = (
     "source",
@@ -146,22 +152,7 @@ def build_scorecard(
     """The public scorecard of one scoring run (JSON-ready; no sensitive field)."""
     decision = decision or decide(result)
     table = ranking_with_margins(result)
-    ranking = table[
-        [
-            "rank",
-            "org",
-            "name",
-            "score",
-            "lo90",
-            "hi90",
-            "p_rank1",
-            "rank_lo90",
-            "rank_hi90",
-            "gap",
-            "cut_to_lose_first",
-            "rise_to_first",
-        ]
-    ].copy()
+    ranking = table[[c for c in RANKING_COLUMNS if c != "events"]].copy()
     ranking["events"] = _suppress(table["events"], min_count)
     states = result.by_state.copy()
     small = states["events"] < min_count

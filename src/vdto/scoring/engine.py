@@ -193,6 +193,7 @@ def score_frames(
         live["prob"].to_numpy(float),
     )
     expected = expected_scores(weights, cand, len(orgs))
+    exact = split_exact(weights, cand, len(orgs), exact_limit, MIN_NORMAL_EVENTS)
     samples = simulate(
         weights,
         cand,
@@ -202,6 +203,7 @@ def score_frames(
         seed=seed,
         exact_limit=exact_limit,
         progress=progress,
+        exact=exact,
     )
     exp_events = np.bincount(cand.entity, weights=cand.prob, minlength=len(orgs))
     order = np.lexsort((np.array(orgs, dtype=object), -expected)) if orgs else np.array([], dtype=int)
@@ -222,7 +224,7 @@ def score_frames(
         "seed": seed,
         "draws": draws,
         "events": len(events),
-        "exact_events": int(split_exact(weights, cand, len(orgs), exact_limit, MIN_NORMAL_EVENTS).sum()),
+        "exact_events": int(exact.sum()),
     }
     return ScoreResult(
         table,

@@ -134,8 +134,11 @@ def simulate(
     min_normal_events: int = MIN_NORMAL_EVENTS,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    exact: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores of every organization in every draw: array ``(draws, n_entities)``.
+
+    ``exact`` is the mask of events drawn one by one; by default :func:`split_exact` decides.
 
     The same seed gives the same array, bit for bit; an event's draws depend only on the seed,
     the draw number and the event's key (common random numbers).
@@ -146,7 +149,8 @@ def simulate(
     scores = np.zeros((draws, n_entities))
     if n_events == 0 or n_entities == 0 or draws == 0:
         return scores
-    exact = split_exact(weights, cand, n_entities, exact_limit, min_normal_events)
+    if exact is None:
+        exact = split_exact(weights, cand, n_entities, exact_limit, min_normal_events)
     if (~exact).any():
         scores += _normal_part(weights, cand, ~exact, n_entities, dkeys, entity_keys)
     idx = np.flatnonzero(exact)
