@@ -1119,13 +1119,13 @@ def render_methodology(card: dict) -> str:
             f"masacre, se multiplica por {_esc(sev.get('massacre_multiplier'))}. La tortura o la exhibición "
             f"de cuerpos suma {_esc(sev.get('torture_display_per_victim'))} punto(s) por víctima. Cada víctima "
             f"de secuestro o desaparición que no se sabe asesinada suma "
-            f"{_esc(nonfatal.get('kidnapping_per_victim'))}; un ataque sin muertos ni víctimas contadas suma "
+            f"{_esc(nonfatal.get('kidnapping_per_victim'))}; un ataque en el que nadie murió suma "
             f"{_esc(nonfatal.get('attack_without_deaths'))}.",
             f"An event with at least {_esc(sev.get('massacre_min_deaths'))} deaths, or that its source calls "
             f"a massacre, is multiplied by {_esc(sev.get('massacre_multiplier'))}. Torture or display of bodies "
             f"adds {_esc(sev.get('torture_display_per_victim'))} point(s) per victim. Each kidnapping or "
             f"disappearance victim not known to be killed adds {_esc(nonfatal.get('kidnapping_per_victim'))}; "
-            f"an attack with no deaths and no counted victims adds {_esc(nonfatal.get('attack_without_deaths'))}.",
+            f"an attack in which nobody died adds {_esc(nonfatal.get('attack_without_deaths'))}.",
         ),
         para(
             f"Decaimiento = 0.5 elevado a (antigüedad / {_num(half, 0)} días), con la antigüedad medida desde "

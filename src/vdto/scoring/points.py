@@ -57,7 +57,9 @@ def event_points(events: pd.DataFrame, rubric: Rubric) -> np.ndarray:
     nonfatal = survivors * np.where(
         kidnap, nf.kidnapping_per_victim, np.where(disappear, nf.disappearance_per_victim, 0.0)
     )
-    nonfatal += np.where(~nonfatal_cat & (deaths == 0) & (total == 0), nf.attack_without_deaths, 0.0)
+    # an attack in which nobody died (its victims, if counted, survived), other than a kidnapping or
+    # a disappearance, which earn their per-victim points instead
+    nonfatal += np.where(~nonfatal_cat & (deaths == 0), nf.attack_without_deaths, 0.0)
 
     sev = rubric.severity
     tortured = (
