@@ -1,0 +1,115 @@
+"""Region targets: where to concentrate enforcement when no organization can be named.
+
+The regional fallback of the target rule. Candidates are the regions that are themselves
+significant Gi* hot spots *and* carry violence of their own (a zero-score region inside a hot
+neighbourhood is part of the cluster but not a place to send enforcement). They are ordered by
+their own score; each comes with its evidence: score and rate, hot-spot statistics, the
+organizations active there with their share of the region's attributed violence, and the most
+violent events to focus on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from vdto.regional.hotspots import HOT
+from vdto.regional.panel import RegionScores
+
+TARGET_COLUMNS = [
+    "rank",
+    "region_code",
+    "name",
+    "score",
+    "per100k",
+    "counted",
+    "events",
+    "gi_z",
+    "gi_p",
+    "cluster",
+    "organizations",
+]
+
+
+@dataclass
+class RegionTargets:
+    """The chosen regions (``table``), their organizations (``orgs``) and focus events (``events``)."""
+
+    table: pd.DataFrame
+    orgs: pd.DataFrame
+    events: pd.DataFrame
+    reason: str
+
+
+def region_targets(
+    scores: RegionScores,
+    hot: pd.DataFrame,
+    *,
+    top: int = 5,
+    orgs_per_region: int = 3,
+    events_per_region: int = 5,
+) -> RegionTargets:
+    """The top ``top`` hot-spot regions by score, with their evidence.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from datetime import date
+    >>> from vdto.orgs import Registry
+    >>> from vdto.regional.panel import region_scores
+    >>> ev = pd.DataFrame({"source": ["s"] * 2, "source_id": ["1", "2"], "date_start": [date(2019, 3, 2)] * 2,
+    ...     "state_code": ["14", "11"], "mun_code": [None, None], "category": ["homicide"] * 2,
+    ...     "deaths_best": [30, 3], "victims_civilian": [30, 3]})
+    >>> sc = region_scores(ev, None, None, Registry.seed(), level="state", start=date(2019, 1, 1), end=date(2019, 12, 31))
+    >>> hot = pd.DataFrame({"region_code": ["14", "11"], "hotspot": ["hot spot", "not significant"],
+    ...     "gi_z": [3.1, 0.2], "gi_p": [0.001, 0.4], "cluster": ["high-high", "not significant"]})
+    >>> region_targets(sc, hot).table["name"].tolist()
+    ['Jalisco']
+    """
+    t = scores.table.merge(
+        hot[["region_code", "hotspot", "gi_z", "gi_p", "cluster"]], on="region_code", how="left"
+    )
+    chosen = t[(t["hotspot"] == HOT) & (t["score"] > 0)].sort_values(
+        ["score", "region_code"], ascending=[False, True], kind="stable"
+    )
+    chosen = chosen.head(top).reset_index(drop=True)
+    orgs = scores.orgs[scores.orgs["region_code"].isin(chosen["region_code"])]
+    orgs = orgs.groupby("region_code", sort=False).head(orgs_per_region).reset_index(drop=True)
+    summary = {
+        code: ", ".join(f"{n} {s:.0%}" for n, s in zip(g["name"], g["share"], strict=True))
+        for code, g in orgs.groupby("region_code", sort=False)
+    }
+    chosen["organizations"] = chosen["region_code"].map(summary).fillna("(none attributed)")
+    chosen["rank"] = range(1, len(chosen) + 1)
+
+    ev = scores.events
+    focus = ev[ev["region_code"].isin(chosen["region_code"])]
+    cols = [
+        c
+        for c in ("region_code", "source", "source_id", "date_start", "category", "deaths_best", "points")
+        if c in focus
+    ]
+    focus = (
+        focus.sort_values(
+            ["region_code", "points", "date_start"], ascending=[True, False, True], kind="stable"
+        )
+        .groupby("region_code", sort=False)
+        .head(events_per_region)[cols]
+        .reset_index(drop=True)
+    )
+    if "date_start" in focus:
+        focus["date_start"] = pd.to_datetime(focus["date_start"]).dt.strftime("%Y-%m-%d")
+    level = scores.level
+    if chosen.empty:
+        reason = f"no {level} is both a significant hot spot and violent in the window: no region target"
+    else:
+        names = ", ".join(chosen["name"].head(3))
+        reason = (
+            f"{len(chosen)} {level} hot spot(s) chosen by score among significant Gi* hot spots; "
+            f"first: {names}"
+        )
+    return RegionTargets(chosen[TARGET_COLUMNS], orgs, focus, reason)
+
+
+__all__ = ["TARGET_COLUMNS", "RegionTargets", "region_targets"]
