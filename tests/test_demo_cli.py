@@ -38,6 +38,8 @@ def test_demo_imports_the_bundled_data_and_summarises(demo):
     assert "Violence ranking 2023" in res.stdout
     assert "Target decision: no confident target" in res.stdout
     assert "regional fallback" in res.stdout
+    # ... so the demo names the municipal hot spots to focus on instead
+    assert "Regional fallback 2023: top municipal hot spots" in res.stdout
 
 
 def test_demo_run_twice_starts_from_a_fresh_store(demo):

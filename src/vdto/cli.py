@@ -500,7 +500,8 @@ def _write_frame(
         )
         _to(out_path, text + "\n")
     elif fmt == "csv":
-        _to(out_path, frame.assign(**meta).to_csv(index=False))
+        flat = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in meta.items()}
+        _to(out_path, frame.assign(**flat).to_csv(index=False))
     else:
         if out_path is not None:
             raise VdtoError(
@@ -1405,6 +1406,13 @@ def version_cmd() -> None:
     out.print(vdto.__version__)
 
 
+if __name__ != "__main__":
+    # command groups in their own modules use the options defined above
+    from vdto.cli_regions import regions_app
+
+    app.add_typer(regions_app, name="regions")
+
+
 def main() -> None:
     """Entry point: run the app; user errors print one line and exit 2."""
     try:
@@ -1418,4 +1426,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m vdto.cli`: run the imported module, which has every command group registered
+    from vdto.cli import main as _main
+
+    _main()

@@ -32,11 +32,13 @@ class DemoResult:
     ucdp: ImportResult
     sesnsp: ImportResult
     ranking: ScoreResult | None = None
+    regional: object | None = None  # vdto.regional.analysis.RegionalAnalysis when the rule declines
 
 
 def run_demo(out_dir: str | Path = "vdto-demo", *, quiet: bool = False) -> DemoResult:
     """Import the bundled UCDP events and SESNSP counts into a fresh store, rank the latest full
-    year and apply the target rule, and print a summary."""
+    year and apply the target rule (with the regional fallback when it declines), and print a
+    summary."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "vdto.duckdb"
@@ -69,13 +71,22 @@ def run_demo(out_dir: str | Path = "vdto-demo", *, quiet: bool = False) -> DemoR
             results.append(step())
             progress.advance(task)
         progress.update(task, description="Scoring the latest full year (2,000 Monte Carlo draws)")
-        progress.update(task, total=len(steps) + 1)
+        progress.update(task, total=len(steps) + 2)
+        regional = None
         with Store(db, read_only=True) as store:
             year = int(store.query("SELECT max(year(date_start)) FROM events").iloc[0, 0])
             ranking = score(store, date(year, 1, 1), date(year, 12, 31), draws=2000, seed=7)
-        progress.advance(task)
+            progress.advance(task)
+            if decide(ranking).target is None:
+                from vdto.regional.analysis import analyse
+
+                progress.update(
+                    task, description=f"Regional fallback: municipal hot spots {year} (999 permutations)"
+                )
+                regional = analyse(store, date(year, 1, 1), date(year, 12, 31), level="municipality", seed=1)
+            progress.advance(task)
         progress.update(task, description="Done")
-    result = DemoResult(db, *results, ranking)
+    result = DemoResult(db, *results, ranking, regional)
     if not quiet:
         _summary(result)
     return result
@@ -100,6 +111,17 @@ def _summary(result: DemoResult) -> None:
         out.print(f"[{style}]Target decision:[/{style}] {escape(decision.reason)}")
         if decision.fallback:
             out.print("  " + escape(decision.fallback))
+        if result.regional is not None:
+            reg = result.regional
+            shown = reg.targets.table[
+                ["rank", "region_code", "name", "score", "events", "gi_z", "organizations"]
+            ]
+            shown = shown.assign(gi_z=shown["gi_z"].map("{:.1f}".format))
+            n_hot = int((reg.hot["hotspot"] == "hot spot").sum())
+            emit(
+                shown,
+                title=f"Regional fallback {latest}: top municipal hot spots ({n_hot} significant Gi* hot spots, p <= 0.05)",
+            )
         hom = store.query(
             """SELECT year(period) AS year, state_code, sum(count) AS victims FROM region_counts
                WHERE measure = 'homicidio_doloso' GROUP BY ALL"""

@@ -10,8 +10,8 @@ import pandas as pd
 from vdto.scoring.engine import ScoreResult, _summarise
 
 FALLBACK = (
-    "use the regional fallback: concentrate enforcement on the regions where violence is highest "
-    "(`vdto events --by state`, SESNSP counts by state)"
+    "use the regional fallback: concentrate enforcement on the violent hot spots "
+    "(`vdto regions target --from ... --to ...`: municipal Gi* hot spots, their organizations and events)"
 )
 
 
