@@ -1409,8 +1409,10 @@ def version_cmd() -> None:
 if __name__ != "__main__":
     # command groups in their own modules use the options defined above
     from vdto.cli_regions import regions_app
+    from vdto.cli_routes import routes_app
 
     app.add_typer(regions_app, name="regions")
+    app.add_typer(routes_app, name="routes")
 
 
 def main() -> None:
