@@ -13,7 +13,7 @@ import pandas as pd
 
 from vdto.errors import VdtoError
 from vdto.regional import contiguity as contig
-from vdto.regional.hotspots import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, emerging, hotspots
+from vdto.regional.hotspots import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, check_options, emerging, hotspots
 from vdto.regional.panel import DEFAULT_MEASURE, RegionScores, check_level, load_inputs, region_scores
 from vdto.regional.target import RegionTargets, region_targets
 from vdto.scoring.rubric import Rubric
@@ -86,6 +86,13 @@ def analyse(
     """
     rubric = rubric or Rubric.default()
     check_level(level)
+    check_options(permutations, alpha)  # before any work: a bad option fails at once
+    if islands not in contig.ISLAND_RULES:
+        raise VdtoError(
+            f"unknown island rule {islands!r}", "--islands", f"use one of: {', '.join(contig.ISLAND_RULES)}"
+        )
+    if windows >= 2:
+        split_windows(start, end, windows)
     events, perps, counts = load_inputs(
         store, start, end, namespace=namespace, sources=sources, measure=measure, use_counts=use_counts
     )

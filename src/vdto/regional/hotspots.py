@@ -31,7 +31,8 @@ DEFAULT_PERMUTATIONS = 999
 DEFAULT_ALPHA = 0.05
 
 
-def _check(permutations: int, alpha: float) -> None:
+def check_options(permutations: int, alpha: float) -> None:
+    """Raise a one-line error for too few permutations or an alpha outside (0, 1)."""
     if permutations < 99:
         raise VdtoError(
             f"{permutations} permutations are too few for a p-value",
@@ -73,7 +74,7 @@ def hotspots(
     import esda
     from libpysal.weights import fill_diagonal
 
-    _check(permutations, alpha)
+    check_options(permutations, alpha)
     codes = list(contiguity.codes)
     if isinstance(values, pd.Series):
         if values.index.has_duplicates:
@@ -223,4 +224,4 @@ def emerging(
     return out
 
 
-__all__ = ["COLD", "EMERGING", "HOT", "NONE", "emerging", "hotspots"]
+__all__ = ["COLD", "EMERGING", "HOT", "NONE", "check_options", "emerging", "hotspots", "pseudo_p"]
