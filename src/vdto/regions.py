@@ -69,6 +69,7 @@ class Geography:
     def municipalities(self) -> pd.DataFrame:
         """mun_code, state_code, name: the INEGI catalog (excluding "NO ESPECIFICADO" rows)."""
         raw = pd.read_csv(self.folder / "municipio_names.csv", encoding="latin-1", dtype=str)
+        raw = raw.assign(state_code=raw["state_code"].str.strip(), mun_code=raw["mun_code"].str.strip())
         raw = raw[raw["mun_code"].astype(int) < 990]
         state = raw["state_code"].str.zfill(2)
         out = pd.DataFrame(

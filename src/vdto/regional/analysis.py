@@ -69,7 +69,7 @@ def analyse(
     measure: str = DEFAULT_MEASURE,
     use_counts: bool = True,
     permutations: int = DEFAULT_PERMUTATIONS,
-    seed: int = 0,
+    seed: int = 1,
     alpha: float = DEFAULT_ALPHA,
     fdr: bool = False,
     islands: str = "nearest",
@@ -98,7 +98,7 @@ def analyse(
     )
     registry = store.registry()
     scores = region_scores(events, perps, counts, registry, level=level, start=start, end=end, rubric=rubric)
-    scores.meta["measure"] = measure if use_counts and len(counts) else None
+    scores.meta["measure"] = measure if use_counts and scores.meta["counted_all_loaded"] else None
     c = contig.bundled(level, islands)
     if value not in ("score", "per100k") or (value == "per100k" and level != "state"):
         raise VdtoError(

@@ -2,9 +2,14 @@
 
 A *hot spot* is a region whose neighbourhood (itself and its queen neighbours) has a higher
 score than chance would put together: Getis-Ord Gi* with binary weights whose diagonal is 1
-(so the z-score accounts for the size of each neighbourhood), tested by conditional permutation (the region's own value held fixed,
-the others shuffled ``permutations`` times). Local Moran's I adds the cluster type (high-high,
-low-low and the two outliers). Significance is the pseudo p-value of the permutation test
+(so the z-score accounts for the size of each neighbourhood). Gi* includes the region's own
+value, so it is tested by *total* randomisation: all values are shuffled over the map
+``permutations`` times and the region's neighbourhood sum is compared with the sums the
+shuffles give it (a violent municipality amid quiet ones is thus a hot spot when its
+neighbourhood, itself included, is rarely that violent by chance). Local Moran's I, a product
+of the region's own deviation and its neighbours', is tested by the usual conditional
+permutation (own value fixed, the others shuffled) and adds the cluster type (high-high,
+low-low and the two outliers). Significance is the pseudo p-value of each permutation test
 (ties counted on both sides, see :func:`pseudo_p`) compared with ``alpha``; ``fdr=True``
 controls instead the false discovery rate over all regions tested at once (Benjamini-Hochberg,
 esda's ``fdr``), and the column ``fdr_significant`` always says whether a region passes it.
@@ -107,13 +112,13 @@ def hotspots(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            g = esda.G_Local(y, ws, transform="B", permutations=permutations, star=None, seed=seed, n_jobs=1)
+            g = esda.G_Local(y, ws, transform="B", permutations=0, star=None)
             w.transform = "R"
             m = esda.Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed, n_jobs=1)
     finally:
         np.random.set_state(state)
     gi_z = np.asarray(g.Zs, float)
-    gi_p = pseudo_p(np.asarray(g.Gs, float), np.asarray(g.rGs, float))
+    gi_p = _total_randomisation_p(y, contiguity, permutations, seed)
     mi, q = np.asarray(m.Is, float), np.asarray(m.q)
     mp = pseudo_p(mi, np.asarray(m.rlisas, float))
     cut_g = _cutoff(gi_p, alpha, fdr)
@@ -125,6 +130,23 @@ def hotspots(
     out["moran_i"], out["moran_p"] = mi, mp
     out["cluster"] = np.where(mp <= cut_m, pd.Series(q).map(QUADRANTS).to_numpy(), NONE)
     return _with_dropped(out, contiguity)
+
+
+def _total_randomisation_p(y: np.ndarray, contiguity: Contiguity, permutations: int, seed: int) -> np.ndarray:
+    """Pseudo p-values of each region's Gi* neighbourhood sum (itself included) when all values
+    are shuffled over the map; the shuffles draw from ``numpy.random.default_rng(seed)``."""
+    from scipy import sparse
+
+    w = contiguity.matrix() + sparse.identity(len(y), format="csr")
+    rng = np.random.default_rng(seed)
+    observed = w @ y
+    sims = np.empty((len(y), permutations))
+    block = 250  # shuffles per block: bounded memory
+    for start in range(0, permutations, block):
+        k = min(block, permutations - start)
+        shuffled = rng.permuted(np.broadcast_to(y[:, None], (len(y), k)), axis=0)
+        sims[:, start : start + k] = w @ shuffled
+    return pseudo_p(observed, sims)
 
 
 def pseudo_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
