@@ -1,0 +1,1 @@
+"""Simulation of organizations under enforcement policies."""
