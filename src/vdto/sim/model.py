@@ -1,0 +1,411 @@
+"""The simulator: organizations that adapt to enforcement, vectorised over replicates.
+
+State is arrays with the replicate as first axis (``R`` replicates, ``N`` organization slots,
+``M`` plazas, ``E`` directed neighbour pairs, ``B`` US buyers); one month is a handful of
+array operations over all replicates at once. Randomness is *counter-based*: every uniform is a
+hash of (replicate key, month, stream, item), the replicate keys coming from
+``numpy.random.SeedSequence(seed).spawn``. So two policies run on the same seed use the same
+draw for the same clash in the same month (common random numbers), a replicate gives the same
+result whichever worker runs it, and the same seed gives the same bytes.
+
+One month (docs/model.md has every formula and parameter):
+
+1. revenue from held plazas (trafficking value x the flow reaching Mexico) and US buyers;
+2. each organization chooses its violence by logit response over a grid of levels, weighing
+   territorial gains and losses (a Tullock contest at its frontier) against the cost of
+   violence and the enforcement it expects for it under the policy;
+3. clashes on hostile frontier edges: plazas change hands, deaths follow (Poisson), split into
+   victim kinds by the attacker's brutality;
+4. enforcement capacity is spent as the policy says: none; by volume (revenue); kingpin
+   (leader strikes, splinters, succession fights); violence-targeted (the published, noisy
+   score names the top organization; all capacity on it and its US buyers switch away);
+   regional (the most violent plazas); Caribbean (less flow through Mexico); combinations;
+5. strength grows with revenue and falls with upkeep and enforcement; below a threshold an
+   organization is dismantled and its plazas are left to whoever takes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from vdto.scoring.draws import mix64
+from vdto.sim.params import Scenario, check_policy
+from vdto.sim.world import World
+
+#: Victim kinds the model produces, with the rubric's default points per death.
+KINDS = ("dto_member", "civilian", "police", "official", "journalist")
+KIND_POINTS = np.array([1.0, 2.0, 3.0, 4.0, 4.0])
+#: How non-rival victims split (civilians, police, officials, journalists).
+OTHER_SPLIT = np.array([0.80, 0.12, 0.05, 0.03])
+
+_TO_UNIT = 2.0**-53
+_G = np.uint64(0x9E3779B97F4A7C15)
+
+
+def replicate_keys(seed: int, replicates: int, first: int = 0) -> np.ndarray:
+    """One 64-bit key per replicate from ``SeedSequence(seed).spawn`` (replicate ``r`` always
+    gets the same key, however the replicates are split among workers)."""
+    children = np.random.SeedSequence(seed).spawn(first + replicates)[first:]
+    return np.array([c.generate_state(1, dtype=np.uint64)[0] for c in children], dtype=np.uint64)
+
+
+def _uniform(rep_key: np.ndarray, month: int, stream: int, item: np.ndarray) -> np.ndarray:
+    """Keyed uniforms in [0, 1): ``rep_key`` and ``item`` broadcast together."""
+    with np.errstate(over="ignore"):
+        base = mix64(rep_key ^ mix64(np.uint64(month * 64 + stream + 1) * _G))
+        h = mix64(base ^ mix64(np.asarray(item, dtype=np.uint64) * _G + _G))
+    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+
+def _poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson draws by inversion of the uniforms ``u`` (means are small: a few deaths)."""
+    k = np.zeros(lam.shape)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    active = u > cdf
+    i = 0
+    while active.any() and i < 200:
+        i += 1
+        p = np.where(active, p * lam / i, p)
+        cdf = np.where(active, cdf + p, cdf)
+        k += active
+        active &= u > cdf
+    return k
+
+
+@dataclass
+class Outputs:
+    """Monthly outputs, arrays ``(replicates, months, ...)``."""
+
+    deaths: np.ndarray  # (R, T) total deaths
+    deaths_kind: np.ndarray  # (R, T, K)
+    deaths_org: np.ndarray  # (R, T, N) deaths caused by each organization
+    violence: np.ndarray  # (R, T, N) chosen violence (nan when dismantled)
+    alive: np.ndarray  # (R, T) organizations alive
+    revenue_mexico: np.ndarray  # (R, T) revenue of all organizations
+    target: np.ndarray  # (R, T) organization named by the targeted policy (-1 none)
+    dismantled: np.ndarray  # (R, T) organizations dismantled so far
+    focal_deaths: np.ndarray  # (R, T) deaths in the plazas the focal organization held at the start
+    rival_violence: np.ndarray  # (R, T) mean violence of alive organizations other than the focal/target
+    focal: np.ndarray  # (R,) the focal organization: the largest by revenue when the policy starts
+
+
+def _bincount2(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return np.bincount(rows * shape[1] + cols, weights=weights, minlength=shape[0] * shape[1]).reshape(shape)
+
+
+def simulate(
+    world: World,
+    scenario: Scenario,
+    policy: str,
+    *,
+    replicates: int | None = None,
+    first: int = 0,
+    flow_factor: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Outputs:
+    """Run replicates ``first .. first + replicates - 1`` of one policy (pure: arrays in and out).
+
+    ``flow_factor`` is the share of the flow through Mexico kept under the Caribbean policy
+    (default: :func:`vdto.routes.mexico_flow_factor` of the scenario's change).
+
+    Examples
+    --------
+    >>> from vdto.sim.params import Scenario
+    >>> from vdto.sim.world import grid_world
+    >>> sc = Scenario.model_validate({"run": {"months": 6, "replicates": 3}})
+    >>> out = simulate(grid_world(), sc, "none")
+    >>> out.deaths.shape
+    (3, 6)
+    """
+    parts = check_policy(policy)
+    R = scenario.run.replicates if replicates is None else replicates
+    T = scenario.run.months
+    V, E_, X = scenario.violence, scenario.enforcement, scenario.economy
+    slots = scenario.world.splinter_slots if "kingpin" in parts else 0
+    n0 = world.n_orgs
+    N = n0 + slots
+    M = world.n_plazas
+    src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
+    keys = replicate_keys(scenario.run.seed, R, first)
+    rr = np.arange(R)
+
+    if "caribbean" in parts and flow_factor is None:
+        from vdto.routes.lever import mexico_flow_factor
+
+        flow_factor = mexico_flow_factor(E_.caribbean_change)
+    flow_after = flow_factor if "caribbean" in parts else 1.0
+
+    # --- state
+    owner = np.broadcast_to(world.owner, (R, M)).astype(np.int64).copy()
+    mean_s = float(world.strength.mean())
+    strength = np.zeros((R, N))
+    strength[:, :n0] = world.strength / mean_s
+    alive = np.zeros((R, N), bool)
+    alive[:, :n0] = True
+    violence = np.zeros((R, N))
+    violence[:, :n0] = V.start
+    hostility = np.ones((N, N))
+    hostility[:n0, :n0] = world.hostility
+    np.fill_diagonal(hostility, 0.0)
+    hostility = np.broadcast_to(hostility, (R, N, N)).copy()
+    succession = np.zeros((R, N))
+    supplier = np.broadcast_to(world.supplier, (R, len(world.supplier))).astype(np.int64).copy()
+    volume = world.volume / world.volume.mean() * (world.value.sum() / max(len(world.volume), 1))
+    value = world.value
+    points_hist = np.zeros((R, E_.score_months, N))
+    next_slot = np.full(R, n0)
+    levels = np.asarray(V.levels)
+
+    # the focal organization: the largest by revenue when the policy starts (the same in every
+    # policy, since all runs share their draws until then), and the plazas it held then
+    focal = np.zeros(R, np.int64)
+    focal_mask = np.zeros((R, M), bool)
+
+    out = Outputs(
+        deaths=np.zeros((R, T)),
+        deaths_kind=np.zeros((R, T, len(KINDS))),
+        deaths_org=np.zeros((R, T, N)),
+        violence=np.full((R, T, N), np.nan),
+        alive=np.zeros((R, T), np.int64),
+        revenue_mexico=np.zeros((R, T)),
+        target=np.full((R, T), -1, np.int64),
+        dismantled=np.zeros((R, T), np.int64),
+        focal_deaths=np.zeros((R, T)),
+        rival_violence=np.full((R, T), np.nan),
+        focal=focal,
+    )
+    enforcing = [p for p in parts if p in ("volume", "kingpin", "targeted", "regional")]
+    share = E_.capacity / len(enforcing) if enforcing else 0.0
+    last_deaths_plaza = np.zeros((R, M))
+
+    for t in range(T):
+        on = t >= E_.start_month
+        flow = flow_after if on else 1.0
+        # 1. revenue
+        held = owner >= 0
+        r_idx = np.broadcast_to(rr[:, None], (R, M))[held]
+        tv = _bincount2(r_idx, owner[held], np.broadcast_to(value, (R, M))[held], (R, N))
+        bv = _bincount2(np.broadcast_to(rr[:, None], supplier.shape).ravel(), supplier.ravel(),
+                        np.broadcast_to(volume, supplier.shape).ravel(), (R, N))  # fmt: skip
+        revenue = flow * (X.territory_revenue * tv + X.buyer_revenue * bv) * alive
+        if t == 0:
+            # the unit of money: the mean revenue of an organization at the start (before any policy)
+            scale = max(float(revenue[alive].mean()), 1e-9)
+        if t == min(E_.start_month, T - 1):
+            focal = np.where(alive, revenue, -np.inf).argmax(axis=1)
+            focal_mask = owner == focal[:, None]
+
+        # 2. frontier: hostile directed edges (attacker owns src, dst held by a rival or nobody)
+        a_own, d_own = owner[:, src], owner[:, dst]
+        hostile = (a_own >= 0) & (a_own != d_own)
+        hr, he = np.nonzero(hostile)
+        ai, di = a_own[hr, he], d_own[hr, he]
+        vac = di < 0
+        dsafe = np.where(vac, 0, di)
+        host = np.where(vac, 1.0, hostility[hr, ai, dsafe])
+        val = value[dst[he]]
+        ds = np.where(vac, 0.0, strength[hr, dsafe] * violence[hr, dsafe])
+        # aggregates per attacker and per defender
+        fv = _bincount2(hr, ai, val * host, (R, N))  # frontier value at stake
+        rs = _bincount2(hr, ai, val * host * ds, (R, N)) / np.maximum(fv, 1e-12)  # defenders' effective force
+        as_ = strength[hr, ai] * violence[hr, ai]
+        nv = ~vac
+        pv = _bincount2(hr[nv], di[nv], (val * host)[nv], (R, N))  # own value under threat
+        ap = _bincount2(hr[nv], di[nv], (val * host * as_)[nv], (R, N)) / np.maximum(pv, 1e-12)
+
+        # 3. choice: logit response over levels
+        s = strength[:, :, None]
+        lv = levels[None, None, :]
+        gain = V.attack_rate * lv * fv[:, :, None] * (lv * s) / (lv * s + rs[:, :, None] + V.incumbent)
+        loss = V.attack_rate * pv[:, :, None] * ap[:, :, None] / (ap[:, :, None] + lv * s + V.incumbent)
+        payoff = X.territory_revenue * flow * V.horizon * (gain - loss) - V.cost * lv * s * scale
+        if on and "targeted" in parts:
+            payoff -= (
+                E_.target_loss * revenue[:, :, None] * _p_first(points_hist, violence, lv, fv, alive, E_, V)
+            )
+        if on and "regional" in parts:
+            exposure = lv * fv[:, :, None]
+            total = (violence * fv * alive).sum(axis=1)[:, None, None] + 1e-9
+            payoff -= E_.regional_loss * revenue[:, :, None] * exposure / (total + exposure)
+        z = V.response * payoff / scale
+        z -= z.max(axis=2, keepdims=True)
+        w = np.exp(z)
+        choice = (w * lv).sum(axis=2) / w.sum(axis=2)
+        violence = violence + V.adjustment * (choice - violence)
+        violence = np.where(succession > 0, np.maximum(violence, E_.succession_floor), violence)
+        violence = np.where(alive, violence, 0.0)
+
+        # 4. clashes on hostile edges
+        as_ = strength[hr, ai] * violence[hr, ai]
+        ds = np.where(vac, 0.0, strength[hr, dsafe] * violence[hr, dsafe])
+        attack_p = V.attack_rate * violence[hr, ai] * host
+        win_p = as_ / (as_ + ds + V.incumbent)
+        u1 = _uniform(keys[hr], t, 0, he)
+        attacked = u1 < attack_p
+        won = u1 < attack_p * win_p
+        u2 = _uniform(keys[hr], t, 1, he)
+        lam = V.deaths_per_clash * (violence[hr, ai] + np.where(vac, 0.0, violence[hr, dsafe]))
+        d = np.where(attacked, _poisson(lam, u2), 0.0)
+        # ownership: among winners of a plaza, the one with the smallest draw takes it
+        if won.any():
+            wr, we, wu, wa = hr[won], he[won], u1[won], ai[won]
+            order = np.lexsort((wu, dst[we], wr))
+            wr, we, wa = wr[order], we[order], wa[order]
+            first_w = np.ones(len(wr), bool)
+            first_w[1:] = (wr[1:] != wr[:-1]) | (dst[we][1:] != dst[we][:-1])
+            owner[wr[first_w], dst[we[first_w]]] = wa[first_w]
+        # deaths: caused by attacker and defender in proportion to their violence
+        va = violence[hr, ai]
+        vd = np.where(vac, 0.0, violence[hr, dsafe])
+        frac_a = np.where(va + vd > 0, va / np.maximum(va + vd, 1e-12), 1.0)
+        by_org = _bincount2(hr, ai, d * frac_a, (R, N)) + _bincount2(
+            hr[nv], di[nv], (d * (1 - frac_a))[nv], (R, N)
+        )
+        deaths_plaza = _bincount2(hr, dst[he], d, (R, M))
+        rival = np.clip(V.rival_share - V.rival_share_drop * violence, 0.0, 1.0)
+        kinds = np.concatenate(
+            [(by_org * rival)[:, :, None], (by_org * (1 - rival))[:, :, None] * OTHER_SPLIT], axis=2
+        )
+        points = kinds @ KIND_POINTS
+        points_hist = np.roll(points_hist, 1, axis=1)
+        points_hist[:, 0, :] = points
+
+        # 5. enforcement
+        hit = np.zeros((R, N))
+        target = np.full(R, -1)
+        if on and "volume" in parts:
+            rv = np.where(alive, revenue, 0.0)
+            hit += share * rv / np.maximum(rv.sum(axis=1, keepdims=True), 1e-12)
+        if on and "targeted" in parts:
+            noise = 1.0 + E_.score_noise * _normal(keys, t, 2, N)
+            published = np.where(alive, points_hist.sum(axis=1) * np.maximum(noise, 0.0), -np.inf)
+            target = np.where(alive.any(axis=1), published.argmax(axis=1), -1)
+            ok = target >= 0
+            hit[rr[ok], target[ok]] += share
+            # US buyers of the target switch, after a lag, to the least violent alive supplier
+            u = _uniform(keys[:, None], t, 3, np.arange(supplier.shape[1])[None, :])
+            cleanest = np.where(alive, published, np.inf)
+            cleanest[rr[ok], target[ok]] = np.inf
+            alt = cleanest.argmin(axis=1)
+            switch = (
+                (supplier == target[:, None])
+                & (u < E_.buyer_switch)
+                & ok[:, None]
+                & np.isfinite(cleanest.min(axis=1))[:, None]
+            )
+            supplier = np.where(switch, alt[:, None], supplier)
+        if on and "regional" in parts:
+            k = min(E_.hot_plazas, M)
+            hot = np.argpartition(-last_deaths_plaza, k - 1, axis=1)[:, :k]
+            hd = np.take_along_axis(last_deaths_plaza, hot, axis=1)
+            ho = np.take_along_axis(owner, hot, axis=1)
+            okp = (ho >= 0) & (hd > 0)
+            tot = np.maximum((hd * okp).sum(axis=1, keepdims=True), 1e-12)
+            hit += _bincount2(
+                np.broadcast_to(rr[:, None], hot.shape)[okp], ho[okp], (share * hd / tot)[okp], (R, N)
+            )
+        if on and "kingpin" in parts:
+            # capacity goes after the leadership of the largest organization; every
+            # strike_interval months a strike removes its leader
+            rv = np.where(alive, revenue, -np.inf)
+            struck = rv.argmax(axis=1)
+            okk = np.isfinite(rv.max(axis=1))
+            hit[rr[okk], struck[okk]] += share
+            okk &= (t - E_.start_month) % E_.strike_interval == 0
+            strength[rr[okk], struck[okk]] *= 1.0 - E_.strike_hit
+            succession[rr[okk], struck[okk]] = E_.succession_months
+            u = _uniform(keys, t, 4, np.zeros(R, np.uint64))
+            split = okk & (u < E_.splinter_probability) & (next_slot < N)
+            for r in np.flatnonzero(split):
+                i, j = struck[r], next_slot[r]
+                next_slot[r] += 1
+                take = (owner[r] == i) & (_uniform(keys[r], t, 5, np.arange(M)) < 0.5)
+                owner[r, take] = j
+                strength[r, j] = strength[r, i] * 0.5
+                strength[r, i] *= 0.5
+                alive[r, j] = True
+                violence[r, j] = violence[r, i]
+                hostility[r, j, :] = hostility[r, i, :]
+                hostility[r, :, j] = hostility[r, :, i]
+                hostility[r, i, j] = hostility[r, j, i] = 1.0
+                hostility[r, j, j] = 0.0
+                succession[r, j] = E_.succession_months
+                bu = (supplier[r] == i) & (_uniform(keys[r], t, 6, np.arange(supplier.shape[1])) < 0.5)
+                supplier[r, bu] = j
+
+        # 6. strength and dismantling
+        strength = (
+            strength
+            + X.growth * revenue / scale
+            - X.upkeep * strength
+            - V.cost * 0.1 * violence * strength
+            - hit
+        )
+        strength = np.clip(strength, 0.0, X.max_strength) * alive
+        gone = alive & (strength < E_.dismantle_below)
+        if gone.any():
+            alive &= ~gone
+            g = gone[rr[:, None], np.where(owner >= 0, owner, 0)] & (owner >= 0)
+            owner[g] = -1
+            violence = np.where(alive, violence, 0.0)
+            # buyers of a dismantled supplier go to the largest alive organization
+            best = np.where(alive, strength, -np.inf).argmax(axis=1)
+            orphan = gone[rr[:, None], supplier] & alive.any(axis=1)[:, None]
+            supplier = np.where(orphan, best[:, None], supplier)
+        succession = np.maximum(succession - 1, 0)
+        last_deaths_plaza = deaths_plaza
+
+        # outputs
+        out.deaths[:, t] = d.sum() if R == 1 else np.bincount(hr, weights=d, minlength=R)
+        out.deaths_kind[:, t] = kinds.sum(axis=1)
+        out.deaths_org[:, t] = by_org
+        out.violence[:, t] = np.where(alive, violence, np.nan)
+        out.alive[:, t] = alive.sum(axis=1)
+        out.revenue_mexico[:, t] = revenue.sum(axis=1)
+        out.target[:, t] = target
+        out.dismantled[:, t] = (~alive[:, :n0]).sum(axis=1) + (next_slot - n0 - (alive[:, n0:]).sum(axis=1))
+        out.focal_deaths[:, t] = (deaths_plaza * focal_mask).sum(axis=1)
+        excl = np.where(target >= 0, target, focal)
+        others = alive.copy()
+        others[rr, excl] = False
+        with np.errstate(invalid="ignore"):
+            out.rival_violence[:, t] = np.where(
+                others.any(axis=1), (violence * others).sum(axis=1) / others.sum(axis=1), np.nan
+            )
+        if progress is not None:
+            progress(1)
+    return out
+
+
+def _normal(keys: np.ndarray, month: int, stream: int, n: int) -> np.ndarray:
+    u1 = _uniform(keys[:, None], month, stream, np.arange(n)[None, :])
+    u2 = _uniform(keys[:, None], month, stream + 32, np.arange(n)[None, :])
+    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def _p_first(points_hist, violence, lv, fv, alive, E_, V) -> np.ndarray:
+    """P(an organization tops next month's published score) at each violence level, for each
+    organization, the others' scores held at their expected values (normal approximation of the
+    attribution noise)."""
+    base = points_hist[:, :-1, :].sum(axis=1)  # the months that stay in the window
+    # expected points next month at each level: this month's points per unit of violence
+    recent = points_hist[:, 0, :]
+    per_unit = np.where(
+        violence > 0, recent / np.maximum(violence, 1e-9), recent.mean(axis=1, keepdims=True) + 1e-9
+    )
+    mine = base[:, :, None] + per_unit[:, :, None] * lv
+    expected = np.where(alive, base + per_unit * violence, -np.inf)
+    # best rival: the largest expected score among the others
+    top2 = np.sort(expected, axis=1)[:, -2:]
+    best_other = np.where(expected >= top2[:, [1]], top2[:, [0]], top2[:, [1]])
+    best_other = np.where(np.isfinite(best_other), best_other, 0.0)[:, :, None]
+    sd = E_.score_noise * np.sqrt(mine**2 + best_other**2) + 1e-9
+    return np.where(alive[:, :, None], ndtr((mine - best_other) / sd), 0.0)
+
+
+__all__ = ["KINDS", "Outputs", "replicate_keys", "simulate"]
