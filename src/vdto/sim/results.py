@@ -1,0 +1,166 @@
+"""Simulation results: long tables, policy comparisons with intervals, charts, Parquet files.
+
+Every result carries the vdto version, the scenario hash, the world hash and the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import vdto
+from vdto.sim.model import KINDS, Outputs
+from vdto.sim.params import Scenario
+from vdto.sim.world import World
+
+
+def provenance(scenario: Scenario, world: World) -> dict:
+    return {
+        "vdto_version": vdto.__version__,
+        "scenario": scenario.name,
+        "scenario_sha256": scenario.sha256(),
+        "world": world.label,
+        "world_sha256": world.sha256(),
+        "seed": scenario.run.seed,
+        "replicates": scenario.run.replicates,
+        "months": scenario.run.months,
+    }
+
+
+def long_frame(results: dict[str, Outputs]) -> pd.DataFrame:
+    """One row per (policy, replicate, month) with every monthly output."""
+    parts = []
+    for policy, o in results.items():
+        R, T = o.deaths.shape
+        frame = pd.DataFrame(
+            {
+                "policy": policy,
+                "replicate": np.repeat(np.arange(R), T),
+                "month": np.tile(np.arange(1, T + 1), R),
+                "deaths": o.deaths.ravel(),
+                **{f"deaths_{k}": o.deaths_kind[:, :, j].ravel() for j, k in enumerate(KINDS)},
+                "organizations_alive": o.alive.ravel(),
+                "dismantled": o.dismantled.ravel(),
+                "revenue": o.revenue_mexico.ravel(),
+                "target": o.target.ravel(),
+                "focal_deaths": o.focal_deaths.ravel(),
+                "rival_violence": o.rival_violence.ravel(),
+            }
+        )
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _q(x: np.ndarray) -> tuple[float, float, float]:
+    lo, mid, hi = np.nanquantile(x, [0.05, 0.5, 0.95])
+    return float(mid), float(lo), float(hi)
+
+
+def compare_table(
+    results: dict[str, Outputs], *, horizon: int = 36, baseline: str = "volume", reference: str = "none"
+) -> pd.DataFrame:
+    """Outcomes per policy with 90% intervals over replicates, and paired comparisons.
+
+    Columns: deaths by ``horizon`` and over the whole run (median and 90% interval), monthly
+    deaths in the last year, organizations alive at the end, dismantled, the share of paired
+    replicates (same seed) in which the policy's deaths by ``horizon`` are below ``baseline``'s,
+    and the focal organization's plaza deaths in the 12 months after the policy starts relative
+    to ``reference``.
+    """
+    rows = []
+    base = results.get(baseline)
+    ref = results.get(reference)
+    for policy, o in results.items():
+        T = o.deaths.shape[1]
+        h = min(horizon, T)
+        cum_h = o.deaths[:, :h].sum(axis=1)
+        total = o.deaths.sum(axis=1)
+        last = o.deaths[:, max(0, T - 12) :].mean(axis=1)
+        row = {"policy": policy}
+        for name, x in (
+            (f"deaths_by_{h}", cum_h),
+            ("deaths_total", total),
+            ("deaths_per_month_last_year", last),
+        ):
+            row[name], row[f"{name}_lo90"], row[f"{name}_hi90"] = _q(x)
+        row["alive_end"] = float(np.mean(o.alive[:, -1]))
+        row["dismantled_end"] = float(np.mean(o.dismantled[:, -1]))
+        row[f"p_below_{baseline}"] = (
+            float(np.mean(cum_h < base.deaths[:, :h].sum(axis=1))) if base is not None else np.nan
+        )
+        if ref is not None:
+            start = 12
+            window = slice(start, min(start + 12, T))
+            mine = o.focal_deaths[:, window].sum(axis=1)
+            theirs = ref.focal_deaths[:, window].sum(axis=1)
+            row["focal_deaths_vs_none"] = float(mine.mean() / max(theirs.mean(), 1e-9))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def monthly_bands(results: dict[str, Outputs]) -> pd.DataFrame:
+    """Median and 90% band of monthly deaths per policy and month."""
+    parts = []
+    for policy, o in results.items():
+        lo, mid, hi = np.quantile(o.deaths, [0.05, 0.5, 0.95], axis=0)
+        parts.append(pd.DataFrame({"policy": policy, "month": np.arange(1, len(mid) + 1), "median": mid,
+                                   "lo90": lo, "hi90": hi, "mean": o.deaths.mean(axis=0)}))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+def deaths_chart(results: dict[str, Outputs], meta: dict):
+    """Altair chart: monthly deaths per policy, median line and 90% band over replicates."""
+    import altair as alt
+
+    bands = monthly_bands(results)
+    sub = (
+        f"vdto {meta['vdto_version']} · scenario {meta['scenario']} sha256:{meta['scenario_sha256'][:12]} · "
+        f"world sha256:{meta['world_sha256'][:12]} · seed {meta['seed']} · {meta['replicates']} replicates"
+    )
+    base = alt.Chart(bands).encode(
+        x=alt.X("month:Q", title="month"), color=alt.Color("policy:N", title="policy")
+    )
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("lo90:Q", title="deaths per month"), y2="hi90:Q")
+    line = base.mark_line(strokeWidth=2).encode(
+        y="median:Q", tooltip=["policy", "month", alt.Tooltip("median:Q", format=".1f")]
+    )
+    return (band + line).properties(
+        width=720,
+        height=380,
+        title=alt.TitleParams(
+            "Monthly deaths by policy (median and 90% band over paired replicates)",
+            subtitle=sub,
+            anchor="start",
+        ),
+    )
+
+
+def write_parquet(frame: pd.DataFrame, meta: dict, path: str | Path) -> Path:
+    """Write ``frame`` with ``meta`` in the file's metadata and as columns; atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    table = pa.Table.from_pandas(frame.assign(**{k: str(v) for k, v in meta.items()}), preserve_index=False)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"vdto": json.dumps(meta).encode()}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+__all__ = ["compare_table", "deaths_chart", "long_frame", "monthly_bands", "provenance", "write_parquet"]
