@@ -1,0 +1,333 @@
+"""``vdto simulate|compare|sweep|game``: the simulator's command line (a thin shell over
+:mod:`vdto.sim`)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from vdto.cli import QuietOpt, ScoreFormat, _check_score_format, _write_frame
+from vdto.console import Format, emit, err, out
+from vdto.errors import ConfigError, InputFileError, VdtoError
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="Scenario TOML file, or 'default' (real world) or 'small' (synthetic grid).")
+]
+ReplicatesOpt = Annotated[
+    int | None, typer.Option("--replicates", "-r", help="Replicates (overrides the scenario).")
+]
+MonthsOpt = Annotated[int | None, typer.Option("--months", help="Months (overrides the scenario).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed (overrides the scenario).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Processes (default: CPU count).")]
+DaskOpt = Annotated[bool, typer.Option("--dask", help="Run on a Dask LocalCluster (same results).")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Address of a Dask scheduler (e.g. tcp://host:8786).")
+]
+OutFileOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write every monthly output to this Parquet file.")
+]
+
+
+def _scenario(name: str, replicates: int | None, months: int | None, seed: int | None):
+    from importlib import resources
+
+    from vdto.sim.params import load_scenario
+
+    if name in ("default", "small"):
+        path = Path(str(resources.files("vdto.data").joinpath("scenarios", f"{name}.toml")))
+    else:
+        path = Path(name)
+    sc = load_scenario(path)
+    run = sc.run.model_copy(
+        update={
+            k: v for k, v in (("replicates", replicates), ("months", months), ("seed", seed)) if v is not None
+        }
+    )
+    try:
+        from vdto.sim.params import Run
+
+        run = Run.model_validate(run.model_dump())
+    except Exception as exc:  # pydantic ValidationError
+        raise VdtoError(
+            f"bad run option ({exc.errors()[0]['msg']})",
+            "--replicates/--months/--seed",
+            "use positive numbers",
+        ) from None
+    return sc.model_copy(update={"run": run})
+
+
+def _run(sc, policies: list[str], workers, dask, scheduler, quiet: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vdto.sim.runner import run, world_for
+
+    with err.status("Building the world", spinner="dots"):
+        world = world_for(sc)
+    total = sc.run.replicates * len(policies)
+    with Progress(
+        TextColumn("Simulating {task.fields[what]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=quiet,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(
+            "sim", total=total, what=f"{len(policies)} policies x {sc.run.replicates} replicates"
+        )
+        results = run(world, sc, policies, workers=workers, dask=dask, scheduler=scheduler,
+                      progress=lambda n: progress.advance(task, n))  # fmt: skip
+    return world, results
+
+
+def _policies(text: str) -> list[str]:
+    from vdto.sim.params import check_policy
+
+    items = [p.strip() for p in text.split(",") if p.strip()]
+    if not items:
+        raise VdtoError("no policy given", "--policies", "e.g. --policies none,volume,targeted")
+    for p in items:
+        try:
+            check_policy(p)
+        except ValueError as exc:
+            raise VdtoError(str(exc), "--policies", "see vdto compare --help") from None
+    return items
+
+
+def simulate_cmd(
+    scenario: ScenarioArg = "default",
+    policy: Annotated[
+        str, typer.Option("--policy", help="Policy, e.g. targeted or targeted+caribbean.")
+    ] = "targeted",
+    replicates: ReplicatesOpt = None,
+    months: MonthsOpt = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = False,
+    scheduler: SchedulerOpt = None,
+    out_file: OutFileOpt = None,
+    fmt: ScoreFormat = "table",
+    quiet: QuietOpt = False,
+) -> None:
+    """Simulate one policy: monthly deaths, organizations, targets, with 90% intervals.
+
+    Example: vdto simulate small --policy targeted --replicates 200 --out run.parquet
+    """
+    from vdto.sim.results import compare_table, long_frame, provenance, write_parquet
+
+    _check_score_format(fmt)
+    sc = _scenario(scenario, replicates, months, seed)
+    pols = _policies(policy)
+    world, results = _run(sc, pols, workers, dask, scheduler, quiet)
+    meta = provenance(sc, world)
+    if out_file is not None:
+        write_parquet(long_frame(results), meta, out_file)
+    table = compare_table(results)
+    if fmt != "table":
+        _write_frame(table, meta, fmt, None, "")
+        return
+    _show(table, meta, f"{pols[0]} on {world.label}")
+    if out_file is not None and not quiet:
+        out.print(f"Monthly outputs written to {out_file}")
+
+
+def _show(table, meta: dict, title: str) -> None:
+    h = next(c for c in table.columns if c.startswith("deaths_by_") and not c.endswith(("lo90", "hi90")))
+
+    def iv(col):
+        return [
+            f"{m:,.0f} ({lo:,.0f}-{hi:,.0f})"
+            for m, lo, hi in zip(table[col], table[f"{col}_lo90"], table[f"{col}_hi90"], strict=True)
+        ]
+
+    shown = {"policy": table["policy"], h.replace("_", " "): iv(h), "deaths total": iv("deaths_total"),
+             "per month, last year": [f"{x:,.1f}" for x in table["deaths_per_month_last_year"]],
+             "alive at end": [f"{x:.1f}" for x in table["alive_end"]]}  # fmt: skip
+    if "p_below_volume" in table and table["p_below_volume"].notna().any():
+        shown["P(below volume)"] = [f"{x:.2f}" for x in table["p_below_volume"]]
+    if "focal_deaths_vs_none" in table:
+        shown["focal plazas vs none"] = [f"{x:.2f}x" for x in table["focal_deaths_vs_none"]]
+    import pandas as pd
+
+    emit(pd.DataFrame(shown), Format.table, title=f"{title}: medians and 90% intervals over replicates")
+    line = (
+        f"vdto {meta['vdto_version']} · scenario {meta['scenario']} sha256:{meta['scenario_sha256'][:16]} · "
+        f"world sha256:{meta['world_sha256'][:16]} · seed {meta['seed']} · "
+        f"{meta['replicates']} replicates x {meta['months']} months"
+    )
+    out.print(f"[dim]{escape(line)}[/dim]")
+
+
+def compare_cmd(
+    scenario: ScenarioArg = "default",
+    policies: Annotated[
+        str, typer.Option("--policies", help="Comma-separated policies (combine with +).")
+    ] = "none,volume,kingpin,targeted,regional,caribbean",
+    replicates: ReplicatesOpt = None,
+    months: MonthsOpt = None,
+    seed: SeedOpt = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Chart of monthly deaths: .png, .svg or .html.")
+    ] = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = False,
+    scheduler: SchedulerOpt = None,
+    out_file: OutFileOpt = None,
+    fmt: ScoreFormat = "table",
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare policies on paired replicates (common random numbers): deaths with intervals.
+
+    Example: vdto compare default --policies none,volume,kingpin,targeted,regional,caribbean --replicates 500 --chart deaths.png
+    """
+    from vdto.sim.results import compare_table, deaths_chart, long_frame, provenance, write_parquet
+
+    _check_score_format(fmt)
+    pols = _policies(policies)
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg", ".html"):
+        raise VdtoError(
+            f"unknown chart format {chart.suffix or '(none)'!r}", str(chart), "use .png, .svg or .html"
+        )
+    sc = _scenario(scenario, replicates, months, seed)
+    world, results = _run(sc, pols, workers, dask, scheduler, quiet)
+    meta = provenance(sc, world)
+    table = compare_table(results)
+    if out_file is not None:
+        write_parquet(long_frame(results), meta, out_file)
+    if chart is not None:
+        from vdto.regional.maps import save_map
+
+        save_map(deaths_chart(results, meta), chart)
+    if fmt != "table":
+        _write_frame(table, meta, fmt, None, "")
+        return
+    _show(table, meta, f"Policies on {world.label}")
+    if not quiet:
+        if chart is not None:
+            out.print(f"Chart written to {chart}")
+        if out_file is not None:
+            out.print(f"Monthly outputs written to {out_file}")
+
+
+def sweep_cmd(
+    scenario: ScenarioArg,
+    grid: Annotated[
+        Path, typer.Option("--grid", help="TOML file: [grid] 'section.parameter' = [values, ...].")
+    ],
+    policies: Annotated[
+        str, typer.Option("--policies", help="Comma-separated policies.")
+    ] = "volume,targeted",
+    replicates: ReplicatesOpt = None,
+    months: MonthsOpt = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = False,
+    scheduler: SchedulerOpt = None,
+    fmt: ScoreFormat = "table",
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write the table (csv/json).")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the policies over a grid of parameter values; one row per (point, policy).
+
+    Example: vdto sweep small --grid grid.toml --policies volume,targeted --replicates 100
+    """
+    import pandas as pd
+
+    from vdto.sim.results import compare_table, provenance
+
+    _check_score_format(fmt)
+    pols = _policies(policies)
+    base = _scenario(scenario, replicates, months, seed)
+    axes = _grid(grid, base)
+    rows = []
+    names = list(axes)
+    for values in itertools.product(*axes.values()):
+        data = base.model_dump()
+        for name, v in zip(names, values, strict=True):
+            section, key = name.split(".", 1)
+            data[section][key] = v
+        try:
+            from vdto.sim.params import Scenario
+
+            sc = Scenario.model_validate(data)
+        except Exception as exc:
+            raise ConfigError(
+                f"bad value ({exc.errors()[0]['msg']})", f"{grid}:{', '.join(names)}", "fix the grid values"
+            ) from None
+        world, results = _run(sc, pols, workers, dask, scheduler, quiet)
+        t = compare_table(results)
+        for name, v in zip(names, values, strict=True):
+            t.insert(0, name, v)
+        t["scenario_sha256"] = sc.sha256()
+        rows.append(t)
+    table = pd.concat(rows, ignore_index=True)
+    meta = provenance(base, world)
+    if fmt != "table":
+        _write_frame(table, meta, fmt, out_path, "")
+        return
+    h = next(c for c in table.columns if c.startswith("deaths_by_") and not c.endswith(("lo90", "hi90")))
+    emit(table[[*names, "policy", h, f"{h}_lo90", f"{h}_hi90", "alive_end"]], Format.table, title="Sweep")
+
+
+def _grid(path: Path, base) -> dict[str, list]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputFileError("file not found", str(path), "check the path") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"not valid TOML ({exc})", str(path), "fix the TOML syntax") from None
+    grid = data.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        raise ConfigError(
+            "no [grid] table", f"{path}:grid", 'write e.g. [grid] "enforcement.capacity" = [0.02, 0.04]'
+        )
+    known = base.model_dump()
+    for name, values in grid.items():
+        section, _, key = name.partition(".")
+        if section not in known or not isinstance(known[section], dict) or key not in known[section]:
+            raise ConfigError(
+                f"unknown parameter {name!r}",
+                f"{path}:grid.{name}",
+                "use section.parameter as in docs/model.md",
+            )
+        if not isinstance(values, list) or not values:
+            raise ConfigError("must be a non-empty list", f"{path}:grid.{name}", "write e.g. [0.02, 0.04]")
+    return grid
+
+
+def game_cmd(
+    n: Annotated[int, typer.Option("--n", help="Number of actors.")] = 2,
+    k: Annotated[int, typer.Option("--k", help="Sanctions the enforcer can impose per period.")] = 1,
+    cost: Annotated[float, typer.Option("--cost", help="Cost of compliance C.")] = 1.0,
+    sanction: Annotated[float, typer.Option("--sanction", help="Sanction P.")] = 1.5,
+    fmt: ScoreFormat = "table",
+) -> None:
+    """Kleiman's dynamic concentration game: uniform enforcement vs an announced priority order.
+
+    Example: vdto game --n 2 --k 1 --cost 1 --sanction 1.5
+    """
+    from vdto.sim.game import summary
+
+    _check_score_format(fmt)
+    table = summary(n, k, cost, sanction)
+    if fmt == "json":
+        out.print(json.dumps(json.loads(table.to_json(orient="records")), ensure_ascii=False))
+        return
+    if fmt == "csv":
+        out.print(table.to_csv(index=False), end="")
+        return
+    emit(
+        table,
+        Format.table,
+        title=f"{n} actors, capacity {k}, compliance cost {cost:g}, sanction {sanction:g}",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the simulator's commands to the main app."""
+    app.command("simulate")(simulate_cmd)
+    app.command("compare")(compare_cmd)
+    app.command("sweep")(sweep_cmd)
+    app.command("game")(game_cmd)
