@@ -131,6 +131,7 @@ def simulate(
     N = n0 + slots
     M = world.n_plazas
     src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
+    n_edges = len(src)
     keys = replicate_keys(scenario.run.seed, R, first)
     rr = np.arange(R)
 
@@ -141,7 +142,7 @@ def simulate(
     flow_after = flow_factor if "caribbean" in parts else 1.0
 
     # --- state
-    owner = np.broadcast_to(world.owner, (R, M)).astype(np.int64).copy()
+    owner = np.broadcast_to(world.owner, (R, M)).astype(np.int32).copy()
     mean_s = float(world.strength.mean())
     strength = np.zeros((R, N))
     strength[:, :n0] = world.strength / mean_s
@@ -182,16 +183,17 @@ def simulate(
     enforcing = [p for p in parts if p in ("volume", "kingpin", "targeted", "regional")]
     share = E_.capacity / len(enforcing) if enforcing else 0.0
     last_deaths_plaza = np.zeros((R, M))
+    org_offset = (rr * N)[:, None]
+    value_tiled = np.tile(value, R)
+    volume_tiled = np.tile(volume, R)
 
     for t in range(T):
         on = t >= E_.start_month
         flow = flow_after if on else 1.0
         # 1. revenue
-        held = owner >= 0
-        r_idx = np.broadcast_to(rr[:, None], (R, M))[held]
-        tv = _bincount2(r_idx, owner[held], np.broadcast_to(value, (R, M))[held], (R, N))
-        bv = _bincount2(np.broadcast_to(rr[:, None], supplier.shape).ravel(), supplier.ravel(),
-                        np.broadcast_to(volume, supplier.shape).ravel(), (R, N))  # fmt: skip
+        slot = np.where(owner >= 0, owner + org_offset, R * N).ravel()  # unowned plazas go to a spare bin
+        tv = np.bincount(slot, weights=value_tiled, minlength=R * N + 1)[: R * N].reshape(R, N)
+        bv = np.bincount((supplier + org_offset).ravel(), weights=volume_tiled, minlength=R * N).reshape(R, N)
         revenue = flow * (X.territory_revenue * tv + X.buyer_revenue * bv) * alive
         if t == 0:
             # the unit of money: the mean revenue of an organization at the start (before any policy)
@@ -201,22 +203,27 @@ def simulate(
             focal_mask = owner == focal[:, None]
 
         # 2. frontier: hostile directed edges (attacker owns src, dst held by a rival or nobody)
-        a_own, d_own = owner[:, src], owner[:, dst]
+        a_own, d_own = np.take(owner, src, axis=1), np.take(owner, dst, axis=1)  # C-ordered gathers
         hostile = (a_own >= 0) & (a_own != d_own)
-        hr, he = np.nonzero(hostile)
-        ai, di = a_own[hr, he], d_own[hr, he]
+        flat = np.flatnonzero(hostile)
+        hr, he = np.divmod(flat, n_edges)
+        ai, di = a_own.ravel()[flat].astype(np.int64), d_own.ravel()[flat].astype(np.int64)
         vac = di < 0
-        dsafe = np.where(vac, 0, di)
-        host = np.where(vac, 1.0, hostility[hr, ai, dsafe])
-        val = value[dst[he]]
-        ds = np.where(vac, 0.0, strength[hr, dsafe] * violence[hr, dsafe])
-        # aggregates per attacker and per defender
-        fv = _bincount2(hr, ai, val * host, (R, N))  # frontier value at stake
-        rs = _bincount2(hr, ai, val * host * ds, (R, N)) / np.maximum(fv, 1e-12)  # defenders' effective force
-        as_ = strength[hr, ai] * violence[hr, ai]
         nv = ~vac
-        pv = _bincount2(hr[nv], di[nv], (val * host)[nv], (R, N))  # own value under threat
-        ap = _bincount2(hr[nv], di[nv], (val * host * as_)[nv], (R, N)) / np.maximum(pv, 1e-12)
+        dsafe = np.where(vac, 0, di)
+        fa, fd = hr * N + ai, hr * N + dsafe  # flat (replicate, organization) indices
+        host = np.where(vac, 1.0, hostility.ravel()[fa * N + dsafe])
+        val = value[dst[he]]
+        vh = val * host
+        sv = (strength * violence).ravel()
+        as_, ds = sv[fa], np.where(vac, 0.0, sv[fd])
+        # aggregates per attacker and per defender
+        fv = np.bincount(fa, weights=vh, minlength=R * N).reshape(R, N)  # frontier value at stake
+        rs = np.bincount(fa, weights=vh * ds, minlength=R * N).reshape(R, N) / np.maximum(fv, 1e-12)
+        pv = np.bincount(fd[nv], weights=vh[nv], minlength=R * N).reshape(R, N)  # own value under threat
+        ap = np.bincount(fd[nv], weights=(vh * as_)[nv], minlength=R * N).reshape(R, N) / np.maximum(
+            pv, 1e-12
+        )
 
         # 3. choice: logit response over levels
         s = strength[:, :, None]
@@ -240,17 +247,23 @@ def simulate(
         violence = np.where(succession > 0, np.maximum(violence, E_.succession_floor), violence)
         violence = np.where(alive, violence, 0.0)
 
-        # 4. clashes on hostile edges
-        as_ = strength[hr, ai] * violence[hr, ai]
-        ds = np.where(vac, 0.0, strength[hr, dsafe] * violence[hr, dsafe])
-        attack_p = V.attack_rate * violence[hr, ai] * host
-        win_p = as_ / (as_ + ds + V.incumbent)
+        # 4. clashes on hostile edges: one keyed uniform per edge decides attack and victory
+        vf = violence.ravel()
+        va = vf[fa]
+        attack_p = V.attack_rate * va * host
         u1 = _uniform(keys[hr], t, 0, he)
         attacked = u1 < attack_p
+        # only the attacked edges go further (a few per cent of the frontier)
+        k_ = np.flatnonzero(attacked)
+        hr, he, ai, di, vac, nv = hr[k_], he[k_], ai[k_], di[k_], vac[k_], nv[k_]
+        fa, fd, u1, attack_p, va = fa[k_], fd[k_], u1[k_], attack_p[k_], va[k_]
+        sv = (strength * violence).ravel()
+        as_, ds = sv[fa], np.where(vac, 0.0, sv[fd])
+        win_p = as_ / (as_ + ds + V.incumbent)
         won = u1 < attack_p * win_p
+        vd = np.where(vac, 0.0, vf[fd])
         u2 = _uniform(keys[hr], t, 1, he)
-        lam = V.deaths_per_clash * (violence[hr, ai] + np.where(vac, 0.0, violence[hr, dsafe]))
-        d = np.where(attacked, _poisson(lam, u2), 0.0)
+        d = _poisson(V.deaths_per_clash * (va + vd), u2)
         # ownership: among winners of a plaza, the one with the smallest draw takes it
         if won.any():
             wr, we, wu, wa = hr[won], he[won], u1[won], ai[won]
@@ -260,12 +273,9 @@ def simulate(
             first_w[1:] = (wr[1:] != wr[:-1]) | (dst[we][1:] != dst[we][:-1])
             owner[wr[first_w], dst[we[first_w]]] = wa[first_w]
         # deaths: caused by attacker and defender in proportion to their violence
-        va = violence[hr, ai]
-        vd = np.where(vac, 0.0, violence[hr, dsafe])
         frac_a = np.where(va + vd > 0, va / np.maximum(va + vd, 1e-12), 1.0)
-        by_org = _bincount2(hr, ai, d * frac_a, (R, N)) + _bincount2(
-            hr[nv], di[nv], (d * (1 - frac_a))[nv], (R, N)
-        )
+        by_org = np.bincount(fa, weights=d * frac_a, minlength=R * N).reshape(R, N)
+        by_org += np.bincount(fd[nv], weights=(d * (1 - frac_a))[nv], minlength=R * N).reshape(R, N)
         deaths_plaza = _bincount2(hr, dst[he], d, (R, M))
         rival = np.clip(V.rival_share - V.rival_share_drop * violence, 0.0, 1.0)
         kinds = np.concatenate(
