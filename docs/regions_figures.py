@@ -54,11 +54,13 @@ def num(x: float, digits: int = 1) -> str:
 
 
 def provenance(meta: dict) -> str:
+    """The provenance line the commands print (counts named only when they were used)."""
     seed = f" · seed {meta['seed']} · {meta['permutations']} permutations" if "seed" in meta else ""
+    counts = f" + counts '{meta['measure']}'" if meta.get("measure") else ""
     return (
         f"vdto {meta['vdto_version']} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
         f"data sha256:{meta['data_sha256'][:16]} · window {meta['from']} to {meta['to']} · "
-        f"{meta['events']:,} events ({meta['events_unlocated']:,} without a {meta['level']}){seed}"
+        f"{meta['events']:,} events{counts}{seed}"
     )
 
 
@@ -114,7 +116,11 @@ def hot_summary(d: dict) -> dict:
         "fdr_significant": int(r["fdr_significant"].sum()),
         "min_p": float(r["gi_p"].min()),
         "at_min_p": int((r["gi_p"] == r["gi_p"].min()).sum()),
-        "gi_p_equals_moran_p": bool(np.allclose(r["gi_p"], r["moran_p"], equal_nan=True)),
+        "gi_p_differs_from_moran_p": int((~np.isclose(r["gi_p"], r["moran_p"], equal_nan=True)).sum()),
+        "moran_significant": int((r["cluster"] != "not significant").sum()),
+        "hot_and_moran_significant": int(
+            ((r["hotspot"] == "hot spot") & (r["cluster"] != "not significant")).sum()
+        ),
         "clusters": r["cluster"].value_counts().to_dict(),
     }
 
@@ -280,6 +286,7 @@ def target_tables(d: dict) -> tuple[str, str]:
         )
     )
     ev = pd.DataFrame(d["events"]).groupby("region_code", sort=False).head(1)
+    ev = ev.sort_values("region_code", key=lambda c: c.map(t.set_index("region_code")["rank"]), kind="stable")
     names = t.set_index("region_code")["name"]
     events = md(
         pd.DataFrame(
@@ -307,7 +314,6 @@ def maps(store: Path, out: Path) -> list[str]:
         path = out / name
         vdto("regions", "map", "--from", year, "--to", year, "--level", level, "--value", value,
              "--seed", SEED, "--db", str(store), "--out", str(path), "--quiet")  # fmt: skip
-        path.chmod(0o644)
         done.append(f"{name}: {path.stat().st_size / 1024:.0f} KB; sidecar {name}.json")
     return done
 
