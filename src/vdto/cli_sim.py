@@ -82,17 +82,17 @@ def _run(sc, policies: list[str], workers, dask, scheduler, quiet: bool):
     return world, results
 
 
-def _policies(text: str) -> list[str]:
+def _policies(text: str, option: str = "--policies") -> list[str]:
     from vdto.sim.params import check_policy
 
     items = [p.strip() for p in text.split(",") if p.strip()]
     if not items:
-        raise VdtoError("no policy given", "--policies", "e.g. --policies none,volume,targeted")
+        raise VdtoError("no policy given", option, "e.g. none,volume,targeted")
     for p in items:
         try:
             check_policy(p)
         except ValueError as exc:
-            raise VdtoError(str(exc), "--policies", "see vdto compare --help") from None
+            raise VdtoError(str(exc), option, "see vdto compare --help") from None
     return items
 
 
@@ -119,12 +119,12 @@ def simulate_cmd(
 
     _check_score_format(fmt)
     sc = _scenario(scenario, replicates, months, seed)
-    pols = _policies(policy)
+    pols = _policies(policy, "--policy")
     world, results = _run(sc, pols, workers, dask, scheduler, quiet)
     meta = provenance(sc, world)
     if out_file is not None:
         write_parquet(long_frame(results), meta, out_file)
-    table = compare_table(results)
+    table = compare_table(results, start_month=sc.enforcement.start_month)
     if fmt != "table":
         _write_frame(table, meta, fmt, None, "")
         return
@@ -193,7 +193,7 @@ def compare_cmd(
     sc = _scenario(scenario, replicates, months, seed)
     world, results = _run(sc, pols, workers, dask, scheduler, quiet)
     meta = provenance(sc, world)
-    table = compare_table(results)
+    table = compare_table(results, start_month=sc.enforcement.start_month)
     if out_file is not None:
         write_parquet(long_frame(results), meta, out_file)
     if chart is not None:
@@ -257,7 +257,7 @@ def sweep_cmd(
                 f"bad value ({exc.errors()[0]['msg']})", f"{grid}:{', '.join(names)}", "fix the grid values"
             ) from None
         world, results = _run(sc, pols, workers, dask, scheduler, quiet)
-        t = compare_table(results)
+        t = compare_table(results, start_month=sc.enforcement.start_month)
         for name, v in zip(names, values, strict=True):
             t.insert(0, name, v)
         t["scenario_sha256"] = sc.sha256()

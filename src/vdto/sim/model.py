@@ -26,6 +26,7 @@ One month (docs/model.md has every formula and parameter):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -90,7 +91,7 @@ class Outputs:
     target: np.ndarray  # (R, T) organization named by the targeted policy (-1 none)
     dismantled: np.ndarray  # (R, T) organizations dismantled so far
     focal_deaths: np.ndarray  # (R, T) deaths in the plazas the focal organization held at the start
-    rival_violence: np.ndarray  # (R, T) mean violence of alive organizations other than the focal/target
+    rival_violence: np.ndarray  # (R, T) mean violence of the alive organizations other than the first named
     focal: np.ndarray  # (R,) the focal organization: the largest by revenue when the policy starts
 
 
@@ -196,11 +197,13 @@ def simulate(
         bv = np.bincount((supplier + org_offset).ravel(), weights=volume_tiled, minlength=R * N).reshape(R, N)
         revenue = flow * (X.territory_revenue * tv + X.buyer_revenue * bv) * alive
         if t == 0:
-            # the unit of money: the mean revenue of an organization at the start (before any policy)
-            scale = max(float(revenue[alive].mean()), 1e-9)
+            # the unit of money: an organization's mean revenue at the start, at full flow (every
+            # replicate starts from the same world, so replicate 0 gives it exactly)
+            scale = max(float((X.territory_revenue * tv + X.buyer_revenue * bv)[0, :n0].mean()), 1e-9)
         if t == min(E_.start_month, T - 1):
             focal = np.where(alive, revenue, -np.inf).argmax(axis=1)
             focal_mask = owner == focal[:, None]
+            out.focal[:] = focal
 
         # 2. frontier: hostile directed edges (attacker owns src, dst held by a rival or nobody)
         a_own, d_own = np.take(owner, src, axis=1), np.take(owner, dst, axis=1)  # C-ordered gathers
@@ -334,7 +337,7 @@ def simulate(
             for r in np.flatnonzero(split):
                 i, j = struck[r], next_slot[r]
                 next_slot[r] += 1
-                take = (owner[r] == i) & (_uniform(keys[r], t, 5, np.arange(M)) < 0.5)
+                take = _contiguous_half(owner[r] == i, src, dst, _uniform(keys[r], t, 5, np.arange(M)))
                 owner[r, take] = j
                 strength[r, j] = strength[r, i] * 0.5
                 strength[r, i] *= 0.5
@@ -380,16 +383,42 @@ def simulate(
         out.target[:, t] = target
         out.dismantled[:, t] = (~alive[:, :n0]).sum(axis=1) + (next_slot - n0 - (alive[:, n0:]).sum(axis=1))
         out.focal_deaths[:, t] = (deaths_plaza * focal_mask).sum(axis=1)
-        excl = np.where(target >= 0, target, focal)
-        others = alive.copy()
-        others[rr, excl] = False
-        with np.errstate(invalid="ignore"):
-            out.rival_violence[:, t] = np.where(
-                others.any(axis=1), (violence * others).sum(axis=1) / others.sum(axis=1), np.nan
-            )
         if progress is not None:
             progress(1)
+    # rivals: the alive organizations other than the first one the policy named (the first target,
+    # or for other policies the focal organization), the same set in every month
+    named = out.target >= 0
+    first = np.where(named.any(axis=1), out.target[rr, named.argmax(axis=1)], out.focal)
+    v = out.violence.copy()
+    v[rr, :, first] = np.nan
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out.rival_violence[:] = np.nanmean(v, axis=2)
     return out
+
+
+def _contiguous_half(own: np.ndarray, src: np.ndarray, dst: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Half of an organization's plazas, grown from a random plaza of it through its own
+    neighbours (a faction takes a contiguous part of the territory, not every other plaza)."""
+    plazas = np.flatnonzero(own)
+    take = np.zeros(len(own), bool)
+    if len(plazas) < 2:
+        return take
+    want = len(plazas) // 2
+    start = plazas[np.argmin(u[plazas])]
+    take[start] = True
+    inside = own[src] & own[dst]
+    s_in, d_in = src[inside], dst[inside]
+    count = 1
+    while count < want:
+        ring = np.unique(d_in[take[s_in] & ~take[d_in]])
+        if len(ring) == 0:  # the rest is not connected: continue from another random plaza
+            rest = plazas[~take[plazas]]
+            ring = rest[[np.argmin(u[rest])]]
+        ring = ring[np.argsort(u[ring], kind="stable")][: want - count]
+        take[ring] = True
+        count += len(ring)
+    return take
 
 
 def _normal(keys: np.ndarray, month: int, stream: int, n: int) -> np.ndarray:
@@ -410,8 +439,9 @@ def _p_first(points_hist, violence, lv, fv, alive, E_, V) -> np.ndarray:
     )
     mine = base[:, :, None] + per_unit[:, :, None] * lv
     expected = np.where(alive, base + per_unit * violence, -np.inf)
-    # best rival: the largest expected score among the others
-    top2 = np.sort(expected, axis=1)[:, -2:]
+    # best rival: the largest expected score among the others (padded: one slot has no rival)
+    padded = np.concatenate([expected, np.full((expected.shape[0], 1), -np.inf)], axis=1)
+    top2 = np.sort(padded, axis=1)[:, -2:]
     best_other = np.where(expected >= top2[:, [1]], top2[:, [0]], top2[:, [1]])
     best_other = np.where(np.isfinite(best_other), best_other, 0.0)[:, :, None]
     sd = E_.score_noise * np.sqrt(mine**2 + best_other**2) + 1e-9

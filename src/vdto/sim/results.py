@@ -62,15 +62,20 @@ def _q(x: np.ndarray) -> tuple[float, float, float]:
 
 
 def compare_table(
-    results: dict[str, Outputs], *, horizon: int = 36, baseline: str = "volume", reference: str = "none"
+    results: dict[str, Outputs],
+    *,
+    horizon: int = 36,
+    baseline: str = "volume",
+    reference: str = "none",
+    start_month: int = 12,
 ) -> pd.DataFrame:
     """Outcomes per policy with 90% intervals over replicates, and paired comparisons.
 
     Columns: deaths by ``horizon`` and over the whole run (median and 90% interval), monthly
     deaths in the last year, organizations alive at the end, dismantled, the share of paired
     replicates (same seed) in which the policy's deaths by ``horizon`` are below ``baseline``'s,
-    and the focal organization's plaza deaths in the 12 months after the policy starts relative
-    to ``reference``.
+    and the focal organization's plaza deaths in the 12 months after the policy starts
+    (``start_month``) relative to ``reference``.
     """
     rows = []
     base = results.get(baseline)
@@ -94,8 +99,7 @@ def compare_table(
             float(np.mean(cum_h < base.deaths[:, :h].sum(axis=1))) if base is not None else np.nan
         )
         if ref is not None:
-            start = 12
-            window = slice(start, min(start + 12, T))
+            window = slice(start_month, min(start_month + 12, T))
             mine = o.focal_deaths[:, window].sum(axis=1)
             theirs = ref.focal_deaths[:, window].sum(axis=1)
             row["focal_deaths_vs_none"] = float(mine.mean() / max(theirs.mean(), 1e-9))
