@@ -62,6 +62,24 @@ def _uniform(rep_key: np.ndarray, month: int, stream: int, item: np.ndarray) -> 
     return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
 
+def _month_keys(rep_key: np.ndarray, month: int, stream: int) -> np.ndarray:
+    """The replicate-and-month part of :func:`_uniform`'s hash (computed once per month)."""
+    with np.errstate(over="ignore"):
+        return mix64(rep_key ^ mix64(np.uint64(month * 64 + stream + 1) * _G))
+
+
+def _item_keys(item: np.ndarray) -> np.ndarray:
+    """The item part of :func:`_uniform`'s hash (computed once per run)."""
+    with np.errstate(over="ignore"):
+        return mix64(np.asarray(item, dtype=np.uint64) * _G + _G)
+
+
+def _uniform_from(month_key: np.ndarray, item_key: np.ndarray) -> np.ndarray:
+    """:func:`_uniform` from precomputed parts: the same numbers, half the hashing."""
+    h = mix64(month_key ^ item_key)
+    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+
 def _poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Poisson draws by inversion of the uniforms ``u`` (means are small: a few deaths)."""
     k = np.zeros(lam.shape)
@@ -133,6 +151,7 @@ def simulate(
     M = world.n_plazas
     src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
     n_edges = len(src)
+    edge_keys = _item_keys(np.arange(n_edges))
     keys = replicate_keys(scenario.run.seed, R, first)
     rr = np.arange(R)
 
@@ -206,7 +225,8 @@ def simulate(
             out.focal[:] = focal
 
         # 2. frontier: hostile directed edges (attacker owns src, dst held by a rival or nobody)
-        a_own, d_own = np.take(owner, src, axis=1), np.take(owner, dst, axis=1)  # C-ordered gathers
+        small = owner.astype(np.int8)  # fewer bytes to gather (at most 120 organization slots)
+        a_own, d_own = np.take(small, src, axis=1), np.take(small, dst, axis=1)  # C-ordered gathers
         hostile = (a_own >= 0) & (a_own != d_own)
         flat = np.flatnonzero(hostile)
         hr, he = np.divmod(flat, n_edges)
@@ -254,7 +274,7 @@ def simulate(
         vf = violence.ravel()
         va = vf[fa]
         attack_p = V.attack_rate * va * host
-        u1 = _uniform(keys[hr], t, 0, he)
+        u1 = _uniform_from(_month_keys(keys, t, 0)[hr], edge_keys[he])
         attacked = u1 < attack_p
         # only the attacked edges go further (a few per cent of the frontier)
         k_ = np.flatnonzero(attacked)
@@ -265,7 +285,7 @@ def simulate(
         win_p = as_ / (as_ + ds + V.incumbent)
         won = u1 < attack_p * win_p
         vd = np.where(vac, 0.0, vf[fd])
-        u2 = _uniform(keys[hr], t, 1, he)
+        u2 = _uniform_from(_month_keys(keys, t, 1)[hr], edge_keys[he])
         d = _poisson(V.deaths_per_clash * (va + vd), u2)
         # ownership: among winners of a plaza, the one with the smallest draw takes it
         if won.any():
