@@ -1409,12 +1409,14 @@ def version_cmd() -> None:
 if __name__ != "__main__":
     # command groups in their own modules use the options defined above
     from vdto.cli_regions import regions_app
+    from vdto.cli_report import register as register_report
     from vdto.cli_routes import routes_app
     from vdto.cli_sim import register as register_sim
 
     app.add_typer(regions_app, name="regions")
-    register_sim(app)
     app.add_typer(routes_app, name="routes")
+    register_sim(app)
+    register_report(app)
 
 
 def main() -> None:
