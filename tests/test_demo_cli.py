@@ -42,12 +42,63 @@ def test_demo_imports_the_bundled_data_and_summarises(demo):
     assert "Regional fallback 2023: top municipal hot spots" in res.stdout
 
 
-def test_demo_run_twice_starts_from_a_fresh_store(demo):
-    out, _ = demo
-    res = run_cli("demo", "--out", str(out), "--quiet")
+def test_demo_writes_the_report(demo):
+    out, res = demo
     assert res.returncode == 0, res.stderr
+    folder = out / "report"
+    page = folder / "report.html"
+    text = page.read_text(encoding="utf-8")
+    # the target decision, in plain words and as the rule states it
+    assert "No target for 2023: the leader, Cártel Jalisco Nueva Generación" in text
+    assert "no confident target: the leader, Cártel Jalisco Nueva Generación, has P(rank 1) = 0.743" in text
+    # the ranking table, every section, and one spec per chart
+    assert '<table id="ranking-table">' in text
+    assert text.index('<tr data-org="cjng">') < text.index('<tr data-org="sinaloa">')
+    for sid in (
+        "summary",
+        "ranking",
+        "margins",
+        "trends",
+        "maps",
+        "package",
+        "policies",
+        "routes",
+        "provenance",
+    ):
+        assert f'<section id="{sid}">' in text, sid
+    assert text.count('type="application/json" data-chart=') == 7
+    assert 'id="targets-municipality"' in text and "Tijuana, Baja California" in text
+    doc = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert doc["decision"]["target"] is None and doc["decision"]["threshold"] == 0.9
+    assert [r["org"] for r in doc["tables"]["ranking"][:2]] == ["cjng", "sinaloa"]
+    assert doc["package"]["cases_selected"] == 25 and doc["package"]["target"] == "cjng"
+    assert {r["policy"] for r in doc["tables"]["policies"]} == {"none", "volume", "targeted", "caribbean"}
+    prov = doc["provenance"]
+    assert prov["scenario"] == "default" and prov["sim_replicates"] == 40 and prov["sim_months"] == 36
+    assert len(prov["rubric_sha256"]) == len(prov["data_sha256"]) == len(prov["scenario_sha256"]) == 64
+    # the key figures, as non-empty PNGs
+    names = ["ranking", "map-state", "map-municipality", "network", "policies", "routes"]
+    assert doc["figures"] == [f"figures/{n}.png" for n in names]
+    for n in names:
+        data = (folder / "figures" / f"{n}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, n
+    # the plain-language summary and the report's path in the terminal
+    for line in ("In plain words", "No target for 2023", "Hot spots:", "Enforcement package: 25 cases",
+                 "Policy comparison:", "Caribbean shift: halving Caribbean interdiction"):  # fmt: skip
+        assert line in res.stdout, line
+    assert f"Report: {page}" in res.stdout
+
+
+def test_demo_run_twice_starts_from_a_fresh_store(demo, capsys):
+    from vdto.demo import run_demo
+
+    out, _ = demo
+    result = run_demo(out, quiet=True, report=False)  # the imports again, without the report steps
+    assert capsys.readouterr().out == ""
+    assert result.ranking is not None and result.report is None
     with Store(out / "vdto.duckdb", read_only=True) as store:
         assert store.count("events") == 18_957 and len(store.imports()) == 2
+    assert (out / "report" / "report.html").exists()  # the first run's report is left alone
 
 
 @pytest.mark.parametrize("by", ["year", "org", "state"])

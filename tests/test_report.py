@@ -1,0 +1,338 @@
+"""The analyst's report: contents, figures, simulation files, and the page in headless Chromium
+without a network (no console errors; the ranking, the maps and the charts render)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vdto.errors import InputFileError
+from vdto.events.ingest import import_counts_file
+from vdto.report import FIGURES, SimResults, build_report, run_comparison
+from vdto.scoring import decide, score
+from vdto.store import Store
+
+from .conftest import run_cli
+
+ROOT = Path(__file__).parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_MAGIC
+    return struct.unpack(">II", data[16:24])
+
+
+# ------------------------------------------------------------------------------ simulation files
+
+
+@pytest.fixture(scope="module")
+def small_sim() -> SimResults:
+    return run_comparison("small", ("none", "volume", "targeted"), replicates=6, months=24, workers=1)
+
+
+def test_simulation_file_round_trip(small_sim, tmp_path):
+    from vdto.sim.results import long_frame, write_parquet
+
+    path = write_parquet(long_frame(small_sim.results), small_sim.meta, tmp_path / "runs.parquet")
+    back = SimResults.from_parquet(path)
+    assert back.meta == small_sim.meta and back.source == "read from runs.parquet"
+    pd.testing.assert_frame_equal(back.table(), small_sim.table())
+    for policy, o in small_sim.results.items():
+        np.testing.assert_allclose(back.results[policy].deaths, o.deaths)
+
+
+def test_simulation_file_errors_say_what_to_do(tmp_path):
+    with pytest.raises(InputFileError, match="vdto compare"):
+        SimResults.from_parquet(tmp_path / "missing.parquet")
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    with pytest.raises(InputFileError, match="not a Parquet file"):
+        SimResults.from_parquet(bad)
+    plain = tmp_path / "plain.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(plain)
+    with pytest.raises(InputFileError, match="not a vdto simulation file"):
+        SimResults.from_parquet(plain)
+
+
+# ------------------------------------------------------------------------------ the report folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, ucdp_store, sesnsp_file, small_sim):
+    folder = tmp_path_factory.mktemp("report")
+    db = folder / "store.duckdb"
+    shutil.copy(ucdp_store[0], db)
+    import_counts_file(db, sesnsp_file)
+    steps: list[str] = []
+    page = build_report(db, folder / "out", year=2023, sim_results=small_sim, progress=steps.append)
+    with Store(db, read_only=True) as store:
+        ranking = score(store, pd.Timestamp("2023-01-01").date(), pd.Timestamp("2023-12-31").date())
+    return page, steps, decide(ranking), ranking
+
+
+@pytest.mark.slow
+def test_report_folder_holds_page_json_and_figures(built):
+    page, steps, decision, ranking = built
+    from vdto.report import STEPS
+
+    assert page.name == "report.html" and page.exists()
+    assert len(steps) == STEPS
+    doc = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+    # provenance: version, rubric hash, data hash, seeds, scenario and world hashes
+    prov = doc["provenance"]
+    assert prov["rubric_sha256"] == ranking.meta["rubric_sha256"]
+    assert prov["data_sha256"] == ranking.meta["data_sha256"]
+    assert prov["scoring_seed"] == 7 and prov["hotspot_seed"] == 1 and prov["sim_seed"] == 1
+    assert len(prov["scenario_sha256"]) == 64 and len(prov["world_sha256"]) == 64
+    assert prov["scenario"] == "small" and prov["vdto_version"]
+    # the decision and the tables
+    assert doc["decision"]["target"] is None and doc["decision"]["reason"] == decision.reason
+    assert [r["org"] for r in doc["tables"]["ranking"]] == list(ranking.table["org"])
+    for key in ("margins", "trend", "targets_state", "targets_municipality", "package_selected", "policies"):
+        assert doc["tables"][key], key
+    assert {r["policy"] for r in doc["tables"]["policies"]} == {"none", "volume", "targeted"}
+    assert len(doc["tables"]["package_selected"]) == 25
+    assert doc["tables"]["routes"] and doc["headlines"]["decision"].startswith("No target for 2023")
+    # every key figure, as a real PNG
+    assert doc["figures"] == [f"figures/{name}.png" for name, _ in FIGURES]
+    for name, _ in FIGURES:
+        data = (page.parent / "figures" / f"{name}.png").read_bytes()
+        width, height = _png_size(data)
+        assert width > 400 and height > 200 and len(data) > 20_000, name
+
+
+@pytest.mark.slow
+def test_report_page_is_self_contained(built):
+    page, *_ = built
+    text = page.read_text(encoding="utf-8")
+    # nothing is fetched: no external scripts, styles, images or frames
+    assert not re.search(
+        r"""<(script|img|iframe|link|source|embed)\b[^>]*\b(src|href)\s*=\s*["']?(https?:)?//""", text, re.I
+    )
+    assert not re.search(r"""<link\b""", text, re.I)
+    assert not re.search(r"""@import|url\(\s*["']?(https?:)?//""", text, re.I)
+    assert "cdn.jsdelivr" not in text and "vega.github.io/schema/vega-lite" not in text
+    # the Vega bundle is inlined once, and every chart is a spec
+    assert len(re.findall(r"<script>", text)) == 2
+    assert text.count("vegaEmbed") >= 2 and text.count('type="application/json"') == 7
+
+
+@pytest.mark.slow
+def test_report_page_has_the_sections_and_tables(built):
+    page, _, decision, ranking = built
+    text = page.read_text(encoding="utf-8")
+    for sid in (
+        "summary",
+        "ranking",
+        "margins",
+        "trends",
+        "maps",
+        "package",
+        "policies",
+        "routes",
+        "provenance",
+    ):
+        assert f'<section id="{sid}">' in text, sid
+    import html
+
+    assert html.escape(decision.reason) in text
+    rows = re.findall(r'<tr data-org="([^"]+)">', text)
+    assert rows == list(ranking.table["org"][:15])
+    assert ranking.meta["data_sha256"] in text and ranking.meta["rubric_sha256"] in text
+
+
+# ------------------------------------------------------------------------------ the page in a browser
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+CHROMIUM = _chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium binary found (install Debian's package: apt-get install -y chromium)",
+)
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with no network: every host name fails to resolve, no proxy works."""
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=http://127.0.0.1:9",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=30000",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+class _Dom(HTMLParser):
+    """Rendered elements by id: tag counts inside each and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root: dict[str, str] = {}
+        self.stack: list[tuple[str, str | None]] = []
+        self.tags: dict[str, dict[str, int]] = {}
+        self.text: dict[str, list[str]] = {}
+        self.errors_hidden: bool | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.root = {k: v or "" for k, v in a.items()}
+        if a.get("id") == "report-errors":
+            self.errors_hidden = "hidden" in a
+        for _, i in self.stack:
+            if i:
+                self.tags[i][tag] = self.tags[i].get(tag, 0) + 1
+        if tag in ("br", "img", "meta", "input", "hr", "link", "path", "rect", "line", "circle"):
+            return
+        self.stack.append((tag, a.get("id")))
+        if a.get("id"):
+            self.tags.setdefault(a["id"], {})
+            self.text.setdefault(a["id"], [])
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in ("br", "img", "meta", "input", "hr", "link", "path", "rect", "line", "circle"):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        for k in range(len(self.stack) - 1, -1, -1):
+            if self.stack[k][0] == tag:
+                del self.stack[k:]
+                return
+
+    def handle_data(self, data):
+        for _, i in self.stack:
+            if i:
+                self.text[i].append(data)
+
+    def visible(self, element_id: str) -> str:
+        return " ".join(" ".join(self.text.get(element_id, [])).split())
+
+
+@pytest.fixture(scope="module")
+def rendered(built, tmp_path_factory):
+    page, *_ = built
+    tmp = tmp_path_factory.mktemp("chromium")
+    done = chromium(tmp, "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = _Dom()
+    dom.feed(done.stdout)
+    return dom, done.stderr
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_browser_renders_every_chart_without_console_errors(rendered):
+    dom, stderr = rendered
+    console = [line for line in stderr.splitlines() if "CONSOLE" in line]
+    assert console == []  # the page logs nothing: no errors, no warnings
+    assert dom.errors_hidden is True
+    assert dom.root.get("data-rendered") == "7" and dom.root.get("data-errors") == "0"
+    assert dom.root.get("data-warnings") == ""
+    for name in ("ranking", "trends", "map-state", "map-municipality", "network", "policies", "routes"):
+        tags = dom.tags.get(f"chart-{name}", {})
+        assert tags.get("svg", 0) >= 1 and tags.get("path", 0) >= 1, (name, tags)
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_browser_shows_the_ranking_and_the_maps(rendered, built):
+    dom, _ = rendered
+    *_, ranking = built
+    table = dom.visible("ranking-table")
+    names = list(ranking.table["name"][:5])
+    positions = [table.index(n) for n in names]
+    assert positions == sorted(positions)
+    assert "P(rank 1)" in dom.visible("chart-ranking") and names[0] in dom.visible("chart-ranking")
+    assert "No target for 2023" in dom.visible("decision")
+    # the maps draw every region: 32 states, 2,457 municipalities (one path each, plus outlines)
+    assert dom.tags["chart-map-state"]["path"] >= 32
+    assert dom.tags["chart-map-municipality"]["path"] >= 2_457
+    assert "hot spot" in dom.visible("chart-map-municipality")
+    assert "Tijuana" in dom.visible("targets-municipality")
+    assert "targeted" in dom.visible("chart-policies") and "Caribbean" in dom.visible("chart-routes")
+
+
+@pytest.mark.slow
+@needs_chromium
+@pytest.mark.parametrize("focus", ["", "#only=maps"])
+def test_browser_screenshot(built, tmp_path, focus):
+    page, *_ = built
+    png = tmp_path / "shot.png"
+    done = chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,1800", page.as_uri() + focus)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = png.read_bytes()
+    assert _png_size(data) == (1280, 1800)
+    assert len(data) > 60_000  # text, tables and charts, not a blank page
+
+
+# ------------------------------------------------------------------------------ the command line
+
+
+@pytest.mark.slow  # six runs of the command line
+def test_report_command_errors_say_what_to_do(tmp_path, ucdp_store):
+    db = str(ucdp_store[0])
+    res = run_cli("report", "--db", db, "--out", str(tmp_path / "r"), "--sim", str(tmp_path / "none.parquet"))
+    assert res.returncode == 2 and "vdto compare" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("report", "--db", db, "--sim", "x.parquet", "--no-sim")
+    assert res.returncode == 2 and "--no-sim" in res.stderr
+    res = run_cli("report", "--db", db, "--policies", "carpet-bombing")
+    assert res.returncode == 2 and "unknown policy" in res.stderr
+    res = run_cli("report", "--db", db, "--scenario", str(tmp_path / "nope.toml"))
+    assert res.returncode == 2 and "scenario file not found" in res.stderr
+    res = run_cli("report", "--db", str(tmp_path / "missing.duckdb"), "--no-sim")
+    assert res.returncode == 2 and "no store at" in res.stderr
+    res = run_cli("report", "--help")
+    assert res.returncode == 0 and "vdto report --db vdto.duckdb --out report" in res.stdout
+
+
+# ------------------------------------------------------------------------------ docs
+
+
+def test_docs_screenshots_are_committed_small_and_linked():
+    shots = sorted((ROOT / "docs").glob("report-*.png"))
+    assert 1 <= len(shots) <= 3
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    for png in shots:
+        data = png.read_bytes()
+        assert data[:8] == PNG_MAGIC and 30_000 < len(data) < 600_000, png.name
+        assert f"docs/{png.name}" in readme and png.name in doc
+    assert "vdto report" in readme and "docs/report.md" in readme
