@@ -251,7 +251,10 @@ def events_cmd(
 
 @app.command("imports")
 def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """List every import: file, SHA-256, rows read/imported/rejected, time, vdto version."""
+    """List every import: file, SHA-256, rows read/imported/rejected, time, vdto version.
+
+    Example: vdto imports --format csv
+    """
     from vdto.store import Store
 
     with Store(_db(db), read_only=True) as store:
@@ -386,7 +389,10 @@ def orgs_alias(
 
 @orgs_app.command("unresolved")
 def orgs_unresolved(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """Perpetrator names in the store that the registry cannot resolve, with event counts."""
+    """Perpetrator names in the store that the registry cannot resolve, with event counts.
+
+    Example: vdto orgs unresolved --format json
+    """
     from vdto.store import Store
 
     with Store(_db(db), read_only=True) as store:
@@ -980,7 +986,10 @@ def _package_line(db, target: str | None) -> str:
 
 @round_app.command("list")
 def round_list(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """Every round with its status, window, target and outcome."""
+    """Every round with its status, window, target and outcome.
+
+    Example: vdto round list --format csv
+    """
     from vdto.rounds import list_rounds
     from vdto.store import Store
 
@@ -1365,7 +1374,10 @@ def network_export(
 
 @network_app.command("stats")
 def network_stats(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """Counts of the store's supply network by node and edge type."""
+    """Counts of the store's supply network by node and edge type.
+
+    Example: vdto network stats --format json
+    """
     import pandas as pd
 
     from vdto.network.stored import load_network
@@ -1378,7 +1390,10 @@ def network_stats(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
 
 @app.command("schema")
 def schema_cmd() -> None:
-    """Print the canonical event schema (Markdown)."""
+    """Print the canonical event schema (Markdown).
+
+    Example: vdto schema > schema.md
+    """
     from vdto.schema import schema_markdown
 
     sys.stdout.write(schema_markdown())
@@ -1402,7 +1417,10 @@ def demo_cmd(
 
 @app.command("version")
 def version_cmd() -> None:
-    """Print the vdto version."""
+    """Print the vdto version.
+
+    Example: vdto version
+    """
     out.print(vdto.__version__)
 
 

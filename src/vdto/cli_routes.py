@@ -173,7 +173,7 @@ def routes_shift(
 
 
 @routes_app.command("calibrate")
-def routes_calibrate(network: NetworkOpt = None) -> None:
+def routes_calibrate(network: NetworkOpt = None, fmt: ScoreFormat = "table", out_path: OutOpt = None) -> None:
     """Fit a network to the published corridor shares and print the fit and its [calibration] table.
 
     Example: vdto routes calibrate --network my-corridors.toml
@@ -181,9 +181,18 @@ def routes_calibrate(network: NetworkOpt = None) -> None:
     from vdto.routes.calibrate import calibrate
     from vdto.routes.network import load_network
 
+    _check_score_format(fmt)
     net = load_network(network)
     with err.status("Fitting Caribbean intensities and the Eastern Pacific cost factor", spinner="dots"):
         cal = calibrate(net)
+    if fmt != "table":
+        meta = {
+            **_meta(cal),
+            "ep_cost_factor": cal.ep_cost_factor,
+            "intensity": {str(k): v for k, v in cal.intensity.items()},
+        }
+        _write_frame(cal.fit, meta, fmt, out_path, "")
+        return
     fit = cal.fit.assign(
         year=cal.fit["year"].astype(str),
         published=cal.fit["published"].map("{:.0%}".format),
