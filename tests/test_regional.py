@@ -309,3 +309,13 @@ def test_unknown_levels_are_refused(level):
     with pytest.raises(VdtoError) as exc:
         check_level(level)
     assert exc.value.where == "--level"
+
+
+def test_events_without_any_region_and_no_counts_give_an_empty_panel():
+    ev = _events(date_start=["2019-03-02"], state_code=[None], category=["homicide"], deaths_best=[1])
+    panel = region_panel(ev, None, Rubric.default(), "state")
+    assert panel.empty and list(panel.columns)[:2] == ["region_code", "period"]
+    res = region_scores(
+        ev, None, None, Registry.seed(), level="state", start=date(2019, 1, 1), end=date(2019, 12, 31)
+    )
+    assert (res.table["score"] == 0).all() and res.meta["events_unlocated"] == 1

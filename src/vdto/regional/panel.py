@@ -101,9 +101,15 @@ def count_frame(counts: pd.DataFrame, level: str) -> pd.DataFrame:
     For the state level a source's state rows are used; a source with only municipality rows
     is summed to states. For the municipality level only municipality rows can be used.
     """
-    cols = ["region_code", "period", "counted"]
+    empty = pd.DataFrame(
+        {
+            "region_code": pd.Series(dtype=object),
+            "period": pd.Series(dtype="datetime64[ns]"),
+            "counted": pd.Series(dtype=np.int64),
+        }
+    )
     if counts is None or counts.empty:
-        return pd.DataFrame(columns=cols)
+        return empty
     counts = counts.assign(period=_month(counts["period"]))
     parts = []
     for _, part in counts.groupby("source", sort=True):
@@ -124,7 +130,7 @@ def count_frame(counts: pd.DataFrame, level: str) -> pd.DataFrame:
                 }
             )
         )
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True) if parts else empty
     # several counts sources for the same region and month: take the largest, never the sum
     by_source = out.groupby(["region_code", "period"], as_index=False)["counted"]
     return by_source.max() if len(parts) > 1 else by_source.sum()
@@ -152,7 +158,8 @@ def region_panel(
     """
     check_level(level)
     ev = event_frame(events, rubric, level)
-    ev = ev[ev["region_code"].notna()]
+    ev = ev[ev["region_code"].notna()].astype({"region_code": object})
+    ev["period"] = pd.to_datetime(ev["period"]).astype("datetime64[ns]")
     agg = (
         ev.groupby(["region_code", "period"], as_index=False)
         .agg(events=("points", "size"), event_deaths=("deaths", "sum"), event_points=("points", "sum"))
