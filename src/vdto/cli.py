@@ -1426,6 +1426,7 @@ def version_cmd() -> None:
 
 if __name__ != "__main__":
     # command groups in their own modules use the options defined above
+    from vdto.cli_api import register as register_api
     from vdto.cli_regions import regions_app
     from vdto.cli_report import register as register_report
     from vdto.cli_routes import routes_app
@@ -1435,6 +1436,7 @@ if __name__ != "__main__":
     app.add_typer(routes_app, name="routes")
     register_sim(app)
     register_report(app)
+    register_api(app)
 
 
 def main() -> None:

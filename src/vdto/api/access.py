@@ -1,0 +1,185 @@
+"""How the server reaches the store: short-lived connections behind one readers-writer lock.
+
+DuckDB lets one process write a database file, and inside that process every connection to the
+file must be opened with the same settings. The library opens stores itself (an import opens the
+store read-only to read the registry, then for writing), so the server never keeps a connection
+open: each request opens the store and closes it again. A process-wide readers-writer lock keeps
+reads (many at once, read-only) and writes (one at a time, nothing else open) apart. Between
+requests no connection is open, so ``vdto`` commands can use the same file; while one of them
+holds it, the server answers 503 (try again) instead of waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from vdto.errors import VdtoError
+from vdto.store import Store
+
+
+class StoreBusy(Exception):
+    """The store cannot be opened now (another process holds it); the client should retry."""
+
+
+class RWLock:
+    """A readers-writer lock that prefers writers (a stream of reads cannot starve a write)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting_writers = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._waiting_writers:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting_writers += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._waiting_writers -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+def _open(path: Path, read_only: bool) -> Store:
+    try:
+        return Store(path, read_only=read_only)
+    except VdtoError as exc:
+        if "cannot open the store" in exc.what:
+            raise StoreBusy(
+                "the store is in use by another process; try again shortly"
+            ) from None  # the message names no server path
+        raise
+
+
+class StoreAccess:
+    """Open the store at ``path`` for one request at a time (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; created with the vdto schema on first use.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.lock = RWLock()
+        self.generation = 0  # counts the writes this process made (cache keys)
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    def ensure(self) -> None:
+        """Create the store (or add the API tables to an older one) once, before the first read."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            with self.lock.write():
+                _open(self.path, False).close()
+            self._ready = True
+
+    @contextmanager
+    def read(self) -> Iterator[Store]:
+        """A read-only store, shared with other readers."""
+        self.ensure()
+        with self.lock.read():
+            store = _open(self.path, True)
+            try:
+                yield store
+            finally:
+                store.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Store]:
+        """A writable store; nothing else in this process holds the file meanwhile."""
+        self.ensure()
+        with self.lock.write():
+            store = _open(self.path, False)
+            try:
+                yield store
+            finally:
+                store.close()
+                self.generation += 1
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Path]:
+        """Hold the write lock without opening the store (for library calls that open it themselves)."""
+        self.ensure()
+        with self.lock.write():
+            try:
+                yield self.path
+            finally:
+                self.generation += 1
+
+    def version(self) -> tuple:
+        """Changes whenever the store file changes (this process or another): a cache key."""
+        parts: list[Any] = [self.generation]
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                st = os.stat(p)
+                parts.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                parts.append(None)
+        return tuple(parts)
+
+
+class Cache:
+    """Values computed from the store, kept until the store (or another file) changes."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, version: Any) -> Any | None:
+        with self._lock:
+            hit = self._values.get(key)
+        return hit[1] if hit is not None and hit[0] == version else None
+
+    def put(self, key: Any, version: Any, value: Any) -> Any:
+        with self._lock:
+            if len(self._values) > 256:
+                self._values.clear()
+            self._values[key] = (version, value)
+        return value
+
+    def get_or_compute(self, key: Any, version: Any, compute: Callable[[], Any]) -> Any:
+        hit = self.get(key, version)
+        return hit if hit is not None else self.put(key, version, compute())
+
+
+def file_version(path: Path | None) -> tuple | None:
+    """A cache key for a file: (mtime, size, inode), or None when it does not exist."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -1,0 +1,466 @@
+"""Agency endpoints: token-authenticated, each limited to the token's agency and role.
+
+- any token of an agency reads that agency's own raw events, imports and every round;
+- ``analyst`` imports into its agency's space, scores its data, opens rounds it takes part in;
+- ``publisher`` announces (co-signs) and closes rounds its agency takes part in;
+- ``admin`` manages its agency's tokens and reads its audit trail.
+
+Every write first records a ``started`` audit row; the audit middleware records the outcome.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from vdto.api import audit, models, tokens
+from vdto.api.deps import (
+    ApiError,
+    Context,
+    check_agency,
+    check_role,
+    context,
+    principal,
+    set_action,
+    start_write,
+)
+from vdto.api.tokens import Principal
+from vdto.api.uploads import receive_form
+from vdto.api.views import find_round, records, round_ids, round_view, signed_agencies
+from vdto.errors import RowErrors, VdtoError
+
+router = APIRouter(tags=["agency"])
+
+Agency = Annotated[str, Path(pattern=models.AGENCY_PATTERN, description="The agency (its namespace).")]
+Caller = Annotated[Principal, Depends(principal)]
+Ctx = Annotated[Context, Depends(context)]
+
+
+def status_of(exc: VdtoError) -> int:
+    """The HTTP status of a library error: 422 for a bad file or config, 404 for an unknown name, else 400."""
+    from vdto.errors import ConfigError, InputFileError, UnknownNameError
+
+    if isinstance(exc, RowErrors | InputFileError | ConfigError):
+        return 422
+    if isinstance(exc, UnknownNameError):
+        return 404
+    return 400
+
+
+# ------------------------------------------------------------------------------------ reads
+
+
+@router.get("/me", response_model=models.Me, summary="Who this token is")
+def me(who: Caller) -> dict:
+    """The token's id, agency, role and label."""
+    return {"token_id": who.token_id, "agency": who.agency, "role": who.role, "label": who.label}
+
+
+@router.get("/agencies/{agency}/events", response_model=models.Events, summary="The agency's raw events")
+def agency_events(
+    agency: Agency,
+    who: Caller,
+    ctx: Ctx,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict:
+    """A page of the agency's own events (any of its tokens). No agency reads another's."""
+    check_agency(who, agency)
+    with ctx.access.read() as store:
+        total = int(
+            store.con.execute("SELECT count(*) FROM events WHERE namespace = ?", [agency]).fetchone()[0]
+        )
+        frame = store.query(
+            "SELECT * FROM events WHERE namespace = ? ORDER BY date_start, source, source_id LIMIT ? OFFSET ?",
+            [agency, limit, offset],
+        )
+    return {"agency": agency, "total": total, "offset": offset, "limit": limit, "events": records(frame)}
+
+
+@router.get(
+    "/agencies/{agency}/imports", response_model=list[models.ImportRecord], summary="The agency's imports"
+)
+def agency_imports(agency: Agency, who: Caller, ctx: Ctx) -> list[dict]:
+    """Every import into the agency's space: file, SHA-256, rows read, imported, rejected."""
+    check_agency(who, agency)
+    with ctx.access.read() as store:
+        frame = store.query("SELECT * FROM imports WHERE namespace = ? ORDER BY import_id", [agency])
+    return records(frame)
+
+
+# ---------------------------------------------------------------------------------- imports
+
+
+def _problem(p) -> dict:
+    return {
+        "row": p.row, "column": p.column, "column_name": p.column_name, "value": str(p.value)[:200],
+        "problem": p.message, "fix": p.fix,
+    }  # fmt: skip
+
+
+def _run_import(
+    ctx: Context, agency: str, kind: str, files: dict[str, FsPath], encoding: str, skip_bad_rows: bool
+) -> dict:
+    """The same importer as ``vdto import KIND``, in one transaction, with the store to itself."""
+    from vdto.events import generic
+    from vdto.events.ingest import import_events
+
+    options: dict[str, Any] = {}
+    if kind == "csv":
+        spec, digest = generic.load_mapping(files["mapping"])
+        options = {"mapping": spec, "mapping_path": files["mapping"].name, "mapping_sha256": digest}
+    else:
+        options = {"encoding": encoding}
+    parser = importlib.import_module(f"vdto.events.{'generic' if kind == 'csv' else kind}").parse
+    with ctx.access.exclusive() as db:
+        result = import_events(
+            db, kind, files["file"], parser, skip_bad_rows=skip_bad_rows, namespace=agency, **options
+        )
+    r = result.record
+    return {
+        "record": {
+            "import_id": r.import_id, "namespace": r.namespace, "kind": r.kind, "source": r.source,
+            "file_name": r.file_name, "sha256": r.sha256, "mapping_sha256": r.mapping_sha256,
+            "rows_read": r.rows_read, "rows_imported": r.rows_imported, "rows_duplicate": r.rows_duplicate,
+            "rows_rejected": r.rows_rejected, "rows_skipped": r.rows_skipped,
+        },
+        "unresolved": dict(result.unresolved.most_common(100)),
+        "skipped": dict(result.skipped),
+        "adjusted": dict(result.adjusted),
+        "problems": [_problem(p) for p in result.problems[:100]],
+        "problems_total": len(result.problems),
+    }  # fmt: skip
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The data file."},
+                        "mapping": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The TOML column mapping (kind csv only; see docs/schema.md).",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/agencies/{agency}/imports/{kind}",
+    response_model=models.ImportResult,
+    status_code=201,
+    summary="Import a file into the agency's space",
+    openapi_extra=_UPLOAD_BODY,
+)
+async def agency_import(
+    request: Request,
+    agency: Agency,
+    kind: Literal["ucdp", "acled", "csv"],
+    who: Caller,
+    ctx: Ctx,
+    skip_bad_rows: Annotated[bool, Query(description="Import the valid rows, count the bad ones.")] = False,
+    encoding: Annotated[
+        str, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="ucdp/acled text encoding.")
+    ] = "utf-8",
+) -> dict:
+    """Upload a UCDP GED or ACLED CSV, or any CSV/Parquet with a TOML mapping (``kind`` csv), as multipart
+    form data (``file``, and ``mapping`` for csv). The body streams to disk (413 over the size limit);
+    the import is the CLI's: one transaction, all rows or none, duplicates left as they are.
+    """
+    set_action(request, f"import.{kind}")
+    check_agency(who, agency)
+    check_role(who, "analyst", "importing")
+    await run_in_threadpool(start_write, request, ctx, who, f"import.{kind}")
+    folder = FsPath(tempfile.mkdtemp(prefix="vdto-upload-"))
+    try:
+        try:
+            files, _ = await receive_form(
+                request.headers.get("content-type"),
+                request.stream(),
+                folder,
+                files={"file", "mapping"} if kind == "csv" else {"file"},
+            )
+        except ClientDisconnect:
+            raise ApiError(
+                400, "the client went away before the upload was complete; nothing was imported"
+            ) from None
+        if "file" not in files:
+            raise ApiError(422, "the form has no 'file' part; send the data file as the field 'file'")
+        if kind == "csv" and "mapping" not in files:
+            raise ApiError(422, "a csv import needs its TOML mapping as the form field 'mapping'")
+        try:
+            return await run_in_threadpool(_run_import, ctx, agency, kind, files, encoding, skip_bad_rows)
+        except VdtoError as exc:
+            line = exc.line().replace(str(folder) + os.sep, "")
+            for name in ("file", "mapping"):
+                line = line.replace(name + os.sep, "")
+            line = line.replace("--skip-bad-rows", "skip_bad_rows=true").replace(
+                "--report FILE", "the problems list"
+            )
+            problems = [_problem(p) for p in exc.problems[:100]] if isinstance(exc, RowErrors) else None
+            raise ApiError(status_of(exc), line, problems) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------- scoring
+
+
+@router.post("/agencies/{agency}/score", response_model=dict[str, Any], summary="Score the agency's data")
+def agency_score(body: models.ScoreRequest, agency: Agency, who: Caller, ctx: Ctx, request: Request) -> dict:
+    """Rank organizations on the agency's own data (default rubric): the scorecard with intervals,
+    P(rank 1), margins and the target decision. Nothing is stored."""
+    set_action(request, "score")
+    check_agency(who, agency)
+    check_role(who, "analyst", "scoring")
+    start_write(request, ctx, who, "score")
+    from vdto.rounds import dismantled_before
+    from vdto.scorecard import build_scorecard
+    from vdto.scoring import decide, score
+
+    with ctx.access.read() as store:
+        if agency not in store.namespaces():
+            raise ApiError(404, f"agency {agency!r} has no data yet; import some first")
+        res = score(
+            store, body.from_, body.to, draws=body.draws, seed=body.seed, namespace=agency,
+            dismantled=dismantled_before(store),
+        )  # fmt: skip
+    return build_scorecard(res, decision=decide(res), min_count=ctx.settings.min_count)
+
+
+# ----------------------------------------------------------------------------------- rounds
+
+
+@router.get("/rounds", response_model=list[models.Round], summary="Every round (agency view)")
+def rounds_list(who: Caller, ctx: Ctx) -> list[dict]:
+    """Every round, open ones included, with who signed its announcement."""
+    with ctx.access.read() as store:
+        return [
+            round_view(
+                store, find_round(store, rid, published_only=False), signed_by=signed_agencies(store, rid)
+            )
+            for rid in round_ids(store, published_only=False)
+        ]
+
+
+def _round(store, round_id: int):
+    rnd = find_round(store, round_id, published_only=False)
+    if rnd is None:
+        raise ApiError(404, f"no round {round_id}")
+    return rnd
+
+
+@router.get("/rounds/{round_id}", response_model=models.Round, summary="One round (agency view)")
+def round_get(round_id: int, who: Caller, ctx: Ctx) -> dict:
+    """A round with every agency's scorecard and who signed its announcement."""
+    with ctx.access.read() as store:
+        rnd = _round(store, round_id)
+        return round_view(store, rnd, evidence=True, signed_by=signed_agencies(store, round_id))
+
+
+@router.post("/rounds", response_model=models.Round, status_code=201, summary="Open a round")
+def round_open(body: models.RoundOpen, who: Caller, ctx: Ctx, request: Request) -> dict:
+    """Score each agency's data, apply the target rule, record the decision (``vdto round open``).
+
+    An analyst opens a round only if its own agency takes part.
+    """
+    from vdto.rounds import open_round
+
+    set_action(request, "round.open")
+    check_role(who, "analyst", "opening a round")
+    if who.agency not in body.agencies:
+        raise ApiError(
+            403, f"agency {who.agency!r} can only open a round it takes part in (add it to agencies)"
+        )
+    if len(set(body.agencies)) != len(body.agencies):
+        raise ApiError(422, "an agency is named twice in agencies")
+    start_write(request, ctx, who, "round.open", f"agencies {','.join(body.agencies)}")
+    with ctx.access.write() as store:
+        rnd = open_round(
+            store, body.from_, body.to, list(body.agencies), require_agreement=body.require_agreement,
+            draws=body.draws, seed=body.seed,
+        )  # fmt: skip
+        request.scope["state"]["audit_detail"] = f"round {rnd.round_id} opened; target {rnd.target or 'none'}"
+        return round_view(store, rnd, evidence=True, signed_by=[])
+
+
+def _signer(ctx: Context, agency: str):
+    from vdto.ledger import Signer
+
+    keys = ctx.settings.keys_dir
+    if keys is None:
+        raise ApiError(409, "this server holds no signing keys; the operator must start it with --keys DIR")
+    try:
+        return Signer.load(keys / f"{agency}.key")
+    except VdtoError:
+        raise ApiError(
+            409,
+            f"the server holds no usable signing key for agency {agency!r}; the operator must put "
+            f"{agency}.key (mode 0600) in the server's keys folder",
+        ) from None
+
+
+def _round_for(ctx: Context, who: Principal, round_id: int, role: str, what: str):
+    check_role(who, role, what)
+    with ctx.access.read() as store:
+        rnd = _round(store, round_id)
+    if who.agency not in rnd.agencies:
+        raise ApiError(403, f"agency {who.agency!r} does not take part in round {round_id}")
+    return rnd
+
+
+@router.post(
+    "/rounds/{round_id}/announce", response_model=models.SignResult, summary="Sign a round's announcement"
+)
+def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> dict:
+    """The publisher's agency signs the round's announcement. Once every agency that must sign has
+    (all of them when the round requires agreement, else the lead), the server appends the round's
+    scorecards to the ledger, signed with those agencies' keys (``vdto round announce``)."""
+    from vdto.rounds import announce_round, get_round
+
+    set_action(request, "round.announce")
+    _round_for(ctx, who, round_id, "publisher", "announcing a round")
+    start_write(request, ctx, who, "round.announce", f"round {round_id}")
+    with ctx.access.write() as store:
+        rnd = get_round(store, round_id)
+        if rnd.status != "open":
+            raise ApiError(409, f"round {round_id} is {rnd.status}, not open")
+        if rnd.target is None:
+            raise ApiError(409, f"round {round_id} has no target to announce ({rnd.decision['reason']})")
+        signed = signed_agencies(store, round_id)
+        if who.agency in signed:
+            raise ApiError(409, f"agency {who.agency!r} has already signed round {round_id}")
+        now_signed = sorted({*signed, who.agency})
+        required = list(rnd.agencies) if rnd.require_agreement else [rnd.agencies[0]]
+        waiting = [a for a in required if a not in now_signed]
+        if not waiting:
+            if ctx.settings.ledger is None:
+                raise ApiError(
+                    409, "this server has no ledger; the operator must start it with --ledger FILE"
+                )
+            signers = [_signer(ctx, a) for a in now_signed]
+            rnd = announce_round(store, round_id, ctx.settings.ledger, signers)
+        with store.transaction() as con:
+            con.execute(
+                "INSERT INTO api_signoffs VALUES (?, ?, ?, ?)",
+                [round_id, who.agency, who.token_id, datetime.now(UTC).replace(tzinfo=None)],
+            )
+        request.scope["state"]["audit_detail"] = (
+            f"round {round_id} announced; ledger entry {rnd.ledger_hash}"
+            if not waiting
+            else f"round {round_id} signed by {who.agency}; waiting for {','.join(waiting)}"
+        )
+        return {
+            "round": round_view(store, rnd, evidence=True, signed_by=now_signed),
+            "signed_by": now_signed,
+            "waiting_for": waiting,
+            "announced": not waiting,
+        }
+
+
+@router.post("/rounds/{round_id}/close", response_model=models.Round, summary="Close a round")
+def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, request: Request) -> dict:
+    """Close a round as dismantled (the target leaves later rankings) or withdrawn (with a reason);
+    an announced round's closing is appended to the ledger, signed by the publisher's agency."""
+    from vdto.rounds import close_round
+
+    set_action(request, "round.close")
+    rnd = _round_for(ctx, who, round_id, "publisher", "closing a round")
+    start_write(request, ctx, who, "round.close", f"round {round_id} {body.outcome}")
+    ledger = ctx.settings.ledger if rnd.announced_at is not None else None
+    signers = [_signer(ctx, who.agency)] if ledger is not None else None
+    with ctx.access.write() as store:
+        rnd = close_round(
+            store, round_id, body.outcome, body.reason, on=body.on, ledger_path=ledger, signers=signers
+        )
+        return round_view(store, rnd, evidence=True, signed_by=signed_agencies(store, round_id))
+
+
+# ----------------------------------------------------------------------------------- tokens
+
+
+def _admin(who: Principal, agency: str) -> None:
+    check_agency(who, agency)
+    check_role(who, "admin", "managing tokens")
+
+
+@router.get("/agencies/{agency}/tokens", response_model=list[models.TokenInfo], summary="The agency's tokens")
+def tokens_list(agency: Agency, who: Caller, ctx: Ctx) -> list[dict]:
+    """Every token of the agency (never a secret)."""
+    _admin(who, agency)
+    with ctx.access.read() as store:
+        return [t.as_dict() for t in tokens.list_tokens(store, agency)]
+
+
+@router.post(
+    "/agencies/{agency}/tokens", response_model=models.TokenCreated, status_code=201, summary="Create a token"
+)
+def tokens_create(agency: Agency, body: models.TokenCreate, who: Caller, ctx: Ctx, request: Request) -> dict:
+    """Create a token for the agency; the answer holds the token, shown this once."""
+    set_action(request, "token.create")
+    _admin(who, agency)
+    start_write(request, ctx, who, "token.create", f"role {body.role}")
+    with ctx.access.write() as store:
+        token, info = tokens.create_token(store, agency, body.role, label=body.label, created_by=who.actor)
+    request.scope["state"]["audit_detail"] = f"created token {info.token_id} ({info.role})"
+    return {"token": token, "info": info.as_dict()}
+
+
+@router.delete(
+    "/agencies/{agency}/tokens/{token_id}", response_model=models.TokenInfo, summary="Revoke a token"
+)
+def tokens_revoke(
+    agency: Agency,
+    token_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")],
+    who: Caller,
+    ctx: Ctx,
+    request: Request,
+) -> dict:
+    """Revoke one of the agency's tokens; it stops working at once."""
+    set_action(request, "token.revoke")
+    _admin(who, agency)
+    start_write(request, ctx, who, "token.revoke", f"token {token_id}")
+    with ctx.access.write() as store:
+        try:
+            info = tokens.get_token(store, token_id, agency=agency)
+        except VdtoError:
+            raise ApiError(404, f"agency {agency!r} has no token {token_id}") from None
+        if info.revoked_at is not None:
+            raise ApiError(409, f"token {token_id} is already revoked")
+        return tokens.revoke_token(store, token_id, agency=agency, revoked_by=who.actor).as_dict()
+
+
+@router.get(
+    "/agencies/{agency}/audit", response_model=list[models.AuditEntry], summary="The agency's audit trail"
+)
+def audit_list(
+    agency: Agency,
+    who: Caller,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="Only rows before this seq.")] = None,
+) -> list[dict]:
+    """The audit rows of the agency's tokens and of requests to its paths, newest first."""
+    check_agency(who, agency)
+    check_role(who, "admin", "reading the audit trail")
+    with ctx.access.read() as store:
+        return [e.as_dict() for e in audit.entries(store, agency=agency, limit=limit, before=before)]

@@ -1,0 +1,140 @@
+"""The server's settings and the request dependencies: the store, the caller and its role."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from vdto.api import audit
+from vdto.api.access import Cache, StoreAccess
+from vdto.api.tokens import Principal, check_token
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An agency token: `Authorization: Bearer vdto_<id>_<secret>` (see `vdto tokens create`).",
+)
+
+
+@dataclass
+class Settings:
+    """What ``create_app`` was given."""
+
+    db: Path
+    ledger: Path | None = None
+    keys_dir: Path | None = None
+    max_upload_bytes: int = 256 << 20
+    max_body_bytes: int = 1 << 20
+    min_count: int = 3
+
+
+@dataclass
+class Context:
+    """Shared by every request of one server."""
+
+    settings: Settings
+    access: StoreAccess
+    cache: Cache = field(default_factory=Cache)
+    _flights: dict = field(default_factory=dict)
+
+    def flight(self, key: object) -> asyncio.Lock:
+        """An asyncio lock per cache key, so that only one request rebuilds a missing answer."""
+        if len(self._flights) > 256:
+            self._flights.clear()
+        return self._flights.setdefault(key, asyncio.Lock())
+
+
+class ApiError(Exception):
+    """An answer other than 200, with one line of detail (and row problems for a rejected upload)."""
+
+    def __init__(self, status: int, detail: str, problems: list[dict] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.problems = problems
+
+
+async def context(request: Request) -> Context:
+    """The server's shared context (async: a sync dependency would cost a worker-thread hop)."""
+    return request.app.state.vdto
+
+
+def request_id(request: Request) -> str:
+    """The id tying a request's audit rows together (set by the audit middleware for writes)."""
+    state = request.scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = uuid.uuid4().hex[:16]
+    return state["request_id"]
+
+
+def set_action(request: Request, action: str) -> None:
+    """Name what a write asks for, for the audit log."""
+    request.scope.setdefault("state", {})["action"] = action
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _lookup(ctx: Context, token: str) -> tuple[Principal | None, str]:
+    with ctx.access.read() as store:
+        return check_token(store, token)
+
+
+async def principal(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ctx: Context = Depends(context),
+) -> Principal:
+    """The caller of an agency endpoint: 401 without a valid, unrevoked token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("no token: send the header 'Authorization: Bearer <token>'")
+    found, why = await run_in_threadpool(_lookup, ctx, credentials.credentials)
+    state = request.scope.setdefault("state", {})
+    if found is None:
+        state["auth_failure"] = why
+        raise _unauthorized("the token is not valid (unknown, mistyped or revoked)")
+    state["principal"] = found
+    return found
+
+
+def check_agency(who: Principal, agency: str) -> None:
+    """403 unless the caller's token belongs to ``agency``."""
+    if who.agency != agency:
+        raise HTTPException(
+            403, f"a token of agency {who.agency!r} cannot act for agency {agency!r}; use that agency's token"
+        )
+
+
+def check_role(who: Principal, role: str, what: str) -> None:
+    """403 unless the caller holds ``role``."""
+    if who.role != role:
+        raise HTTPException(403, f"{what} needs a {role} token; this token's role is {who.role}")
+
+
+def start_write(request: Request, ctx: Context, who: Principal, action: str, detail: str = "") -> None:
+    """Record that an authorised write begins (its outcome is recorded when it ends).
+
+    Runs in a worker thread; nothing is done unless this row is written.
+    """
+    set_action(request, action)
+    with ctx.access.write() as store:
+        audit.record(
+            store,
+            request_id=request_id(request),
+            actor=who.actor,
+            agency=who.agency,
+            role=who.role,
+            method=request.method,
+            path=request.url.path,
+            action=action,
+            outcome="started",
+            detail=detail or None,
+        )
+    request.scope.setdefault("state", {})["started"] = True

@@ -1,0 +1,235 @@
+"""Request and response bodies of the API (they make up its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AGENCY_PATTERN = r"^[a-z0-9_-]{1,32}$"
+AgencyName = Annotated[str, Field(pattern=AGENCY_PATTERN)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Problem(BaseModel):
+    """One bad cell of an uploaded file (rows count the header as row 1)."""
+
+    row: int
+    column: int
+    column_name: str
+    value: str
+    problem: str
+    fix: str
+
+
+class Error(BaseModel):
+    """Every error: one line saying what is wrong and how to fix it."""
+
+    detail: str
+    problems: list[Problem] | None = Field(None, description="Row problems of a rejected upload (first 100).")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class Me(BaseModel):
+    """The caller, as its token says."""
+
+    token_id: str
+    agency: str
+    role: str
+    label: str
+
+
+class TokenInfo(BaseModel):
+    """A token as listed: never its secret."""
+
+    token_id: str
+    agency: str
+    role: str
+    label: str
+    created_at: str
+    created_by: str
+    revoked_at: str | None
+    revoked_by: str | None
+
+
+class TokenCreate(_In):
+    role: Literal["analyst", "publisher", "admin"]
+    label: str = Field("", max_length=200, description="Whose token this is.")
+
+
+class TokenCreated(BaseModel):
+    token: str = Field(description="The bearer token. Shown this once: only a salted hash is stored.")
+    info: TokenInfo
+
+
+class AuditEntry(BaseModel):
+    """One row of the append-only audit log."""
+
+    seq: int
+    logged_at: str
+    request_id: str
+    actor: str
+    agency: str | None
+    role: str | None
+    method: str
+    path: str
+    action: str
+    outcome: str
+    status: int | None
+    detail: str | None
+    prev_hash: str
+    hash: str
+
+
+class ImportRecord(BaseModel):
+    """One import into an agency's space."""
+
+    import_id: int
+    namespace: str
+    kind: str
+    source: str | None
+    file_name: str
+    sha256: str
+    mapping_sha256: str | None
+    rows_read: int | None
+    rows_imported: int | None
+    rows_duplicate: int | None
+    rows_rejected: int | None
+    rows_skipped: int | None
+    started_at: str | None = None
+    finished_at: str | None = None
+    vdto_version: str | None = None
+
+
+class ImportResult(BaseModel):
+    """What an upload did: the stored import record and what the agency should know."""
+
+    record: ImportRecord
+    unresolved: dict[str, int] = Field(description="Perpetrator names not in the registry (events).")
+    skipped: dict[str, int]
+    adjusted: dict[str, int]
+    problems: list[Problem] = Field(description="Rejected rows (with skip_bad_rows), first 100.")
+    problems_total: int
+
+
+class Events(BaseModel):
+    """A page of the agency's own raw events."""
+
+    agency: str
+    total: int
+    offset: int
+    limit: int
+    events: list[dict[str, Any]]
+
+
+class ScoreRequest(_In):
+    from_: date | None = Field(None, alias="from", description="First day (default: the rubric's window).")
+    to: date | None = Field(None, description="Last day (default: the last event in the store).")
+    draws: int = Field(2000, ge=1, le=10000)
+    seed: int = Field(7, ge=0, le=2**32 - 1)
+
+
+class RoundOpen(_In):
+    from_: date = Field(alias="from")
+    to: date
+    agencies: list[AgencyName] = Field(
+        min_length=1, max_length=8, description="The agencies; the first leads."
+    )
+    require_agreement: bool = True
+    draws: int = Field(2000, ge=1, le=10000)
+    seed: int = Field(7, ge=0, le=2**32 - 1)
+
+
+class RoundClose(_In):
+    outcome: Literal["dismantled", "withdrawn"]
+    reason: str = Field("", max_length=1000)
+    on: date | None = Field(None, description="Date of the outcome (default: today).")
+
+
+class Round(BaseModel):
+    """A round of the strategy."""
+
+    round_id: int
+    status: str
+    window_from: str
+    window_to: str
+    agencies: list[str]
+    require_agreement: bool
+    target: str | None
+    decision: dict[str, Any]
+    opened_at: str | None
+    announced_at: str | None
+    closed_at: str | None
+    outcome: str | None
+    reason: str | None
+    ledger_hash: str | None
+    dissents: list[str]
+    evidence: dict[str, Any] | None = Field(None, description="Each agency's public scorecard.")
+    signed_by: list[str] | None = Field(None, description="Agencies whose publishers signed (agency view).")
+
+
+class SignResult(BaseModel):
+    """A publisher's signature of a round's announcement."""
+
+    round: Round
+    signed_by: list[str]
+    waiting_for: list[str]
+    announced: bool
+
+
+class Ledger(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    entries: list[dict[str, Any]]
+
+
+class LedgerCheck(BaseModel):
+    ok: bool
+    entries: int
+    first_bad: int | None
+    problem: str
+    last_hash: str | None
+    agencies: dict[str, str]
+    pinned: bool = Field(description="Checked against the agencies' public keys held by the server.")
+
+
+class RubricOut(BaseModel):
+    name: str
+    version: int
+    sha256: str
+    origin: str = Field(description="Where it comes from: the latest announced round or the shipped default.")
+    rubric: dict[str, Any]
+
+
+class RegionRow(BaseModel):
+    rank: int
+    region_code: str
+    name: str | None
+    events: int | None
+    event_deaths: float | None
+    counted: int
+    score: float | None
+    per100k: float | None
+    top_org: str | None
+    top_org_share: float | None
+
+
+class Regions(BaseModel):
+    meta: dict[str, Any]
+    min_count: int
+    regions: list[RegionRow]
+
+
+class PublishedScorecard(BaseModel):
+    round: Round
+    agency: str
+    scorecard: dict[str, Any]
