@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli import DbOpt, FormatOpt, _db
+from vdto.cli_options import DbOpt, FormatOpt, _db
 from vdto.console import Format, emit, err, out
 from vdto.errors import VdtoError
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli import (
+from vdto.cli_options import (
     AgencyOpt,
     DbOpt,
     FromOpt,

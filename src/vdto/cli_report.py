@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli import DbOpt, QuietOpt, _db
+from vdto.cli_options import DbOpt, QuietOpt, _db
 from vdto.console import err, out
 from vdto.errors import VdtoError
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli import OutOpt, QuietOpt, ScoreFormat, _check_score_format, _write_frame
+from vdto.cli_options import OutOpt, QuietOpt, ScoreFormat, _check_score_format, _write_frame
 from vdto.console import Format, emit, err, out
 
 routes_app = typer.Typer(

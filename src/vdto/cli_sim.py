@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli import QuietOpt, ScoreFormat, _check_score_format, _write_frame
+from vdto.cli_options import QuietOpt, ScoreFormat, _check_score_format, _write_frame
 from vdto.console import Format, emit, err, out
 from vdto.errors import ConfigError, InputFileError, VdtoError
 

@@ -1,0 +1,147 @@
+"""Options and helpers every command group shares (so a group's module can be imported on its
+own, before or without :mod:`vdto.cli`)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from vdto.console import Format, emit, out
+from vdto.errors import VdtoError
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Store file (default: $VDTO_DB or ./vdto.duckdb).", show_default=False),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+
+
+def _db(db: Path | None) -> Path:
+    """The store path: ``--db``, else $VDTO_DB, else ./vdto.duckdb."""
+    from vdto.store import default_db_path
+
+    return db if db is not None else default_db_path()
+
+
+AgencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--agency", help="The agency whose data this is (its namespace in the store).", show_default=False
+    ),
+]
+
+
+def _date(text: str | None, option: str):
+    if text is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise VdtoError(f"{text!r} is not a date", option, "write YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+RubricOpt = Annotated[
+    str | None,
+    typer.Option("--rubric", help="Rubric TOML file (default: the shipped default-v1).", show_default=False),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day (YYYY, YYYY-MM or YYYY-MM-DD).")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (default: the last event in the store).")]
+DrawsOpt = Annotated[int, typer.Option("--draws", help="Monte Carlo draws over who did each event.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same output bytes).")]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", help="Only these sources (repeat the option); default all.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+]
+
+
+def _window_dates(start: str | None, end: str | None):
+    s, e = _date(start, "--from"), _date(end, "--to")
+    if e is not None and end is not None:
+        if len(end) == 4:
+            e = e.replace(month=12, day=31)
+        elif len(end) == 7:
+            import calendar
+
+            e = e.replace(day=calendar.monthrange(e.year, e.month)[1])
+    return s, e
+
+
+def _provenance(meta: dict) -> str:
+    return (
+        f"vdto {meta['vdto_version']} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
+        f"data sha256:{meta['data_sha256'][:16]} · window {meta['from']} to {meta['to']} · "
+        f"seed {meta['seed']} · {meta['draws']} draws · {meta['events']:,} events"
+    )
+
+
+def _write_frame(
+    frame, meta: dict, fmt: str, out_path: Path | None, title: str, extra: dict | None = None
+) -> None:
+    """Print or write a result frame with its provenance, in the chosen format."""
+    import json
+
+    if fmt == "parquet":
+        if out_path is None:
+            raise VdtoError("parquet output needs a file", "--format parquet", "add --out scores.parquet")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(
+            frame.assign(**{k: str(v) for k, v in meta.items()}), preserve_index=False
+        )
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"vdto": json.dumps(meta).encode()}
+        )
+        pq.write_table(table, out_path)
+        return
+    if fmt == "json":
+        text = json.dumps(
+            {
+                "meta": meta,
+                **(extra or {}),
+                "rows": json.loads(frame.to_json(orient="records", date_format="iso")),
+            },
+            ensure_ascii=False,
+        )
+        _to(out_path, text + "\n")
+    elif fmt == "csv":
+        flat = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in meta.items()}
+        _to(out_path, frame.assign(**flat).to_csv(index=False))
+    else:
+        if out_path is not None:
+            raise VdtoError(
+                "a table is for the terminal", "--out", "use --format csv, json or parquet with --out"
+            )
+        emit(frame, Format.table, title=title)
+        out.print(f"[dim]{escape(_provenance(meta))}[/dim]")
+
+
+def _to(path: Path | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+ScoreFormat = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or parquet (with --out).")]
+
+
+def _check_score_format(fmt: str) -> None:
+    if fmt not in ("table", "csv", "json", "parquet"):
+        raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+
+
+def json_records(frame) -> list:
+    import json
+
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
