@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from rich.markup import escape
 
 from vdto.cli_options import QuietOpt, ScoreFormat, _check_score_format, _write_frame
 from vdto.console import Format, emit, err, out
-from vdto.errors import ConfigError, InputFileError, VdtoError
+from vdto.errors import ConfigError, VdtoError
 
 ScenarioArg = Annotated[
     str, typer.Argument(help="Scenario TOML file, or 'default' (real world) or 'small' (synthetic grid).")
@@ -272,12 +271,9 @@ def sweep_cmd(
 
 
 def _grid(path: Path, base) -> dict[str, list]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError("file not found", str(path), "check the path") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"not valid TOML ({exc})", str(path), "fix the TOML syntax") from None
+    from vdto.tomlfile import read_toml
+
+    data = read_toml(path)
     grid = data.get("grid")
     if not isinstance(grid, dict) or not grid:
         raise ConfigError(

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vdto.errors import ConfigError, InputFileError
+from vdto.errors import ConfigError
+from vdto.tomlfile import load_model
 
 #: Corridors a route is classed by (the transit zone it uses first).
 CORRIDORS = ("eastern_pacific", "central_america", "caribbean", "direct")
@@ -182,19 +182,7 @@ def load_network(path: str | Path | None = None) -> CorridorNetwork:
     """Read and validate a corridor network TOML file (the bundled default when ``path`` is None)."""
     if path is None:
         path = Path(str(resources.files("vdto.data").joinpath("routes", "corridors.toml")))
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError("file not found", str(path), "check the path") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"not valid TOML ({exc})", str(path), "fix the TOML syntax") from None
-    try:
-        return CorridorNetwork.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise ConfigError(err["msg"], f"{path}:{key}", "see docs/routes.md for the network format") from None
+    return load_model(CorridorNetwork, path, "docs/routes.md for the network format")
 
 
 __all__ = ["CORRIDORS", "CorridorNetwork", "Link", "Node", "Routes", "load_network", "routes_of"]

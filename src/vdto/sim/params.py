@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vdto.errors import ConfigError, InputFileError
+from vdto.tomlfile import load_model
 
 POLICIES = ("none", "volume", "kingpin", "targeted", "regional", "caribbean")
 
@@ -146,20 +145,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read and validate a scenario TOML file (the defaults when ``path`` is None)."""
     if path is None:
         return Scenario()
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError("file not found", str(path), "check the path") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"not valid TOML ({exc})", str(path), "fix the TOML syntax") from None
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(msg, f"{path}:{key}", "see docs/model.md for every parameter") from None
+    return load_model(Scenario, path, "docs/model.md for every parameter")
 
 
 __all__ = ["POLICIES", "Scenario", "check_policy", "load_scenario"]
