@@ -152,6 +152,11 @@ def simulate(
     src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
     n_edges = len(src)
     edge_keys = _item_keys(np.arange(n_edges))
+    # the edges touching each plaza (to refresh the frontier where owners change)
+    ends = np.concatenate([src, dst])
+    order_ = np.argsort(ends, kind="stable")
+    inc_idx = np.concatenate([np.arange(n_edges), np.arange(n_edges)])[order_]
+    inc_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=M))])
     keys = replicate_keys(scenario.run.seed, R, first)
     rr = np.arange(R)
 
@@ -225,12 +230,15 @@ def simulate(
             out.focal[:] = focal
 
         # 2. frontier: hostile directed edges (attacker owns src, dst held by a rival or nobody)
-        small = owner.astype(np.int8)  # fewer bytes to gather (at most 120 organization slots)
-        a_own, d_own = np.take(small, src, axis=1), np.take(small, dst, axis=1)  # C-ordered gathers
-        hostile = (a_own >= 0) & (a_own != d_own)
+        if t == 0:
+            small = owner.astype(np.int8)  # fewer bytes to gather (at most 120 organization slots)
+            a_own, d_own = np.take(small, src, axis=1), np.take(small, dst, axis=1)  # C-ordered gathers
+            hostile = (a_own >= 0) & (a_own != d_own)  # kept up to date where owners change
         flat = np.flatnonzero(hostile)
         hr, he = np.divmod(flat, n_edges)
-        ai, di = a_own.ravel()[flat].astype(np.int64), d_own.ravel()[flat].astype(np.int64)
+        own_flat = owner.ravel()
+        ai = own_flat[hr * M + src[he]].astype(np.int64)
+        di = own_flat[hr * M + dst[he]].astype(np.int64)
         vac = di < 0
         nv = ~vac
         dsafe = np.where(vac, 0, di)
@@ -295,6 +303,7 @@ def simulate(
             first_w = np.ones(len(wr), bool)
             first_w[1:] = (wr[1:] != wr[:-1]) | (dst[we][1:] != dst[we][:-1])
             owner[wr[first_w], dst[we[first_w]]] = wa[first_w]
+            _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, wr[first_w], dst[we[first_w]])
         # deaths: caused by attacker and defender in proportion to their violence
         frac_a = np.where(va + vd > 0, va / np.maximum(va + vd, 1e-12), 1.0)
         by_org = np.bincount(fa, weights=d * frac_a, minlength=R * N).reshape(R, N)
@@ -359,6 +368,8 @@ def simulate(
                 next_slot[r] += 1
                 take = _contiguous_half(owner[r] == i, src, dst, _uniform(keys[r], t, 5, np.arange(M)))
                 owner[r, take] = j
+                taken = np.flatnonzero(take)
+                _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, np.full(len(taken), r), taken)
                 strength[r, j] = strength[r, i] * 0.5
                 strength[r, i] *= 0.5
                 alive[r, j] = True
@@ -385,6 +396,7 @@ def simulate(
             alive &= ~gone
             g = gone[rr[:, None], np.where(owner >= 0, owner, 0)] & (owner >= 0)
             owner[g] = -1
+            _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, *np.nonzero(g))
             violence = np.where(alive, violence, 0.0)
             # buyers of a dismantled supplier go to the largest alive organization
             best = np.where(alive, strength, -np.inf).argmax(axis=1)
@@ -415,6 +427,19 @@ def simulate(
         warnings.simplefilter("ignore", RuntimeWarning)
         out.rival_violence[:] = np.nanmean(v, axis=2)
     return out
+
+
+def _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, rows: np.ndarray, plazas: np.ndarray) -> None:
+    """Recompute the hostile flag of every edge touching the plazas whose owner just changed."""
+    if len(rows) == 0:
+        return
+    counts = inc_ptr[plazas + 1] - inc_ptr[plazas]
+    total = int(counts.sum())
+    offsets = np.repeat(inc_ptr[plazas] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    e = inc_idx[offsets + np.arange(total)]
+    r = np.repeat(rows, counts)
+    a, d = owner[r, src[e]], owner[r, dst[e]]
+    hostile[r, e] = (a >= 0) & (a != d)
 
 
 def _contiguous_half(own: np.ndarray, src: np.ndarray, dst: np.ndarray, u: np.ndarray) -> np.ndarray:
