@@ -93,16 +93,9 @@ def _write_frame(
     if fmt == "parquet":
         if out_path is None:
             raise VdtoError("parquet output needs a file", "--format parquet", "add --out scores.parquet")
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        from vdto.files import write_parquet
 
-        table = pa.Table.from_pandas(
-            frame.assign(**{k: str(v) for k, v in meta.items()}), preserve_index=False
-        )
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), b"vdto": json.dumps(meta).encode()}
-        )
-        pq.write_table(table, out_path)
+        write_parquet(frame, meta, out_path)
         return
     if fmt == "json":
         text = json.dumps(

@@ -24,7 +24,6 @@ import itertools
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -38,6 +37,7 @@ import pandas as pd
 
 import vdto
 from vdto.errors import InputFileError, VdtoError
+from vdto.files import atomic_write
 
 if TYPE_CHECKING:
     import altair as alt
@@ -217,7 +217,6 @@ class ReportData:
     sim: SimResults | None
     sim_note: str
     seeds: dict = field(default_factory=dict)
-    timings: dict = field(default_factory=dict)
 
     def provenance(self) -> dict:
         """Version, rubric and data hashes, seeds, scenario and world hashes."""
@@ -326,8 +325,6 @@ def collect(
     when the rule names none. ``progress`` is called with a label before each of :data:`STEPS`
     steps.
     """
-    import time
-
     from vdto.regional.analysis import analyse
     from vdto.scorecard import yearly_trend
     from vdto.scoring import decide, margins, robustness, score
@@ -338,17 +335,6 @@ def collect(
         if progress is not None:
             progress(label)
 
-    timings: dict[str, float] = {}
-    clock = [time.perf_counter(), ""]
-
-    def lap(name: str, label: str | None) -> None:
-        now = time.perf_counter()
-        if clock[1]:
-            timings[str(clock[1])] = now - float(clock[0])
-        clock[0], clock[1] = now, name
-        if label is not None:
-            step(label)
-
     db = Path(db)
     if sim_results not in (None, True, False) and not isinstance(sim_results, SimResults):
         sim_results = SimResults.from_parquet(sim_results)  # a bad file fails before any work
@@ -356,7 +342,7 @@ def collect(
         if year is None:
             year = latest_full_year(store)
         start, end = date(year, 1, 1), date(year, 12, 31)
-        lap("ranking", f"Scoring {year} ({draws:,} Monte Carlo draws)")
+        step(f"Scoring {year} ({draws:,} Monte Carlo draws)")
         ranking = score(store, start, end, draws=draws, seed=seed)
         if ranking.table.empty:
             raise VdtoError(
@@ -368,13 +354,13 @@ def collect(
         table = ranking_with_margins(ranking)
         marg = margins(ranking)
         robust = robustness(ranking)
-        lap("trend", "Yearly trends of the leading organizations")
+        step("Yearly trends of the leading organizations")
         trend = yearly_trend(store, list(ranking.table["org"][:6]), year, 8)
-        lap("states", f"State hot spots {year} (999 permutations)")
+        step(f"State hot spots {year} (999 permutations)")
         states = analyse(store, start, end, level="state", seed=hot_seed)
-        lap("municipalities", f"Municipal hot spots {year} (999 permutations)")
+        step(f"Municipal hot spots {year} (999 permutations)")
         munis = analyse(store, start, end, level="municipality", seed=hot_seed)
-        lap("package", "Enforcement package on the supply network")
+        step("Enforcement package on the supply network")
         registry = store.registry()
         stored = store.count("network_nodes") > 0
         net = None
@@ -409,19 +395,18 @@ def collect(
         note = f"The package is built {why}, on {where}, with a budget of {budget:g} cases."
     except VdtoError as exc:
         note = f"No enforcement package: {exc.what} ({where})."
-    lap("routes", f"Caribbean shift: interdiction {CARIBBEAN_CHANGE:+.0%}")
+    step(f"Caribbean shift: interdiction {CARIBBEAN_CHANGE:+.0%}")
     from vdto.routes.lever import shift as routes_shift
 
     shift = routes_shift(CARIBBEAN_CHANGE, seed=0)
     sim, sim_note = None, "No policy comparison in this report (run without --no-sim to include one)."
     if sim_results is False:
-        lap("sim", "Policy comparison: left out")
+        step("Policy comparison: left out")
     elif isinstance(sim_results, SimResults):
-        lap("sim", f"Policy comparison: {sim_results.source}")
+        step(f"Policy comparison: {sim_results.source}")
         sim = sim_results
     else:
-        lap(
-            "sim",
+        step(
             f"Policy comparison: {len(policies)} policies x {replicates} replicates x {months} months "
             f"({scenario} world)",
         )
@@ -430,7 +415,6 @@ def collect(
         )
     if sim is not None:
         sim_note = _sim_note(sim)
-    lap("", None)
     return ReportData(
         db=db,
         year=year,
@@ -455,7 +439,6 @@ def collect(
             "routes": 0,
             "sim": sim_seed,
         },
-        timings=timings,
     )
 
 
@@ -1233,16 +1216,7 @@ def render_html(data: ReportData, charts: dict[str, Any], heads: dict[str, str],
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: tmp.write_bytes(content), mode=0o644)
 
 
 def _records(frame: pd.DataFrame) -> list:

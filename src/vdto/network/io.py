@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from scipy.sparse import csgraph
 
 from vdto.errors import InputFileError, RowErrors, RowProblem, VdtoError
 from vdto.events.tabular import ROW, Problems, parse_number, read_csv, require_columns, sha256_file
+from vdto.files import atomic_write
 from vdto.network.model import (
     EDGE_COLUMNS,
     NODE_COLUMNS,
@@ -759,22 +758,6 @@ def read_edges_csv(
     return _typed(SupplyNetwork.from_frames(nodes, _orient_ties(edges), meta))
 
 
-# -- atomic writes -----------------------------------------------------------------------
-def _atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` on a temporary file next to ``path``, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 # -- networkx ----------------------------------------------------------------------------
 def _iso(ts: pd.Timestamp) -> str:
     return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
@@ -943,7 +926,7 @@ def write_graphml(net: SupplyNetwork, path: str | Path) -> Path:
     ``meta`` is kept as JSON in the graph attribute ``vdto_meta``.
     """
     g = to_networkx(net)
-    return _atomic(path, lambda tmp: nx.write_graphml(g, tmp, encoding="utf-8"))
+    return atomic_write(path, lambda tmp: nx.write_graphml(g, tmp, encoding="utf-8"))
 
 
 def read_graphml(path: str | Path, *, registry: Registry | None = None) -> SupplyNetwork:
@@ -960,7 +943,7 @@ def write_gexf(net: SupplyNetwork, path: str | Path) -> Path:
     when an edge has dates. ``meta`` is not kept."""
     g = to_networkx(net, gexf=True)
     del g.graph[_META_KEY]
-    return _atomic(path, lambda tmp: nx.write_gexf(g, tmp, encoding="utf-8"))
+    return atomic_write(path, lambda tmp: nx.write_gexf(g, tmp, encoding="utf-8"))
 
 
 def read_gexf(path: str | Path, *, registry: Registry | None = None) -> SupplyNetwork:
@@ -1063,6 +1046,6 @@ def write_link_chart(net: SupplyNetwork, folder: str | Path) -> tuple[Path, Path
         return lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig")
 
     return (
-        _atomic(folder / "entities.csv", writer(ent)),
-        _atomic(folder / "links.csv", writer(links)),
+        atomic_write(folder / "entities.csv", writer(ent)),
+        atomic_write(folder / "links.csv", writer(links)),
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from vdto.errors import VdtoError
+from vdto.files import atomic_write
 from vdto.regional.panel import check_level, region_names
 
 if TYPE_CHECKING:
@@ -356,17 +356,8 @@ def save_map(chart: alt.TopLevelMixin, path: str | os.PathLike[str]) -> Path:
             f"unknown map format {path.suffix or '(no suffix)'!r}", str(path), "use .png, .svg or .html"
         )
     content = _render(chart, suffix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a map is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    # the temporary file is private; a map is for sharing
+    return atomic_write(path, lambda tmp: tmp.write_bytes(content), mode=0o644)
 
 
 def provenance(meta: dict[str, Any], seed: int | None = None) -> str:

@@ -5,15 +5,11 @@ Every result carries the vdto version, the scenario hash, the world hash and the
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 import vdto
+from vdto.files import write_parquet
 from vdto.sim.model import KINDS, Outputs
 from vdto.sim.params import Scenario
 from vdto.sim.world import World
@@ -142,29 +138,6 @@ def deaths_chart(results: dict[str, Outputs], meta: dict):
             anchor="start",
         ),
     )
-
-
-def write_parquet(frame: pd.DataFrame, meta: dict, path: str | Path) -> Path:
-    """Write ``frame`` with ``meta`` in the file's metadata and as columns; atomically."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    table = pa.Table.from_pandas(frame.assign(**{k: str(v) for k, v in meta.items()}), preserve_index=False)
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), b"vdto": json.dumps(meta).encode()}
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 __all__ = ["compare_table", "deaths_chart", "long_frame", "monthly_bands", "provenance", "write_parquet"]
