@@ -57,33 +57,9 @@ WindowsOpt = Annotated[
 TopOpt = Annotated[int, typer.Option("--top", help="Rows (or targets) to show.")]
 
 
-def _analyse(db, start, end, level, rubric, agency, source, measure, no_counts, **kw):
-    from vdto.regional.analysis import analyse
-    from vdto.scoring import load_rubric
-    from vdto.scoring.engine import resolve_window
-    from vdto.store import Store
-
-    rub = load_rubric(rubric)
-    s, e = _window_dates(start, end)
-    with Store(_db(db), read_only=True) as store:
-        s, e = resolve_window(s, e, rub, store)
-        with err.status(f"Scoring {level} regions and testing for hot spots", spinner="dots"):
-            return analyse(
-                store,
-                s,
-                e,
-                level=level,
-                rubric=rub,
-                namespace=agency,
-                sources=source or None,
-                measure=measure,
-                use_counts=not no_counts,
-                **kw,
-            )
-
-
-def _scores_only(db, start, end, level, rubric, agency, source, measure, no_counts):
-    from vdto.regional.panel import check_level, score_store
+def _run(fn, db, start, end, level, rubric, agency, source, measure, no_counts, **kw):
+    """Open the store, settle the window and call ``fn`` (``analyse`` or ``score_store``)."""
+    from vdto.regional.panel import check_level
     from vdto.scoring import load_rubric
     from vdto.scoring.engine import resolve_window
     from vdto.store import Store
@@ -93,17 +69,21 @@ def _scores_only(db, start, end, level, rubric, agency, source, measure, no_coun
     s, e = _window_dates(start, end)
     with Store(_db(db), read_only=True) as store:
         s, e = resolve_window(s, e, rub, store)
-        return score_store(
-            store,
-            s,
-            e,
-            level=level,
-            rubric=rub,
-            namespace=agency,
-            sources=source or None,
-            measure=measure,
-            use_counts=not no_counts,
-        )
+        return fn(store, s, e, level=level, rubric=rub, namespace=agency, sources=source or None,
+                  measure=measure, use_counts=not no_counts, **kw)  # fmt: skip
+
+
+def _analyse(db, start, end, level, *args, **kw):
+    from vdto.regional.analysis import analyse
+
+    with err.status(f"Scoring {level} regions and testing for hot spots", spinner="dots"):
+        return _run(analyse, db, start, end, level, *args, **kw)
+
+
+def _scores_only(db, start, end, level, *args):
+    from vdto.regional.panel import score_store
+
+    return _run(score_store, db, start, end, level, *args)
 
 
 def _provenance(meta: dict) -> str:

@@ -14,7 +14,14 @@ import pandas as pd
 from vdto.errors import VdtoError
 from vdto.regional import contiguity as contig
 from vdto.regional.hotspots import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, check_options, emerging, hotspots
-from vdto.regional.panel import DEFAULT_MEASURE, RegionScores, check_level, load_inputs, region_scores
+from vdto.regional.panel import (
+    DEFAULT_MEASURE,
+    RegionScores,
+    check_level,
+    load_inputs,
+    region_scores,
+    scores_of_inputs,
+)
 from vdto.regional.target import RegionTargets, region_targets
 from vdto.scoring.rubric import Rubric
 from vdto.store import Store
@@ -91,21 +98,20 @@ def analyse(
         raise VdtoError(
             f"unknown island rule {islands!r}", "--islands", f"use one of: {', '.join(contig.ISLAND_RULES)}"
         )
-    if windows >= 2:
-        split_windows(start, end, windows)
-    events, perps, counts = load_inputs(
-        store, start, end, namespace=namespace, sources=sources, measure=measure, use_counts=use_counts
-    )
-    registry = store.registry()
-    scores = region_scores(events, perps, counts, registry, level=level, start=start, end=end, rubric=rubric)
-    scores.meta["measure"] = measure if use_counts and scores.meta["counted_all_loaded"] else None
-    c = contig.bundled(level, islands)
     if value not in ("score", "per100k") or (value == "per100k" and level != "state"):
         raise VdtoError(
             f"cannot test {value!r} at the {level} level",
             "--value",
             "use score (per100k needs state population)",
         )
+    spans = split_windows(start, end, windows) if windows >= 2 else []
+    events, perps, counts = load_inputs(
+        store, start, end, namespace=namespace, sources=sources, measure=measure, use_counts=use_counts
+    )
+    registry = store.registry()
+    scores = scores_of_inputs(events, perps, counts, registry, level=level, start=start, end=end, rubric=rubric,
+                              measure=measure)  # fmt: skip
+    c = contig.bundled(level, islands)
     values = scores.table.set_index("region_code")[value].reindex(list(c.codes)).fillna(0.0)
     hot = hotspots(
         values.to_numpy(dtype=float), c, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr
@@ -113,17 +119,12 @@ def analyse(
     hot = hot.merge(scores.table[["region_code", "name"]], on="region_code", how="left")
     hot.attrs["seed"] = seed
     trend = None
-    if windows >= 2:
+    if spans:
         values = []
-        for a, b in split_windows(start, end, windows):
-            ev = events[
-                (pd.to_datetime(events["date_start"]) >= pd.Timestamp(a))
-                & (pd.to_datetime(events["date_start"]) <= pd.Timestamp(b))
-            ]
-            cn = counts[
-                (pd.to_datetime(counts["period"]) >= pd.Timestamp(a).to_period("M").start_time)
-                & (pd.to_datetime(counts["period"]) <= pd.Timestamp(b))
-            ]
+        day, month = pd.to_datetime(events["date_start"]), pd.to_datetime(counts["period"])
+        for a, b in spans:
+            ev = events[(day >= pd.Timestamp(a)) & (day <= pd.Timestamp(b))]
+            cn = counts[(month >= pd.Timestamp(a).to_period("M").start_time) & (month <= pd.Timestamp(b))]
             part = region_scores(ev, perps, cn, registry, level=level, start=a, end=b, rubric=rubric)
             values.append(part.table.set_index("region_code")["score"])
         trend = emerging(values, c, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)

@@ -384,12 +384,7 @@ def load_inputs(
 
     Counts are monthly: every month that overlaps the window is read whole.
     """
-    namespaces = store.namespaces()
-    if namespaces or namespace:
-        namespace = store.resolve_namespace(namespace)
-        events, perps = load_window(store, start, end, sources, namespace)
-    else:
-        events, perps = load_window(store, start, end, sources, "default")
+    events, perps = load_window(store, start, end, sources, store.resolve_namespace(namespace))
     if not use_counts:
         return (
             events,
@@ -443,11 +438,27 @@ def score_store(
 ) -> RegionScores:
     """:func:`region_scores` over what a store holds (events of one agency, public counts)."""
     check_level(level)
-    events, perps, counts = load_inputs(
+    inputs = load_inputs(
         store, start, end, namespace=namespace, sources=sources, measure=measure, use_counts=use_counts
     )
-    result = region_scores(
-        events, perps, counts, store.registry(), level=level, start=start, end=end, rubric=rubric
-    )
-    result.meta["measure"] = measure if use_counts and result.meta["counted_all_loaded"] else None
+    return scores_of_inputs(*inputs, store.registry(), level=level, start=start, end=end, rubric=rubric,
+                            measure=measure)  # fmt: skip
+
+
+def scores_of_inputs(
+    events: pd.DataFrame,
+    perps: pd.DataFrame,
+    counts: pd.DataFrame,
+    registry: Registry,
+    *,
+    level: str,
+    start: date,
+    end: date,
+    rubric: Rubric | None,
+    measure: str,
+) -> RegionScores:
+    """:func:`region_scores` of what :func:`load_inputs` read, naming the measure in the
+    provenance only when counts of it were used."""
+    result = region_scores(events, perps, counts, registry, level=level, start=start, end=end, rubric=rubric)
+    result.meta["measure"] = measure if result.meta["counted_all_loaded"] else None
     return result
