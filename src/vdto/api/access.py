@@ -89,6 +89,7 @@ class StoreAccess:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._wal = self.path.with_name(self.path.name + ".wal")
         self.lock = RWLock()
         self.generation = 0  # counts the writes this process made (cache keys)
         self._ready = False
@@ -140,14 +141,7 @@ class StoreAccess:
 
     def version(self) -> tuple:
         """Changes whenever the store file changes (this process or another): a cache key."""
-        parts: list[Any] = [self.generation]
-        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
-            try:
-                st = os.stat(p)
-                parts.append((st.st_mtime_ns, st.st_size, st.st_ino))
-            except OSError:
-                parts.append(None)
-        return tuple(parts)
+        return (self.generation, file_version(self.path), file_version(self._wal))
 
 
 class Cache:

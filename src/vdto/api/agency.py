@@ -14,6 +14,7 @@ import importlib
 import os
 import shutil
 import tempfile
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -36,7 +37,8 @@ from vdto.api.deps import (
 from vdto.api.tokens import Principal
 from vdto.api.uploads import receive_form
 from vdto.api.views import find_round, records, round_ids, round_view, signed_agencies
-from vdto.errors import RowErrors, VdtoError
+from vdto.errors import ConfigError, InputFileError, RowErrors, UnknownNameError, VdtoError
+from vdto.rounds import get_round
 
 router = APIRouter(tags=["agency"])
 
@@ -47,8 +49,6 @@ Ctx = Annotated[Context, Depends(context)]
 
 def status_of(exc: VdtoError) -> int:
     """The HTTP status of a library error: 422 for a bad file or config, 404 for an unknown name, else 400."""
-    from vdto.errors import ConfigError, InputFileError, UnknownNameError
-
     if isinstance(exc, RowErrors | InputFileError | ConfigError):
         return 422
     if isinstance(exc, UnknownNameError):
@@ -125,14 +125,8 @@ def _run_import(
         result = import_events(
             db, kind, files["file"], parser, skip_bad_rows=skip_bad_rows, namespace=agency, **options
         )
-    r = result.record
     return {
-        "record": {
-            "import_id": r.import_id, "namespace": r.namespace, "kind": r.kind, "source": r.source,
-            "file_name": r.file_name, "sha256": r.sha256, "mapping_sha256": r.mapping_sha256,
-            "rows_read": r.rows_read, "rows_imported": r.rows_imported, "rows_duplicate": r.rows_duplicate,
-            "rows_rejected": r.rows_rejected, "rows_skipped": r.rows_skipped,
-        },
+        "record": asdict(result.record),
         "unresolved": dict(result.unresolved.most_common(100)),
         "skipped": dict(result.skipped),
         "adjusted": dict(result.adjusted),
@@ -255,9 +249,7 @@ def rounds_list(who: Caller, ctx: Ctx) -> list[dict]:
     """Every round, open ones included, with who signed its announcement."""
     with ctx.access.read() as store:
         return [
-            round_view(
-                store, find_round(store, rid, published_only=False), signed_by=signed_agencies(store, rid)
-            )
+            round_view(store, get_round(store, rid), signed_by=signed_agencies(store, rid))
             for rid in round_ids(store, published_only=False)
         ]
 
@@ -335,7 +327,7 @@ def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> di
     """The publisher's agency signs the round's announcement. Once every agency that must sign has
     (all of them when the round requires agreement, else the lead), the server appends the round's
     scorecards to the ledger, signed with those agencies' keys (``vdto round announce``)."""
-    from vdto.rounds import announce_round, get_round
+    from vdto.rounds import announce_round
 
     set_action(request, "round.announce")
     _round_for(ctx, who, round_id, "publisher", "announcing a round")

@@ -65,17 +65,19 @@ async def context(request: Request) -> Context:
     return request.app.state.vdto
 
 
+def _state(request: Request) -> dict:
+    """The request's scope state (what the audit middleware reads)."""
+    return request.scope.setdefault("state", {})
+
+
 def request_id(request: Request) -> str:
     """The id tying a request's audit rows together (set by the audit middleware for writes)."""
-    state = request.scope.setdefault("state", {})
-    if "request_id" not in state:
-        state["request_id"] = uuid.uuid4().hex[:16]
-    return state["request_id"]
+    return _state(request).setdefault("request_id", uuid.uuid4().hex[:16])
 
 
 def set_action(request: Request, action: str) -> None:
     """Name what a write asks for, for the audit log."""
-    request.scope.setdefault("state", {})["action"] = action
+    _state(request)["action"] = action
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -96,7 +98,7 @@ async def principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("no token: send the header 'Authorization: Bearer <token>'")
     found, why = await run_in_threadpool(_lookup, ctx, credentials.credentials)
-    state = request.scope.setdefault("state", {})
+    state = _state(request)
     if found is None:
         state["auth_failure"] = why
         raise _unauthorized("the token is not valid (unknown, mistyped or revoked)")
@@ -137,4 +139,4 @@ def start_write(request: Request, ctx: Context, who: Principal, action: str, det
             outcome="started",
             detail=detail or None,
         )
-    request.scope.setdefault("state", {})["started"] = True
+    _state(request)["started"] = True

@@ -14,8 +14,17 @@ import vdto
 from vdto.api import models
 from vdto.api.access import file_version
 from vdto.api.deps import Context, context
-from vdto.api.views import check_public, find_round, published_scorecard, region_view, round_ids, round_view
+from vdto.api.views import (
+    check_public,
+    find_round,
+    published_agencies,
+    published_scorecard,
+    region_view,
+    round_ids,
+    round_view,
+)
 from vdto.errors import VdtoError
+from vdto.rounds import get_round
 
 router = APIRouter(tags=["public"])
 
@@ -73,10 +82,7 @@ def _scorecard_bytes(ctx: Context, round_id: int | None, agency: str | None) -> 
 def public_rounds(ctx: Context = Depends(context)) -> list[dict]:
     """Every announced round, oldest first: window, agencies, target, decision, dissents, outcome."""
     with ctx.access.read() as store:
-        out = [
-            round_view(store, find_round(store, rid, published_only=True))
-            for rid in round_ids(store, published_only=True)
-        ]
+        out = [round_view(store, get_round(store, rid)) for rid in round_ids(store, published_only=True)]
     return check_public(out)
 
 
@@ -146,8 +152,7 @@ def public_ledger_verify(ctx: Context = Depends(context)) -> dict:
     if trusted is not None:
         # pin the keys of the agencies that published rounds (the keys folder may hold others')
         with ctx.access.read() as store:
-            ids = round_ids(store, published_only=True)
-            expected = {a for rid in ids for a in find_round(store, rid, published_only=True).agencies}
+            expected = published_agencies(store)
         expected = expected or set(verify(path).agencies)
         trusted = {a: k for a, k in trusted.items() if a in expected} or None
     report = verify(path, trusted)
@@ -171,7 +176,7 @@ def public_rubric(ctx: Context = Depends(context)) -> dict:
 
     with ctx.access.read() as store:
         ids = round_ids(store, published_only=True)
-        rnd = find_round(store, ids[-1], published_only=True) if ids else None
+        rnd = get_round(store, ids[-1]) if ids else None
     if rnd is not None:
         rubric = Rubric.model_validate(rnd.evidence[rnd.agencies[0]]["rubric"])
         origin = f"round {rnd.round_id} ({rnd.agencies[0]})"

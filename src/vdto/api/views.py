@@ -116,9 +116,18 @@ def round_ids(store: Store, *, published_only: bool) -> list[int]:
 
 def find_round(store: Store, round_id: int, *, published_only: bool) -> Round | None:
     """The round, or None when it does not exist (or is not published and ``published_only``)."""
-    if round_id not in round_ids(store, published_only=published_only):
+    sql = "SELECT 1 FROM rounds WHERE round_id = ?" + (
+        " AND announced_at IS NOT NULL" if published_only else ""
+    )
+    if store.con.execute(sql, [round_id]).fetchone() is None:
         return None
     return get_round(store, round_id)
+
+
+def published_agencies(store: Store) -> set[str]:
+    """Every agency that took part in an announced round."""
+    rows = store.con.execute("SELECT agencies FROM rounds WHERE announced_at IS NOT NULL").fetchall()
+    return {a for (agencies,) in rows for a in agencies.split(",")}
 
 
 def signed_agencies(store: Store, round_id: int) -> list[str]:
