@@ -74,7 +74,7 @@ def report_cmd(
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from vdto.report import STEPS, collect, write_report
+    from vdto.report import STEPS, collect, headlines, write_report
 
     if sim is not None and no_sim:
         raise VdtoError("--sim and --no-sim contradict each other", "--no-sim", "give one of them")
@@ -137,8 +137,6 @@ def report_cmd(
             out.print(f"[dim]{t1 - t0:6.1f} s  {escape(label)}[/dim]")
         for png in sorted((out_dir / "figures").glob("*.png")):
             out.print(f"[dim]wrote {escape(str(png))} ({png.stat().st_size:,} bytes)[/dim]")
-    from vdto.report import headlines
-
     for line in headlines(data).values():
         out.print("• " + escape(line))
     n_figs = len(list((out_dir / "figures").glob("*.png")))

@@ -140,7 +140,7 @@ def _summary(result: DemoResult) -> None:
         emit(
             shown, title=f"Violence ranking {latest} (rubric {ranking.rubric.name}, 90% intervals, P(rank 1))"
         )
-        decision = decide(ranking)
+        decision = result.data.decision if result.data is not None else decide(ranking)
         style = "bold green" if decision.target else "bold yellow"
         out.print(f"[{style}]Target decision:[/{style}] {escape(decision.reason)}")
         if decision.fallback:
@@ -161,17 +161,16 @@ def _summary(result: DemoResult) -> None:
             """SELECT year(period) AS year, state_code, sum(count) AS victims FROM region_counts
                WHERE measure = 'homicidio_doloso' GROUP BY ALL"""
         )
+        months = store.query(
+            "SELECT year(period) AS year, count(DISTINCT period) AS n FROM region_counts GROUP BY ALL"
+        ).set_index("year")["n"]
         unresolved = store.unresolved_names()
     full = hom.groupby("year")["state_code"].nunique().pipe(lambda s: s[s == 32]).index
     if len(full):
         from vdto.regions import STATES
 
         last_full = int(full.max())
-        with Store(result.db, read_only=True) as store:
-            months = store.query(
-                f"SELECT count(DISTINCT period) FROM region_counts WHERE year(period) = {last_full}"
-            ).iloc[0, 0]
-        if months < 12:
+        if months.get(last_full, 0) < 12:
             last_full -= 1
         year_rows = hom[hom["year"] == last_full].sort_values("victims", ascending=False)
         top = ", ".join(
