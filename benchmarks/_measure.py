@@ -59,3 +59,25 @@ def machine(*packages: str) -> list[tuple[str, str]]:
     return rows + [
         (name, importlib.import_module(name).__version__) for name in ("numpy", "pandas", *packages)
     ]
+
+
+def cpu_name(default: str = "unknown") -> str:
+    """The CPU's model name from /proc/cpuinfo, else ``platform.processor()``, else ``default``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or default
+
+
+def print_machine(console, rows) -> None:
+    """Print ``rows`` (label, value) as the rich table titled "Machine" on ``console``."""
+    from rich.table import Table
+
+    info = Table(title="Machine", show_header=False)
+    for k, v in rows:
+        info.add_row(k, v)
+    console.print(info)

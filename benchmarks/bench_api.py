@@ -10,7 +10,7 @@ What it does:
 
 1. **Store**: the bundled UCDP GED file imported as agency ``mx`` (odd rows) and ``us`` (even
    rows), a round opened for 2021 (2,000 draws) and announced, co-signed into a ledger: the
-   published scorecard the endpoint serves (about 60 KiB of JSON).
+   published scorecard the endpoint serves (its size is printed with the results).
 2. **Server**: ``vdto serve`` (the ``serve`` function of ``vdto.cli_api``: uvicorn, one worker,
    access log on) in a child process on 127.0.0.1.
 3. **Load**: a minimal asyncio HTTP/1.1 client (one kept-alive connection per client; httpx's

@@ -40,6 +40,8 @@ import scipy
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from _measure import cpu_name
+
 try:
     import rustworkx as rx
 except ImportError:  # pragma: no cover - the benchmark says so and times the rest
@@ -95,17 +97,6 @@ def best(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return min(times), out
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a tenth of the default size")
@@ -123,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     out_deg = np.bincount(src, minlength=n)
     root = int(np.argmax(out_deg[:50]))
     print(
-        f"{cpu_name()} ({os.cpu_count()} CPUs), python {platform.python_version()}, "
+        f"{cpu_name(platform.machine())} ({os.cpu_count()} CPUs), python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}"
     )
     print(f"networkx {nx.__version__}, rustworkx {rx.__version__ if rx else 'not installed'}")

@@ -48,6 +48,7 @@ import statistics
 import sys
 import time
 
+from _measure import cpu_name, print_machine
 from _measure import machine as _machine
 from _measure import peak_rss_kib as _peak_rss_kib
 
@@ -60,19 +61,6 @@ QUICK_REF_REGIONS = 50
 SCORE_START, SCORE_END = "2019-01-01", "2023-12-31"
 TARGET_S = 10.0  # end to end, cold: imports + polygons + queen + hotspots
 ALPHA = 0.05
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
 
 
 def machine() -> list[tuple[str, str]]:
@@ -291,10 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     console = Console()
-    info = Table(title="Machine", show_header=False)
-    for k, v in machine():
-        info.add_row(k, v)
-    console.print(info)
+    print_machine(console, machine())
 
     deg = np.diff(contiguity.matrix().indptr)
     table = Table(title="Municipal contiguity (queen, islands='nearest')")

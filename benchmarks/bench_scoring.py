@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _measure import in_child
+from _measure import in_child, print_machine
 from _measure import machine as _machine
 from _measure import peak_rss_kib as _peak_rss_kib
 
@@ -471,10 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     console = Console()
-    info = Table(title="Machine", show_header=False)
-    for k, v in machine():
-        info.add_row(k, v)
-    console.print(info)
+    print_machine(console, machine())
 
     tmp = Path(tempfile.mkdtemp(prefix="vdto-bench-scoring-"))
     try:

@@ -47,8 +47,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from _measure import cpu_name, peak_rss_kib, print_machine
 from _measure import machine as _machine
-from _measure import peak_rss_kib
 
 REPLICATES, MONTHS = 1000, 120
 QUICK_REPLICATES, QUICK_MONTHS = 100, 24
@@ -185,19 +185,6 @@ def run_parallel(world, scenario, policy: str, replicates: int, chunk: int, keep
 # -- main ----------------------------------------------------------------------------------------
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -223,14 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     from vdto.sim.params import Scenario
 
     console = Console(width=150)
-    info = Table(title="Machine", show_header=False)
-    for k, v in [
-        ("cpu", cpu_name()),
-        *_machine("scipy", "mesa"),
-        ("load average (1 min) at start", f"{load_start:.2f}"),
-    ]:
-        info.add_row(k, v)
-    console.print(info)
+    print_machine(
+        console,
+        [
+            ("cpu", cpu_name()),
+            *_machine("scipy", "mesa"),
+            ("load average (1 min) at start", f"{load_start:.2f}"),
+        ],
+    )
 
     t0 = time.perf_counter()
     world, world_kind = build_world(args.world)
