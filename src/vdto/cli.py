@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 import vdto
+from vdto.cli_api import register as register_api
 from vdto.cli_options import (
     AgencyOpt,
     DbOpt,
@@ -35,6 +36,10 @@ from vdto.cli_options import (
     _write_frame,
     json_records,
 )
+from vdto.cli_regions import regions_app
+from vdto.cli_report import register as register_report
+from vdto.cli_routes import routes_app
+from vdto.cli_sim import register as register_sim
 from vdto.console import Format, emit, emit_json, err, out
 from vdto.errors import VdtoError
 
@@ -1317,19 +1322,12 @@ def version_cmd() -> None:
     out.print(vdto.__version__)
 
 
-if __name__ != "__main__":
-    # command groups in their own modules use the options defined above
-    from vdto.cli_api import register as register_api
-    from vdto.cli_regions import regions_app
-    from vdto.cli_report import register as register_report
-    from vdto.cli_routes import routes_app
-    from vdto.cli_sim import register as register_sim
-
-    app.add_typer(regions_app, name="regions")
-    app.add_typer(routes_app, name="routes")
-    register_sim(app)
-    register_report(app)
-    register_api(app)
+# command groups kept in their own modules (they share their options through vdto.cli_options)
+app.add_typer(regions_app, name="regions")
+app.add_typer(routes_app, name="routes")
+register_sim(app)
+register_report(app)
+register_api(app)
 
 
 def main() -> None:
@@ -1345,7 +1343,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # `python -m vdto.cli`: run the imported module, which has every command group registered
-    from vdto.cli import main as _main
-
-    _main()
+    main()
