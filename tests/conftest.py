@@ -15,6 +15,19 @@ from vdto.events.ingest import import_events
 
 DATA = Path(__file__).parent / "data"
 
+# the sections of the `vdto report` page, in order (each is a `<section id=...>`)
+REPORT_SECTIONS = (
+    "summary",
+    "ranking",
+    "margins",
+    "trends",
+    "maps",
+    "package",
+    "policies",
+    "routes",
+    "provenance",
+)
+
 
 @pytest.fixture(scope="session")
 def ucdp_file() -> Path:
@@ -51,3 +64,13 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
         env=env,
         timeout=600,
     )
+
+
+def assert_one_line_exit_2(res: subprocess.CompletedProcess, *needles: str) -> None:
+    """The command failed with exit status 2 and one line on stderr (no traceback) naming each needle."""
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]

@@ -18,7 +18,7 @@ from vdto.events import ucdp
 from vdto.events.ingest import import_counts_file, import_events
 from vdto.store import Store
 
-from .conftest import run_cli
+from .conftest import assert_one_line_exit_2, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,6 @@ def ged_sample(ucdp_file) -> pd.DataFrame:
 def _counts(db: Path) -> tuple[int, int, int]:
     with Store(db, read_only=True) as store:
         return store.count("events"), store.count("perpetrators"), store.count("imports")
-
-
-def _assert_one_line_exit_2(res, *needles: str) -> None:
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:
@@ -59,7 +50,7 @@ def test_cli_bad_cell_or_column(tmp_path, ucdp_store_copy, ged_sample, case):
     path = _write(change(ged_sample.copy()), tmp_path / "bad.csv")
     before = _counts(ucdp_store_copy)
     res = run_cli("import", "ucdp", str(path), "--db", str(ucdp_store_copy))
-    _assert_one_line_exit_2(res, *needles)
+    assert_one_line_exit_2(res, *needles)
     assert _counts(ucdp_store_copy) == before
 
 
@@ -73,7 +64,7 @@ def test_cli_wrong_encoding(tmp_path, ged_sample):
     )
     db = tmp_path / "t.duckdb"
     res = run_cli("import", "ucdp", str(path), "--db", str(db))
-    _assert_one_line_exit_2(res, "bad.csv:", "not valid utf-8", "--encoding")
+    assert_one_line_exit_2(res, "bad.csv:", "not valid utf-8", "--encoding")
     assert not db.exists()
 
 
@@ -91,17 +82,17 @@ def test_cli_not_a_csv(tmp_path, content, needle):
     path.write_bytes(content)
     db = tmp_path / "t.duckdb"
     res = run_cli("import", "ucdp", str(path), "--db", str(db))
-    _assert_one_line_exit_2(res, "bad.csv", needle)
+    assert_one_line_exit_2(res, "bad.csv", needle)
     assert not db.exists()
 
 
 def test_cli_missing_file_and_bad_gzip(tmp_path):
     res = run_cli("import", "ucdp", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "t.duckdb"))
-    _assert_one_line_exit_2(res, "nope.csv", "file not found")
+    assert_one_line_exit_2(res, "nope.csv", "file not found")
     fake = tmp_path / "fake.csv.gz"
     fake.write_text("id,best\n1,2\n")
     res = run_cli("import", "ucdp", str(fake), "--db", str(tmp_path / "t.duckdb"))
-    _assert_one_line_exit_2(res, "fake.csv.gz", "cannot decompress")
+    assert_one_line_exit_2(res, "fake.csv.gz", "cannot decompress")
 
 
 def test_report_lists_every_problem_and_skip_imports_the_rest(tmp_path, ged_sample):
@@ -113,7 +104,7 @@ def test_report_lists_every_problem_and_skip_imports_the_rest(tmp_path, ged_samp
     report = tmp_path / "problems.csv"
     db = tmp_path / "t.duckdb"
     res = run_cli("import", "ucdp", str(path), "--db", str(db), "--report", str(report))
-    _assert_one_line_exit_2(res, "problems.csv")
+    assert_one_line_exit_2(res, "problems.csv")
     problems = pd.read_csv(report)
     assert set(problems["row"]) == {2, 5, 9}
     assert {"best", "date_end", "type_of_violence"} <= set(problems["column_name"])

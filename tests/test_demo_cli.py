@@ -9,7 +9,7 @@ import pytest
 
 from vdto.store import Store
 
-from .conftest import run_cli
+from .conftest import REPORT_SECTIONS, run_cli
 
 pytestmark = pytest.mark.slow  # end-to-end runs; still part of the default suite and CI
 
@@ -54,17 +54,7 @@ def test_demo_writes_the_report(demo):
     # the ranking table, every section, and one spec per chart
     assert '<table id="ranking-table">' in text
     assert text.index('<tr data-org="cjng">') < text.index('<tr data-org="sinaloa">')
-    for sid in (
-        "summary",
-        "ranking",
-        "margins",
-        "trends",
-        "maps",
-        "package",
-        "policies",
-        "routes",
-        "provenance",
-    ):
+    for sid in REPORT_SECTIONS:
         assert f'<section id="{sid}">' in text, sid
     assert text.count('type="application/json" data-chart=') == 7
     assert 'id="targets-municipality"' in text and "Tijuana, Baja California" in text

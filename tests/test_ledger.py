@@ -189,8 +189,12 @@ def test_new_keypair_refuses_when_only_the_pub_exists_and_writes_nothing(tmp_pat
 
 
 def test_new_keypair_creates_a_missing_folder(tmp_path):
-    key, _ = new_keypair("mx", tmp_path / "a" / "b")
-    assert key.exists()
+    folder = tmp_path / "a" / "b"
+    key, pub = new_keypair("mx", folder)
+    assert (key, pub) == (folder / "mx.key", folder / "mx.pub")
+    assert key.is_file() and Signer.load(key).public_hex == load_public_key(pub)
+    if POSIX:  # the folder is created private (mode 0700), as documented
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 @pytest.mark.parametrize("name", ["", "MX", "m x", "a" * 33, "../mx", "mx.key", "méx", "mx\n", None])

@@ -7,8 +7,6 @@ import html
 import json
 import re
 import shutil
-import struct
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -26,6 +24,8 @@ from vdto.scorecard import SENSITIVE_FIELDS, build_scorecard, public_aggregates,
 from vdto.scoring import score
 from vdto.scoring.engine import score_frames
 from vdto.store import Store
+
+from .browser import PNG_MAGIC, dump_dom, needs_chromium, screenshot
 
 WHEN = datetime(2021, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -443,45 +443,6 @@ def test_nothing_ranked_still_publishes(tmp_path):
 # ------------------------------------------------------------------------------ the page in a browser
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        if found := shutil.which(name):
-            return found
-    return None
-
-
-CHROMIUM = _chromium()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary found (install Debian's package: apt-get install -y chromium)",
-)
-
-
-def _chromium_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 class _Dom(HTMLParser):
     """Visible text of a rendered DOM (skipping [hidden] subtrees, scripts and styles), per id too."""
 
@@ -538,8 +499,7 @@ class _Dom(HTMLParser):
 
 
 def _render(tmp_path: Path, url: str) -> _Dom:
-    done = _chromium_run(tmp_path, "--dump-dom", url)
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = dump_dom(tmp_path, url)
     dom = _Dom()
     dom.feed(done.stdout)
     assert dom.ranking_rows, done.stdout[:500]
@@ -589,15 +549,7 @@ def test_browser_switches_to_english(built, tmp_path, suffix):
 @pytest.mark.slow
 @needs_chromium
 def test_browser_screenshot(built, tmp_path):
-    png = tmp_path / "shot.png"
-    done = _chromium_run(
-        tmp_path, f"--screenshot={png}", "--window-size=1280,1600", (built.site / "index.html").as_uri()
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1280, 1600)
+    data = screenshot(tmp_path, (built.site / "index.html").as_uri(), 1280, 1600)
     assert len(data) > 50_000  # a page with text and tables, not a blank image
 
 
@@ -607,7 +559,7 @@ def test_browser_screenshot(built, tmp_path):
 def test_docs_screenshot_is_committed_and_small():
     png = Path(__file__).parents[1] / "docs" / "scorecard.png"
     data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 400_000
+    assert data[:8] == PNG_MAGIC and len(data) < 400_000
     doc = (Path(__file__).parents[1] / "docs" / "scorecard.md").read_text(encoding="utf-8")
     assert "scorecard.png" in doc and "vdto verify ledger.jsonl --trust keys/" in doc
     assert "vdto recompute ." in doc

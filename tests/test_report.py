@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import struct
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,15 +19,10 @@ from vdto.report import FIGURES, SimResults, build_report, run_comparison
 from vdto.scoring import decide, score
 from vdto.store import Store
 
-from .conftest import run_cli
+from .browser import PNG_MAGIC, dump_dom, needs_chromium, png_size, screenshot
+from .conftest import REPORT_SECTIONS, run_cli
 
 ROOT = Path(__file__).parents[1]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == PNG_MAGIC
-    return struct.unpack(">II", data[16:24])
 
 
 # ------------------------------------------------------------------------------ simulation files
@@ -107,7 +100,7 @@ def test_report_folder_holds_page_json_and_figures(built):
     assert doc["figures"] == [f"figures/{name}.png" for name, _ in FIGURES]
     for name, _ in FIGURES:
         data = (page.parent / "figures" / f"{name}.png").read_bytes()
-        width, height = _png_size(data)
+        width, height = png_size(data)
         assert width > 400 and height > 200 and len(data) > 20_000, name
 
 
@@ -131,17 +124,7 @@ def test_report_page_is_self_contained(built):
 def test_report_page_has_the_sections_and_tables(built):
     page, _, decision, ranking = built
     text = page.read_text(encoding="utf-8")
-    for sid in (
-        "summary",
-        "ranking",
-        "margins",
-        "trends",
-        "maps",
-        "package",
-        "policies",
-        "routes",
-        "provenance",
-    ):
+    for sid in REPORT_SECTIONS:
         assert f'<section id="{sid}">' in text, sid
     import html
 
@@ -152,51 +135,6 @@ def test_report_page_has_the_sections_and_tables(built):
 
 
 # ------------------------------------------------------------------------------ the page in a browser
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        if found := shutil.which(name):
-            return found
-    return None
-
-
-CHROMIUM = _chromium()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary found (install Debian's package: apt-get install -y chromium)",
-)
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """Headless Chromium with no network: every host name fails to resolve, no proxy works."""
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--proxy-server=http://127.0.0.1:9",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=30000",
-            f"--user-data-dir={profile}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 class _Dom(HTMLParser):
@@ -250,8 +188,7 @@ class _Dom(HTMLParser):
 def rendered(built, tmp_path_factory):
     page, *_ = built
     tmp = tmp_path_factory.mktemp("chromium")
-    done = chromium(tmp, "--dump-dom", page.as_uri())
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = dump_dom(tmp, page.as_uri())
     dom = _Dom()
     dom.feed(done.stdout)
     return dom, done.stderr
@@ -295,11 +232,7 @@ def test_browser_shows_the_ranking_and_the_maps(rendered, built):
 @pytest.mark.parametrize("focus", ["", "#only=maps"])
 def test_browser_screenshot(built, tmp_path, focus):
     page, *_ = built
-    png = tmp_path / "shot.png"
-    done = chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,1800", page.as_uri() + focus)
-    assert done.returncode == 0, done.stderr[-2000:]
-    data = png.read_bytes()
-    assert _png_size(data) == (1280, 1800)
+    data = screenshot(tmp_path, page.as_uri() + focus, 1280, 1800)
     assert len(data) > 60_000  # text, tables and charts, not a blank page
 
 

@@ -31,7 +31,7 @@ from vdto.routes.lever import (
 )
 from vdto.routes.network import CorridorNetwork, load_network, routes_of
 
-from .conftest import run_cli
+from .conftest import assert_one_line_exit_2, run_cli
 
 # ---------------------------------------------------------------------------------------------
 # small networks
@@ -518,37 +518,28 @@ def test_missing_network_file(tmp_path):
 # the command line
 
 
-def _one_line_exit_2(res, *needles: str) -> None:
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-
-
 @pytest.mark.parametrize(("value", "needle"), [("abc", "is not a change"), ("-150%", "above -100%")])
 def test_cli_bad_change(value, needle):
     res = run_cli("routes", "shift", "--caribbean-interdiction", value)
-    _one_line_exit_2(res, "--caribbean-interdiction", needle)
+    assert_one_line_exit_2(res, "--caribbean-interdiction", needle)
 
 
 def test_cli_unknown_chart_format_writes_nothing(tmp_path):
     res = run_cli("routes", "shift", "--caribbean-interdiction", "-50%", "--chart", str(tmp_path / "out.gif"))
-    _one_line_exit_2(res, "out.gif", ".png, .svg or .html")
+    assert_one_line_exit_2(res, "out.gif", ".png, .svg or .html")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_uncalibrated_year():
     res = run_cli("routes", "show", "--year", "1850")
-    _one_line_exit_2(res, "--year", "1999")
+    assert_one_line_exit_2(res, "--year", "1999")
 
 
 def test_cli_bad_network_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(_parallel_toml((100.0, -5.0)), encoding="utf-8")
     res = run_cli("routes", "show", "--network", str(bad))
-    _one_line_exit_2(res, "bad.toml:link.1.cost")
+    assert_one_line_exit_2(res, "bad.toml:link.1.cost")
 
 
 def test_cli_network_without_an_eastern_pacific_leg_is_a_clean_error(tmp_path):
