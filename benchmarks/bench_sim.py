@@ -5,6 +5,7 @@ Run from the repository root::
     uv run python benchmarks/bench_sim.py                 # 1,000 replicates x 120 months
     uv run python benchmarks/bench_sim.py --quick         # 100 replicates x 24 months
     uv run python benchmarks/bench_sim.py --world synthetic --chunk 0
+    uv run python benchmarks/bench_sim.py --engines numba   # skip the NumPy engine
 
 What is measured, in this order:
 
@@ -16,18 +17,22 @@ What is measured, in this order:
    is timed apart (not part of the target).
 2. **simulate on 2 cores**, policies ``none`` (the default) and ``targeted``: the replicates
    split in two halves (``first=0`` and ``first=R/2``), one half per worker process
-   (``ProcessPoolExecutor``, spawn, started and warmed up before the clock starts). Printed:
+   (``ProcessPoolExecutor``, spawn, started and warmed up before the clock starts: each worker
+   imports the simulator and runs a 2-replicate, 2-month ``simulate`` on a small grid, which
+   compiles the Numba kernels or loads them from Numba's cache, timed apart). Each ``--engines``
+   (``numba``, the default engine, and ``numpy``, to measure what the compiled kernels gain) is
+   run, and both must give the same deaths and survivors. Printed:
    wall time from submitting the two halves to holding both results (the target: under 30 s),
    plaza-months per second (replicates x months x plazas / wall), each worker's seconds and CPU
    seconds, and peak memory (``VmHWM`` of each worker, of this process). With ``--chunk N`` (50
    by default, 0 to skip) the same run again, each worker calling ``simulate`` on at most N
-   replicates at a time (same numbers: every replicate has its own key).
+   replicates at a time (same numbers: every replicate has its own key), with the first engine.
 3. **Mesa reference** (benchmarks/mesa_reference): ``--mesa-replicates`` (2) replicates of
    ``--mesa-months`` (default: all the months of the simulate run, so that both cover the same
    phases of the run; the policies start in month 12) on the same world, in this process, one
    ``CartelModel`` per replicate. Its deaths per month must equal those of the same replicates
    in the simulate run (printed). The speed ratio (target: at least 100x) is plaza-months per
-   second of simulate's 2-worker wall time over the reference's; also per core, by wall time
+   second of simulate's 2-worker wall time (first engine) over the reference's; also per core, by wall time
    (simulate's plaza-months per worker-second) and by CPU time (per CPU second, both sides),
    the last one being the least sensitive to other processes on the machine.
 
@@ -57,6 +62,7 @@ POLICIES = ("none", "targeted")
 WORKERS = 2
 TARGET_S = 30.0
 TARGET_RATIO = 100.0
+ENGINES = ("numba", "numpy")
 SEED = 1
 
 
@@ -125,14 +131,22 @@ def build_world(kind: str):
 # -- workers -------------------------------------------------------------------------------------
 
 
-def _warm(_: int) -> int:
-    import vdto.sim.model  # noqa: F401
+def _warm(_: int) -> tuple[int, float]:
+    """Import the simulator and run it once on a small grid (compiles or loads the kernels)."""
+    t0 = time.perf_counter()
+    from vdto.sim.model import simulate
+    from vdto.sim.params import Scenario
+    from vdto.sim.world import grid_world
 
+    simulate(grid_world(4, 4, 2), Scenario.model_validate({"run": {"months": 2, "replicates": 2}}), "none")
+    seconds = time.perf_counter() - t0
     time.sleep(0.5)  # keep this worker busy so that the other one takes the other warm-up
-    return os.getpid()
+    return os.getpid(), seconds
 
 
-def _half(world, scenario_json: str, policy: str, first: int, replicates: int, chunk: int, keep: int) -> dict:
+def _half(
+    world, scenario_json: str, policy: str, engine: str, first: int, replicates: int, chunk: int, keep: int
+) -> dict:
     """One worker's half: replicates ``first .. first + replicates - 1``, in chunks of ``chunk``."""
     from vdto.sim.model import simulate
     from vdto.sim.params import Scenario
@@ -142,7 +156,9 @@ def _half(world, scenario_json: str, policy: str, first: int, replicates: int, c
     t0, c0 = time.perf_counter(), time.process_time()
     deaths, alive, first_months = [], [], None
     for f in range(first, first + replicates, size):
-        out = simulate(world, scenario, policy, replicates=min(size, first + replicates - f), first=f)
+        out = simulate(
+            world, scenario, policy, replicates=min(size, first + replicates - f), first=f, engine=engine
+        )
         deaths.append(out.deaths.sum(axis=1))
         alive.append(out.alive[:, -1])
         if first_months is None:
@@ -158,22 +174,24 @@ def _half(world, scenario_json: str, policy: str, first: int, replicates: int, c
     }
 
 
-def run_parallel(world, scenario, policy: str, replicates: int, chunk: int, keep: int) -> dict:
+def run_parallel(world, scenario, policy: str, engine: str, replicates: int, chunk: int, keep: int) -> dict:
     """Both halves on a fresh, warmed-up pool of 2 spawned workers; the wall time is submit to results."""
     ctx = multiprocessing.get_context("spawn")
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx) as pool:
-        pids = set(pool.map(_warm, range(WORKERS)))
+        warm = list(pool.map(_warm, range(WORKERS)))
+        pids = {pid for pid, _ in warm}
         startup = time.perf_counter() - t0
         halves = [(0, replicates // 2), (replicates // 2, replicates - replicates // 2)]
         sj = scenario.model_dump_json()
         t1 = time.perf_counter()
-        futures = [pool.submit(_half, world, sj, policy, f, n, chunk, keep) for f, n in halves]
+        futures = [pool.submit(_half, world, sj, policy, engine, f, n, chunk, keep) for f, n in halves]
         results = [fu.result() for fu in futures]
         wall = time.perf_counter() - t1
     return {
         "wall": wall,
         "startup": startup,
+        "compile": max(s for _, s in warm),
         "workers": len(pids | {r["pid"] for r in results}),
         "halves": results,
         "deaths": np.concatenate([r["deaths"] for r in results]),
@@ -197,11 +215,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mesa-months", type=int, default=None, help="default: the months of the run")
     p.add_argument("--world", choices=("default", "synthetic"), default="default")
     p.add_argument("--policies", default=",".join(POLICIES))
+    p.add_argument(
+        "--engines", default=",".join(ENGINES), help="simulate engines, the first one compared with Mesa"
+    )
     args = p.parse_args(argv)
     R = args.replicates or (QUICK_REPLICATES if args.quick else REPLICATES)
     T = args.months or (QUICK_MONTHS if args.quick else MONTHS)
     chunk = args.chunk if args.chunk is not None else (0 if args.quick else 50)
     policies = [s.strip() for s in args.policies.split(",") if s.strip()]
+    engines = [s.strip() for s in args.engines.split(",") if s.strip()]
+    main_engine = engines[0]
     load_start = os.getloadavg()[0]
 
     from rich.console import Console
@@ -232,13 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     keep = min(args.mesa_replicates, R // 2)
 
     # -- simulate, 2 workers
-    runs: dict[tuple[str, int], dict] = {}
+    runs: dict[tuple[str, str, int], dict] = {}
     for policy in policies:
-        for c in [0] + ([chunk] if chunk > 0 else []):
-            console.print(
-                f"simulate {policy}: {R:,} replicates x {T} months, 2 workers, chunk {c or 'half'} ..."
-            )
-            runs[policy, c] = run_parallel(world, scenario, policy, R, c, keep)
+        for engine in engines:
+            for c in [0] + ([chunk] if chunk > 0 and engine == main_engine else []):
+                console.print(
+                    f"simulate {policy} ({engine}): {R:,} replicates x {T} months, 2 workers, "
+                    f"chunk {c or 'half'} ..."
+                )
+                runs[policy, engine, c] = run_parallel(world, scenario, policy, engine, R, c, keep)
 
     # -- Mesa reference, this process
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -259,23 +284,27 @@ def main(argv: list[str] | None = None) -> int:
         title=f"simulate: {R:,} replicates x {T} months x {M:,} plazas ({plaza_months:,} plaza-months), 2 workers"
     )
     table.add_column("policy")
+    table.add_column("engine")
     table.add_column("chunk")
     table.add_column("wall (s)", justify="right")
     table.add_column("plaza-months/s", justify="right")
     table.add_column("worker s (CPU s)", justify="right")
     table.add_column("peak per worker (MiB)", justify="right")
     table.add_column("pool start (s)", justify="right")
+    table.add_column("of it, compile or load (s)", justify="right")
     table.add_column(f"< {TARGET_S:g} s", justify="center")
-    for (policy, c), run in runs.items():
+    for (policy, engine, c), run in runs.items():
         halves = run["halves"]
         table.add_row(
             policy,
+            engine,
             f"{c}" if c else "half",
             f"{run['wall']:.2f}",
             f"{plaza_months / run['wall'] / 1e6:.2f} M",
             " / ".join(f"{h['seconds']:.1f} ({h['cpu']:.1f})" for h in halves),
             " / ".join(f"{h['peak_kib'] / 1024:.0f}" for h in halves),
             f"{run['startup']:.2f}",
+            f"{run['compile']:.2f}",
             "PASS" if run["wall"] < TARGET_S else "FAIL",
         )
     console.print(table)
@@ -285,16 +314,24 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("deaths per replicate: mean (sd)", justify="right")
     table.add_column("alive at the end: mean", justify="right")
     table.add_column("same with chunks", justify="center")
+    table.add_column("same with every engine", justify="center")
     for policy in policies:
-        run = runs[policy, 0]
-        same = all(
-            np.array_equal(run["deaths"], runs[policy, c]["deaths"]) for (p, c) in runs if p == policy and c
-        )
+        run = runs[policy, main_engine, 0]
+        same = {
+            kind: all(
+                np.array_equal(run[k], r[k])
+                for (p, e, c), r in runs.items()
+                if p == policy and (c != 0 if kind == "chunks" else e != main_engine)
+                for k in ("deaths", "alive")
+            )
+            for kind in ("chunks", "engines")
+        }
         table.add_row(
             policy,
             f"{run['deaths'].mean():,.1f} ({run['deaths'].std(ddof=1):,.1f})",
             f"{run['alive'].mean():.2f}",
-            str(same) if chunk else "-",
+            str(same["chunks"]) if chunk else "-",
+            str(same["engines"]) if len(engines) > 1 else "-",
         )
     console.print(table)
 
@@ -306,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("seconds (CPU)", justify="right")
     table.add_column("ms per replicate-month", justify="right")
     table.add_column("plaza-months/s", justify="right")
+    table.add_column("simulate engine", justify="left")
     table.add_column("ratio (2 workers, wall)", justify="right")
     table.add_column("ratio per core (wall)", justify="right")
     table.add_column("ratio per core (CPU)", justify="right")
@@ -313,40 +351,43 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("same deaths as simulate", justify="center")
     ratios = {}
     for policy, m in mesa_runs.items():
-        run = runs[policy, 0]
         mesa_rate = mesa_pm / m["seconds"]
-        sim_rate = plaza_months / run["wall"]
-        per_core = plaza_months / sum(h["seconds"] for h in run["halves"])
-        per_cpu = plaza_months / sum(h["cpu"] for h in run["halves"])
-        ratios[policy] = sim_rate / mesa_rate
-        d_sim, a_sim = run["first_months"]
-        ref = m["out"]
-        k = min(len(d_sim), mr)
-        same = np.array_equal(ref.deaths[:k], d_sim[:k, :mt]) and np.array_equal(
-            ref.alive[:k], a_sim[:k, :mt]
-        )
-        table.add_row(
-            policy,
-            f"{m['seconds']:.2f} ({m['cpu']:.2f})",
-            f"{m['seconds'] / (mr * mt) * 1e3:.2f}",
-            f"{mesa_rate / 1e6:.3f} M",
-            f"{ratios[policy]:.1f}x",
-            f"{per_core / mesa_rate:.1f}x",
-            f"{per_cpu / (mesa_pm / m['cpu']):.1f}x",
-            "PASS" if ratios[policy] >= TARGET_RATIO else "FAIL",
-            f"{same} (replicates 0-{k - 1}, months 0-{mt - 1})",
-        )
+        for engine in engines:
+            run = runs[policy, engine, 0]
+            sim_rate = plaza_months / run["wall"]
+            per_core = plaza_months / sum(h["seconds"] for h in run["halves"])
+            per_cpu = plaza_months / sum(h["cpu"] for h in run["halves"])
+            ratios[policy, engine] = sim_rate / mesa_rate
+            d_sim, a_sim = run["first_months"]
+            ref = m["out"]
+            k = min(len(d_sim), mr)
+            same = np.array_equal(ref.deaths[:k], d_sim[:k, :mt]) and np.array_equal(
+                ref.alive[:k], a_sim[:k, :mt]
+            )
+            first_row = engine == engines[0]
+            table.add_row(
+                policy if first_row else "",
+                f"{m['seconds']:.2f} ({m['cpu']:.2f})" if first_row else "",
+                f"{m['seconds'] / (mr * mt) * 1e3:.2f}" if first_row else "",
+                f"{mesa_rate / 1e6:.3f} M" if first_row else "",
+                engine,
+                f"{ratios[policy, engine]:.1f}x",
+                f"{per_core / mesa_rate:.1f}x",
+                f"{per_cpu / (mesa_pm / m['cpu']):.1f}x",
+                "PASS" if ratios[policy, engine] >= TARGET_RATIO else "FAIL",
+                f"{same} (replicates 0-{k - 1}, months 0-{mt - 1})",
+            )
     console.print(table)
     console.print(f"peak memory of this process (world, Mesa runs): {parent_peak:.0f} MiB")
     console.print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
     for policy in policies:
-        run = runs[policy, 0]
+        run = runs[policy, main_engine, 0]
+        ratio = ratios[policy, main_engine]
         console.print(
-            f"target {policy}: {R:,} x {T} x {M:,} in < {TARGET_S:g} s on 2 cores: "
+            f"target {policy} ({main_engine}): {R:,} x {T} x {M:,} in < {TARGET_S:g} s on 2 cores: "
             f"{'PASS' if run['wall'] < TARGET_S else 'FAIL'} ({run['wall']:.2f} s wall, slower worker "
             f"{max(h['cpu'] for h in run['halves']):.2f} CPU s); "
-            f"speed ratio >= {TARGET_RATIO:g}x: {'PASS' if ratios[policy] >= TARGET_RATIO else 'FAIL'} "
-            f"({ratios[policy]:.1f}x)"
+            f"speed ratio >= {TARGET_RATIO:g}x: {'PASS' if ratio >= TARGET_RATIO else 'FAIL'} ({ratio:.1f}x)"
         )
     return 0
 

@@ -44,6 +44,8 @@ KIND_POINTS = np.array([1.0, 2.0, 3.0, 4.0, 4.0])
 OTHER_SPLIT = np.array([0.80, 0.12, 0.05, 0.03])
 
 _TO_UNIT = 2.0**-53
+#: Ways to run a month's per-plaza and per-edge passes (:func:`simulate`'s ``engine``).
+ENGINES = ("numba", "numpy")
 _G = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -126,11 +128,16 @@ def simulate(
     first: int = 0,
     flow_factor: float | None = None,
     progress: Callable[[int], None] | None = None,
+    engine: str = "numba",
 ) -> Outputs:
     """Run replicates ``first .. first + replicates - 1`` of one policy (pure: arrays in and out).
 
     ``flow_factor`` is the share of the flow through Mexico kept under the Caribbean policy
     (default: :func:`vdto.routes.mexico_flow_factor` of the scenario's change).
+
+    ``engine`` runs the per-plaza and per-edge passes of each month either as compiled loops
+    (``"numba"``, :mod:`vdto.sim.kernels`, the default) or as NumPy array operations
+    (``"numpy"``); both give the same numbers.
 
     Examples
     --------
@@ -142,6 +149,15 @@ def simulate(
     (3, 6)
     """
     parts = check_policy(policy)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    compiled = engine == "numba"
+    if compiled:
+        from vdto.sim import kernels
+
+        refresh = kernels.refresh  # the frontier is kept as bits (kernels.pack)
+    else:
+        refresh = _refresh
     R = scenario.run.replicates if replicates is None else replicates
     T = scenario.run.months
     V, E_, X = scenario.violence, scenario.enforcement, scenario.economy
@@ -216,9 +232,13 @@ def simulate(
         on = t >= E_.start_month
         flow = flow_after if on else 1.0
         # 1. revenue
-        slot = np.where(owner >= 0, owner + org_offset, R * N).ravel()  # unowned plazas go to a spare bin
-        tv = np.bincount(slot, weights=value_tiled, minlength=R * N + 1)[: R * N].reshape(R, N)
-        bv = np.bincount((supplier + org_offset).ravel(), weights=volume_tiled, minlength=R * N).reshape(R, N)
+        if compiled:
+            tv, bv = kernels.revenue(owner, value, supplier, volume, N)
+        else:
+            slot = np.where(owner >= 0, owner + org_offset, R * N).ravel()  # unowned plazas: a spare bin
+            tv = np.bincount(slot, weights=value_tiled, minlength=R * N + 1)[: R * N].reshape(R, N)
+            bv = np.bincount((supplier + org_offset).ravel(), weights=volume_tiled, minlength=R * N)
+            bv = bv.reshape(R, N)
         revenue = flow * (X.territory_revenue * tv + X.buyer_revenue * bv) * alive
         if t == 0:
             # the unit of money: an organization's mean revenue at the start, at full flow (every
@@ -234,27 +254,15 @@ def simulate(
             small = owner.astype(np.int8)  # fewer bytes to gather (at most 120 organization slots)
             a_own, d_own = np.take(small, src, axis=1), np.take(small, dst, axis=1)  # C-ordered gathers
             hostile = (a_own >= 0) & (a_own != d_own)  # kept up to date where owners change
-        flat = np.flatnonzero(hostile)
-        hr, he = np.divmod(flat, n_edges)
-        own_flat = owner.ravel()
-        ai = own_flat[hr * M + src[he]].astype(np.int64)
-        di = own_flat[hr * M + dst[he]].astype(np.int64)
-        vac = di < 0
-        nv = ~vac
-        dsafe = np.where(vac, 0, di)
-        fa, fd = hr * N + ai, hr * N + dsafe  # flat (replicate, organization) indices
-        host = np.where(vac, 1.0, hostility.ravel()[fa * N + dsafe])
-        val = value[dst[he]]
-        vh = val * host
-        sv = (strength * violence).ravel()
-        as_, ds = sv[fa], np.where(vac, 0.0, sv[fd])
-        # aggregates per attacker and per defender
-        fv = np.bincount(fa, weights=vh, minlength=R * N).reshape(R, N)  # frontier value at stake
-        rs = np.bincount(fa, weights=vh * ds, minlength=R * N).reshape(R, N) / np.maximum(fv, 1e-12)
-        pv = np.bincount(fd[nv], weights=vh[nv], minlength=R * N).reshape(R, N)  # own value under threat
-        ap = np.bincount(fd[nv], weights=(vh * as_)[nv], minlength=R * N).reshape(R, N) / np.maximum(
-            pv, 1e-12
-        )
+            if compiled:
+                hostile = kernels.pack(hostile)
+        if compiled:
+            fv, rs, pv, ap = kernels.frontier(hostile, owner, src, dst, value, hostility, strength, violence)
+            rs /= np.maximum(fv, 1e-12)
+            ap /= np.maximum(pv, 1e-12)
+        else:
+            edges = _frontier_numpy(hostile, owner, src, dst, value, hostility, strength, violence)
+            fv, rs, pv, ap = edges.aggregates(R, N)
 
         # 3. choice: logit response over levels
         s = strength[:, :, None]
@@ -279,36 +287,19 @@ def simulate(
         violence = np.where(alive, violence, 0.0)
 
         # 4. clashes on hostile edges: one keyed uniform per edge decides attack and victory
-        vf = violence.ravel()
-        va = vf[fa]
-        attack_p = V.attack_rate * va * host
-        u1 = _uniform_from(_month_keys(keys, t, 0)[hr], edge_keys[he])
-        attacked = u1 < attack_p
-        # only the attacked edges go further (a few per cent of the frontier)
-        k_ = np.flatnonzero(attacked)
-        hr, he, ai, di, vac, nv = hr[k_], he[k_], ai[k_], di[k_], vac[k_], nv[k_]
-        fa, fd, u1, attack_p, va = fa[k_], fd[k_], u1[k_], attack_p[k_], va[k_]
-        sv = (strength * violence).ravel()
-        as_, ds = sv[fa], np.where(vac, 0.0, sv[fd])
-        win_p = as_ / (as_ + ds + V.incumbent)
-        won = u1 < attack_p * win_p
-        vd = np.where(vac, 0.0, vf[fd])
-        u2 = _uniform_from(_month_keys(keys, t, 1)[hr], edge_keys[he])
-        d = _poisson(V.deaths_per_clash * (va + vd), u2)
-        # ownership: among winners of a plaza, the one with the smallest draw takes it
-        if won.any():
-            wr, we, wu, wa = hr[won], he[won], u1[won], ai[won]
-            order = np.lexsort((wu, dst[we], wr))
-            wr, we, wa = wr[order], we[order], wa[order]
-            first_w = np.ones(len(wr), bool)
-            first_w[1:] = (wr[1:] != wr[:-1]) | (dst[we][1:] != dst[we][:-1])
-            owner[wr[first_w], dst[we[first_w]]] = wa[first_w]
-            _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, wr[first_w], dst[we[first_w]])
-        # deaths: caused by attacker and defender in proportion to their violence
-        frac_a = np.where(va + vd > 0, va / np.maximum(va + vd, 1e-12), 1.0)
-        by_org = np.bincount(fa, weights=d * frac_a, minlength=R * N).reshape(R, N)
-        by_org += np.bincount(fd[nv], weights=(d * (1 - frac_a))[nv], minlength=R * N).reshape(R, N)
-        deaths_plaza = _bincount2(hr, dst[he], d, (R, M))
+        mk0, mk1 = _month_keys(keys, t, 0), _month_keys(keys, t, 1)
+        if compiled:
+            by_att, by_def, deaths_plaza, deaths_rep, focal_deaths = kernels.clash(
+                hostile, owner, src, dst, hostility, strength, violence, mk0, mk1, edge_keys,
+                inc_ptr, inc_idx, V.attack_rate, V.incumbent, V.deaths_per_clash, focal_mask,
+                "regional" in parts,
+            )  # fmt: skip
+            by_org = by_att + by_def
+        else:
+            by_org, deaths_plaza, deaths_rep = edges.clash(
+                owner, hostile, strength, violence, mk0, mk1, edge_keys, inc_ptr, inc_idx, V, (R, N, M)
+            )
+            focal_deaths = (deaths_plaza * focal_mask).sum(axis=1)
         rival = np.clip(V.rival_share - V.rival_share_drop * violence, 0.0, 1.0)
         kinds = np.concatenate(
             [(by_org * rival)[:, :, None], (by_org * (1 - rival))[:, :, None] * OTHER_SPLIT], axis=2
@@ -369,7 +360,7 @@ def simulate(
                 take = _contiguous_half(owner[r] == i, src, dst, _uniform(keys[r], t, 5, np.arange(M)))
                 owner[r, take] = j
                 taken = np.flatnonzero(take)
-                _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, np.full(len(taken), r), taken)
+                refresh(hostile, owner, src, dst, inc_ptr, inc_idx, np.full(len(taken), r), taken)
                 strength[r, j] = strength[r, i] * 0.5
                 strength[r, i] *= 0.5
                 alive[r, j] = True
@@ -394,9 +385,12 @@ def simulate(
         gone = alive & (strength < E_.dismantle_below)
         if gone.any():
             alive &= ~gone
-            g = gone[rr[:, None], np.where(owner >= 0, owner, 0)] & (owner >= 0)
-            owner[g] = -1
-            _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, *np.nonzero(g))
+            if compiled:
+                kernels.dismantle(gone, owner, hostile, src, dst, inc_ptr, inc_idx)
+            else:
+                g = gone[rr[:, None], np.where(owner >= 0, owner, 0)] & (owner >= 0)
+                owner[g] = -1
+                _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, *np.nonzero(g))
             violence = np.where(alive, violence, 0.0)
             # buyers of a dismantled supplier go to the largest alive organization
             best = np.where(alive, strength, -np.inf).argmax(axis=1)
@@ -406,7 +400,7 @@ def simulate(
         last_deaths_plaza = deaths_plaza
 
         # outputs
-        out.deaths[:, t] = d.sum() if R == 1 else np.bincount(hr, weights=d, minlength=R)
+        out.deaths[:, t] = deaths_rep
         out.deaths_kind[:, t] = kinds.sum(axis=1)
         out.deaths_org[:, t] = by_org
         out.violence[:, t] = np.where(alive, violence, np.nan)
@@ -414,7 +408,7 @@ def simulate(
         out.revenue_mexico[:, t] = revenue.sum(axis=1)
         out.target[:, t] = target
         out.dismantled[:, t] = (~alive[:, :n0]).sum(axis=1) + (next_slot - n0 - (alive[:, n0:]).sum(axis=1))
-        out.focal_deaths[:, t] = (deaths_plaza * focal_mask).sum(axis=1)
+        out.focal_deaths[:, t] = focal_deaths
         if progress is not None:
             progress(1)
     # rivals: the alive organizations other than the first one the policy named (the first target,
@@ -427,6 +421,97 @@ def simulate(
         warnings.simplefilter("ignore", RuntimeWarning)
         out.rival_violence[:] = np.nanmean(v, axis=2)
     return out
+
+
+@dataclass
+class _Edges:
+    """The hostile (replicate, edge) pairs of one month, for the NumPy engine."""
+
+    hr: np.ndarray  # replicate of each hostile edge
+    he: np.ndarray  # edge
+    ai: np.ndarray  # attacker (owner of the source)
+    di: np.ndarray  # defender (owner of the destination, -1 when empty)
+    fa: np.ndarray  # flat (replicate, attacker) index
+    fd: np.ndarray  # flat (replicate, defender) index (0 for an empty plaza)
+    vac: np.ndarray  # the destination is empty
+    host: np.ndarray  # hostility of the attacker towards the defender (1 for an empty plaza)
+    vh: np.ndarray  # value at stake: the destination's value x hostility
+    as_: np.ndarray  # attacker's strength x violence
+    ds: np.ndarray  # defender's strength x violence (0 for an empty plaza)
+    src: np.ndarray
+    dst: np.ndarray
+
+    def aggregates(self, R: int, N: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per organization: value at stake, force met there, own value under threat, force
+        threatening it (see :func:`vdto.sim.kernels.frontier`)."""
+        fa, fd, nv, vh = self.fa, self.fd, ~self.vac, self.vh
+        fv = np.bincount(fa, weights=vh, minlength=R * N).reshape(R, N)
+        rs = np.bincount(fa, weights=vh * self.ds, minlength=R * N).reshape(R, N) / np.maximum(fv, 1e-12)
+        pv = np.bincount(fd[nv], weights=vh[nv], minlength=R * N).reshape(R, N)
+        ap = np.bincount(fd[nv], weights=(vh * self.as_)[nv], minlength=R * N).reshape(R, N)
+        return fv, rs, pv, ap / np.maximum(pv, 1e-12)
+
+    def clash(self, owner, hostile, strength, violence, mk0, mk1, edge_keys, inc_ptr, inc_idx, V, shape):
+        """The clashes of the month (see :func:`vdto.sim.kernels.clash`): deaths by organization
+        ``(R, N)``, by plaza ``(R, M)`` and by replicate ``(R,)``; ``owner`` and ``hostile`` are
+        updated in place."""
+        R, N, M = shape
+        src, dst = self.src, self.dst
+        vf = violence.ravel()
+        va = vf[self.fa]
+        attack_p = V.attack_rate * va * self.host
+        u1 = _uniform_from(mk0[self.hr], edge_keys[self.he])
+        # only the attacked edges go further (a few per cent of the frontier)
+        k_ = np.flatnonzero(u1 < attack_p)
+        hr, he, ai, vac, fa, fd = (
+            self.hr[k_],
+            self.he[k_],
+            self.ai[k_],
+            self.vac[k_],
+            self.fa[k_],
+            self.fd[k_],
+        )
+        u1, attack_p, va = u1[k_], attack_p[k_], va[k_]
+        nv = ~vac
+        sv = (strength * violence).ravel()
+        as_, ds = sv[fa], np.where(vac, 0.0, sv[fd])
+        win_p = as_ / (as_ + ds + V.incumbent)
+        won = u1 < attack_p * win_p
+        vd = np.where(vac, 0.0, vf[fd])
+        u2 = _uniform_from(mk1[hr], edge_keys[he])
+        d = _poisson(V.deaths_per_clash * (va + vd), u2)
+        # ownership: among winners of a plaza, the one with the smallest draw takes it
+        if won.any():
+            wr, we, wu, wa = hr[won], he[won], u1[won], ai[won]
+            order = np.lexsort((wu, dst[we], wr))
+            wr, we, wa = wr[order], we[order], wa[order]
+            first_w = np.ones(len(wr), bool)
+            first_w[1:] = (wr[1:] != wr[:-1]) | (dst[we][1:] != dst[we][:-1])
+            owner[wr[first_w], dst[we[first_w]]] = wa[first_w]
+            _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, wr[first_w], dst[we[first_w]])
+        # deaths: caused by attacker and defender in proportion to their violence
+        frac_a = np.where(va + vd > 0, va / np.maximum(va + vd, 1e-12), 1.0)
+        by_org = np.bincount(fa, weights=d * frac_a, minlength=R * N).reshape(R, N)
+        by_org += np.bincount(fd[nv], weights=(d * (1 - frac_a))[nv], minlength=R * N).reshape(R, N)
+        deaths_rep = d.sum(keepdims=True) if R == 1 else np.bincount(hr, weights=d, minlength=R)
+        return by_org, _bincount2(hr, dst[he], d, (R, M)), deaths_rep
+
+
+def _frontier_numpy(hostile, owner, src, dst, value, hostility, strength, violence) -> _Edges:
+    """The hostile edges of the month and what the choice and the clashes need of them."""
+    M, N = owner.shape[1], strength.shape[1]
+    hr, he = np.divmod(np.flatnonzero(hostile), hostile.shape[1])
+    own_flat = owner.ravel()
+    ai = own_flat[hr * M + src[he]].astype(np.int64)
+    di = own_flat[hr * M + dst[he]].astype(np.int64)
+    vac = di < 0
+    dsafe = np.where(vac, 0, di)
+    fa, fd = hr * N + ai, hr * N + dsafe  # flat (replicate, organization) indices
+    host = np.where(vac, 1.0, hostility.ravel()[fa * N + dsafe])
+    vh = value[dst[he]] * host
+    sv = (strength * violence).ravel()
+    as_, ds = sv[fa], np.where(vac, 0.0, sv[fd])
+    return _Edges(hr, he, ai, di, fa, fd, vac, host, vh, as_, ds, src, dst)
 
 
 def _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, rows: np.ndarray, plazas: np.ndarray) -> None:
@@ -493,4 +578,4 @@ def _p_first(points_hist, violence, lv, fv, alive, E_, V) -> np.ndarray:
     return np.where(alive[:, :, None], ndtr((mine - best_other) / sd), 0.0)
 
 
-__all__ = ["KINDS", "Outputs", "replicate_keys", "simulate"]
+__all__ = ["ENGINES", "KINDS", "Outputs", "replicate_keys", "simulate"]
