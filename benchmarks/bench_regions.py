@@ -73,7 +73,7 @@ def machine() -> list[tuple[str, str]]:
     else:
         import numba as nb
 
-        numba_row = nb.__version__
+        numba_row = f"{nb.__version__} (hidden from esda by vdto.regional.pysal: plain-Python fallback)"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return [
         ("cpu", cpu_name()),
@@ -116,11 +116,13 @@ def parts(y, contiguity, permutations: int, seed: int) -> dict:
     """The parts of ``hotspots`` timed on their own, with the settings it uses."""
     import warnings
 
-    import esda
     import numpy as np
     from libpysal.weights import fill_diagonal
 
     from vdto.regional.hotspots import _total_randomisation_p
+    from vdto.regional.pysal import esda as _esda
+
+    esda = _esda()
 
     _, p_s, _ = _timed(_total_randomisation_p, y, contiguity, permutations, seed)
     w = contiguity.weights()
@@ -201,10 +203,12 @@ def main(argv: list[str] | None = None) -> int:
 
     base_imports_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    import esda  # noqa: F401
     import libpysal  # noqa: F401
 
     from vdto.regional.hotspots import COLD, HOT, NONE, hotspots
+    from vdto.regional.pysal import esda
+
+    esda()
 
     imports_s = time.perf_counter() - t0
     (codes, polys), polys_cold_s, _ = _timed(region_polygons, "municipality")

@@ -184,13 +184,15 @@ def sesnsp_check(d: dict, year: int) -> str:
 
 def library_checks(store: Path) -> tuple[list[str], dict]:
     """esda's own p-values against vdto's, and per-window z of the emerging hot spots."""
-    import esda
     from libpysal.weights import fill_diagonal
 
     from vdto.regional.analysis import analyse
     from vdto.regional.panel import month_decay
+    from vdto.regional.pysal import esda as _esda
     from vdto.scoring import Rubric
     from vdto.store import Store
+
+    esda = _esda()
 
     months = pd.Series(pd.to_datetime(["2019-01-01", "2019-12-01"]))
     jan, dec = month_decay(months, date(2019, 12, 31), Rubric.default().time.half_life_days)

@@ -474,3 +474,43 @@ def test_municipal_matrix_agrees_with_neighbours(municipalities):
     assert w.n == 2457 and w.islands == []
     # neighbours within a state: Guadalajara (14039) touches Zapopan (14120)
     assert "14120" in c.neighbors["14039"]
+
+
+ESDA_IMPORT = """
+import sys
+import libpysal.common
+import numba
+from vdto.regional.pysal import compiled_by_numba, esda
+esda()
+import esda.crand, esda.moran, esda.significance
+print(compiled_by_numba(esda.crand) + compiled_by_numba(esda.moran) + compiled_by_numba(esda.significance))
+print(sys.modules["numba"] is numba, libpysal.common.jit is numba.jit)
+"""
+
+
+def test_esda_runs_its_plain_permutation_engine_with_numba_installed():
+    """Numba is installed for the simulator; esda would compile its permutations with it, about
+    18 s in every process. vdto.regional.pysal imports esda with Numba hidden, and gives Numba and
+    libpysal's jit back afterwards."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", ESDA_IMPORT], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "True True"]
+
+
+def test_hot_spots_do_not_import_numba():
+    """The regional commands never need Numba (about 0.8 s to import)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from vdto.regional.contiguity import bundled\n"
+        "from vdto.regional.hotspots import hotspots\n"
+        "c = bundled('state')\n"
+        "out = hotspots(np.arange(len(c.codes), dtype=float), c, permutations=99, seed=1, fdr=True)\n"
+        "print(len(out), 'numba' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["32", "False"]

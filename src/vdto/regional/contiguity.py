@@ -38,9 +38,11 @@ class Contiguity:
 
     def weights(self):
         """A libpysal ``W`` over :attr:`codes` (binary; transform it as the statistic needs)."""
-        from libpysal.weights import W
+        from vdto.regional.pysal import weights
 
-        return W({c: self.neighbors[c] for c in self.codes}, id_order=list(self.codes), silence_warnings=True)
+        return weights().W(
+            {c: self.neighbors[c] for c in self.codes}, id_order=list(self.codes), silence_warnings=True
+        )
 
     def matrix(self):
         """The binary contiguity matrix as a SciPy sparse CSR matrix, rows in :attr:`codes` order."""
@@ -64,7 +66,8 @@ def queen(codes: list[str], polygons: list, *, islands: str = "nearest") -> Cont
     (['b'], ('c',), (('c', 'b'),))
     """
     import shapely
-    from libpysal.weights import Queen
+
+    from vdto.regional.pysal import weights
 
     if islands not in ISLAND_RULES:
         raise VdtoError(
@@ -75,7 +78,7 @@ def queen(codes: list[str], polygons: list, *, islands: str = "nearest") -> Cont
             "region codes must be unique and match the polygons", "polygons", "give one code per polygon"
         )
     codes = [str(c) for c in codes]
-    w = Queen.from_iterable(polygons, ids=codes, silence_warnings=True)
+    w = weights().Queen.from_iterable(polygons, ids=codes, silence_warnings=True)
     neighbors = {c: sorted(str(n) for n in w.neighbors[c]) for c in codes}
     isolated = tuple(c for c in codes if not neighbors[c])
     links: list[tuple[str, str]] = []

@@ -76,9 +76,10 @@ def hotspots(
     >>> sorted(out.loc[out["hotspot"] == "hot spot", "region_code"])[:4]
     ['00', '01', '10', '11']
     """
-    import esda
-    from libpysal.weights import fill_diagonal
+    from vdto.regional.pysal import esda as _esda
+    from vdto.regional.pysal import weights
 
+    esda, fill_diagonal = _esda(), weights().fill_diagonal
     check_options(permutations, alpha)
     codes = list(contiguity.codes)
     if isinstance(values, pd.Series):
@@ -171,9 +172,9 @@ def pseudo_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
 def _cutoff(p: np.ndarray, alpha: float, fdr: bool) -> float:
     if not fdr:
         return alpha
-    from esda import fdr as bh
+    from vdto.regional.pysal import esda
 
-    return float(bh(p, alpha))
+    return float(esda().fdr(p, alpha))
 
 
 def _with_dropped(out: pd.DataFrame, contiguity: Contiguity) -> pd.DataFrame:
