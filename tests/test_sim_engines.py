@@ -27,11 +27,19 @@ def assert_same(a: Outputs, b: Outputs) -> None:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
-def scenario(months: int, replicates: int, seed: int, start: int = 3) -> Scenario:
+def scenario(
+    months: int, replicates: int, seed: int, policy_start: int = 3, floor: float = 0.6, **violence
+) -> Scenario:
     return Scenario.model_validate(
         {
             "run": {"months": months, "replicates": replicates, "seed": seed},
-            "enforcement": {"start_month": start, "strike_interval": 4, "splinter_probability": 0.7},
+            "enforcement": {
+                "start_month": policy_start,
+                "strike_interval": 4,
+                "splinter_probability": 0.7,
+                "succession_floor": floor,
+            },
+            "violence": violence,
         }
     )
 
@@ -77,10 +85,20 @@ def test_engines_give_the_same_bytes_for_every_policy(policy):
     replicates=st.integers(1, 5),
     start=st.integers(0, 6),
     policy=st.sampled_from([*POLICIES, *COMBINED]),
+    attack_rate=st.floats(0.0, 1.0),
+    top_level=st.floats(0.05, 1.0),
+    floor=st.floats(0.0, 1.0),
 )
-def test_engines_agree_on_random_worlds(rows, cols, n_orgs, seed, months, replicates, start, policy):
+def test_engines_agree_on_random_worlds(
+    rows, cols, n_orgs, seed, months, replicates, start, policy, attack_rate, top_level, floor
+):
+    """Including attack rates up to 1 and succession floors above the top violence level (the
+    compiled clashes only look at edges whose draw is below a bound on the attack probability)."""
     w = ragged_world(rows, cols, n_orgs, seed)
-    sc = scenario(months, replicates, seed % 1000, start)
+    levels = [0.0, top_level / 2, top_level]
+    sc = scenario(
+        months, replicates, seed % 1000, start, floor, attack_rate=attack_rate, levels=levels, start=top_level
+    )
     assert_same(
         simulate(w, sc, policy, flow_factor=0.6, engine="numpy"),
         simulate(w, sc, policy, flow_factor=0.6, engine="numba"),
@@ -139,16 +157,21 @@ def test_revenue_equals_bincount_to_the_bit():
         np.testing.assert_array_equal(bv[r], np.bincount(supplier[r], volume, minlength=N))
 
 
-def test_frontier_equals_the_numpy_aggregates_to_the_bit():
+def test_frontier_equals_the_numpy_aggregates_to_the_bit_and_keeps_the_candidates():
     w = ragged_world(7, 7, 4, seed=11)
     rng = np.random.default_rng(0)
     R, N = 4, w.n_orgs
-    owner = np.stack([np.random.default_rng(s).permutation(w.owner) for s in range(R)]).astype(np.int32)
+    owner = np.stack([np.random.default_rng(s).permutation(w.owner) for s in range(R)]).astype(np.int8)
     src, dst = w.src.astype(np.int64), w.dst.astype(np.int64)
     hostility = np.broadcast_to(w.hostility, (R, N, N)).copy()
     strength, violence = rng.uniform(0.5, 2, (R, N)), rng.uniform(0, 1, (R, N))
     mask = _hostile(owner, src, dst)
-    got = kernels.frontier(kernels.pack(mask), owner, src, dst, w.value, hostility, strength, violence)
+    mk0, edge_keys = _month_keys(np.arange(1, R + 1, dtype=np.uint64), 5, 0), _item_keys(np.arange(len(src)))
+    cand, cand_u = np.empty(mask.size, np.int32), np.empty(mask.size)
+    *got, ptr = kernels.frontier(
+        kernels.pack(mask), owner, src, dst, w.value, hostility, strength, violence, mk0, edge_keys, 0.3,
+        cand, cand_u,
+    )  # fmt: skip
     fv, rs, pv, ap = _frontier_numpy(
         mask, owner, src, dst, w.value, hostility, strength, violence
     ).aggregates(R, N)
@@ -157,6 +180,22 @@ def test_frontier_equals_the_numpy_aggregates_to_the_bit():
     np.testing.assert_array_equal(got[1] / np.maximum(got[0], 1e-12), rs)
     np.testing.assert_array_equal(got[3] / np.maximum(got[2], 1e-12), ap)
     assert fv.sum() > 0 and pv.sum() > 0
+    # candidates: each replicate's hostile edges whose attack draw is below the bound, in order
+    u = _uniform_from(mk0[:, None], edge_keys[None, :])
+    for r in range(R):
+        keep = np.flatnonzero(mask[r] & (u[r] < 0.3))
+        assert 0 < len(keep) < mask[r].sum()
+        np.testing.assert_array_equal(cand[ptr[r] : ptr[r + 1]], keep)
+        np.testing.assert_array_equal(cand_u[ptr[r] : ptr[r + 1]], u[r, keep])
+
+
+def _candidates(mask, mk0, edge_keys):
+    """Every hostile edge as an attack candidate, with its draw (what kernels.frontier keeps with
+    a bound of 1)."""
+    u = _uniform_from(mk0[:, None], edge_keys[None, :])
+    rows, edges = np.nonzero(mask)
+    ptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
+    return ptr, edges.astype(np.int32), u[rows, edges]
 
 
 def _line():
@@ -176,15 +215,15 @@ def test_clash_smallest_draw_among_winners_takes_the_plaza():
     edge_keys = _item_keys(np.arange(4))
     keys = np.array([11, 12, 13, 14, 15, 16], np.uint64)  # six replicates, six sets of draws
     R, N = len(keys), 3
-    owner = np.tile(np.array([0, 1, 2], np.int32), (R, 1))
+    owner = np.tile(np.array([0, 1, 2], np.int8), (R, 1))
     hostility = np.broadcast_to(1.0 - np.eye(N), (R, N, N)).copy()
     strength = np.ones((R, N))
     violence = np.tile([1.0, 0.0, 1.0], (R, 1))  # org 1 does not fight back: every attack wins
     bits = kernels.pack(_hostile(owner, src, dst))
     mk0, mk1 = _month_keys(keys, 0, 0), _month_keys(keys, 0, 1)
     by_att, by_def, plaza, deaths, focal = kernels.clash(
-        bits, owner, src, dst, hostility, strength, violence, mk0, mk1, edge_keys, inc_ptr, inc_idx,
-        1.0, 0.0, 0.5, np.zeros((R, 3), bool), True,
+        *_candidates(_hostile(owner, src, dst), mk0, edge_keys), bits, owner, src, dst, hostility,
+        strength, violence, mk1, edge_keys, inc_ptr, inc_idx, 1.0, 0.0, 0.5, np.zeros((R, 3), bool), True,
     )  # fmt: skip
     # edges 0 (org 0 attacks plaza 1) and 3 (org 2 attacks plaza 1) are attacked and won; the
     # defender's edges 1 and 2 have violence 0 and are never attacked
@@ -205,14 +244,15 @@ def test_clash_smallest_draw_among_winners_takes_the_plaza():
 def test_clash_with_no_violence_changes_nothing():
     src, dst, inc_ptr, inc_idx = _line()
     R, N = 2, 3
-    owner = np.tile(np.array([0, 1, 2], np.int32), (R, 1))
+    owner = np.tile(np.array([0, 1, 2], np.int8), (R, 1))
     before = owner.copy()
     bits = kernels.pack(_hostile(owner, src, dst))
     keys = np.array([1, 2], np.uint64)
+    edge_keys = _item_keys(np.arange(4))
     out = kernels.clash(
-        bits, owner, src, dst, np.ones((R, N, N)), np.ones((R, N)), np.zeros((R, N)),
-        _month_keys(keys, 0, 0), _month_keys(keys, 0, 1), _item_keys(np.arange(4)), inc_ptr, inc_idx,
-        1.0, 0.0, 0.5, np.ones((R, 3), bool), False,
+        *_candidates(_hostile(owner, src, dst), _month_keys(keys, 0, 0), edge_keys), bits, owner, src, dst,
+        np.ones((R, N, N)), np.ones((R, N)), np.zeros((R, N)), _month_keys(keys, 0, 1), edge_keys,
+        inc_ptr, inc_idx, 1.0, 0.0, 0.5, np.ones((R, 3), bool), False,
     )  # fmt: skip
     np.testing.assert_array_equal(owner, before)
     assert out[2].shape == (R, 0)  # no deaths by plaza asked for
@@ -226,7 +266,7 @@ def test_dismantle_empties_the_plazas_and_refreshes_the_frontier():
     order = np.argsort(ends, kind="stable")
     inc_idx = np.concatenate([np.arange(len(src)), np.arange(len(src))])[order]
     inc_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=w.n_plazas))])
-    owner = np.stack([w.owner, w.owner]).astype(np.int32)
+    owner = np.stack([w.owner, w.owner]).astype(np.int8)
     bits = kernels.pack(_hostile(owner, src, dst))
     gone = np.array([[False, True, False], [False, False, False]])
     kernels.dismantle(gone, owner, bits, src, dst, inc_ptr, inc_idx)

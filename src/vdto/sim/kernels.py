@@ -50,20 +50,6 @@ def _set(bits, r, e, on):
         bits[r, e >> 6] &= ~mask
 
 
-@njit(cache=True, inline="always")
-def _edges_of(bits, r, out):
-    """Write the hostile edges of replicate ``r`` (its set bits), in ascending order, to ``out``;
-    return how many there are."""
-    n = 0
-    for w in range(bits.shape[1]):
-        word = bits[r, w]
-        while word != 0:
-            out[n] = w * 64 + trailing_zeros(word)
-            word &= word - _ONE
-            n += 1
-    return n
-
-
 @njit(cache=True)
 def refresh(bits, owner, src, dst, inc_ptr, inc_idx, rows, plazas):
     """Recompute the hostile bit of every edge touching the (replicate, plaza) pairs given, whose
@@ -138,36 +124,79 @@ def dismantle(gone, owner, bits, src, dst, inc_ptr, inc_idx):
 
 
 @njit(cache=True)
-def frontier(hostile, owner, src, dst, value, hostility, strength, violence):
-    """Per organization, over the hostile edges (the bits of ``hostile``, see :func:`pack`) it
-    attacks from and is attacked on: the value at stake ``fv``, the force it meets there (sum of
-    value x defender's strength x violence), its own value under threat ``pv`` and the force
-    threatening it (the last two sums unnormalised): four ``(R, N)`` arrays."""
-    R = hostile.shape[0]
+def frontier(
+    hostile, owner, src, dst, value, hostility, strength, violence, month_key0, edge_key, bound, cand, cand_u
+):
+    """One pass over the hostile edges (the bits of ``hostile``, see :func:`pack`) of every
+    replicate, before the organizations choose their violence.
+
+    Per organization, four ``(R, N)`` sums: over the edges it attacks from, the value at stake
+    ``fv`` and the force it meets there (value x hostility x the defender's strength x violence,
+    unnormalised); over the edges into its plazas, its value under threat ``pv`` and the force
+    threatening it (unnormalised). The edges an attacker owns come in runs (edges are sorted by
+    their source plaza), so its two sums are carried in registers along a run: the same
+    additions in the same order as one at a time into the array.
+
+    It also draws each edge's attack uniform (stream 0) and keeps the *candidates*, the edges
+    whose draw is below ``bound`` (no attack probability this month can exceed it), in ``cand``
+    (edge) and ``cand_u`` (draw), replicate after replicate, in ascending edge order; returns
+    where each replicate's candidates start, ``cand_ptr`` ``(R + 1,)``, after the sums.
+    """
+    R, W = hostile.shape
     N = strength.shape[1]
     fv = np.zeros((R, N))
     rs = np.zeros((R, N))
     pv = np.zeros((R, N))
     ap = np.zeros((R, N))
-    edges = np.empty(len(src), np.int64)
+    cand_ptr = np.zeros(R + 1, np.int64)
+    sv = np.empty(N)
+    n = 0
     for r in range(R):
-        for j in range(_edges_of(hostile, r, edges)):
-            e = edges[j]
-            a = owner[r, src[e]]
-            d = owner[r, dst[e]]
-            if d < 0:  # an empty plaza: no defender, hostility 1
-                fv[r, a] += value[dst[e]]
-            else:
-                vh = value[dst[e]] * hostility[r, a, d]
-                fv[r, a] += vh
-                rs[r, a] += vh * (strength[r, d] * violence[r, d])
-                pv[r, d] += vh
-                ap[r, d] += vh * (strength[r, a] * violence[r, a])
-    return fv, rs, pv, ap
+        for i in range(N):
+            sv[i] = strength[r, i] * violence[r, i]
+        key = month_key0[r]
+        current = -1
+        acc_f = 0.0
+        acc_r = 0.0
+        for w in range(W):
+            word = hostile[r, w]
+            while word != 0:
+                e = w * 64 + trailing_zeros(word)
+                word &= word - _ONE
+                a = owner[r, src[e]]
+                if a != current:
+                    if current >= 0:
+                        fv[r, current] = acc_f
+                        rs[r, current] = acc_r
+                    current = a
+                    acc_f = fv[r, a]
+                    acc_r = rs[r, a]
+                p = dst[e]
+                d = owner[r, p]
+                if d < 0:  # an empty plaza: no defender, hostility 1
+                    acc_f += value[p]
+                else:
+                    vh = value[p] * hostility[r, a, d]
+                    acc_f += vh
+                    acc_r += vh * sv[d]
+                    pv[r, d] += vh
+                    ap[r, d] += vh * sv[a]
+                u = _uniform(key, edge_key[e])
+                cand[n] = e  # written always, kept when below the bound (no branch to mispredict)
+                cand_u[n] = u
+                n += u < bound
+        if current >= 0:
+            fv[r, current] = acc_f
+            rs[r, current] = acc_r
+        cand_ptr[r + 1] = n
+    return fv, rs, pv, ap, cand_ptr
 
 
 @njit(cache=True)
 def clash(
+    cand_ptr,
+    cand,
+    cand_u,
     hostile,
     owner,
     src,
@@ -175,7 +204,6 @@ def clash(
     hostility,
     strength,
     violence,
-    month_key0,
     month_key1,
     edge_key,
     inc_ptr,
@@ -186,8 +214,9 @@ def clash(
     focal_mask,
     by_plaza,
 ):
-    """Clashes on the hostile edges of one month; plazas change hands in place (``owner`` and
-    the bits of ``hostile`` are updated).
+    """Clashes of one month on the candidate edges :func:`frontier` kept (an edge is attacked
+    when its draw is below ``attack_rate`` x the attacker's violence x hostility); plazas change
+    hands in place (``owner`` and the bits of ``hostile`` are updated).
 
     Returns the deaths each organization caused as attacker and as defender ``(R, N)`` each,
     the deaths in each plaza ``(R, M)`` (``(R, 0)`` unless ``by_plaza``), in each replicate
@@ -204,18 +233,17 @@ def clash(
     best_u = np.full(M, np.inf)
     best_a = np.zeros(M, owner.dtype)
     touched = np.empty(M, np.int64)
-    edges = np.empty(len(src), np.int64)
     for r in range(R):
         n_touched = 0
-        for j in range(_edges_of(hostile, r, edges)):
-            e = edges[j]
+        for j in range(cand_ptr[r], cand_ptr[r + 1]):
+            e = cand[j]
+            u1 = cand_u[j]
             a = owner[r, src[e]]
-            d = owner[r, dst[e]]
+            plaza = dst[e]
+            d = owner[r, plaza]
             vac = d < 0
-            host = 1.0 if vac else hostility[r, a, d]
             va = violence[r, a]
-            attack_p = attack_rate * va * host
-            u1 = _uniform(month_key0[r], edge_key[e])
+            attack_p = attack_rate * va * (1.0 if vac else hostility[r, a, d])
             if not u1 < attack_p:
                 continue
             as_ = strength[r, a] * va
@@ -238,7 +266,6 @@ def clash(
             by_att[r, a] += k * frac_a
             if not vac:
                 by_def[r, d] += k * (1 - frac_a)
-            plaza = dst[e]
             if by_plaza:
                 plaza_deaths[r, plaza] += k
             deaths[r] += k

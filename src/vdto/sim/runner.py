@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields
-
-import numpy as np
+from dataclasses import dataclass
 
 from vdto.errors import VdtoError
 from vdto.sim.model import Outputs, simulate
@@ -51,10 +49,7 @@ def run_chunk(world: World, scenario: Scenario, chunk: Chunk, flow_factor: float
 
 def concat(parts: list[Outputs]) -> Outputs:
     """Join chunks' outputs along the replicate axis (in chunk order)."""
-    out = {}
-    for f in fields(Outputs):
-        out[f.name] = np.concatenate([getattr(p, f.name) for p in parts], axis=0)
-    return Outputs(**out)
+    return Outputs.concat(parts)
 
 
 def run(
