@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("worker s (CPU s)", justify="right")
     table.add_column("peak per worker (MiB)", justify="right")
     table.add_column("pool start (s)", justify="right")
-    table.add_column("of it, compile or load (s)", justify="right")
+    table.add_column("of it, import + first call (s)", justify="right")
     table.add_column(f"< {TARGET_S:g} s", justify="center")
     for (policy, engine, c), run in runs.items():
         halves = run["halves"]
