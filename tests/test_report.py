@@ -269,3 +269,24 @@ def test_docs_screenshots_are_committed_small_and_linked():
         assert data[:8] == PNG_MAGIC and 30_000 < len(data) < 600_000, png.name
         assert f"docs/{png.name}" in readme and png.name in doc
     assert "vdto report" in readme and "docs/report.md" in readme
+
+
+def test_policy_table_is_computed_once_and_handed_out_as_copies(monkeypatch):
+    """The report asks for the policy table three times (summary, section, report.json)."""
+    from vdto.sim import results as sim_results
+    from vdto.sim.model import simulate
+    from vdto.sim.params import Scenario
+    from vdto.sim.world import grid_world
+
+    sc = Scenario.model_validate({"run": {"months": 6, "replicates": 3}, "enforcement": {"start_month": 2}})
+    runs = {p: simulate(grid_world(4, 4, 2), sc, p) for p in ("none", "volume")}
+    calls = []
+    real = sim_results.compare_table
+    monkeypatch.setattr(sim_results, "compare_table", lambda *a, **k: calls.append(k) or real(*a, **k))
+    sim = SimResults(runs, {}, start_month=2)
+    first = sim.table()
+    first["policy"] = "changed by the caller"
+    again = sim.table()
+    assert calls == [{"start_month": 2}]
+    assert list(again["policy"]) == ["none", "volume"]
+    pd.testing.assert_frame_equal(again, real(runs, start_month=2))

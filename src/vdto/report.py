@@ -94,6 +94,7 @@ class SimResults:
     meta: dict
     source: str = "run for this report"
     start_month: int | None = None  # month the policies start (the scenario's; else the meta's)
+    _table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_parquet(cls, path: str | os.PathLike[str]) -> SimResults:
@@ -128,10 +129,15 @@ class SimResults:
         return cls(outputs_from_long(frame), json.loads(raw), f"read from {path.name}")
 
     def table(self) -> pd.DataFrame:
-        from vdto.sim.results import compare_table
+        """The policy table (:func:`vdto.sim.results.compare_table`), computed once; a copy."""
+        if self._table is None:
+            from vdto.sim.results import compare_table
 
-        start = self.start_month if self.start_month is not None else self.meta.get("start_month")
-        return compare_table(self.results, **({"start_month": int(start)} if start is not None else {}))
+            start = self.start_month if self.start_month is not None else self.meta.get("start_month")
+            self._table = compare_table(
+                self.results, **({"start_month": int(start)} if start is not None else {})
+            )
+        return self._table.copy()
 
     def chart(self) -> alt.LayerChart:
         from vdto.sim.results import deaths_chart
