@@ -471,6 +471,23 @@ def test_cosigned_announcement_end_to_end(api):
     ]  # fmt: skip
 
 
+def test_ledger_verification_is_cached_until_the_ledger_changes(api):
+    """The public check is kept while nothing changes, and a changed ledger is checked again."""
+    for agency in ("mx", "us"):
+        assert api.call("POST", "/rounds/1/announce", (agency, "publisher")).status_code == 200
+    good = api.client.get("/public/ledger/verify").json()
+    assert good["ok"] and good["entries"] == 2
+    assert api.client.get("/public/ledger/verify").json() == good
+    text = api.ledger.read_text()
+    lines = text.splitlines(keepends=True)
+    assert "cjng" in lines[1]
+    api.ledger.write_text(lines[0] + lines[1].replace("cjng", "cjnh"))
+    bad = api.client.get("/public/ledger/verify").json()
+    assert not bad["ok"] and bad["first_bad"] == 2
+    api.ledger.write_text(text)
+    assert api.client.get("/public/ledger/verify").json() == good
+
+
 def test_announcing_needs_the_servers_keys_and_ledger(base, tmp_path):
     api = Api(*base, tmp_path)
     api.app = create_app(api.db, ledger=None, keys_dir=None)

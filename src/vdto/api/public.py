@@ -148,25 +148,32 @@ def public_ledger_verify(ctx: Context = Depends(context)) -> dict:
     if not path.exists():
         return {"ok": False, "entries": 0, "first_bad": 1, "problem": "nothing is published yet (no ledger)",
                 "last_hash": None, "agencies": {}, "pinned": False}  # fmt: skip
-    trusted = load_trusted([keys]) if keys is not None and any(keys.glob("*.pub")) else None
-    if trusted is not None:
-        # pin the keys of the agencies that published rounds (the keys folder may hold others')
-        with ctx.access.read() as store:
-            expected = published_agencies(store)
-        expected = expected or set(verify(path).agencies)
-        trusted = {a: k for a, k in trusted.items() if a in expected} or None
-    report = verify(path, trusted)
-    return check_public(
-        {
-            "ok": report.ok,
-            "entries": report.entries,
-            "first_bad": report.first_bad,
-            "problem": report.problem,
-            "last_hash": report.last_hash,
-            "agencies": report.agencies,
-            "pinned": trusted is not None,
-        }
-    )
+    pubs = sorted(keys.glob("*.pub")) if keys is not None else []
+
+    def check() -> dict:
+        trusted = load_trusted([keys]) if pubs else None
+        if trusted is not None:
+            # pin the keys of the agencies that published rounds (the keys folder may hold others')
+            with ctx.access.read() as store:
+                expected = published_agencies(store)
+            expected = expected or set(verify(path).agencies)
+            trusted = {a: k for a, k in trusted.items() if a in expected} or None
+        report = verify(path, trusted)
+        return check_public(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "first_bad": report.first_bad,
+                "problem": report.problem,
+                "last_hash": report.last_hash,
+                "agencies": report.agencies,
+                "pinned": trusted is not None,
+            }
+        )
+
+    # verified again only when the ledger, the agencies' keys or the store change
+    version = (file_version(path), tuple((p.name, file_version(p)) for p in pubs), ctx.access.version())
+    return ctx.cache.get_or_compute(("ledger-verify",), version, check)
 
 
 @router.get("/public/rubric", response_model=models.RubricOut, summary="The published rubric")
