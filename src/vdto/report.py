@@ -760,7 +760,9 @@ def vega_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script (from vl-convert: no network)."""
     import vl_convert as vlc
 
-    return vlc.javascript_bundle(**_vl_version())
+    from vdto.regional.maps import vl_options
+
+    return vlc.javascript_bundle(**vl_options())
 
 
 def _script_safe(text: str) -> str:
@@ -771,21 +773,15 @@ def _script_safe(text: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
-def _vl_version() -> dict[str, str]:
-    import altair as alt
-    import vl_convert as vlc
-
-    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return {"vl_version": version} if version in vlc.get_vegalite_versions() else {}
-
-
 def vega_spec(chart: Any) -> dict:
     """The chart compiled to a Vega spec by vl-convert (the same compiler as the PNG figures), so
     the page only runs Vega; the ``$schema`` URL is dropped."""
     import vl_convert as vlc
 
+    from vdto.regional.maps import vl_options
+
     spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else dict(chart)
-    vega = vlc.vegalite_to_vega(spec, **_vl_version())
+    vega = vlc.vegalite_to_vega(spec, **vl_options())
     vega.pop("$schema", None)
     return vega
 

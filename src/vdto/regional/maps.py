@@ -310,13 +310,21 @@ def choropleth(
     ).configure_view(stroke=None)
 
 
+def vl_options() -> dict[str, str]:
+    """vl-convert's ``vl_version`` for the Vega-Lite schema Altair writes, when vl-convert has
+    it (else vl-convert's default)."""
+    import vl_convert as vlc
+
+    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return {"vl_version": version} if version in vlc.get_vegalite_versions() else {}
+
+
 def _render(chart: alt.TopLevelMixin, suffix: str) -> bytes:
     """The chart as the bytes of a ``suffix`` file, rendered by vl-convert (offline)."""
     import vl_convert as vlc
 
     spec = chart.to_dict()
-    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    kwargs: dict[str, Any] = {"vl_version": version} if version in vlc.get_vegalite_versions() else {}
+    kwargs: dict[str, Any] = vl_options()
     if suffix == ".png":
         return vlc.vegalite_to_png(spec, scale=PNG_SCALE, **kwargs)
     if suffix == ".svg":
