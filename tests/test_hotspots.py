@@ -480,10 +480,11 @@ ESDA_IMPORT = """
 import sys
 import libpysal.common
 import numba
-from vdto.regional.pysal import compiled_by_numba, esda
+from vdto.regional.pysal import esda
 esda()
 import esda.crand, esda.moran, esda.significance
-print(compiled_by_numba(esda.crand) + compiled_by_numba(esda.moran) + compiled_by_numba(esda.significance))
+modules = (esda.crand, esda.moran, esda.significance)
+print([n for m in modules for n, f in vars(m).items() if type(f).__module__.startswith("numba")])
 print(sys.modules["numba"] is numba, libpysal.common.jit is numba.jit)
 """
 

@@ -37,6 +37,18 @@ def _meta(cal) -> dict:
     return {"vdto_version": vdto.__version__, "network": net.name, "network_sha256": net.sha256()}
 
 
+def _show_fit(cal) -> None:
+    """The calibration's fit to the published shares, as a table."""
+    fit = cal.fit.assign(
+        year=cal.fit["year"].astype(str),
+        published=cal.fit["published"].map("{:.0%}".format),
+        model=cal.fit["model"].map("{:.1%}".format),
+        residual_pp=cal.fit["residual_pp"].map("{:+.2f}".format),
+    )
+    emit(fit[["year", "measure", "published", "range", "model", "residual_pp", "within"]], Format.table,
+         title="Calibration to published corridor shares (residuals in percentage points)")  # fmt: skip
+
+
 def _line(meta: dict) -> str:
     extra = f" · seed {meta['seed']} · {meta['draws']:,} draws" if "seed" in meta else ""
     return (
@@ -95,14 +107,7 @@ def routes_show(
         Format.table,
         title="Routes (top 10 by share)",
     )
-    fit = cal.fit.assign(
-        year=cal.fit["year"].astype(str),
-        published=cal.fit["published"].map("{:.0%}".format),
-        model=cal.fit["model"].map("{:.1%}".format),
-        residual_pp=cal.fit["residual_pp"].map("{:+.2f}".format),
-    )
-    emit(fit[["year", "measure", "published", "range", "model", "residual_pp", "within"]], Format.table,
-         title="Calibration to published corridor shares (residuals in percentage points)")  # fmt: skip
+    _show_fit(cal)
     out.print(f"[dim]{escape(_line(meta))}[/dim]")
 
 
@@ -193,13 +198,6 @@ def routes_calibrate(network: NetworkOpt = None, fmt: ScoreFormat = "table", out
         }
         _write_frame(cal.fit, meta, fmt, out_path, "")
         return
-    fit = cal.fit.assign(
-        year=cal.fit["year"].astype(str),
-        published=cal.fit["published"].map("{:.0%}".format),
-        model=cal.fit["model"].map("{:.1%}".format),
-        residual_pp=cal.fit["residual_pp"].map("{:+.2f}".format),
-    )
-    emit(fit[["year", "measure", "published", "range", "model", "residual_pp", "within"]], Format.table,
-         title="Calibration to published corridor shares (residuals in percentage points)")  # fmt: skip
+    _show_fit(cal)
     out.print("Store it in the network file to load it without refitting:\n")
     out.print(escape(cal.to_toml()), soft_wrap=True)

@@ -75,10 +75,4 @@ def weights() -> ModuleType:
     return sys.modules["libpysal.weights"]
 
 
-def compiled_by_numba(module: ModuleType) -> list[str]:
-    """Names of the functions in ``module`` that Numba compiles (empty for esda imported by
-    :func:`esda`)."""
-    return [name for name, obj in vars(module).items() if type(obj).__module__.startswith("numba")]
-
-
-__all__ = ["compiled_by_numba", "esda", "weights"]
+__all__ = ["esda", "weights"]

@@ -47,11 +47,6 @@ def run_chunk(world: World, scenario: Scenario, chunk: Chunk, flow_factor: float
     )
 
 
-def concat(parts: list[Outputs]) -> Outputs:
-    """Join chunks' outputs along the replicate axis (in chunk order)."""
-    return Outputs.concat(parts)
-
-
 def run(
     world: World,
     scenario: Scenario,
@@ -87,17 +82,13 @@ def run(
     if dask or scheduler:
         results = _run_dask(world, scenario, todo, flow, workers, scheduler, progress)
     elif workers == 1:
-        results = []
-        for c in todo:
-            results.append(run_chunk(world, scenario, c, flow))
-            if progress:
-                progress(c.replicates)
+        results = _collect(todo, (run_chunk(world, scenario, c, flow) for c in todo), progress)
     else:
         results = _run_local(world, scenario, todo, flow, workers, progress)
     by_policy: dict[str, list[Outputs]] = {p: [] for p in policies}
     for c, res in zip(todo, results, strict=True):
         by_policy[c.policy].append(res)
-    return {p: concat(parts) for p, parts in by_policy.items()}
+    return {p: Outputs.concat(parts) for p, parts in by_policy.items()}
 
 
 def _run_local(world, scenario, todo, flow, workers, progress) -> list[Outputs]:
@@ -108,12 +99,17 @@ def _run_local(world, scenario, todo, flow, workers, progress) -> list[Outputs]:
     )
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = [pool.submit(run_chunk, world, scenario, c, flow) for c in todo]
-        results = []
-        for c, f in zip(todo, futures, strict=True):
-            results.append(f.result())
-            if progress:
-                progress(c.replicates)
-    return results
+        return _collect(todo, (f.result() for f in futures), progress)
+
+
+def _collect(todo: list[Chunk], results, progress: Callable[[int], None] | None) -> list[Outputs]:
+    """The chunks' outputs in order, reporting each chunk's replicates as it arrives."""
+    out = []
+    for c, res in zip(todo, results, strict=True):
+        out.append(res)
+        if progress:
+            progress(c.replicates)
+    return out
 
 
 def _run_dask(world, scenario, todo, flow, workers, scheduler, progress) -> list[Outputs]:
@@ -148,15 +144,10 @@ def _run_dask(world, scenario, todo, flow, workers, scheduler, progress) -> list
             futures = client.map(
                 run_chunk, [w] * len(todo), [s] * len(todo), todo, [flow] * len(todo), pure=False
             )
-            results = []
-            for c, f in zip(todo, futures, strict=True):
-                results.append(f.result())
-                if progress:
-                    progress(c.replicates)
-            return results
+            return _collect(todo, (f.result() for f in futures), progress)
     finally:
         if cluster is not None:
             cluster.close()
 
 
-__all__ = ["Chunk", "chunks", "concat", "run", "run_chunk", "world_for"]
+__all__ = ["Chunk", "chunks", "run", "run_chunk", "world_for"]
