@@ -174,6 +174,29 @@ def _half(
     }
 
 
+FIRST_CALL = (
+    "import time; t = time.perf_counter()\n"
+    "from vdto.sim.model import simulate\n"
+    "from vdto.sim.params import Scenario\n"
+    "from vdto.sim.world import grid_world\n"
+    "simulate(grid_world(4, 4, 2), Scenario.model_validate({'run': {'months': 2, 'replicates': 2}}), 'none')\n"
+    "print(time.perf_counter() - t)\n"
+)
+
+
+def first_calls() -> tuple[float, float]:
+    """Import and first call of the compiled engine in a new process: with an empty Numba cache
+    (the kernels are compiled) and again with the cache that run left (they are loaded)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cmd = [sys.executable, "-c", FIRST_CALL]
+        return tuple(float(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout)
+                     for _ in range(2))  # fmt: skip
+
+
 def run_parallel(world, scenario, policy: str, engine: str, replicates: int, chunk: int, keep: int) -> dict:
     """Both halves on a fresh, warmed-up pool of 2 spawned workers; the wall time is submit to results."""
     ctx = multiprocessing.get_context("spawn")
@@ -265,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 runs[policy, engine, c] = run_parallel(world, scenario, policy, engine, R, c, keep)
 
+    compile_s, load_s = first_calls() if "numba" in engines else (float("nan"), float("nan"))
+
     # -- Mesa reference, this process
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import mesa
@@ -317,21 +342,18 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("same with every engine", justify="center")
     for policy in policies:
         run = runs[policy, main_engine, 0]
-        same = {
-            kind: all(
-                np.array_equal(run[k], r[k])
-                for (p, e, c), r in runs.items()
-                if p == policy and (c != 0 if kind == "chunks" else e != main_engine)
-                for k in ("deaths", "alive")
-            )
-            for kind in ("chunks", "engines")
-        }
+        others = [(e, c, r) for (p, e, c), r in runs.items() if p == policy]
+
+        def same(*, chunked: bool, run=run, others=others) -> bool:
+            picked = [r for e, c, r in others if (c != 0 if chunked else e != main_engine)]
+            return all(np.array_equal(run[k], r[k]) for r in picked for k in ("deaths", "alive"))
+
         table.add_row(
             policy,
             f"{run['deaths'].mean():,.1f} ({run['deaths'].std(ddof=1):,.1f})",
             f"{run['alive'].mean():.2f}",
-            str(same["chunks"]) if chunk else "-",
-            str(same["engines"]) if len(engines) > 1 else "-",
+            str(same(chunked=True)) if chunk else "-",
+            str(same(chunked=False)) if len(engines) > 1 else "-",
         )
     console.print(table)
 
@@ -379,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     console.print(table)
     console.print(f"peak memory of this process (world, Mesa runs): {parent_peak:.0f} MiB")
+    console.print(
+        f"numba engine, import + first call in a new process: {compile_s:.2f} s with an empty "
+        f"Numba cache (kernels compiled), {load_s:.2f} s from the cache"
+    )
     console.print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
     for policy in policies:
         run = runs[policy, main_engine, 0]
