@@ -27,7 +27,9 @@ What is measured, in this order:
    seconds, and peak memory (``VmHWM`` of each worker, of this process). With ``--chunk N`` (50
    by default, 0 to skip) the same run again, each worker calling ``simulate`` on at most N
    replicates at a time (same numbers: every replicate has its own key), with the first engine.
-3. **Mesa reference** (benchmarks/mesa_reference): ``--mesa-replicates`` (2) replicates of
+3. **First call** of the compiled engine in a new process (import + a small ``simulate``), with
+   an empty ``NUMBA_CACHE_DIR`` (the kernels are compiled) and again with the cache it left.
+4. **Mesa reference** (benchmarks/mesa_reference): ``--mesa-replicates`` (2) replicates of
    ``--mesa-months`` (default: all the months of the simulate run, so that both cover the same
    phases of the run; the policies start in month 12) on the same world, in this process, one
    ``CartelModel`` per replicate. Its deaths per month must equal those of the same replicates
