@@ -11,7 +11,7 @@ What it does:
 1. **Store**: the bundled UCDP GED file imported as agency ``mx`` (odd rows) and ``us`` (even
    rows), a round opened for 2021 (2,000 draws) and announced, co-signed into a ledger: the
    published scorecard the endpoint serves (its size is printed with the results).
-2. **Server**: ``vdto serve`` (the ``serve`` function of ``vdto.cli_api``: uvicorn, one worker,
+2. **Server**: ``vdto serve`` (the ``serve`` function of ``vdto.cli.serve``: uvicorn, one worker,
    access log on) in a child process on 127.0.0.1.
 3. **Load**: a minimal asyncio HTTP/1.1 client (one kept-alive connection per client; httpx's
    own overhead would dominate on 2 shared cores) runs ``--clients`` concurrent
@@ -58,11 +58,11 @@ def build_store(folder: Path) -> tuple[Path, Path, Path, float]:
 
     import pandas as pd
 
-    from vdto.demo import UCDP_FILE, bundled
     from vdto.events import ucdp
     from vdto.events.ingest import import_events
-    from vdto.ledger import Signer, new_keypair
-    from vdto.rounds import announce_round, open_round
+    from vdto.publication.ledger import Signer, new_keypair
+    from vdto.publication.rounds import announce_round, open_round
+    from vdto.services.demo import UCDP_FILE, bundled
     from vdto.store import Store
 
     t0 = time.perf_counter()
@@ -90,7 +90,7 @@ def start_server(db: Path, ledger: Path, keys: Path, port: int) -> subprocess.Po
     import httpx
 
     code = (
-        "import sys; from pathlib import Path; from vdto.cli_api import serve; "
+        "import sys; from pathlib import Path; from vdto.cli.serve import serve; "
         "serve(db=Path(sys.argv[1]), ledger=Path(sys.argv[2]), keys=Path(sys.argv[3]), port=int(sys.argv[4]))"
     )
     proc = subprocess.Popen(

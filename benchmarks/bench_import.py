@@ -201,7 +201,7 @@ def make_synthetic(n: int, seed: int, folder: Path) -> tuple[Path, Path]:
     import numpy as np
     import pandas as pd
 
-    from vdto.regions import STATES, geography
+    from vdto.geography import STATES, geography
 
     rng = np.random.default_rng(seed)
     state_codes = np.array(sorted(STATES), dtype=object)
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     print_machine(console, machine())
 
-    from vdto.demo import UCDP_FILE, bundled
+    from vdto.services.demo import UCDP_FILE, bundled
 
     ucdp_path = bundled(*UCDP_FILE)
     tmp = Path(tempfile.mkdtemp(prefix="vdto-bench-"))

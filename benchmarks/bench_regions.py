@@ -19,7 +19,7 @@ Everything runs in this one process, in this order:
    bundled shapefile and ``make_valid``), queen contiguity over them (``queen``) and the first
    ``hotspots`` call (``--permutations``) on real values. The target: under 10 s on 2 cores.
 2. **Repeats**: the polygons again with their cache cleared (the shapefile read by
-   ``vdto.regions.geography`` stays cached, so this is ``make_valid`` and sorting), ``queen`` and
+   ``vdto.geography.geography`` stays cached, so this is ``make_valid`` and sorting), ``queen`` and
    ``hotspots`` (``--repeats`` each, medians printed), and its parts timed on their own with the
    settings ``hotspots`` uses: ``_total_randomisation_p``, esda's ``G_Local`` (no permutations)
    and esda's ``Moran_Local``.
@@ -93,10 +93,10 @@ def ucdp_scores(codes: list[str]):
     """Real municipal scores: the bundled UCDP GED events, default rubric, no counts."""
     from datetime import date
 
-    from vdto.demo import UCDP_FILE, bundled
     from vdto.events import ucdp
     from vdto.orgs import Registry
     from vdto.regional.panel import region_scores
+    from vdto.services.demo import UCDP_FILE, bundled
 
     registry = Registry.seed()
     batch = ucdp.parse(bundled(*UCDP_FILE), registry)

@@ -9,16 +9,16 @@ Run from the repository root::
 Three measurements, each in a fresh child process (``spawn``), so that its peak resident memory
 (``VmHWM`` from /proc/self/status) belongs to that task alone:
 
-1. ``vdto.scoring.montecarlo.simulate`` on the whole problem, timed end to end (``--repeats``
+1. ``vdto.scoring.montecarlo.draw_scores`` on the whole problem, timed end to end (``--repeats``
    runs, one child each). Above ``EXACT_LIMIT`` events the heaviest events (and every event of an
    organization with fewer than ``MIN_NORMAL_EVENTS`` candidate rows) are drawn one by one; the
    sum of the remaining light events is drawn from a multivariate normal with its exact mean and
    covariance. The script prints how many events went each way.
 2. A plain reference on a subsample: per draw, each event's perpetrator is drawn with numpy
    (``rng.random`` against cumulative probabilities) and the weights are summed per organization
-   with a pandas group-by. ``simulate`` is timed on the same subsample for a like-for-like
+   with a pandas group-by. ``draw_scores`` is timed on the same subsample for a like-for-like
    comparison (every event exact there).
-3. A fidelity check on a problem small enough to draw every event exactly: ``simulate`` with
+3. A fidelity check on a problem small enough to draw every event exactly: ``draw_scores`` with
    ``exact_limit`` = all events against the hybrid (``--fidelity-exact`` events exact, the rest
    Gaussian), with the difference between two all-exact runs of different seeds as the Monte
    Carlo noise floor.
@@ -125,7 +125,7 @@ def child_vdto(path: str, n_events: int | None, draws: int, seed: int, breakdown
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t0 = time.perf_counter()
     cpu0 = time.process_time()
-    samples = mc.simulate(weights, cand, event_keys, entity_keys, draws=draws, seed=seed)
+    samples = mc.draw_scores(weights, cand, event_keys, entity_keys, draws=draws, seed=seed)
     elapsed = time.perf_counter() - t0
     cpu_s = time.process_time() - cpu0
     peak = _peak_rss_kib()
@@ -155,7 +155,7 @@ def child_vdto(path: str, n_events: int | None, draws: int, seed: int, breakdown
         "expected": expected.tolist(),
     }
     if breakdown and (~exact).any():
-        # the parts of simulate timed on their own, after the end-to-end timing (private API)
+        # the parts of draw_scores timed on their own, after the end-to-end timing (private API)
         dkeys = mc.draw_keys(seed, range(draws))
         t0 = time.perf_counter()
         mc.split_exact(weights, cand, n_orgs, mc.EXACT_LIMIT, mc.MIN_NORMAL_EVENTS)
@@ -264,7 +264,7 @@ def child_fidelity(path: str, n_events: int, draws: int, seed: int, hybrid_exact
 
     def run(limit: int, s: int):
         t0 = time.perf_counter()
-        out = mc.simulate(weights, cand, event_keys, entity_keys, draws=draws, seed=s, exact_limit=limit)
+        out = mc.draw_scores(weights, cand, event_keys, entity_keys, draws=draws, seed=s, exact_limit=limit)
         return out, time.perf_counter() - t0
 
     exact, exact_s = run(n, seed)
@@ -444,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=None, help=f"draws (default {DEFAULT_DRAWS:,})")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the data and of the draws")
     ap.add_argument("--quick", action="store_true", help="smaller defaults for a smoke test")
-    ap.add_argument("--repeats", type=int, default=None, help="timed runs of simulate (default 3)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed runs of draw_scores (default 3)")
     ap.add_argument("--ref-events", type=int, default=None, help=f"reference subsample ({REF_EVENTS:,})")
     ap.add_argument("--ref-draws", type=int, default=None, help=f"reference draws ({REF_DRAWS})")
     ap.add_argument(
@@ -488,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for i in range(repeats):
                 task = progress.add_task(
-                    f"simulate, {n:,} events x {draws:,} draws, run {i + 1}/{repeats}", total=None
+                    f"draw_scores, {n:,} events x {draws:,} draws, run {i + 1}/{repeats}", total=None
                 )
                 runs.append(in_child(child_vdto, str(path), None, draws, args.seed, i == 0))
                 progress.update(task, total=1, completed=1)
@@ -496,12 +496,12 @@ def main(argv: list[str] | None = None) -> int:
             task = progress.add_task(f"Reference, {ref_n:,} events x {ref_d} draws", total=None)
             ref = in_child(child_reference, str(path), ref_n, ref_d, args.seed)
             progress.update(task, total=1, completed=1)
-            task = progress.add_task(f"simulate on the same {ref_n:,} events x {ref_d} draws", total=None)
+            task = progress.add_task(f"draw_scores on the same {ref_n:,} events x {ref_d} draws", total=None)
             same = in_child(child_vdto, str(path), ref_n, ref_d, args.seed, False)
             progress.update(task, total=1, completed=1)
 
             task = progress.add_task(
-                f"Fidelity, {fid_n:,} events x {draws:,} draws (3 simulate runs)", total=None
+                f"Fidelity, {fid_n:,} events x {draws:,} draws (3 draw_scores runs)", total=None
             )
             fid = in_child(child_fidelity, str(path), fid_n, draws, args.seed, fid_x)
             progress.update(task, total=1, completed=1)
@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("weights (points.event_weights, default-v1)", f"{d['weights_s']:.2f} s")
     console.print(table)
 
-    # -- simulate on the whole problem --------------------------------------------------------
+    # -- draw_scores on the whole problem --------------------------------------------------------
     r0 = runs[0]
     times = [r["seconds"] for r in runs]
     t_med = statistics.median(times)

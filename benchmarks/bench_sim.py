@@ -136,7 +136,7 @@ def build_world(kind: str):
 def _warm(_: int) -> tuple[int, float]:
     """Import the simulator and run it once on a small grid (compiles or loads the kernels)."""
     t0 = time.perf_counter()
-    from vdto.sim.model import simulate
+    from vdto.sim.engine import simulate
     from vdto.sim.params import Scenario
     from vdto.sim.world import grid_world
 
@@ -150,7 +150,7 @@ def _half(
     world, scenario_json: str, policy: str, engine: str, first: int, replicates: int, chunk: int, keep: int
 ) -> dict:
     """One worker's half: replicates ``first .. first + replicates - 1``, in chunks of ``chunk``."""
-    from vdto.sim.model import simulate
+    from vdto.sim.engine import simulate
     from vdto.sim.params import Scenario
 
     scenario = Scenario.model_validate_json(scenario_json)
@@ -178,7 +178,7 @@ def _half(
 
 FIRST_CALL = (
     "import time; t = time.perf_counter()\n"
-    "from vdto.sim.model import simulate\n"
+    "from vdto.sim.engine import simulate\n"
     "from vdto.sim.params import Scenario\n"
     "from vdto.sim.world import grid_world\n"
     "simulate(grid_world(4, 4, 2), Scenario.model_validate({'run': {'months': 2, 'replicates': 2}}), 'none')\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from vdto.demo import SESNSP_FILE, UCDP_FILE, bundled
 from vdto.events import ucdp
 from vdto.events.ingest import import_events
+from vdto.services.demo import SESNSP_FILE, UCDP_FILE, bundled
 
 DATA = Path(__file__).parent / "data"
 

@@ -18,8 +18,8 @@ from vdto.api.tokens import ROLES, authenticate, create_token, list_tokens, revo
 from vdto.api.views import SENSITIVE_KEYS
 from vdto.events import generic
 from vdto.events.ingest import import_events
-from vdto.ledger import new_keypair, verify
-from vdto.rounds import open_round
+from vdto.publication.ledger import new_keypair, verify
+from vdto.publication.rounds import open_round
 from vdto.store import Store
 
 with warnings.catch_warnings():  # starlette's notice that its test client will move to httpx2
@@ -658,7 +658,7 @@ def test_the_audit_chain_finds_a_changed_row(api):
 def test_tokens_cli(tmp_path):
     import typer
 
-    from vdto.cli_api import register
+    from vdto.cli.serve import register
 
     app = typer.Typer()
     app.command("version")(lambda: None)

@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from vdto.api.app import create_app
 from vdto.api.tokens import create_token
-from vdto.ledger import Signer, new_keypair
-from vdto.rounds import announce_round, open_round
+from vdto.publication.ledger import Signer, new_keypair
+from vdto.publication.rounds import announce_round, open_round
 from vdto.store import Store
 
 from .test_api import MX_DATA, US_DATA, agency_csv, load

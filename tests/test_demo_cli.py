@@ -80,7 +80,7 @@ def test_demo_writes_the_report(demo):
 
 
 def test_demo_run_twice_starts_from_a_fresh_store(demo, capsys):
-    from vdto.demo import run_demo
+    from vdto.services.demo import run_demo
 
     out, _ = demo
     result = run_demo(out, quiet=True, report=False)  # the imports again, without the report steps

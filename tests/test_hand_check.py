@@ -10,7 +10,7 @@ import pandas as pd
 
 from vdto.orgs import Registry
 from vdto.store import Store
-from vdto.summary import top_orgs_by_year
+from vdto.store.summary import top_orgs_by_year
 
 DOC = Path(__file__).parents[1] / "docs" / "ucdp-hand-check.md"
 

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import vdto.ledger as ledger_module
+import vdto.publication.ledger as ledger_module
 from vdto.errors import VdtoError
-from vdto.ledger import (
+from vdto.publication.ledger import (
     ZERO_HASH,
     Ledger,
     Signer,

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pytest
 
-from vdto.sim.model import simulate
+from vdto.sim.engine import simulate
 from vdto.sim.params import Scenario
 from vdto.sim.world import grid_world
 

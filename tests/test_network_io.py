@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from vdto.errors import InputFileError, RowErrors, VdtoError
 from vdto.network import io as netio
 from vdto.network.bacrim import bundled_folder, load_bacrim2020
+from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
 from vdto.network.io import (
     canonical,
     check_network,
@@ -29,7 +30,6 @@ from vdto.network.io import (
     write_graphml,
     write_link_chart,
 )
-from vdto.network.model import EdgeType, NodeType, SupplyNetwork
 from vdto.orgs import Registry
 
 DATA = Path(__file__).parent / "data" / "network"

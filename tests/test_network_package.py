@@ -11,7 +11,7 @@ import pytest
 
 from vdto.errors import UnknownNameError, VdtoError
 from vdto.network import package as P
-from vdto.network.model import EdgeType, NodeType, SupplyNetwork
+from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
 from vdto.network.synthetic import generate
 from vdto.orgs import Registry
 

@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vdto.errors import VdtoError
-from vdto.ledger import Ledger, Signer, load_trusted, verify
 from vdto.orgs import Registry
-from vdto.publish import recompute_site, write_site
-from vdto.scorecard import SENSITIVE_FIELDS, build_scorecard, public_aggregates, yearly_trend
+from vdto.publication.ledger import Ledger, Signer, load_trusted, verify
+from vdto.publication.scorecard import SENSITIVE_FIELDS, build_scorecard, public_aggregates, yearly_trend
+from vdto.publication.site import recompute_site, write_site
 from vdto.scoring import score
 from vdto.scoring.engine import score_frames
 from vdto.store import Store

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from tests.conftest import DATA, run_cli
 from vdto.errors import VdtoError
 from vdto.events.ingest import import_counts_file
+from vdto.geography import STATES
 from vdto.orgs import Registry
 from vdto.regional.analysis import analyse, split_windows
 from vdto.regional.hotspots import HOT
 from vdto.regional.panel import LEVELS, check_level, region_panel, region_scores, score_store
-from vdto.regions import STATES
 from vdto.scoring.rubric import Rubric
 from vdto.store import Store
 

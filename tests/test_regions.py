@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vdto.regions import STATES, geography
+from vdto.geography import STATES, geography
 
 
 @pytest.mark.parametrize(

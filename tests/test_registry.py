@@ -66,7 +66,7 @@ def test_split_from_gulf_is_recorded_with_date(reg):
 
 
 def test_every_bacrim_group_resolves(reg, tmp_path):
-    from vdto.demo import bundled
+    from vdto.services.demo import bundled
 
     nodes = pd.read_csv(bundled("bacrim2020", "BACRIM2020_Nodes.csv"), encoding="utf-8-sig")
     assert len(nodes) == 150

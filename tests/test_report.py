@@ -15,8 +15,8 @@ import pytest
 
 from vdto.errors import InputFileError
 from vdto.events.ingest import import_counts_file
-from vdto.report import FIGURES, SimResults, build_report, run_comparison
 from vdto.scoring import decide, score
+from vdto.services.report import FIGURES, SimResults, build_report, run_comparison
 from vdto.store import Store
 
 from .browser import PNG_MAGIC, dump_dom, needs_chromium, png_size, screenshot
@@ -76,7 +76,7 @@ def built(tmp_path_factory, ucdp_store, sesnsp_file, small_sim):
 @pytest.mark.slow
 def test_report_folder_holds_page_json_and_figures(built):
     page, steps, decision, ranking = built
-    from vdto.report import STEPS
+    from vdto.services.report import STEPS
 
     assert page.name == "report.html" and page.exists()
     assert len(steps) == STEPS
@@ -274,7 +274,7 @@ def test_docs_screenshots_are_committed_small_and_linked():
 def test_policy_table_is_computed_once_and_handed_out_as_copies(monkeypatch):
     """The report asks for the policy table three times (summary, section, report.json)."""
     from vdto.sim import results as sim_results
-    from vdto.sim.model import simulate
+    from vdto.sim.engine import simulate
     from vdto.sim.params import Scenario
     from vdto.sim.world import grid_world
 

@@ -8,12 +8,20 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from vdto.compare import compare
 from vdto.errors import VdtoError
 from vdto.events import generic
 from vdto.events.ingest import import_events
-from vdto.ledger import Signer, new_keypair, verify
-from vdto.rounds import announce_round, close_round, dissents, get_round, list_rounds, monitor, open_round
+from vdto.publication.agreement import compare
+from vdto.publication.ledger import Signer, new_keypair, verify
+from vdto.publication.rounds import (
+    announce_round,
+    close_round,
+    dissents,
+    get_round,
+    list_rounds,
+    monitor,
+    open_round,
+)
 from vdto.store import Store
 
 from .conftest import run_cli

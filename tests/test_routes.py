@@ -19,6 +19,7 @@ from scipy import optimize
 from vdto.errors import ConfigError, VdtoError
 from vdto.routes.assign import assign
 from vdto.routes.calibrate import BASE_YEAR, TARGETS, TOLERANCE_PP, calibrate, default_calibration
+from vdto.routes.corridors import CorridorNetwork, load_corridors, routes_of
 from vdto.routes.lever import (
     HOMICIDES_2007,
     HOMICIDES_2010,
@@ -29,7 +30,6 @@ from vdto.routes.lever import (
     parse_change,
     shift,
 )
-from vdto.routes.network import CorridorNetwork, load_network, routes_of
 
 from .conftest import assert_one_line_exit_2, run_cli
 
@@ -104,7 +104,7 @@ cost = 0
 def _load(tmp_path: Path, text: str, name: str = "net.toml") -> CorridorNetwork:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    return load_network(path)
+    return load_corridors(path)
 
 
 def _parallel(**kw) -> CorridorNetwork:
@@ -233,7 +233,7 @@ def cal():
 
 @pytest.fixture(scope="module", params=["calibrated", "raw"])
 def bundled_assignment(request, cal):
-    return cal.assign() if request.param == "calibrated" else assign(routes_of(load_network()))
+    return cal.assign() if request.param == "calibrated" else assign(routes_of(load_corridors()))
 
 
 def test_flow_is_conserved_at_every_node(bundled_assignment):
@@ -261,7 +261,7 @@ def test_shares_are_the_logit_of_their_own_costs(bundled_assignment):
 
 
 def test_every_route_enters_the_us_and_is_classed():
-    r = routes_of(load_network())
+    r = routes_of(load_corridors())
     assert len(r.paths) == len(set(r.paths)) == r.incidence.shape[0]
     assert set(r.corridor) == {"eastern_pacific", "central_america", "caribbean", "direct"}
     for path, row in zip(r.paths, r.incidence, strict=True):
@@ -301,7 +301,7 @@ def test_calibration_is_exactly_identified():
 
 @pytest.mark.slow
 def test_fresh_calibration_agrees_with_the_stored_one(cal):
-    fresh = calibrate(load_network())
+    fresh = calibrate(load_corridors())
     assert fresh.intensity.keys() == cal.intensity.keys()
     for year, value in cal.intensity.items():
         assert fresh.intensity[year] == pytest.approx(value, rel=1e-3), year
@@ -505,13 +505,13 @@ def test_unreadable_network_files_are_input_errors(tmp_path, text):
     path = tmp_path / "bad.toml"
     path.write_bytes(text.encode("latin-1"))
     with pytest.raises(VdtoError) as err:
-        load_network(path)
+        load_corridors(path)
     assert str(path) in err.value.where
 
 
 def test_missing_network_file(tmp_path):
     with pytest.raises(VdtoError, match="file not found"):
-        load_network(tmp_path / "absent.toml")
+        load_corridors(tmp_path / "absent.toml")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,7 +555,7 @@ def test_cli_shift_json_carries_its_provenance():
     doc = json.loads(res.stdout)
     meta = doc["meta"]
     assert meta["vdto_version"]
-    assert meta["network_sha256"] == load_network().sha256()
+    assert meta["network_sha256"] == load_corridors().sha256()
     assert meta["seed"] == 0 and meta["caribbean_change"] == -0.5
     assert meta["mexico_flow_change"] == pytest.approx(mexico_flow_factor(-0.5) - 1, rel=1e-9)
     rows = {(r["kind"], r["name"]): r for r in doc["rows"]}

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from vdto.errors import ConfigError, InputFileError, VdtoError
-from vdto.sim.model import KIND_POINTS, KINDS, Outputs, simulate
+from vdto.sim.engine import KIND_POINTS, KINDS, Outputs, simulate
 from vdto.sim.params import POLICIES, Scenario, check_policy, load_scenario
 from vdto.sim.results import compare_table, long_frame, provenance, write_parquet
 from vdto.sim.runner import run, world_for

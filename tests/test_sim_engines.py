@@ -14,7 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vdto.sim import kernels
-from vdto.sim.model import ENGINES, Outputs, _frontier_numpy, _item_keys, _month_keys, _uniform_from, simulate
+from vdto.sim.engine import (
+    ENGINES,
+    Outputs,
+    _frontier_numpy,
+    _item_keys,
+    _month_keys,
+    _uniform_from,
+    simulate,
+)
 from vdto.sim.params import POLICIES, Scenario, load_scenario
 from vdto.sim.world import World, grid_world
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vdto.regions import geography
+from vdto.geography import geography
 from vdto.sim.world_real import BORDER_CROSSINGS, SEAPORTS, _spread, default_world
 
 

@@ -1,9 +1,9 @@
-"""The simulator written as a Mesa 3 user would write it: a reference for `vdto.sim.model`.
+"""The simulator written as a Mesa 3 user would write it: a reference for `vdto.sim.engine`.
 
 One :class:`CartelModel` (a ``mesa.Model``) is one replicate. It holds the plazas (plain
 objects with an owner and a value), the directed neighbour pairs, one :class:`Organization`
 agent per organization and one :class:`Buyer` agent per US buyer, and its :meth:`step` is one
-month, in the order of :func:`vdto.sim.model.simulate` (docs/model.md):
+month, in the order of :func:`vdto.sim.engine.simulate` (docs/model.md):
 
 1. revenue: each plaza pays its owner, each buyer its supplier;
 2. frontier: a loop over the directed neighbour pairs finds the hostile ones (attacker owns the
@@ -20,7 +20,7 @@ month, in the order of :func:`vdto.sim.model.simulate` (docs/model.md):
 
 Everything is plain Python over agents, plazas and pairs, except two things kept identical to
 the vectorised model on purpose: the random numbers are the same counter-based keyed uniforms
-(``_uniform(replicate key, month, stream, item)`` from vdto.sim.model; each month's draws for
+(``_uniform(replicate key, month, stream, item)`` from vdto.sim.engine; each month's draws for
 a stream are taken as one table indexed by the pair, plaza or buyer, which is as cheap as a
 Mesa user's ``self.random.random()`` per draw), and the transcendental functions (``exp``,
 ``ndtr``, the Poisson inversion ``_poisson``) are NumPy's, so that the same replicate gives the
@@ -33,7 +33,7 @@ import mesa
 import numpy as np
 from scipy.special import ndtr
 
-from vdto.sim.model import (
+from vdto.sim.engine import (
     KIND_POINTS,
     KINDS,
     OTHER_SPLIT,
@@ -543,7 +543,7 @@ def run_reference(
     flow_factor: float | None = None,
 ) -> Outputs:
     """Run replicates ``first .. first + replicates - 1``, one CartelModel each, for ``months``
-    (default: the scenario's), and stack their records like :func:`vdto.sim.model.simulate`."""
+    (default: the scenario's), and stack their records like :func:`vdto.sim.engine.simulate`."""
     R = scenario.run.replicates if replicates is None else replicates
     T = scenario.run.months if months is None else months
     parts = check_policy(policy)

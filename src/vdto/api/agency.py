@@ -38,7 +38,7 @@ from vdto.api.tokens import Principal
 from vdto.api.uploads import receive_form
 from vdto.api.views import find_round, records, round_ids, round_view, signed_agencies
 from vdto.errors import ConfigError, InputFileError, RowErrors, UnknownNameError, VdtoError
-from vdto.rounds import get_round
+from vdto.publication.rounds import get_round
 
 router = APIRouter(tags=["agency"])
 
@@ -227,8 +227,8 @@ def agency_score(body: models.ScoreRequest, agency: Agency, who: Caller, ctx: Ct
     check_agency(who, agency)
     check_role(who, "analyst", "scoring")
     start_write(request, ctx, who, "score")
-    from vdto.rounds import dismantled_before
-    from vdto.scorecard import build_scorecard
+    from vdto.publication.rounds import dismantled_before
+    from vdto.publication.scorecard import build_scorecard
     from vdto.scoring import decide, score
 
     with ctx.access.read() as store:
@@ -275,7 +275,7 @@ def round_open(body: models.RoundOpen, who: Caller, ctx: Ctx, request: Request) 
 
     An analyst opens a round only if its own agency takes part.
     """
-    from vdto.rounds import open_round
+    from vdto.publication.rounds import open_round
 
     set_action(request, "round.open")
     check_role(who, "analyst", "opening a round")
@@ -296,7 +296,7 @@ def round_open(body: models.RoundOpen, who: Caller, ctx: Ctx, request: Request) 
 
 
 def _signer(ctx: Context, agency: str):
-    from vdto.ledger import Signer
+    from vdto.publication.ledger import Signer
 
     keys = ctx.settings.keys_dir
     if keys is None:
@@ -327,7 +327,7 @@ def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> di
     """The publisher's agency signs the round's announcement. Once every agency that must sign has
     (all of them when the round requires agreement, else the lead), the server appends the round's
     scorecards to the ledger, signed with those agencies' keys (``vdto round announce``)."""
-    from vdto.rounds import announce_round
+    from vdto.publication.rounds import announce_round
 
     set_action(request, "round.announce")
     _round_for(ctx, who, round_id, "publisher", "announcing a round")
@@ -373,7 +373,7 @@ def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> di
 def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, request: Request) -> dict:
     """Close a round as dismantled (the target leaves later rankings) or withdrawn (with a reason);
     an announced round's closing is appended to the ledger, signed by the publisher's agency."""
-    from vdto.rounds import close_round
+    from vdto.publication.rounds import close_round
 
     set_action(request, "round.close")
     rnd = _round_for(ctx, who, round_id, "publisher", "closing a round")

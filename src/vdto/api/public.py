@@ -24,7 +24,7 @@ from vdto.api.views import (
     round_view,
 )
 from vdto.errors import VdtoError
-from vdto.rounds import get_round
+from vdto.publication.rounds import get_round
 
 router = APIRouter(tags=["public"])
 
@@ -109,7 +109,7 @@ def public_round_scorecard(
 
 
 def _ledger_entries(ctx: Context) -> list[dict]:
-    from vdto.ledger import Ledger
+    from vdto.publication.ledger import Ledger
 
     path = ctx.settings.ledger
     if path is None:
@@ -140,7 +140,7 @@ def public_ledger(
 @router.get("/public/ledger/verify", response_model=models.LedgerCheck, summary="Verify the ledger")
 def public_ledger_verify(ctx: Context = Depends(context)) -> dict:
     """Check every link and signature of the ledger, against the agencies' public keys when the server has them."""
-    from vdto.ledger import load_trusted, verify
+    from vdto.publication.ledger import load_trusted, verify
 
     path, keys = ctx.settings.ledger, ctx.settings.keys_dir
     if path is None:

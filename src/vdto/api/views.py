@@ -1,7 +1,7 @@
 """What the API answers, built from the library's results (no web framework in here).
 
 Every public answer goes through :func:`check_public`: the rule of the public scorecard
-(:data:`vdto.scorecard.SENSITIVE_FIELDS`, and their plurals, never appear as a field) applies to
+(:data:`vdto.publication.scorecard.SENSITIVE_FIELDS`, and their plurals, never appear as a field) applies to
 each of them, and an answer that breaks it is refused rather than served.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.rounds import Round, dissents, get_round
-from vdto.scorecard import SENSITIVE_FIELDS
+from vdto.publication.rounds import Round, dissents, get_round
+from vdto.publication.scorecard import SENSITIVE_FIELDS
 from vdto.store import Store
 
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS) | frozenset(f + "s" for f in SENSITIVE_FIELDS)

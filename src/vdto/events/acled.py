@@ -21,8 +21,8 @@ import pandas as pd
 
 from vdto.events.canonical import Batch, check, new_events, resolve_perpetrators
 from vdto.events.tabular import ROW, Problems, parse_date, parse_number, read_csv, require_columns
+from vdto.geography import geography
 from vdto.orgs import CRIMINAL_KINDS, Registry
-from vdto.regions import geography
 from vdto.schema import Category, VictimKind
 
 SOURCE = "acled"

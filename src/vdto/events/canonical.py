@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from vdto.events.tabular import ROW, Problems
+from vdto.geography import STATES
 from vdto.orgs import Registry
-from vdto.regions import STATES
 from vdto.schema import (
     EVENT_COLUMNS,
     PERPETRATOR_COLUMNS,

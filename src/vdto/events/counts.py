@@ -18,8 +18,8 @@ import pandas as pd
 
 from vdto.errors import InputFileError
 from vdto.events.tabular import ROW, Problems, parse_date, parse_number, read_csv, require_columns
+from vdto.geography import STATES, geography
 from vdto.names import slug
-from vdto.regions import STATES, geography
 
 SESNSP = ("date_year_month", "cve_ent", "subtipo_de_delito", "modalidad", "n_victimas")
 PLAIN = ("region_code", "period", "measure", "count")

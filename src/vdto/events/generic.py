@@ -51,8 +51,8 @@ from vdto.events.tabular import (
     read_csv,
     read_parquet,
 )
+from vdto.geography import geography
 from vdto.orgs import Registry
-from vdto.regions import geography
 from vdto.schema import PERPETRATOR_COLUMNS, Category, VictimKind
 
 

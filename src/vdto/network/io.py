@@ -37,7 +37,7 @@ from scipy.sparse import csgraph
 from vdto.errors import InputFileError, RowErrors, RowProblem, VdtoError
 from vdto.events.tabular import ROW, Problems, parse_number, read_csv, require_columns, sha256_file
 from vdto.files import atomic_write
-from vdto.network.model import (
+from vdto.network.graph import (
     EDGE_COLUMNS,
     NODE_COLUMNS,
     SUPPLY_RULES,

@@ -1,6 +1,6 @@
 """The enforcement package: which US buyers to pressure so the target loses the most revenue.
 
-Pure functions over a :class:`~vdto.network.model.SupplyNetwork`'s frames, computed with NumPy
+Pure functions over a :class:`~vdto.network.graph.SupplyNetwork`'s frames, computed with NumPy
 and SciPy sparse arrays:
 
 - :func:`supply_shares`: every node downstream of the target organization, the share of its
@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from vdto.errors import UnknownNameError, VdtoError
-from vdto.network.model import BUYER_TYPES, SUPPLY_RULES, EdgeType, NodeType, SupplyNetwork
+from vdto.network.graph import BUYER_TYPES, SUPPLY_RULES, EdgeType, NodeType, SupplyNetwork
 
 #: Default time limit of the MILP (seconds) before falling back to greedy.
 DEFAULT_TIME_LIMIT = 20.0
@@ -133,7 +133,7 @@ def _supply(net: SupplyNetwork) -> _Supply:
         raise VdtoError(
             f"a {types[src[i]]} cannot supply a {types[dst[i]]} (edge {_edge_name(ids, src[i], dst[i])})",
             f"edges row {rows[i]}",
-            "see SUPPLY_RULES in vdto.network.model for who may supply whom",
+            "see SUPPLY_RULES in vdto.network.graph for who may supply whom",
         )
     vol = sup["volume"].to_numpy(dtype=float)
     share = sup["share"].to_numpy(dtype=float)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.network.model import EdgeType, NodeType, SupplyNetwork
+from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
 
 GENERATOR_VERSION = 1
 

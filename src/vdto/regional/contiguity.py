@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 
 from vdto.errors import VdtoError
-from vdto.regions import geography
+from vdto.geography import geography
 
 ISLAND_RULES = ("nearest", "drop")
 

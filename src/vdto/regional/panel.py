@@ -24,8 +24,8 @@ import pandas as pd
 
 import vdto
 from vdto.errors import VdtoError
+from vdto.geography import STATES, geography
 from vdto.orgs import Registry
-from vdto.regions import STATES, geography
 from vdto.schema import EVENT_COLUMNS, Category
 from vdto.scoring.engine import data_hash, load_window
 from vdto.scoring.points import event_points

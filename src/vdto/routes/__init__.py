@@ -1,6 +1,6 @@
 """Trafficking routes: the corridor network, route choice and the Caribbean interdiction lever.
 
-* :mod:`vdto.routes.network`: the corridor network (TOML, validated) and its routes;
+* :mod:`vdto.routes.corridors`: the corridor network (TOML, validated) and its routes;
 * :mod:`vdto.routes.assign`: logit route choice with congestion (stochastic user equilibrium);
 * :mod:`vdto.routes.calibrate`: the fit to published corridor shares;
 * :mod:`vdto.routes.lever`: change Caribbean interdiction, see flows, revenue and violence move;
@@ -9,8 +9,8 @@
 
 from vdto.routes.assign import Assignment, assign
 from vdto.routes.calibrate import Calibration, calibrate, default_calibration
+from vdto.routes.corridors import CorridorNetwork, load_corridors, routes_of
 from vdto.routes.lever import Shift, mexico_flow_factor, shift
-from vdto.routes.network import CorridorNetwork, load_network, routes_of
 
 __all__ = [
     "Assignment",
@@ -20,7 +20,7 @@ __all__ = [
     "assign",
     "calibrate",
     "default_calibration",
-    "load_network",
+    "load_corridors",
     "mexico_flow_factor",
     "routes_of",
     "shift",

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import optimize
 
 from vdto.errors import VdtoError
-from vdto.routes.network import CORRIDORS, Routes
+from vdto.routes.corridors import CORRIDORS, Routes
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ def assign(
 
     Examples
     --------
-    >>> from vdto.routes.network import load_network, routes_of
-    >>> r = routes_of(load_network())
+    >>> from vdto.routes.corridors import load_corridors, routes_of
+    >>> r = routes_of(load_corridors())
     >>> a, b = assign(r), assign(r, caribbean_intensity=0.5)
     >>> bool(b.by_corridor()["caribbean"] > a.by_corridor()["caribbean"])
     True

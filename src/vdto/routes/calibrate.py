@@ -19,7 +19,7 @@ from scipy import optimize
 
 from vdto.errors import ConfigError
 from vdto.routes.assign import Assignment, assign
-from vdto.routes.network import CorridorNetwork, Routes, load_network, routes_of
+from vdto.routes.corridors import CorridorNetwork, Routes, load_corridors, routes_of
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _ep_link(network: CorridorNetwork) -> int:
 
 def calibrate(network: CorridorNetwork | None = None, targets: tuple[Target, ...] = TARGETS) -> Calibration:
     """Fit the Caribbean intensity of each target year and the Eastern Pacific cost factor."""
-    network = network or load_network()
+    network = network or load_corridors()
     routes = routes_of(network)
     years = sorted({t.year for t in targets})
     ep = _ep_link(network)
@@ -182,7 +182,7 @@ def load_calibration(network: CorridorNetwork) -> Calibration:
 @cache
 def default_calibration() -> Calibration:
     """The calibration stored with the bundled network (loaded once per process)."""
-    return load_calibration(load_network())
+    return load_calibration(load_corridors())
 
 
 __all__ = [

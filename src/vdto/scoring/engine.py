@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 
 import vdto
+from vdto import rng
 from vdto.errors import VdtoError
 from vdto.orgs import DTO_KINDS, Registry
 from vdto.schema import EVENT_COLUMNS, PERPETRATOR_COLUMNS
-from vdto.scoring import draws as rng
 from vdto.scoring.montecarlo import (
     EXACT_LIMIT,
     MIN_NORMAL_EVENTS,
     Candidates,
+    draw_scores,
     expected_scores,
-    simulate,
     split_exact,
 )
 from vdto.scoring.points import event_weights
@@ -194,7 +194,7 @@ def score_frames(
     )
     expected = expected_scores(weights, cand, len(orgs))
     exact = split_exact(weights, cand, len(orgs), exact_limit, MIN_NORMAL_EVENTS)
-    samples = simulate(
+    samples = draw_scores(
         weights,
         cand,
         rng.keys(key_of),
@@ -294,7 +294,7 @@ def _rank_probs(orgs, samples, top: int = 5) -> pd.DataFrame:
 
 
 def _by_state(events: pd.DataFrame, att: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    from vdto.regions import STATES
+    from vdto.geography import STATES
 
     if att.empty:
         return pd.DataFrame(columns=["org", "state_code", "state", "events", "score"])

@@ -5,7 +5,7 @@ attribution probabilities (or to nobody, with the rest of the probability: unkno
 and non-DTO actors); an organization's score in the draw is the sum of the weights of the
 events it was given.
 
-Exact and fast: events are drawn one by one (with keyed uniforms, see :mod:`vdto.scoring.draws`)
+Exact and fast: events are drawn one by one (with keyed uniforms, see :mod:`vdto.rng`)
 for every event when there are at most ``exact_limit`` of them, which covers any real year of
 data. Beyond that the heaviest ``exact_limit`` events, and every event of an organization with
 fewer than ``min_normal_events`` events, are still drawn one by one; the sum of the many light
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vdto.scoring.draws import draw_keys, normals, uniforms
+from vdto.rng import draw_keys, normals, uniforms
 
 EXACT_LIMIT = 50_000
 MIN_NORMAL_EVENTS = 200
@@ -122,7 +122,7 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def simulate(
+def draw_scores(
     weights: np.ndarray,
     cand: Candidates,
     event_keys: np.ndarray,

@@ -1,6 +1,6 @@
 """Compiled month kernels: the simulator's per-plaza and per-edge work as Numba loops.
 
-:func:`vdto.sim.model.simulate` spends most of a month in three passes: revenue over every
+:func:`vdto.sim.engine.simulate` spends most of a month in three passes: revenue over every
 (replicate, plaza), the frontier over every hostile (replicate, edge), and the clashes. Written
 with NumPy (``engine="numpy"``), each pass is a chain of gathers, temporaries and ``bincount``
 calls over arrays of a million elements; written here, each is one loop per replicate. The
@@ -11,7 +11,7 @@ the few below a bound on the month's attack probabilities, so the clash pass loo
 The loops visit replicates, then plazas or edges, in ascending order, which is the order
 ``np.bincount`` adds its weights in, so every sum is the same float as the NumPy engine's
 (``tests/test_sim_engines.py`` checks that the two engines give the same bytes). The keyed
-uniforms are the same SplitMix64 hash as :func:`vdto.scoring.draws.mix64`:
+uniforms are the same SplitMix64 hash as :func:`vdto.rng.mix64`:
 ``mix64(month_key[r] ^ edge_key[e])``, with the month and edge parts computed by the caller.
 """
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 import vdto
 from vdto.files import write_parquet
-from vdto.sim.model import KINDS, Outputs
+from vdto.sim.engine import KINDS, Outputs
 from vdto.sim.params import Scenario
 from vdto.sim.world import World
 

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from vdto.errors import VdtoError
-from vdto.sim.model import Outputs, simulate
+from vdto.sim.engine import Outputs, simulate
 from vdto.sim.params import Scenario, check_policy
 from vdto.sim.world import World, grid_world
 

@@ -88,8 +88,8 @@ def _registry() -> Registry:
 def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events (source_id, year, mun_code) and perpetrators (source_id, org_id, probability) of
     the bundled UCDP GED file, rows with problems dropped (as the importer does)."""
-    from vdto.demo import UCDP_FILE, bundled
     from vdto.events import ucdp
+    from vdto.services.demo import UCDP_FILE, bundled
 
     batch = ucdp.parse(bundled(*UCDP_FILE), _registry())
     batch.drop_bad_rows()
@@ -197,9 +197,9 @@ def default_world(organizations: int = 20, *, years: tuple[int, int] = (2016, 20
     plazas and ports found (and any dropped because the catalog name did not match), events
     used, the organization ids and their event weights.
     """
+    from vdto.geography import geography
     from vdto.network.bacrim import load_bacrim2020
     from vdto.regional.contiguity import bundled
-    from vdto.regions import geography
 
     y0, y1 = (int(y) for y in years)
     if organizations < 1 or y0 > y1:

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli_options import QuietOpt, ScoreFormat, _check_score_format, _write_frame
-from vdto.console import Format, emit, err, out
+from vdto.cli.console import Format, emit, err, out
+from vdto.cli.options import QuietOpt, ScoreFormat, _check_score_format, _write_frame
 from vdto.errors import ConfigError, VdtoError
 
 ScenarioArg = Annotated[

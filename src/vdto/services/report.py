@@ -42,7 +42,7 @@ from vdto.files import atomic_write
 if TYPE_CHECKING:
     import altair as alt
 
-    from vdto.network.model import SupplyNetwork
+    from vdto.network.graph import SupplyNetwork
     from vdto.network.package import Package
     from vdto.regional.analysis import RegionalAnalysis
     from vdto.routes.lever import Shift
@@ -331,8 +331,8 @@ def collect(
     when the rule names none. ``progress`` is called with a label before each of :data:`STEPS`
     steps.
     """
+    from vdto.publication.scorecard import yearly_trend
     from vdto.regional.analysis import analyse
-    from vdto.scorecard import yearly_trend
     from vdto.scoring import decide, margins, robustness, score
     from vdto.scoring.decision import ranking_with_margins
     from vdto.store import Store
@@ -371,7 +371,7 @@ def collect(
         stored = store.count("network_nodes") > 0
         net = None
         if stored:
-            from vdto.network.stored import load_network
+            from vdto.store.network import load_network
 
             net = load_network(store)
     package, note = None, ""

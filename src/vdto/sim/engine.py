@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtr
 
-from vdto.scoring.draws import mix64
+from vdto.rng import mix64
 from vdto.sim.params import Scenario, check_policy
 from vdto.sim.world import World
 

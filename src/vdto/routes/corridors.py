@@ -178,11 +178,11 @@ def routes_of(network: CorridorNetwork) -> Routes:
     return Routes(network, tuple(paths), np.vstack(rows))
 
 
-def load_network(path: str | Path | None = None) -> CorridorNetwork:
+def load_corridors(path: str | Path | None = None) -> CorridorNetwork:
     """Read and validate a corridor network TOML file (the bundled default when ``path`` is None)."""
     if path is None:
         path = Path(str(resources.files("vdto.data").joinpath("routes", "corridors.toml")))
     return load_model(CorridorNetwork, path, "docs/routes.md for the network format")
 
 
-__all__ = ["CORRIDORS", "CorridorNetwork", "Link", "Node", "Routes", "load_network", "routes_of"]
+__all__ = ["CORRIDORS", "CorridorNetwork", "Link", "Node", "Routes", "load_corridors", "routes_of"]

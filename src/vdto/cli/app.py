@@ -14,8 +14,8 @@ import typer
 from rich.markup import escape
 
 import vdto
-from vdto.cli_api import register as register_api
-from vdto.cli_options import (
+from vdto.cli.console import Format, emit, emit_json, err, out
+from vdto.cli.options import (
     AgencyOpt,
     DbOpt,
     DrawsOpt,
@@ -36,11 +36,11 @@ from vdto.cli_options import (
     _write_frame,
     json_records,
 )
-from vdto.cli_regions import regions_app
-from vdto.cli_report import register as register_report
-from vdto.cli_routes import routes_app
-from vdto.cli_sim import register as register_sim
-from vdto.console import Format, emit, emit_json, err, out
+from vdto.cli.regions import regions_app
+from vdto.cli.report import register as register_report
+from vdto.cli.routes import routes_app
+from vdto.cli.serve import register as register_api
+from vdto.cli.sim import register as register_sim
 from vdto.errors import VdtoError
 
 app = typer.Typer(
@@ -234,7 +234,7 @@ def events_cmd(
     Example: vdto events --by org --from 2023 --to 2023-12-31
     """
     from vdto.store import Store
-    from vdto.summary import events_by
+    from vdto.store.summary import events_by
 
     if by not in ("year", "org", "state"):
         raise VdtoError(f"unknown grouping {by!r}", "--by", "use year, org or state")
@@ -630,7 +630,7 @@ def keys_new(
 
     Example: vdto keys new mx --dir keys
     """
-    from vdto.ledger import load_public_key, new_keypair
+    from vdto.publication.ledger import load_public_key, new_keypair
 
     folder.mkdir(parents=True, exist_ok=True)
     private, public = new_keypair(agency, folder)
@@ -640,7 +640,7 @@ def keys_new(
 
 
 def _signers(keys: list[Path] | None):
-    from vdto.ledger import Signer
+    from vdto.publication.ledger import Signer
 
     return [Signer.load(k) for k in keys or []]
 
@@ -657,7 +657,7 @@ def verify_cmd(
 
     Example: vdto verify ledger.jsonl --trust keys/
     """
-    from vdto.ledger import load_trusted, verify
+    from vdto.publication.ledger import load_trusted, verify
 
     report = verify(ledger, load_trusted(trust) if trust else None)
     if report.ok:
@@ -710,7 +710,7 @@ def round_open(
 
     Example: vdto round open --from 2020 --to 2020 --agencies mx,us
     """
-    from vdto.rounds import dissents, open_round
+    from vdto.publication.rounds import dissents, open_round
     from vdto.store import Store
 
     s, e = _window_dates(start, end)
@@ -754,7 +754,7 @@ def round_announce(
 
     Example: vdto round announce 1 --ledger ledger.jsonl --key keys/mx.key --key keys/us.key
     """
-    from vdto.rounds import announce_round
+    from vdto.publication.rounds import announce_round
     from vdto.store import Store
 
     with Store(_db(db)) as store:
@@ -779,7 +779,7 @@ def round_close(
 
     Example: vdto round close 1 --dismantled --ledger ledger.jsonl --key keys/mx.key --key keys/us.key
     """
-    from vdto.rounds import close_round
+    from vdto.publication.rounds import close_round
     from vdto.store import Store
 
     if dismantled == withdrawn:
@@ -819,7 +819,7 @@ def round_status(
     """
     import pandas as pd
 
-    from vdto.rounds import dissents, get_round, monitor
+    from vdto.publication.rounds import dissents, get_round, monitor
     from vdto.store import Store
 
     with Store(_db(db), read_only=True) as store:
@@ -866,7 +866,7 @@ def _package_line(db, target: str | None) -> str:
         has_network = store.count("network_nodes") > 0
         net = None
         if has_network and target:
-            from vdto.network.stored import load_network
+            from vdto.store.network import load_network
 
             net = load_network(store)
     if net is None:
@@ -888,7 +888,7 @@ def round_list(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
 
     Example: vdto round list --format csv
     """
-    from vdto.rounds import list_rounds
+    from vdto.publication.rounds import list_rounds
     from vdto.store import Store
 
     with Store(_db(db), read_only=True) as store:
@@ -911,7 +911,7 @@ def rankings_compare(
 
     Example: vdto rankings compare mx us --from 2020 --to 2020
     """
-    from vdto.compare import compare
+    from vdto.publication.agreement import compare
     from vdto.store import Store
 
     s, e = _window_dates(start, end)
@@ -969,10 +969,10 @@ def publish_cmd(
 
     Example: vdto publish site --round 1 --ledger ledger.jsonl --keys keys
     """
-    from vdto.ledger import Ledger, load_trusted
-    from vdto.publish import write_site
-    from vdto.rounds import dismantled_before, get_round
-    from vdto.scorecard import build_scorecard, public_aggregates, yearly_trend
+    from vdto.publication.ledger import Ledger, load_trusted
+    from vdto.publication.rounds import dismantled_before, get_round
+    from vdto.publication.scorecard import build_scorecard, public_aggregates, yearly_trend
+    from vdto.publication.site import write_site
     from vdto.scoring import Rubric, load_rubric, score
     from vdto.store import Store
 
@@ -1021,7 +1021,7 @@ def recompute_cmd(
 
     Example: vdto recompute site
     """
-    from vdto.publish import recompute_site
+    from vdto.publication.site import recompute_site
 
     report = recompute_site(site)
     if report.ok:
@@ -1060,8 +1060,8 @@ def network_import(
     """
     from vdto.events.tabular import sha256_file
     from vdto.network.bacrim import load_bacrim2020
-    from vdto.network.stored import save_network
     from vdto.store import Store
+    from vdto.store.network import save_network
 
     registry = _registry(db)
     if str(file) == "bacrim2020":
@@ -1095,9 +1095,9 @@ def network_generate(
     Example: vdto network generate --seed 1 --distributors 20000
     """
     from vdto.network.io import write_graphml
-    from vdto.network.stored import save_network
     from vdto.network.synthetic import generate
     from vdto.store import Store
+    from vdto.store.network import save_network
 
     for name, value in (
         ("--organizations", organizations),
@@ -1143,9 +1143,9 @@ def network_package(
 
     from vdto.network.bacrim import load_bacrim2020
     from vdto.network.package import enforcement_package, substitution, succession_risk
-    from vdto.network.stored import load_network
     from vdto.scoring import score
     from vdto.store import Store
+    from vdto.store.network import load_network
 
     with Store(_db(db), read_only=True) as store:
         registry = store.registry()
@@ -1255,8 +1255,8 @@ def network_export(
     Example: vdto network export network.gexf --format gexf
     """
     from vdto.network import io as netio
-    from vdto.network.stored import load_network
     from vdto.store import Store
+    from vdto.store.network import load_network
 
     if fmt not in ("graphml", "gexf", "i2"):
         raise VdtoError(f"unknown format {fmt!r}", "--format", "use graphml, gexf or i2")
@@ -1278,8 +1278,8 @@ def network_stats(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
     """
     import pandas as pd
 
-    from vdto.network.stored import load_network
     from vdto.store import Store
+    from vdto.store.network import load_network
 
     with Store(_db(db), read_only=True) as store:
         net = load_network(store)
@@ -1308,7 +1308,7 @@ def demo_cmd(
 
     Example: vdto demo --out /tmp/vdto-demo
     """
-    from vdto.demo import run_demo
+    from vdto.services.demo import run_demo
 
     run_demo(out_dir, quiet=quiet)
 
@@ -1322,7 +1322,7 @@ def version_cmd() -> None:
     out.print(vdto.__version__)
 
 
-# command groups kept in their own modules (they share their options through vdto.cli_options)
+# command groups kept in their own modules (they share their options through vdto.cli.options)
 app.add_typer(regions_app, name="regions")
 app.add_typer(routes_app, name="routes")
 register_sim(app)

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.network.model import EDGE_COLUMNS, NODE_COLUMNS, SupplyNetwork
+from vdto.network.graph import EDGE_COLUMNS, NODE_COLUMNS, SupplyNetwork
 from vdto.store import Store
 
 

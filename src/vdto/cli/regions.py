@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli_options import (
+from vdto.cli.console import Format, emit, err, out
+from vdto.cli.options import (
     AgencyOpt,
     DbOpt,
     FromOpt,
@@ -26,7 +27,6 @@ from vdto.cli_options import (
     _write_frame,
     json_records,
 )
-from vdto.console import Format, emit, err, out
 from vdto.errors import VdtoError
 
 regions_app = typer.Typer(

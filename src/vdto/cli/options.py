@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.console import Format, emit, out
+from vdto.cli.console import Format, emit, out
 from vdto.errors import VdtoError
 
 DbOpt = Annotated[

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli_options import OutOpt, QuietOpt, ScoreFormat, _check_score_format, _write_frame
-from vdto.console import Format, emit, err, out
+from vdto.cli.console import Format, emit, err, out
+from vdto.cli.options import OutOpt, QuietOpt, ScoreFormat, _check_score_format, _write_frame
 
 routes_app = typer.Typer(
     help="Trafficking routes: corridor shares and the Caribbean interdiction lever.", no_args_is_help=True
@@ -25,9 +25,9 @@ NetworkOpt = Annotated[
 
 def _calibration(network: Path | None):
     from vdto.routes.calibrate import default_calibration, load_calibration
-    from vdto.routes.network import load_network
+    from vdto.routes.corridors import load_corridors
 
-    return default_calibration() if network is None else load_calibration(load_network(network))
+    return default_calibration() if network is None else load_calibration(load_corridors(network))
 
 
 def _meta(cal) -> dict:
@@ -184,10 +184,10 @@ def routes_calibrate(network: NetworkOpt = None, fmt: ScoreFormat = "table", out
     Example: vdto routes calibrate --network my-corridors.toml
     """
     from vdto.routes.calibrate import calibrate
-    from vdto.routes.network import load_network
+    from vdto.routes.corridors import load_corridors
 
     _check_score_format(fmt)
-    net = load_network(network)
+    net = load_corridors(network)
     with err.status("Fitting Caribbean intensities and the Eastern Pacific cost factor", spinner="dots"):
         cal = calibrate(net)
     if fmt != "table":

@@ -7,7 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
-from vdto.regions import STATES
+from vdto.geography import STATES
 from vdto.store import Store
 
 By = Literal["year", "org", "state"]

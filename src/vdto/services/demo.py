@@ -3,7 +3,7 @@
 Imports the UCDP events and SESNSP counts into a fresh store, scores and ranks the latest full
 year with intervals, applies the target rule, builds the enforcement package on a generated
 supply network, finds the state and municipal hot spots, runs a small policy comparison and the
-Caribbean shift, and writes the report folder (:mod:`vdto.report`); then prints a short summary
+Caribbean shift, and writes the report folder (:mod:`vdto.services.report`); then prints a short summary
 in plain words and the report's path.
 """
 
@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from vdto.console import emit, out
+from vdto.cli.console import emit, out
 from vdto.events import ucdp
 from vdto.events.ingest import ImportResult, import_counts_file, import_events
 from vdto.store import Store
 
 if TYPE_CHECKING:
     from vdto.regional.analysis import RegionalAnalysis
-    from vdto.report import ReportData
     from vdto.scoring import ScoreResult
+    from vdto.services.report import ReportData
 
 
 def bundled(*parts: str) -> Path:
@@ -65,8 +65,8 @@ def run_demo(
     ``sim=False`` leaves the policy comparison out; ``report=False`` stops after the import and
     the ranking (the older, quicker demo). ``verbose`` prints each step's time.
     """
-    from vdto.report import STEPS, collect, write_report
     from vdto.scoring import score
+    from vdto.services.report import STEPS, collect, write_report
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ def run_demo(
         else:
             from datetime import date
 
-            from vdto.report import latest_full_year
+            from vdto.services.report import latest_full_year
 
             with Store(db, read_only=True) as store:
                 year = latest_full_year(store)
@@ -167,7 +167,7 @@ def _summary(result: DemoResult) -> None:
         unresolved = store.unresolved_names()
     full = hom.groupby("year")["state_code"].nunique().pipe(lambda s: s[s == 32]).index
     if len(full):
-        from vdto.regions import STATES
+        from vdto.geography import STATES
 
         last_full = int(full.max())
         if months.get(last_full, 0) < 12:
@@ -182,7 +182,7 @@ def _summary(result: DemoResult) -> None:
             f"most in {top}."
         )
     if result.data is not None:
-        from vdto.report import headlines
+        from vdto.services.report import headlines
 
         out.print("\n[bold]In plain words[/bold]")
         for line in headlines(result.data).values():

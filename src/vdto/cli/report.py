@@ -1,5 +1,5 @@
 """``vdto report``: the analyst's HTML report with charts and maps (a thin shell over
-:mod:`vdto.report`)."""
+:mod:`vdto.services.report`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli_options import DbOpt, QuietOpt, _db
-from vdto.console import err, out
+from vdto.cli.console import err, out
+from vdto.cli.options import DbOpt, QuietOpt, _db
 from vdto.errors import VdtoError
 
 VerboseOpt = Annotated[
@@ -74,7 +74,7 @@ def report_cmd(
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from vdto.report import STEPS, collect, headlines, write_report
+    from vdto.services.report import STEPS, collect, headlines, write_report
 
     if sim is not None and no_sim:
         raise VdtoError("--sim and --no-sim contradict each other", "--no-sim", "give one of them")

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.scorecard import build_scorecard, rule_text
+from vdto.publication.scorecard import build_scorecard, rule_text
 from vdto.scoring.decision import decide
 from vdto.scoring.engine import DEFAULT_DRAWS, DEFAULT_SEED, score
 from vdto.scoring.rubric import Rubric
@@ -221,7 +221,7 @@ def announce_round(store: Store, round_id: int, ledger_path, signers: list) -> R
     The first entry of a new ledger is the conditional rule, signed by every agency of the round.
     The announcement is co-signed by every signer given (both agencies when both agree).
     """
-    from vdto.ledger import Ledger
+    from vdto.publication.ledger import Ledger
 
     rnd = get_round(store, round_id)
     if rnd.status != "open":
@@ -296,7 +296,7 @@ def close_round(
         )
     on = on or date.today()
     if ledger_path is not None:
-        from vdto.ledger import Ledger
+        from vdto.publication.ledger import Ledger
 
         Ledger(ledger_path).append(
             "round-close",

@@ -1,7 +1,7 @@
 """The public scorecard as a static web site that opens offline, and its independent recomputation.
 
-:func:`write_site` turns a scorecard (:func:`vdto.scorecard.build_scorecard`) and its public
-aggregates (:func:`vdto.scorecard.public_aggregates`) into a folder that anyone can open from disk
+:func:`write_site` turns a scorecard (:func:`vdto.publication.scorecard.build_scorecard`) and its public
+aggregates (:func:`vdto.publication.scorecard.public_aggregates`) into a folder that anyone can open from disk
 or serve as static files: ``index.html`` (Spanish first, English on the switch), a methodology
 page, the machine-readable files behind every number (``scorecard.json``, ``scorecard.csv``,
 ``aggregates.csv``, ``rubric.json``), and optionally the signed ledger and the agencies' public
@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.scorecard import RANKING_COLUMNS, SENSITIVE_FIELDS
+from vdto.publication.scorecard import RANKING_COLUMNS, SENSITIVE_FIELDS
 
 #: Files of a published site (besides ``keys/``); the first is what marks a folder as a vdto site.
 SITE_FILES: tuple[str, ...] = (
@@ -160,7 +160,7 @@ def canonical_json(obj: Any) -> str:
         raise VdtoError(
             f"the scorecard is not plain JSON ({error})",
             "scorecard",
-            "build it with vdto.scorecard.build_scorecard (no NaN, no objects)",
+            "build it with vdto.publication.scorecard.build_scorecard (no NaN, no objects)",
         ) from error
 
 
@@ -1427,7 +1427,7 @@ def write_site(
     Everything is written to a temporary folder beside ``out_dir`` and moved into place at the end,
     so a failure leaves ``out_dir`` as it was. A previous site in ``out_dir`` (a folder holding a
     ``scorecard.json``) is replaced; any other non-empty folder is refused. Before the move, the
-    site is checked: no field of :data:`vdto.scorecard.SENSITIVE_FIELDS` (or its plural) may be a
+    site is checked: no field of :data:`vdto.publication.scorecard.SENSITIVE_FIELDS` (or its plural) may be a
     JSON key or CSV column of any file, and :func:`recompute_site` must pass on it.
 
     Raises
@@ -1438,7 +1438,7 @@ def write_site(
         key is malformed, a sensitive field would be published, the scores do not recompute, or
         the files cannot be written.
     """
-    from vdto.ledger import verify
+    from vdto.publication.ledger import verify
 
     out = Path(out_dir)
     _check_card(scorecard)
@@ -1555,7 +1555,7 @@ def recompute_site(out_dir: str | Path) -> RecomputeReport:
     Reads ``scorecard.json``, ``rubric.json`` and ``aggregates.csv`` in ``out_dir``; checks that
     the sha256 of ``rubric.json`` (as canonical JSON) and of the scorecard's own rubric equal
     ``meta.rubric_sha256``, and that every organization's published score equals the score
-    recomputed with :func:`vdto.scorecard.recompute`, to 1e-6 relative (or 1e-6 absolute, the
+    recomputed with :func:`vdto.publication.scorecard.recompute`, to 1e-6 relative (or 1e-6 absolute, the
     rounding of published scores).
 
     Raises
@@ -1565,7 +1565,7 @@ def recompute_site(out_dir: str | Path) -> RecomputeReport:
     """
     from pydantic import ValidationError
 
-    from vdto.scorecard import recompute
+    from vdto.publication.scorecard import recompute
     from vdto.scoring.rubric import Rubric
 
     folder = Path(out_dir)

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vdto.cli_options import DbOpt, FormatOpt, _db
-from vdto.console import Format, emit, err, out
+from vdto.cli.console import Format, emit, err, out
+from vdto.cli.options import DbOpt, FormatOpt, _db
 from vdto.errors import VdtoError
 
 tokens_app = typer.Typer(

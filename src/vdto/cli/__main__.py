@@ -1,0 +1,5 @@
+"""``python -m vdto.cli``: the ``vdto`` command."""
+
+from vdto.cli.app import main
+
+main()
