@@ -309,32 +309,32 @@ def test_doc_examples_run():
 
 
 @pytest.mark.parametrize(
-    ("call", "where"),
+    ("call", "param"),
     [
-        (lambda: equilibria(0, 1, 1.0, 1.5, "uniform"), "--n"),
-        (lambda: equilibria(2.5, 1, 1.0, 1.5, "uniform"), "--n"),
-        (lambda: equilibria(True, 1, 1.0, 1.5, "uniform"), "--n"),
-        (lambda: equilibria(2, 0, 1.0, 1.5, "uniform"), "--k"),
-        (lambda: play(2, -1, 1.0, 1.5, "priority"), "--k"),
-        (lambda: equilibria(2, 1, -1.0, 1.5, "uniform"), "--cost"),
-        (lambda: equilibria(3, 1, [1.0, -0.1, 2.0], 1.5, "priority"), "--cost"),
-        (lambda: equilibria(3, 1, [1.0, 2.0], 1.5, "priority"), "--cost"),
-        (lambda: equilibria(2, 1, float("nan"), 1.5, "uniform"), "--cost"),
-        (lambda: equilibria(2, 1, "1,2", 1.5, "uniform"), "--cost"),
-        (lambda: tipping_sanction(2, 1, [[1.0, 2.0]], "uniform"), "--cost"),
-        (lambda: equilibria(2, 1, 1.0, 0, "uniform"), "--sanction"),
-        (lambda: equilibria(2, 1, 1.0, -2.0, "priority"), "--sanction"),
-        (lambda: equilibria(2, 1, 1.0, float("inf"), "priority"), "--sanction"),
-        (lambda: summary(2, 1, 1.0, 0.0), "--sanction"),
-        (lambda: equilibria(2, 1, 1.0, 1.5, "random"), "--regime"),
-        (lambda: tipping_sanction(2, 1, 1.0, "random"), "--regime"),
-        (lambda: play(2, 1, 1.0, 1.5, "uniform", periods=-1), "--periods"),
-        (lambda: play(2, 1, 1.0, 1.5, "uniform", start="half"), "--start"),
-        (lambda: play(2, 1, 1.0, 1.5, "uniform", update="random"), "--update"),
+        (lambda: equilibria(0, 1, 1.0, 1.5, "uniform"), "n"),
+        (lambda: equilibria(2.5, 1, 1.0, 1.5, "uniform"), "n"),
+        (lambda: equilibria(True, 1, 1.0, 1.5, "uniform"), "n"),
+        (lambda: equilibria(2, 0, 1.0, 1.5, "uniform"), "k"),
+        (lambda: play(2, -1, 1.0, 1.5, "priority"), "k"),
+        (lambda: equilibria(2, 1, -1.0, 1.5, "uniform"), "cost"),
+        (lambda: equilibria(3, 1, [1.0, -0.1, 2.0], 1.5, "priority"), "cost"),
+        (lambda: equilibria(3, 1, [1.0, 2.0], 1.5, "priority"), "cost"),
+        (lambda: equilibria(2, 1, float("nan"), 1.5, "uniform"), "cost"),
+        (lambda: equilibria(2, 1, "1,2", 1.5, "uniform"), "cost"),
+        (lambda: tipping_sanction(2, 1, [[1.0, 2.0]], "uniform"), "cost"),
+        (lambda: equilibria(2, 1, 1.0, 0, "uniform"), "sanction"),
+        (lambda: equilibria(2, 1, 1.0, -2.0, "priority"), "sanction"),
+        (lambda: equilibria(2, 1, 1.0, float("inf"), "priority"), "sanction"),
+        (lambda: summary(2, 1, 1.0, 0.0), "sanction"),
+        (lambda: equilibria(2, 1, 1.0, 1.5, "random"), "regime"),
+        (lambda: tipping_sanction(2, 1, 1.0, "random"), "regime"),
+        (lambda: play(2, 1, 1.0, 1.5, "uniform", periods=-1), "periods"),
+        (lambda: play(2, 1, 1.0, 1.5, "uniform", start="half"), "start"),
+        (lambda: play(2, 1, 1.0, 1.5, "uniform", update="random"), "update"),
     ],
 )
-def test_bad_input(call, where):
+def test_bad_input(call, param):
     with pytest.raises(VdtoError) as caught:
         call()
-    assert caught.value.where == where
+    assert caught.value.param == param and not caught.value.where
     assert caught.value.fix and "\n" not in str(caught.value)

@@ -233,7 +233,7 @@ def test_island_drop_wants_values_for_the_kept_regions_only(grid_dropped):
 def test_unknown_island_rule():
     with pytest.raises(VdtoError) as err:
         queen(GRID_CODES, GRID_POLYS, islands="keep")
-    assert err.value.where == "--islands"
+    assert err.value.param == "islands"
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def test_emerging_is_reproducible(em_grid, emerged):
 def test_emerging_needs_two_windows(em_grid, n_windows):
     with pytest.raises(VdtoError) as err:
         emerging(em_windows()[:n_windows], em_grid)
-    assert err.value.where == "--windows"
+    assert err.value.param == "windows"
     assert "two windows" in err.value.what
 
 
@@ -379,7 +379,7 @@ BAD_INPUT = settings(max_examples=40, deadline=None)  # the grid fixtures are mo
 def test_too_few_permutations(grid, permutations):
     with pytest.raises(VdtoError) as err:
         hotspots(pattern_values(), grid, permutations=permutations)
-    assert err.value.where == "--permutations"
+    assert err.value.param == "permutations"
     assert str(permutations) in err.value.what and "99" in err.value.fix
 
 
@@ -394,7 +394,7 @@ def test_too_few_permutations(grid, permutations):
 def test_alpha_outside_zero_one(grid, alpha):
     with pytest.raises(VdtoError) as err:
         hotspots(pattern_values(), grid, alpha=alpha)
-    assert err.value.where == "--alpha"
+    assert err.value.param == "alpha"
     assert "\n" not in str(err.value)
 
 
@@ -435,7 +435,7 @@ def test_wrong_number_of_values(grid, length):
 def test_emerging_passes_bad_input_on(em_grid):
     with pytest.raises(VdtoError) as err:
         emerging(em_windows(), em_grid, alpha=1.5)
-    assert err.value.where == "--alpha"
+    assert err.value.param == "alpha"
 
 
 # --------------------------------------------------------------------------------------------

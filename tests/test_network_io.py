@@ -190,8 +190,8 @@ NODE_CASES = {
     "unknown node type": (4, "type", "cartel", ["type is not a node type", "use one of organization"]),
     "empty node type": (9, "type", "", ["type is empty"]),
     "duplicate node id": (9, "id", "cjng", ["'cjng' repeats the node id of row 2"]),
-    "unknown org_id": (5, "org_id", "no_such_org", ["org_id is not a registry id", "vdto orgs add"]),
-    "unresolved organization name": (4, "name", "Los Nuevos Ficticios", ["organization 'Los Nuevos Ficticios' is not in the registry", "vdto orgs add", "vdto orgs alias"]),
+    "unknown org_id": (5, "org_id", "no_such_org", ["org_id is not a registry id", "register the organization"]),
+    "unresolved organization name": (4, "name", "Los Nuevos Ficticios", ["organization 'Los Nuevos Ficticios' is not in the registry", "register the name"]),
     "negative price": (11, "price", "-3", ["price is negative"]),
 }  # fmt: skip
 
@@ -210,7 +210,9 @@ def test_unresolved_inline_organization_names_its_row(tmp_path):
     path = planted(tmp_path, INLINE, 7, set_cell(INLINE, 7, "source_name", "Los Nuevos Ficticios"))
     with pytest.raises(RowErrors) as err:
         read_edges_csv(path)
-    assert_located(err.value, path, 7, col(INLINE, "source_name"), "is not in the registry", "vdto orgs")
+    assert_located(
+        err.value, path, 7, col(INLINE, "source_name"), "is not in the registry", "register the name"
+    )
 
 
 def test_unresolved_organization_without_name_points_at_its_id(tmp_path):
@@ -570,4 +572,6 @@ def test_bacrim_unknown_group_names_its_row(tmp_path):
     path.write_text(text, encoding="utf-8-sig")
     with pytest.raises(InputFileError) as err:
         load_bacrim2020(folder)
-    assert_located(err.value, path, 3, 2, "'Los Nuevos Ficticios' does not resolve", "vdto orgs add")
+    assert_located(
+        err.value, path, 3, 2, "'Los Nuevos Ficticios' does not resolve", "register it as an organization"
+    )

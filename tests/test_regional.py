@@ -308,7 +308,7 @@ def test_a_map_with_an_unknown_format_writes_nothing(full_store, tmp_path):
 def test_unknown_levels_are_refused(level):
     with pytest.raises(VdtoError) as exc:
         check_level(level)
-    assert exc.value.where == "--level"
+    assert exc.value.param == "level"
 
 
 def test_events_without_any_region_and_no_counts_give_an_empty_panel():

@@ -83,7 +83,7 @@ def test_state_and_civilians_are_not_dtos(reg):
 
 def test_unknown_name(reg):
     assert reg.resolve("Cártel de Ningún Lugar").org_id is None
-    with pytest.raises(UnknownNameError, match="vdto orgs add"):
+    with pytest.raises(UnknownNameError, match=r"register the name with Store\.add_org"):
         reg.require("Cártel de Ningún Lugar")
 
 

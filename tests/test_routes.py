@@ -219,7 +219,7 @@ def test_assign_rejects_a_bad_intensity(bad):
     r = routes_of(_parallel())
     with pytest.raises(VdtoError) as err:
         assign(r, caribbean_intensity=bad)
-    assert err.value.where == "--caribbean-interdiction"
+    assert err.value.param == "caribbean_change"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,13 +387,13 @@ def test_cutting_caribbean_interdiction_moves_flow_north_and_east(cal, change):
 def test_shift_rejects_a_change_that_leaves_no_interdiction(change):
     with pytest.raises(VdtoError) as err:
         shift(change, draws=10)
-    assert err.value.where == "--caribbean-interdiction"
+    assert err.value.param == "caribbean_change"
 
 
 def test_shift_rejects_no_draws():
     with pytest.raises(VdtoError) as err:
         shift(-0.5, draws=0)
-    assert err.value.where == "--draws"
+    assert err.value.param == "draws"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,7 +421,7 @@ def test_parse_change_accepts_a_number_or_names_the_option(text):
     else:
         with pytest.raises(VdtoError) as err:
             parse_change(text)
-        assert err.value.where == "--caribbean-interdiction"
+        assert err.value.param == "caribbean_change"
         assert "\n" not in str(err.value)
 
 
@@ -431,7 +431,7 @@ def test_parse_change_rejects_minus_100_percent_or_less(pct, as_percent):
     text = f"{pct!r}%" if as_percent else repr(pct / 100.0)
     with pytest.raises(VdtoError) as err:
         parse_change(text)
-    assert err.value.where == "--caribbean-interdiction"
+    assert err.value.param == "caribbean_change"
 
 
 # ---------------------------------------------------------------------------------------------

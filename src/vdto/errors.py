@@ -1,13 +1,39 @@
 """Errors a user can cause, and how they are reported.
 
 Every error a user can cause by what they pass in (a malformed file, an unknown name, a bad
-config key) is a :class:`VdtoError`. The CLI prints ``str(error)`` as one line and exits with
-status 2; no traceback is shown and nothing is partly written.
+config key, a bad parameter) is a :class:`VdtoError`. The library names a bad parameter by its
+Python name (``param="draws"``); each shell spells it its own way when it prints the error: the
+CLI as ``--draws``, the HTTP API as the JSON field ``draws`` (see :meth:`VdtoError.line`). The
+CLI prints the line and exits with status 2; no traceback is shown and nothing is partly written.
+
+Examples
+--------
+>>> err = VdtoError("draws must be at least 1 (got 0)", fix="use e.g. 2000", param="draws")
+>>> err.line()
+'draws: draws must be at least 1 (got 0); use e.g. 2000'
+>>> err.line(lambda p: "--" + p)
+'--draws: draws must be at least 1 (got 0); use e.g. 2000'
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+#: How a shell names a parameter: ``"draws" -> "--draws"`` (CLI) or ``"draws"`` (JSON).
+Spell = Callable[[str], str]
+
+
+#: How the Python library names the actions a fix may point to (parameters keep their names).
+PYTHON_NAMES: dict[str, str] = {
+    "register": "Store.add_org or Store.add_alias",
+    "list_orgs": "Registry.to_frame()",
+}
+
+
+def plain(param: str) -> str:
+    """The library's own spelling of a parameter (its Python name) or of an action."""
+    return PYTHON_NAMES.get(param, param)
 
 
 class VdtoError(Exception):
@@ -18,23 +44,49 @@ class VdtoError(Exception):
     what
         What is wrong, e.g. ``'deaths_best is negative ("-3")'``.
     where
-        Where: ``file:row:column``, a config key or a name. Empty when there is no place.
+        Where: ``file:row:column``, a config key or a name. Empty when the place is a parameter.
     fix
-        How to fix it, as an instruction.
+        How to fix it, as an instruction. It may name other parameters, or actions such as
+        ``register`` (add an organization or an alias) and ``list_orgs``, as ``{name}`` when they
+        are listed in ``mentions``; each shell fills in its own spelling.
+    param
+        The bad parameter, by its Python name (``"draws"``, ``"start"``); shown where ``where`` is
+        empty, spelled by the shell that prints the error.
+    mentions
+        Parameters and actions named in the text as ``{name}``.
     """
 
     exit_code = 2
 
-    def __init__(self, what: str, where: str = "", fix: str = "") -> None:
+    def __init__(
+        self,
+        what: str,
+        where: str = "",
+        fix: str = "",
+        *,
+        param: str | None = None,
+        mentions: Iterable[str] = (),
+    ) -> None:
         self.what = what
         self.where = where
         self.fix = fix
+        self.param = param
+        self.mentions = tuple(mentions)
         super().__init__(self.line())
 
-    def line(self) -> str:
-        """The single line shown to the user."""
-        head = f"{self.where}: {self.what}" if self.where else self.what
+    def place(self, spell: Spell = plain) -> str:
+        """Where the problem is: ``where``, else the parameter as the shell spells it."""
+        if self.where:
+            return self.where
+        return spell(self.param) if self.param else ""
+
+    def line(self, spell: Spell = plain) -> str:
+        """The single line shown to the user, with parameters spelled by ``spell``."""
+        place = self.place(spell)
+        head = f"{place}: {self.what}" if place else self.what
         text = f"{head}; {self.fix}" if self.fix else head
+        for name in self.mentions:  # plain replacement: other braces in the text stay as they are
+            text = text.replace("{" + name + "}", spell(name))
         return " ".join(text.split())  # never more than one line
 
 
@@ -48,6 +100,14 @@ class ConfigError(VdtoError):
 
 class UnknownNameError(VdtoError):
     """A name (organization, region, category) is not known."""
+
+
+class ConflictError(VdtoError):
+    """The request is valid but the state does not allow it (a round already open, signed twice)."""
+
+
+class PermissionDenied(VdtoError):
+    """The caller may not do this (another agency's round, a role that does not hold the right)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +127,11 @@ class RowProblem:
 
 
 class RowErrors(VdtoError):
-    """Rows of an input file failed validation; the first is shown, all are in ``problems``."""
+    """Rows of an input file failed validation; the first is shown, all are in ``problems``.
+
+    The fix names the parameters ``skip_bad_rows`` (import the valid rows only) and ``report``
+    (write every problem to a file), which each shell spells its own way.
+    """
 
     def __init__(self, file: str, problems: list[RowProblem], report: str | None = None) -> None:
         self.problems = problems
@@ -76,9 +140,10 @@ class RowErrors(VdtoError):
         tail = ""
         if more:
             tail = f" ({more} more problem{'s' if more > 1 else ''}"
-            tail += f", all listed in {report})" if report else "; list them all with --report FILE)"
+            tail += f", all listed in {report})" if report else "; list them all with {report})"
         super().__init__(
             what=f"{first.column_name} {first.message} (value {first.value!r}){tail}",
             where=f"{file}:{first.row}:{first.column}",
-            fix=first.fix + " (or import the valid rows only with --skip-bad-rows)",
+            fix=first.fix + " (or import the valid rows only with {skip_bad_rows})",
+            mentions=("skip_bad_rows", "report"),
         )

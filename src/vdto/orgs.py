@@ -1,7 +1,7 @@
 """The organization registry: canonical organizations, aliases, factions, splits and mergers.
 
 The seed registry ships with vdto (``vdto/data/orgs.toml``, see docs/registry.md). Users add
-organizations and aliases with ``vdto orgs add`` / ``vdto orgs alias``; those additions live in
+organizations and aliases (``vdto orgs add`` / ``vdto orgs alias`` on the command line); those additions live in
 the event store and are layered over the seed. Resolution folds case, accents and punctuation,
 so "CJNG", "Jalisco Cartel New Generation" and "Cártel Jalisco Nueva Generación" all resolve to
 ``cjng``.
@@ -32,6 +32,9 @@ CRIMINAL_KINDS: frozenset[str] = frozenset({"dto", "faction", "gang"})
 
 _ID = re.compile(r"^[a-z0-9_]+$")
 _TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
+
+#: How to find an organization's id, as every unknown-id error says.
+LIST_IDS = "list the ids with {list_orgs}"
 
 
 class Org(BaseModel):
@@ -207,8 +210,8 @@ class Registry:
             if org.id in merged:
                 raise UnknownNameError(
                     f"organization id {org.id!r} already exists",
-                    "vdto orgs add",
-                    "choose another id or add an alias instead",
+                    fix="choose another id or add an alias instead",
+                    param="org_id",
                 )
             merged[org.id] = org
         extra: dict[str, list[str]] = {}
@@ -216,15 +219,16 @@ class Registry:
             if org_id not in merged:
                 raise UnknownNameError(
                     f"unknown organization id {org_id!r}",
-                    "vdto orgs alias",
-                    "list ids with `vdto orgs list`",
+                    fix=LIST_IDS,
+                    mentions=("list_orgs",),
+                    param="org",
                 )
             owner = self.lookup(alias)
             if owner is not None and owner != org_id:
                 raise UnknownNameError(
                     f"{alias!r} is already a name of {owner!r} ({self.orgs[owner].name})",
-                    "vdto orgs alias",
-                    "an alias may belong to one organization only",
+                    fix="an alias may belong to one organization only",
+                    param="alias",
                 )
             extra.setdefault(org_id, []).append(alias)
         final = [
@@ -237,7 +241,10 @@ class Registry:
         unknown = [o for o in dismantled if o not in self.orgs]
         if unknown:
             raise UnknownNameError(
-                f"unknown organization id {unknown[0]!r}", "dismantled", "list ids with `vdto orgs list`"
+                f"unknown organization id {unknown[0]!r}",
+                fix=LIST_IDS,
+                mentions=("list_orgs",),
+                param="dismantled",
             )
         final = [
             o.model_copy(update={"status": "dismantled", "dismantled": dismantled[o.id]})
@@ -259,7 +266,7 @@ class Registry:
             return self.orgs[org_id]
         except KeyError:
             raise UnknownNameError(
-                f"unknown organization id {org_id!r}", "", "list ids with `vdto orgs list`"
+                f"unknown organization id {org_id!r}", fix=LIST_IDS, mentions=("list_orgs",), param="org"
             ) from None
 
     def top(self, org_id: str) -> str:
@@ -332,7 +339,8 @@ class Registry:
             raise UnknownNameError(
                 f"unknown organization {name!r}",
                 "",
-                "list them with `vdto orgs list`, or register it with `vdto orgs add` / `vdto orgs alias`",
+                LIST_IDS + ", or register the name with {register}",
+                mentions=("list_orgs", "register"),
             )
         return match.faction_id or match.org_id
 

@@ -32,6 +32,7 @@ from vdto.api.deps import (
     context,
     principal,
     set_action,
+    spell,
     start_write,
 )
 from vdto.api.tokens import Principal
@@ -204,12 +205,9 @@ async def agency_import(
         try:
             return await run_in_threadpool(_run_import, ctx, agency, kind, files, encoding, skip_bad_rows)
         except VdtoError as exc:
-            line = exc.line().replace(str(folder) + os.sep, "")
+            line = exc.line(spell).replace(str(folder) + os.sep, "")
             for name in ("file", "mapping"):
                 line = line.replace(name + os.sep, "")
-            line = line.replace("--skip-bad-rows", "skip_bad_rows=true").replace(
-                "--report FILE", "the problems list"
-            )
             problems = [_problem(p) for p in exc.problems[:100]] if isinstance(exc, RowErrors) else None
             raise ApiError(status_of(exc), line, problems) from None
     finally:

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import vdto
 from vdto.api import agency, audit, public
 from vdto.api.access import StoreAccess, StoreBusy
-from vdto.api.deps import ApiError, Context, Settings
+from vdto.api.deps import ApiError, Context, Settings, spell
 from vdto.api.models import Error
 from vdto.api.views import SensitiveFieldError
 from vdto.errors import VdtoError
@@ -276,7 +276,7 @@ def create_app(
 
     @app.exception_handler(VdtoError)
     async def _vdto_error(request: Request, exc: VdtoError) -> JSONResponse:
-        return _error(agency.status_of(exc), exc.line())
+        return _error(agency.status_of(exc), exc.line(spell))
 
     @app.exception_handler(StoreBusy)
     async def _busy(request: Request, exc: StoreBusy) -> JSONResponse:

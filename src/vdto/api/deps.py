@@ -50,6 +50,25 @@ class Context:
         return self._flights.setdefault(key, asyncio.Lock())
 
 
+#: How the API names a library parameter where it is not the parameter's own name.
+FIELD_NAMES: dict[str, str] = {
+    "start": "from",
+    "end": "to",
+    "window": "from/to",
+    "skip_bad_rows": "skip_bad_rows=true",
+    "report": "the problems list",
+    "use_counts": "a measure the store holds",
+    # actions a fix may point to (done by the server's operator)
+    "register": "the registry (`vdto orgs add` or `vdto orgs alias` on the server)",
+    "list_orgs": "the registry (`vdto orgs list` on the server)",
+}
+
+
+def spell(param: str) -> str:
+    """A library parameter as the API names it (a JSON field or query parameter)."""
+    return FIELD_NAMES.get(param, param)
+
+
 class ApiError(Exception):
     """An answer other than 200, with one line of detail (and row problems for a rejected upload)."""
 

@@ -28,7 +28,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from vdto.errors import VdtoError
+from vdto.errors import ConflictError, UnknownNameError, VdtoError
 from vdto.store import Store, check_namespace
 
 ROLES: tuple[str, ...] = ("analyst", "publisher", "admin")
@@ -74,7 +74,7 @@ class TokenInfo:
 def check_role(role: str) -> str:
     """``role`` if it is one of :data:`ROLES`, else a one-line error."""
     if role not in ROLES:
-        raise VdtoError(f"unknown role {role!r}", "--role", f"use one of: {', '.join(ROLES)}")
+        raise VdtoError(f"unknown role {role!r}", fix=f"use one of: {', '.join(ROLES)}", param="role")
     return role
 
 
@@ -135,7 +135,7 @@ def create_token(
     check_role(role)
     label = " ".join((label or "").split())
     if len(label) > 200:
-        raise VdtoError("the label is longer than 200 characters", "--label", "shorten it")
+        raise VdtoError("the label is longer than 200 characters", fix="shorten it", param="label")
     token_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
     now = _now()
     with store.transaction() as con:
@@ -157,7 +157,9 @@ def get_token(store: Store, token_id: str, *, agency: str | None = None) -> Toke
         ).fetchone()
     if row is None or (agency is not None and row[1] != agency):
         where = f" of agency {agency!r}" if agency is not None else ""
-        raise VdtoError(f"no token {token_id!r}{where}", "vdto tokens", "list them with `vdto tokens list`")
+        raise UnknownNameError(
+            f"no token {token_id!r}{where}", fix="list the tokens to see their ids", param="token_id"
+        )
     return _info(row)
 
 
@@ -170,7 +172,7 @@ def revoke_token(
     """
     info = get_token(store, token_id, agency=agency)
     if info.revoked_at is not None:
-        raise VdtoError(f"token {token_id} is already revoked", "vdto tokens revoke", "nothing to do")
+        raise ConflictError(f"token {token_id} is already revoked", fix="nothing to do", param="token_id")
     with store.transaction() as con:
         con.execute(
             "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE token_id = ? AND revoked_at IS NULL",

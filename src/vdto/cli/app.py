@@ -35,6 +35,7 @@ from vdto.cli.options import (
     _window_dates,
     _write_frame,
     json_records,
+    spell,
 )
 from vdto.cli.regions import regions_app
 from vdto.cli.report import register as register_report
@@ -1335,7 +1336,7 @@ def main() -> None:
     try:
         app()
     except VdtoError as exc:
-        err.print("[bold red]error:[/bold red] " + escape(exc.line()), markup=True, highlight=False)
+        err.print("[bold red]error:[/bold red] " + escape(exc.line(spell)), markup=True, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

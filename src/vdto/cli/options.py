@@ -22,6 +22,33 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 
 
+#: How the command line names a library parameter where it is not ``--name-with-dashes``.
+OPTION_NAMES: dict[str, str] = {
+    "start": "--from",
+    "end": "--to",
+    "window": "--from/--to",
+    "caribbean_change": "--caribbean-interdiction",
+    "use_counts": "--no-counts",
+    "report": "--report FILE",
+    "signers": "--key",
+    "cut": "--what-if",
+    "outcome": "--dismantled/--withdrawn",
+    "org": "ORG",
+    "org_id": "ID",
+    "alias": "ALIAS",
+    "token_id": "TOKEN_ID",
+    "sim_results": "--sim",
+    # actions a fix may point to
+    "register": "`vdto orgs add` or `vdto orgs alias`",
+    "list_orgs": "`vdto orgs list`",
+}
+
+
+def spell(param: str) -> str:
+    """A library parameter as the command line names it: ``draws`` -> ``--draws``."""
+    return OPTION_NAMES.get(param, "--" + param.replace("_", "-"))
+
+
 def _db(db: Path | None) -> Path:
     """The store path: ``--db``, else $VDTO_DB, else ./vdto.duckdb."""
     from vdto.store import default_db_path

@@ -136,7 +136,7 @@ def load_mapping(path: str | Path) -> tuple[Mapping, str]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError("mapping file not found", str(path), "check the --mapping path") from None
+        raise ConfigError("mapping file not found", str(path), "check the path of the mapping") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read mapping ({exc})", str(path), "save it as UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:

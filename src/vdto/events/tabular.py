@@ -66,7 +66,7 @@ def _decode(raw: bytes, path: Path, encoding: str) -> bytes:
         raise InputFileError(
             f"binary data (a NUL byte at byte {pos}), not a CSV text file",
             f"{path}:{row}",
-            "export the data as CSV text (or Parquet for `vdto import csv`)",
+            "export the data as CSV text (or Parquet with a column mapping)",
         )
     enc = encoding.lower().replace("_", "-")
     utf8 = enc in ("utf-8", "utf8")
@@ -92,7 +92,8 @@ def _decode(raw: bytes, path: Path, encoding: str) -> bytes:
         raise InputFileError(
             f"not valid {encoding} (byte 0x{bad} at character {col})",
             f"{path}:{row}",
-            "re-save the file as UTF-8, or pass its encoding with --encoding (e.g. latin-1)",
+            "re-save the file as UTF-8, or give its encoding with {encoding} (e.g. latin-1)",
+            mentions=("encoding",),
         ) from None
     if utf8:
         return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw

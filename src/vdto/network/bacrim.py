@@ -137,7 +137,7 @@ def load_bacrim2020(folder: str | Path | None = None, *, registry: Registry | No
             raise InputFileError(
                 f"group {group!r} does not resolve to a registered organization",
                 f"{npath}:{frame[ROW].iloc[i]}:{list(frame.columns).index('Group') + 1}",
-                "register it with `vdto orgs add` or add the name as an alias with `vdto orgs alias`",
+                "register it as an organization, or add the name as an alias of a known one",
             )
         is_faction = match.faction_id is not None
         types.append(NodeType.CELL.value if is_faction else NodeType.ORGANIZATION.value)

@@ -96,7 +96,7 @@ _DATE_EDGE = ("start", "end")
 #: inline attribute -> suffix of its edge-file column (``source_`` + suffix)
 _INLINE = {"type": "type", "name": "name", "org_id": "org", "region": "region"}
 _META_KEY = "vdto_meta"
-_REGISTER_FIX = "give the node an org_id, or register the name with `vdto orgs add` or `vdto orgs alias`"
+_REGISTER_FIX = "give the node an org_id, or register the name as an organization or an alias of one"
 
 
 class NetworkFileErrors(RowErrors):
@@ -527,7 +527,7 @@ def _parse_nodes_file(path: Path, registry: Registry) -> tuple[pd.DataFrame, lis
             "org_id",
             frame["org_id"],
             "is not a registry id",
-            "use an id from `vdto orgs list`, or register the organization with `vdto orgs add`",
+            "use an id from the registry, or register the organization first",
         )
     extra: list[RowProblem] = []
     dup = (out["id"].notna() & out["id"].duplicated()).to_numpy()
@@ -580,7 +580,7 @@ def _inline_nodes(frame: pd.DataFrame, probs: Problems, registry: Registry) -> t
                 ocol,
                 frame[ocol],
                 "is not a registry id",
-                "use an id from `vdto orgs list`, or register the organization with `vdto orgs add`",
+                "use an id from the registry, or register the organization first",
             )
         part["at_row"] = rows
         part["at_side"] = side

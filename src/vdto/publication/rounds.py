@@ -63,7 +63,7 @@ def get_round(store: Store, round_id: int | None = None) -> Round:
         raise VdtoError(
             "no rounds yet" if round_id is None else f"no round {round_id}",
             str(store.path),
-            "open one with `vdto round open --from ... --to ... --agencies A,B`",
+            "open a round first (a window and the agencies that rank)",
         )
     r = rows.iloc[0]
 
@@ -108,22 +108,22 @@ def open_round(
     whose decision differs from the round's is recorded as a dissent.
     """
     if not agencies:
-        raise VdtoError("a round needs at least one agency", "--agencies", "e.g. --agencies mx,us")
+        raise VdtoError("a round needs at least one agency", fix="e.g. mx,us", param="agencies")
     busy = store.query("SELECT round_id, status FROM rounds WHERE status <> 'closed'")
     if len(busy):
         rid, status = int(busy.iloc[0]["round_id"]), busy.iloc[0]["status"]
         raise VdtoError(
             f"round {rid} is still {status}",
-            "vdto round open",
-            f"close it first: `vdto round close {rid} ...`",
+            f"round {rid}",
+            f"close round {rid} first",
         )
     known = set(store.namespaces())
     for agency in agencies:
         if agency not in known:
             raise VdtoError(
                 f"agency {agency!r} has no data in this store",
-                "--agencies",
-                f"import its data with --agency {agency}; agencies here: {', '.join(sorted(known)) or 'none'}",
+                fix=f"import its data first; agencies here: {', '.join(sorted(known)) or 'none'}",
+                param="agencies",
             )
     rubrics = rubrics or {}
     cards, decisions = {}, {}
@@ -226,13 +226,13 @@ def announce_round(store: Store, round_id: int, ledger_path, signers: list) -> R
     rnd = get_round(store, round_id)
     if rnd.status != "open":
         raise VdtoError(
-            f"round {round_id} is {rnd.status}, not open", "vdto round announce", "open a new round"
+            f"round {round_id} is {rnd.status}, not open", f"round {round_id}", "open a new round"
         )
     if rnd.target is None:
         raise VdtoError(
             f"round {round_id} has no target to announce ({rnd.decision['reason']})",
-            "vdto round announce",
-            "close it with `vdto round close N --withdrawn --reason ...` and use the regional fallback",
+            f"round {round_id}",
+            "close it as withdrawn, with a reason, and use the regional fallback",
         )
     by_agency = {s.agency: s for s in signers}
     missing = (
@@ -243,8 +243,8 @@ def announce_round(store: Store, round_id: int, ledger_path, signers: list) -> R
     if missing:
         raise VdtoError(
             f"no key for agency {missing[0]!r}",
-            "--key",
-            f"pass --key {missing[0]}.key (an announcement that needs agreement is co-signed)",
+            fix=f"give {missing[0]}'s key too (an announcement that needs agreement is co-signed)",
+            param="signers",
         )
     ledger = Ledger(ledger_path)
     if not ledger.entries():
@@ -281,18 +281,18 @@ def close_round(
     """Close a round: ``dismantled`` (the target leaves every later ranking) or ``withdrawn`` (with a reason)."""
     rnd = get_round(store, round_id)
     if rnd.status == "closed":
-        raise VdtoError(f"round {round_id} is already closed", "vdto round close", "open a new round")
+        raise VdtoError(f"round {round_id} is already closed", f"round {round_id}", "open a new round")
     if outcome not in ("dismantled", "withdrawn"):
-        raise VdtoError(f"unknown outcome {outcome!r}", "vdto round close", "use --dismantled or --withdrawn")
+        raise VdtoError(f"unknown outcome {outcome!r}", fix="use dismantled or withdrawn", param="outcome")
     if outcome == "withdrawn" and not reason.strip():
         raise VdtoError(
-            "a withdrawn round needs a reason", "--reason", "say why, e.g. --reason 'rankers disagree'"
+            "a withdrawn round needs a reason", fix="say why, e.g. 'rankers disagree'", param="reason"
         )
     if outcome == "dismantled" and (rnd.target is None or rnd.status != "announced"):
         raise VdtoError(
             f"round {round_id} has no announced target to dismantle",
-            "vdto round close",
-            "use --withdrawn --reason ...",
+            f"round {round_id}",
+            "close it as withdrawn, with a reason",
         )
     on = on or date.today()
     if ledger_path is not None:
@@ -325,7 +325,7 @@ def monitor(
     rnd = get_round(store, round_id)
     if rnd.announced_at is None:
         raise VdtoError(
-            f"round {rnd.round_id} has not been announced", "vdto round status", "announce it first"
+            f"round {rnd.round_id} has not been announced", f"round {rnd.round_id}", "announce it first"
         )
     start = rnd.announced_at.date()
     if as_of is None:

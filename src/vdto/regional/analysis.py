@@ -53,8 +53,8 @@ def split_windows(start: date, end: date, n: int) -> list[tuple[date, date]]:
     if n < 1 or len(months) < n:
         raise VdtoError(
             f"cannot split {len(months)} month(s) into {n} windows",
-            "--windows",
-            "use fewer windows or a longer span",
+            fix="use fewer windows or a longer span",
+            param="windows",
         )
     out = []
     for chunk in np.array_split(np.arange(len(months)), n):
@@ -96,13 +96,15 @@ def analyse(
     check_options(permutations, alpha)  # before any work: a bad option fails at once
     if islands not in contig.ISLAND_RULES:
         raise VdtoError(
-            f"unknown island rule {islands!r}", "--islands", f"use one of: {', '.join(contig.ISLAND_RULES)}"
+            f"unknown island rule {islands!r}",
+            fix=f"use one of: {', '.join(contig.ISLAND_RULES)}",
+            param="islands",
         )
     if value not in ("score", "per100k") or (value == "per100k" and level != "state"):
         raise VdtoError(
             f"cannot test {value!r} at the {level} level",
-            "--value",
-            "use score (per100k needs state population)",
+            fix="use score (per100k needs state population)",
+            param="value",
         )
     spans = split_windows(start, end, windows) if windows >= 2 else []
     events, perps, counts = load_inputs(

@@ -71,7 +71,7 @@ def queen(codes: list[str], polygons: list, *, islands: str = "nearest") -> Cont
 
     if islands not in ISLAND_RULES:
         raise VdtoError(
-            f"unknown island rule {islands!r}", "--islands", f"use one of: {', '.join(ISLAND_RULES)}"
+            f"unknown island rule {islands!r}", fix=f"use one of: {', '.join(ISLAND_RULES)}", param="islands"
         )
     if len(codes) != len(polygons) or len(set(codes)) != len(codes):
         raise VdtoError(
@@ -112,7 +112,7 @@ def region_polygons(level: str) -> tuple[tuple[str, ...], tuple]:
     if level == "municipality":
         return tuple(codes), tuple(polys)
     if level != "state":
-        raise VdtoError(f"unknown level {level!r}", "--level", "use one of: state, municipality")
+        raise VdtoError(f"unknown level {level!r}", fix="use one of: state, municipality", param="level")
     states = sorted({c[:2] for c in codes})
     groups = {s: [p for c, p in zip(codes, polys, strict=True) if c[:2] == s] for s in states}
     return tuple(states), tuple(shapely.union_all(groups[s]) for s in states)

@@ -41,11 +41,11 @@ def check_options(permutations: int, alpha: float) -> None:
     if permutations < 99:
         raise VdtoError(
             f"{permutations} permutations are too few for a p-value",
-            "--permutations",
-            "use at least 99 (999 is the default)",
+            fix="use at least 99 (999 is the default)",
+            param="permutations",
         )
     if not 0 < alpha < 1:
-        raise VdtoError(f"alpha must be between 0 and 1 (got {alpha})", "--alpha", "use e.g. --alpha 0.05")
+        raise VdtoError(f"alpha must be between 0 and 1 (got {alpha})", fix="use e.g. 0.05", param="alpha")
 
 
 def hotspots(
@@ -215,9 +215,7 @@ def emerging(
     the trend (``z_tau``).
     """
     if len(window_values) < 2:
-        raise VdtoError(
-            "emerging hot spots need at least two windows", "--windows", "use --windows 2 or more"
-        )
+        raise VdtoError("emerging hot spots need at least two windows", fix="use 2 or more", param="windows")
     runs = [
         hotspots(v, contiguity, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
         for v in window_values

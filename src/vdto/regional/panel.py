@@ -41,7 +41,7 @@ PANEL_COLUMNS = ["region_code", "period", "events", "event_deaths", "event_point
 def check_level(level: str) -> str:
     """Return ``level`` if it is a known level, else raise a one-line error."""
     if level not in LEVELS:
-        raise VdtoError(f"unknown level {level!r}", "--level", f"use one of: {', '.join(LEVELS)}")
+        raise VdtoError(f"unknown level {level!r}", fix=f"use one of: {', '.join(LEVELS)}", param="level")
     return level
 
 
@@ -418,8 +418,9 @@ def load_inputs(
     if known and measure not in known:
         raise VdtoError(
             f"no counts of measure {measure!r} in the store",
-            "--measure",
-            f"use one of: {', '.join(sorted(known))} (or --no-counts)",
+            fix=f"use one of: {', '.join(sorted(known))} (or leave the counts out with {{use_counts}})",
+            param="measure",
+            mentions=("use_counts",),
         )
     return events, perps, counts
 

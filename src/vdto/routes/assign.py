@@ -109,8 +109,8 @@ def assign(
     if not np.isfinite(caribbean_intensity) or caribbean_intensity < 0:
         raise VdtoError(
             f"Caribbean interdiction intensity must be >= 0 (got {caribbean_intensity})",
-            "--caribbean-interdiction",
-            "use a change above -100%",
+            fix="use a change above -100%",
+            param="caribbean_change",
         )
     net = routes.network
     a = routes.arrays

@@ -58,13 +58,13 @@ def parse_change(text: str) -> float:
         value = float(t.removesuffix("%")) / (100.0 if t.endswith("%") else 1.0)
     except ValueError:
         raise VdtoError(
-            f"{text!r} is not a change", "--caribbean-interdiction", "write e.g. -50% or -0.5"
+            f"{text!r} is not a change", fix="write e.g. -50% or -0.5", param="caribbean_change"
         ) from None
     if not np.isfinite(value) or value <= -1.0:
         raise VdtoError(
             f"a change of {text} leaves no interdiction to scale",
-            "--caribbean-interdiction",
-            "use a change above -100%",
+            fix="use a change above -100%",
+            param="caribbean_change",
         )
     return value
 
@@ -121,11 +121,11 @@ def shift(
     if not np.isfinite(change) or change <= -1.0:
         raise VdtoError(
             f"a change of {change:+.0%} leaves no interdiction",
-            "--caribbean-interdiction",
-            "use a change above -100%",
+            fix="use a change above -100%",
+            param="caribbean_change",
         )
     if draws < 1:
-        raise VdtoError(f"draws must be at least 1 (got {draws})", "--draws", "use e.g. --draws 10000")
+        raise VdtoError(f"draws must be at least 1 (got {draws})", fix="use e.g. 10000", param="draws")
     cal = calibration or default_calibration()
     before = cal.assign()
     after = cal.assign(cal.base_intensity * (1.0 + change))

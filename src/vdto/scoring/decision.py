@@ -146,12 +146,12 @@ def what_if(result: ScoreResult, org: str, cut: float) -> pd.DataFrame:
 
     if not 0 <= cut <= 1:
         raise VdtoError(
-            f"the cut must be a share between 0 and 1 (got {cut})", "--cut", "write e.g. 0.3 for 30%"
+            f"the cut must be a share between 0 and 1 (got {cut})", fix="write e.g. 0.3 for 30%", param="cut"
         )
     orgs = list(result.table["org"])
     if org not in orgs:
         raise UnknownNameError(
-            f"{org!r} has no score in this window", "--org", "pick one of: " + ", ".join(orgs[:10])
+            f"{org!r} has no score in this window", fix="pick one of: " + ", ".join(orgs[:10]), param="org"
         )
     j = orgs.index(org)
     samples = result.samples.copy()

@@ -330,17 +330,17 @@ def resolve_window(
     """Fill in a missing end (the last event in the store) and start (end minus the rubric window)."""
     if end is None:
         if store is None:
-            raise VdtoError("no end date", "--to", "give --to YYYY-MM-DD")
+            raise VdtoError("no end date", fix="give the last day, e.g. 2023-12-31", param="end")
         last = store.query("SELECT max(date_start) AS d FROM events")["d"].iloc[0]
         if last is None or pd.isna(last):
-            raise VdtoError(
-                "the store has no events", str(store.path), "import data first (`vdto import ...`)"
-            )
+            raise VdtoError("the store has no events", str(store.path), "import event data first")
         end = pd.Timestamp(last).date()
     if start is None:
         start = end - timedelta(days=rubric.time.window_days - 1)
     if start > end:
-        raise VdtoError(f"the window starts ({start}) after it ends ({end})", "--from/--to", "swap the dates")
+        raise VdtoError(
+            f"the window starts ({start}) after it ends ({end})", fix="swap the dates", param="window"
+        )
     return start, end
 
 
@@ -363,7 +363,7 @@ def score(
     """
     rubric = rubric or Rubric.default()
     if draws < 1:
-        raise VdtoError(f"draws must be at least 1 (got {draws})", "--draws", "use e.g. --draws 2000")
+        raise VdtoError(f"draws must be at least 1 (got {draws})", fix="use e.g. 2000", param="draws")
     namespace = store.resolve_namespace(namespace)
     start, end = resolve_window(start, end, rubric, store)
     events, perps = load_window(store, start, end, sources, namespace)

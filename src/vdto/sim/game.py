@@ -51,10 +51,10 @@ Equilibria = list[int] | list[frozenset[int]]
 # ---------------------------------------------------------------------------------- validation
 
 
-def _count(value: object, name: str, option: str) -> int:
+def _count(value: object, name: str, param: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise VdtoError(
-            f"{name} must be a whole number >= 1 (got {value!r})", option, f"pass {option} 1 or more"
+            f"{name} must be a whole number >= 1 (got {value!r})", fix="pass 1 or more", param=param
         )
     return int(value)
 
@@ -63,8 +63,8 @@ def _sanction(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
         raise VdtoError(
             f"the sanction must be a finite number > 0 (got {value!r})",
-            "--sanction",
-            "pass --sanction 1.5, say",
+            fix="pass 1.5, say",
+            param="sanction",
         )
     return float(value)
 
@@ -85,31 +85,33 @@ def _costs(n: int, cost: object) -> tuple[np.ndarray, bool]:
         if values is None or values.ndim != 1:
             raise VdtoError(
                 f"the cost must be a number or a list of numbers (got {cost!r})",
-                "--cost",
-                "pass --cost 1 (every actor) or one cost per actor, in priority order",
+                fix="pass 1 (every actor) or one cost per actor, in priority order",
+                param="cost",
             )
         if len(values) != n:
             raise VdtoError(
                 f"{len(values)} costs for {n} actors",
-                "--cost",
-                f"give one cost per actor ({n}), or a single cost",
+                fix=f"give one cost per actor ({n}), or a single cost",
+                param="cost",
             )
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise VdtoError(
-            f"compliance costs must be finite and >= 0 (got {cost!r})", "--cost", "pass costs of 0 or more"
+            f"compliance costs must be finite and >= 0 (got {cost!r})",
+            fix="pass costs of 0 or more",
+            param="cost",
         )
     return values, scalar
 
 
 def _regime(regime: object) -> str:
     if regime not in REGIMES:
-        raise VdtoError(f"unknown regime {regime!r}", "--regime", f"use one of: {', '.join(REGIMES)}")
+        raise VdtoError(f"unknown regime {regime!r}", fix=f"use one of: {', '.join(REGIMES)}", param="regime")
     return str(regime)
 
 
 def _inputs(n: object, k: object, cost: object) -> tuple[int, int, np.ndarray, bool]:
-    n_ = _count(n, "the number of actors", "--n")
-    k_ = _count(k, "the enforcement capacity", "--k")
+    n_ = _count(n, "the number of actors", "n")
+    k_ = _count(k, "the enforcement capacity", "k")
     costs, scalar = _costs(n_, cost)
     return n_, k_, costs, scalar
 
@@ -376,12 +378,12 @@ def play(
     regime = _regime(regime)
     if isinstance(periods, bool) or not isinstance(periods, Integral) or periods < 0:
         raise VdtoError(
-            f"periods must be a whole number >= 0 (got {periods!r})", "--periods", "pass --periods 20"
+            f"periods must be a whole number >= 0 (got {periods!r})", fix="pass 20, say", param="periods"
         )
     if start not in STARTS:
-        raise VdtoError(f"unknown start {start!r}", "--start", f"use one of: {', '.join(STARTS)}")
+        raise VdtoError(f"unknown start {start!r}", fix=f"use one of: {', '.join(STARTS)}", param="start")
     if update not in UPDATES:
-        raise VdtoError(f"unknown update {update!r}", "--update", f"use one of: {', '.join(UPDATES)}")
+        raise VdtoError(f"unknown update {update!r}", fix=f"use one of: {', '.join(UPDATES)}", param="update")
     return _simulate(k, costs, sanction, regime, int(periods), start, update, settle=False)
 
 

@@ -69,7 +69,7 @@ def run(
         try:
             check_policy(p)
         except ValueError as exc:
-            raise VdtoError(str(exc), "--policies", "e.g. --policies none,volume,kingpin,targeted") from None
+            raise VdtoError(str(exc), fix="e.g. none,volume,kingpin,targeted", param="policies") from None
     flow = None
     if any("caribbean" in check_policy(p) for p in policies):
         from vdto.routes.lever import mexico_flow_factor
@@ -117,7 +117,7 @@ def _run_dask(world, scenario, todo, flow, workers, scheduler, progress) -> list
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - distributed is a dependency
         raise VdtoError(
-            "Dask distributed is not installed", "--dask", "pip install 'dask[distributed]'"
+            "Dask distributed is not installed", fix="pip install 'dask[distributed]'", param="dask"
         ) from None
     cluster = None
     try:
@@ -127,8 +127,8 @@ def _run_dask(world, scenario, todo, flow, workers, scheduler, progress) -> list
             except OSError as exc:
                 raise VdtoError(
                     f"cannot reach the Dask scheduler ({exc})",
-                    "--scheduler",
-                    "give the address of a running scheduler",
+                    fix="give the address of a running scheduler",
+                    param="scheduler",
                 ) from None
         else:
             cluster = LocalCluster(

@@ -116,8 +116,8 @@ def check_namespace(name: str) -> str:
     if not _NAMESPACE.match(name or ""):
         raise VdtoError(
             f"{name!r} is not a valid agency name",
-            "--agency",
-            "use lowercase letters, digits, '-' or '_', e.g. mx or us",
+            fix="use lowercase letters, digits, '-' or '_', e.g. mx or us",
+            param="agency",
         )
     return name
 
@@ -164,7 +164,7 @@ class Store:
             raise VdtoError(
                 f"no store at {self.path}",
                 "",
-                "import data first (`vdto import ...`) or pass --db PATH",
+                "import data first, or give the path of an existing store",
             )
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
@@ -190,7 +190,7 @@ class Store:
             raise VdtoError(
                 f"store schema version {version} is not the version this vdto uses ({SCHEMA_VERSION})",
                 str(self.path),
-                "import the data again into a new store (--db NEW.duckdb)",
+                "import the data again into a new store",
             )
 
     def namespaces(self) -> list[str]:
@@ -209,7 +209,8 @@ class Store:
         raise VdtoError(
             f"the store holds the data of several agencies ({', '.join(names)})",
             str(self.path),
-            "pick one with --agency NAME",
+            "pick one with {agency}",
+            mentions=("agency",),
         )
 
     def close(self) -> None:
