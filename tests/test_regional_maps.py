@@ -13,8 +13,10 @@ import pytest
 
 from vdto.errors import VdtoError
 from vdto.regional import maps
-from vdto.regional.maps import choropleth, map_regions, provenance, save_map
+from vdto.regional.maps import choropleth, map_regions, provenance
 from vdto.regional.panel import RegionScores, region_names
+from vdto.render import charts
+from vdto.render.charts import save_chart
 
 HOT_STATES = ("14", "16")  # Jalisco, Michoacán
 COLD_STATE = "31"  # Yucatán
@@ -67,7 +69,7 @@ def features(chart) -> dict[str, dict]:
 
 
 def test_png_is_a_real_image(state_chart, tmp_path):
-    path = save_map(state_chart, tmp_path / "map.png")
+    path = save_chart(state_chart, tmp_path / "map.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 50_000  # a filled map, not an empty canvas
@@ -77,7 +79,7 @@ def test_png_is_a_real_image(state_chart, tmp_path):
 
 
 def test_svg_parses_and_draws_every_state_and_the_outlines(state_chart, tmp_path):
-    path = save_map(state_chart, tmp_path / "map.svg")
+    path = save_chart(state_chart, tmp_path / "map.svg")
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG_NS}svg"
     paths = root.iter(f"{SVG_NS}path")
@@ -91,7 +93,7 @@ def test_svg_parses_and_draws_every_state_and_the_outlines(state_chart, tmp_path
 
 
 def test_html_is_self_contained(state_chart, tmp_path):
-    html = save_map(state_chart, tmp_path / "map.html").read_text(encoding="utf-8")
+    html = save_chart(state_chart, tmp_path / "map.html").read_text(encoding="utf-8")
     for name in ("Jalisco", "Michoacán", "Yucatán", "Aguascalientes"):
         assert name in html
     assert '"hot spot"' in html and "properties.outline" in html  # the hot-spot layer and its data
@@ -103,35 +105,35 @@ def test_html_is_self_contained(state_chart, tmp_path):
 
 def test_unknown_suffix_raises_and_writes_nothing(state_chart, tmp_path):
     target = tmp_path / "out" / "map.pdf"
-    with pytest.raises(VdtoError, match="unknown map format") as err:
-        save_map(state_chart, target)
+    with pytest.raises(VdtoError, match="unknown chart format") as err:
+        save_chart(state_chart, target)
     assert "use .png, .svg or .html" in str(err.value)
     assert not target.exists() and not target.parent.exists()
     with pytest.raises(VdtoError):
-        save_map(state_chart, tmp_path / "map")
+        save_chart(state_chart, tmp_path / "map")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_save_creates_folders_and_replaces_atomically(state_chart, tmp_path, monkeypatch):
     target = tmp_path / "a" / "b" / "map.svg"
-    assert save_map(state_chart, target) == target and target.stat().st_size > 10_000
+    assert save_chart(state_chart, target) == target and target.stat().st_size > 10_000
     before = target.read_bytes()
 
     def broken_render(chart, suffix):
         raise RuntimeError("render failed")
 
-    monkeypatch.setattr(maps, "_render", broken_render)
+    monkeypatch.setattr(charts, "_render", broken_render)
     with pytest.raises(RuntimeError):
-        save_map(state_chart, target)
+        save_chart(state_chart, target)
     assert target.read_bytes() == before
     monkeypatch.undo()
 
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(maps.os, "replace", broken_replace)
+    monkeypatch.setattr(charts.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        save_map(state_chart, target)
+        save_chart(state_chart, target)
     assert target.read_bytes() == before
     assert sorted(p.name for p in target.parent.iterdir()) == ["map.svg"]  # no temp file left
 
@@ -241,8 +243,8 @@ def test_municipality_map_renders_and_stays_small(tmp_path):
     props = features(chart)
     assert len(props) == 2457 and props["14039"]["outline"] == "hot spot"
     assert props["14039"]["name"].endswith(", Jalisco")
-    html = save_map(chart, tmp_path / "mun.html")
-    png = save_map(chart, tmp_path / "mun.png")
+    html = save_chart(chart, tmp_path / "mun.html")
+    png = save_chart(chart, tmp_path / "mun.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 100_000
     assert 1_000_000 < html.stat().st_size < 6_000_000  # simplified: a few MB with Vega embedded
     assert time.perf_counter() - start < 60

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
+from vdto.render.jsonout import records
 from vdto.schema import VICTIM_COLUMNS
 from vdto.scoring.decision import TargetDecision, decide, ranking_with_margins
 from vdto.scoring.engine import ScoreResult
@@ -71,20 +71,8 @@ def _suppress(values: pd.Series, min_count: int) -> list:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in frame.to_dict("records"):
-        clean = {}
-        for k, v in row.items():
-            if isinstance(v, float | np.floating):
-                clean[k] = None if not np.isfinite(v) else round(float(v), 6)
-            elif isinstance(v, np.integer):
-                clean[k] = int(v)
-            elif v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                clean[k] = None
-            else:
-                clean[k] = v
-        out.append(clean)
-    return out
+    """JSON-ready rows with floats rounded to 6 decimals (the published precision)."""
+    return records(frame, digits=6)
 
 
 def public_aggregates(result: ScoreResult) -> pd.DataFrame:
@@ -185,14 +173,14 @@ def yearly_trend(
     *,
     rubric: Rubric | None = None,
     sources=None,
-    namespace: str | None = None,
+    agency: str | None = None,
 ) -> pd.DataFrame:
     """Expected score of each of ``orgs`` in each of the last ``years`` calendar years."""
     from vdto.scoring.engine import score
 
     rows = []
     for year in range(end_year - years + 1, end_year + 1):
-        kwargs = {"namespace": namespace} if namespace else {}
+        kwargs = {"agency": agency} if agency else {}
         res = score(
             store,
             date(year, 1, 1),

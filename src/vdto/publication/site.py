@@ -5,8 +5,10 @@ aggregates (:func:`vdto.publication.scorecard.public_aggregates`) into a folder 
 or serve as static files: ``index.html`` (Spanish first, English on the switch), a methodology
 page, the machine-readable files behind every number (``scorecard.json``, ``scorecard.csv``,
 ``aggregates.csv``, ``rubric.json``), and optionally the signed ledger and the agencies' public
-keys. Nothing on the pages is fetched from the network: styles, script, data and charts (SVG
-drawn here) are inline.
+keys. Nothing on the pages is fetched from the network: styles, script, data and charts are
+inline. The pages are the templates ``scorecard/index.html`` and ``scorecard/methodology.html``
+of :mod:`vdto.render.pages`; the charts are Altair charts drawn to static SVG by vl-convert
+(:func:`vdto.render.charts.to_svg`), one per language, so the page runs no chart script.
 
 :func:`recompute_site` is what a journalist runs on a downloaded site (``vdto recompute .``): it
 recomputes every published expected score from ``aggregates.csv`` and ``rubric.json`` and checks
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
 import json
 import math
@@ -35,17 +36,15 @@ import pandas as pd
 
 from vdto.errors import VdtoError
 from vdto.publication.scorecard import RANKING_COLUMNS, SENSITIVE_FIELDS
+from vdto.render.charts import interval_chart, line_chart, svg_by_lang
+from vdto.render.fmt import finite
+from vdto.render.pages import render
 
 #: Files of a published site (besides ``keys/``); the first is what marks a folder as a vdto site.
 SITE_FILES: tuple[str, ...] = (
-    "scorecard.json",
-    "index.html",
-    "methodology.html",
-    "scorecard.csv",
-    "aggregates.csv",
-    "rubric.json",
+    "scorecard.json", "index.html", "methodology.html", "scorecard.csv", "aggregates.csv", "rubric.json",
     "ledger.jsonl",
-)
+)  # fmt: skip
 
 #: Relative tolerance of :func:`recompute_site` (published scores are rounded to 6 decimals, so an
 #: absolute difference up to 1e-6 is accepted as well).
@@ -54,102 +53,6 @@ REL_TOL = 1e-6
 _AGENCY = re.compile(r"^[a-z0-9_-]{1,32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _JSON_BLOCK = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.S)
-
-_MONTHS = {
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-
-#: Line colours of the trend chart (Okabe-Ito, readable by most colour-blind readers) and dashes.
-_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999")
-_DASHES = ("", "6 3", "2 3", "8 3 2 3", "", "6 3", "2 3", "8 3 2 3")
-
-
-# ------------------------------------------------------------------------------ small helpers
-
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _bi(es: str, en: str, tag: str = "span", cls: str = "") -> str:
-    """The same text in both languages; Spanish shows until the switch says otherwise.
-
-    ``es`` and ``en`` are HTML (escape plain text before passing it).
-    """
-    klass = f' class="{cls}"' if cls else ""
-    return f'<{tag} data-lang="es"{klass}>{es}</{tag}><{tag} data-lang="en"{klass} hidden>{en}</{tag}>'
-
-
-def _svg_bi(es: str, en: str, **attrs: Any) -> str:
-    """An SVG ``<text>`` per language (plain text, escaped here)."""
-    a = " ".join(f'{k.rstrip("_").replace("_", "-")}="{_esc(v)}"' for k, v in attrs.items())
-    return f'<text data-lang="es" {a}>{_esc(es)}</text><text data-lang="en" {a} hidden>{_esc(en)}</text>'
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _num(x: Any, digits: int = 1) -> str:
-    return f"{x:,.{digits}f}" if _finite(x) else "—"
-
-
-def _prob(x: Any) -> str:
-    return f"{x:.3f}" if _finite(x) else "—"
-
-
-def _pct(x: Any, lang: str) -> str:
-    if not _finite(x):
-        return "—"
-    return f"{100 * x:,.1f}\u00a0%" if lang == "es" else f"{100 * x:,.1f}%"
-
-
-def _rise(x: Any, lang: str) -> str:
-    """How much a score must grow to reach first place: "+80.2 %" below doubling, "×3.2" above."""
-    if not _finite(x):
-        return "—"
-    return f"+{_pct(x, lang)}" if x < 1 else f"×{1 + x:,.1f}"
-
-
-def _date_text(iso: Any, lang: str) -> str:
-    try:
-        d = date.fromisoformat(str(iso))
-    except ValueError:
-        return _esc(iso)
-    month = _MONTHS[lang][d.month - 1]
-    return f"{d.day} de {month} de {d.year}" if lang == "es" else f"{d.day} {month} {d.year}"
-
-
-def _period(meta: dict, lang: str) -> str:
-    a, b = _date_text(meta.get("from"), lang), _date_text(meta.get("to"), lang)
-    return f"del {a} al {b}" if lang == "es" else f"{a} to {b}"
 
 
 def canonical_json(obj: Any) -> str:
@@ -174,597 +77,15 @@ def _names(card: dict) -> dict[str, str]:
     return {k: v or k for k, v in names.items()}
 
 
-def _nice_step(span: float, ticks: int = 5) -> float:
-    if span <= 0 or not math.isfinite(span):
-        return 1.0
-    raw = span / ticks
-    mag = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * mag:
-            return m * mag
-    return 10 * mag
+def _asset(name: str) -> str:
+    return resources.files("vdto.data.site").joinpath(name).read_text(encoding="utf-8")
 
 
-def _axis_max(top: float, ticks: int = 5) -> tuple[float, float]:
-    step = _nice_step(top, ticks)
-    return step * max(1, math.ceil(top / step)), step
-
-
-# --------------------------------------------------------------------------------------- charts
-
-
-def _interval_chart(ranking: list[dict], target: str | None, limit: int = 12) -> str:
-    """Expected score (dot) and 90% interval (bar) of the leading organizations, as SVG."""
-    rows = [r for r in ranking[:limit] if _finite(r.get("score"))]
-    if not rows:
-        return ""
-    left, right, top, row_h = 250, 30, 30, 24
-    width = 1000
-    height = top + row_h * len(rows) + 34
-    hi = max(max(r.get("hi90") or 0, r.get("score") or 0) for r in rows)
-    xmax, step = _axis_max(hi if hi > 0 else 1.0)
-
-    def x(v: float) -> float:
-        return left + (width - left - right) * (v / xmax)
-
-    out = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="interval-title" class="chart">',
-        '<title id="interval-title">90% intervals / intervalos de 90 %</title>',
-    ]
-    tick = 0.0
-    while tick <= xmax + 1e-9:
-        out.append(
-            f'<line class="grid" x1="{x(tick):.1f}" y1="{top - 8}" x2="{x(tick):.1f}" y2="{height - 30}"/>'
-        )
-        out.append(
-            f'<text class="tick" x="{x(tick):.1f}" y="{height - 14}" text-anchor="middle">{_num(tick, 0)}</text>'
-        )
-        tick += step
-    out.append(
-        _svg_bi(
-            "Puntuación (punto) e intervalo de 90 % (barra)",
-            "Score (dot) and 90% interval (bar)",
-            x=left,
-            y=14,
-        )
-    )
-    for i, r in enumerate(rows):
-        y = top + row_h * i + row_h / 2
-        colour = "#a3261b" if r.get("org") == target else "#0b5d7a"
-        lo, hi90 = r.get("lo90"), r.get("hi90")
-        out.append(f'<text x="{left - 10}" y="{y + 4:.1f}" text-anchor="end">{_esc(r.get("name"))}</text>')
-        if _finite(lo) and _finite(hi90):
-            out.append(
-                f'<line x1="{x(lo):.1f}" y1="{y:.1f}" x2="{x(hi90):.1f}" y2="{y:.1f}" '
-                f'stroke="{colour}" stroke-width="6" stroke-opacity="0.35" stroke-linecap="round"/>'
-            )
-        out.append(
-            f'<circle cx="{x(r["score"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
-            f"<title>{_esc(r.get('name'))}: {_num(r['score'])} ({_num(lo)} – {_num(hi90)})</title></circle>"
-        )
-    out.append(f'<line class="axis" x1="{left}" y1="{height - 30}" x2="{width - right}" y2="{height - 30}"/>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _trend_chart(trend: list[dict], names: dict[str, str]) -> str:
-    """Expected score by calendar year of each organization, as an SVG line chart."""
-    points = [t for t in trend if _finite(t.get("score")) and _finite(t.get("year"))]
-    if not points:
-        return ""
-    orgs: list[str] = []
-    for t in points:
-        if t["org"] not in orgs:
-            orgs.append(t["org"])
-    years = sorted({int(t["year"]) for t in points})
-    width, height = 1000, 360
-    left, right, top, bottom = 70, 290, 20, 40
-    ymax, step = _axis_max(max(t["score"] for t in points) or 1.0)
-    y0, y1 = top, height - bottom
-
-    def x(year: int) -> float:
-        if len(years) == 1:
-            return left + (width - left - right) / 2
-        return left + (width - left - right) * (year - years[0]) / (years[-1] - years[0])
-
-    def y(v: float) -> float:
-        return y1 - (y1 - y0) * (v / ymax)
-
-    out = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="trend-title" class="chart">',
-        '<title id="trend-title">Score by year / puntuación por año</title>',
-    ]
-    tick = 0.0
-    while tick <= ymax + 1e-9:
-        out.append(
-            f'<line class="grid" x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}"/>'
-        )
-        out.append(
-            f'<text class="tick" x="{left - 8}" y="{y(tick) + 4:.1f}" text-anchor="end">{_num(tick, 0)}</text>'
-        )
-        tick += step
-    for yr in years:
-        out.append(f'<text class="tick" x="{x(yr):.1f}" y="{y1 + 18}" text-anchor="middle">{yr}</text>')
-    out.append(f'<line class="axis" x1="{left}" y1="{y1}" x2="{width - right}" y2="{y1}"/>')
-    out.append(f'<line class="axis" x1="{left}" y1="{y0}" x2="{left}" y2="{y1}"/>')
-    for i, org in enumerate(orgs):
-        colour, dash = _COLOURS[i % len(_COLOURS)], _DASHES[i % len(_DASHES)]
-        series = sorted((int(t["year"]), float(t["score"])) for t in points if t["org"] == org)
-        path = " ".join(f"{'M' if j == 0 else 'L'}{x(yr):.1f},{y(v):.1f}" for j, (yr, v) in enumerate(series))
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(
-            f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash_attr} data-org="{_esc(org)}"/>'
-        )
-        name = _esc(names.get(org, org))
-        for yr, v in series:
-            out.append(
-                f'<circle cx="{x(yr):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
-                f"<title>{name} {yr}: {_num(v)}</title></circle>"
-            )
-        ly = top + 10 + 22 * i
-        lx = width - right + 20
-        out.append(
-            f'<line x1="{lx}" y1="{ly}" x2="{lx + 30}" y2="{ly}" stroke="{colour}" stroke-width="2.5"{dash_attr}/>'
-        )
-        out.append(f'<text x="{lx + 38}" y="{ly + 4}">{name}</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-# ------------------------------------------------------------------------------------ sections
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _decision_html(card: dict) -> str:
-    d = card.get("decision") or {}
-    ranking = card.get("ranking") or []
-    names = _names(card)
-    by_org = {r.get("org"): r for r in ranking}
-    threshold = d.get("threshold")
-    thr = f"{threshold:g}" if _finite(threshold) else "—"
-    target = d.get("target")
-    runner = d.get("runner_up")
-    runner_row = by_org.get(runner, {})
-    runner_name = _esc(names.get(runner, runner)) if runner else None
-    reason_en = _esc(d.get("reason") or "")
-    fallback_en = _esc(d.get("fallback") or "")
-    fallback_en = re.sub(r"`([^`]+)`", r"<code>\1</code>", fallback_en)
-    if target:
-        name = _esc(d.get("target_name") or names.get(target, target))
-        verdict = _bi(
-            f'Objetivo: <span class="who">{name}</span>',
-            f'Target: <span class="who">{name}</span>',
-        )
-        es = (
-            f"Según la regla publicada, {name} es el siguiente objetivo de la aplicación concentrada de la "
-            f"ley: su probabilidad de ser la organización más violenta es {_prob(d.get('p_rank1'))}, igual "
-            f"o mayor que el umbral de {thr}."
-        )
-        if runner_name:
-            es += (
-                f" Le sigue {runner_name}, con una probabilidad de {_prob(runner_row.get('p_rank1'))} de ser "
-                f"la más violenta."
-            )
-        en = f"{_capital(reason_en)}."
-        cls = "decision has-target"
-    else:
-        verdict = _bi("Sin objetivo confiable", "No confident target")
-        if ranking:
-            lead = ranking[0]
-            lead_name = _esc(lead.get("name"))
-            es = (
-                f"La regla no nombra objetivo: la organización con la puntuación más alta, {lead_name}, "
-                f"tiene una probabilidad de {_prob(d.get('p_rank1'))} de ser la más violenta, menor que el "
-                f"umbral de {thr}."
-            )
-            close = _finite(runner_row.get("hi90")) and _finite(lead.get("lo90"))
-            close = close and runner_row["hi90"] >= lead["lo90"]
-            if runner_name and close:
-                es += (
-                    f" La segunda, {runner_name} (probabilidad {_prob(runner_row.get('p_rank1'))}), está a su "
-                    f"alcance: su intervalo de 90 % ({_num(runner_row.get('lo90'))} – {_num(runner_row.get('hi90'))}) "
-                    f"se traslapa con el de la primera ({_num(lead.get('lo90'))} – {_num(lead.get('hi90'))})."
-                )
-            elif runner_name:
-                es += f" La segunda es {runner_name} (probabilidad {_prob(runner_row.get('p_rank1'))})."
-        else:
-            es = "La regla no nombra objetivo: ninguna organización tiene eventos atribuidos en el periodo."
-        es += (
-            " Se aplica el respaldo regional: concentrar la aplicación de la ley en las regiones donde la "
-            'violencia es más alta (véase la <a href="#sec-states">tabla por estado</a>).'
-        )
-        en = f"{_capital(reason_en)}."
-        if fallback_en:
-            en += f" {_capital(fallback_en)}."
-        cls = "decision"
-    original = (
-        f'<p class="original" data-lang="es">Motivo, en el texto original en inglés de vdto: '
-        f"<q>{reason_en}</q></p>"
-    )
-    return (
-        f'<div class="{cls}" id="decision" data-target="{_esc(target or "")}">'
-        f'<p class="verdict">{verdict}</p>'
-        f"{_bi(es, en, tag='p')}"
-        f"{original}"
-        "</div>"
-    )
-
-
-def _ranking_html(card: dict) -> str:
-    ranking = card.get("ranking") or []
-    meta = card.get("meta") or {}
-    target = (card.get("decision") or {}).get("target")
-    min_count = meta.get("min_count", 3)
-    head = "".join(
-        f'<th{" class=num" if num else ""} scope="col">{_bi(es, en)}</th>'
-        for es, en, num in (
-            ("Lugar", "Rank", True),
-            ("Organización", "Organization", False),
-            ("Puntuación", "Score", True),
-            ("Intervalo de 90&nbsp;%", "90% interval", True),
-            ("P(1.er&nbsp;lugar)", "P(rank&nbsp;1)", True),
-            ("Eventos esperados", "Expected events", True),
-            ("Margen", "Margin", False),
-        )
-    )
-    rows = []
-    for r in ranking:
-        if r.get("rank") == 1:
-            margin = _bi(
-                f"−{_pct(r.get('cut_to_lose_first'), 'es')} para perder el 1.er lugar",
-                f"−{_pct(r.get('cut_to_lose_first'), 'en')} to lose first place",
-            )
-        else:
-            margin = _bi(
-                f"{_num(r.get('gap'))} detrás <span class=margin-small>({_rise(r.get('rise_to_first'), 'es')})</span>",
-                f"{_num(r.get('gap'))} behind <span class=margin-small>({_rise(r.get('rise_to_first'), 'en')})</span>",
-            )
-        events = r.get("events")
-        if events is None:
-            ev_cell = f'<td class="num suppressed">&lt;{_esc(min_count)}</td>'
-        else:
-            ev_cell = f'<td class="num">{_num(events)}</td>'
-        cls = ' class="is-target"' if r.get("org") == target else ""
-        rows.append(
-            f'<tr data-org="{_esc(r.get("org"))}"{cls}>'
-            f'<td class="num">{_esc(r.get("rank"))}</td>'
-            f'<td class="name">{_esc(r.get("name"))}</td>'
-            f'<td class="num">{_num(r.get("score"))}</td>'
-            f'<td class="num">{_num(r.get("lo90"))} – {_num(r.get("hi90"))}</td>'
-            f'<td class="num">{_prob(r.get("p_rank1"))}</td>'
-            f'{ev_cell}<td class="margin">{margin}</td></tr>'
-        )
-    if not rows:
-        rows.append(
-            f'<tr><td colspan="7">{_bi("Ninguna organización tiene eventos atribuidos en el periodo.", "No organization has attributed events in the window.")}</td></tr>'
-        )
-    draws = _num(meta.get("draws"), 0)
-    explain = _bi(
-        "La puntuación es la violencia esperada atribuida a cada organización según la rúbrica publicada. "
-        f"El intervalo de 90 % y P(1.er lugar), la probabilidad de ser la más violenta, resultan de {draws} "
-        "simulaciones de quién cometió cada evento. Los eventos esperados suman la probabilidad de autoría de "
-        f"cada evento; menos de {_esc(min_count)} se muestra como «&lt;{_esc(min_count)}». Margen: para la "
-        "primera, cuánto tendría que reducir su puntuación para perder el primer lugar; para las demás, la "
-        "distancia al primer lugar y cuánto tendría que crecer su puntuación para alcanzarlo (en % o en veces).",
-        "The score is the expected violence attributed to each organization under the published rubric. "
-        f"The 90% interval and P(rank 1), the probability of being the most violent, come from {draws} "
-        "simulations of who did each event. Expected events add up each event's probability of authorship; "
-        f"fewer than {_esc(min_count)} is shown as “&lt;{_esc(min_count)}”. Margin: for the leader, how much "
-        "it would have to cut its score to lose first place; for the others, the gap to first place and how "
-        "much their score would have to grow to reach it (in % or in times).",
-        tag="p",
-        cls="note",
-    )
-    chart = _interval_chart(ranking, target)
-    figure = (
-        f"<figure>{chart}<figcaption>"
-        + _bi(
-            "Organizaciones con mayor puntuación: puntuación esperada (punto) e intervalo de 90 % (barra). "
-            "En rojo, el objetivo.",
-            "Leading organizations: expected score (dot) and 90% interval (bar). In red, the target.",
-        )
-        + "</figcaption></figure>"
-        if chart
-        else ""
-    )
-    return (
-        f'<table id="ranking"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        f"{explain}{figure}"
-    )
-
-
-def _margins_html(card: dict) -> str:
-    ranking = card.get("ranking") or []
-    if not ranking:
-        return _bi("No hay organizaciones clasificadas.", "No organization is ranked.", tag="p")
-    lead = ranking[0]
-    items = []
-    for r in ranking:
-        name = _esc(r.get("name"))
-        if r is lead:
-            if len(ranking) > 1:
-                second = _esc(ranking[1].get("name"))
-                es = (
-                    f"<b>{name}</b> (1.er lugar) tendría que reducir su puntuación "
-                    f"{_pct(r.get('cut_to_lose_first'), 'es')} para bajar al nivel de {second}."
-                )
-                en = (
-                    f"<b>{name}</b> (first) would have to cut its score by "
-                    f"{_pct(r.get('cut_to_lose_first'), 'en')} to fall to the level of {second}."
-                )
-            else:
-                es = f"<b>{name}</b> es la única organización clasificada."
-                en = f"<b>{name}</b> is the only ranked organization."
-        else:
-            rise = r.get("rise_to_first")
-            if _finite(rise) and rise >= 1:
-                grow_es = f"se multiplicara por {1 + rise:,.1f}"
-                grow_en = f"were {1 + rise:,.1f} times as high"
-            else:
-                grow_es = f"creciera {_pct(rise, 'es')}"
-                grow_en = f"grew by {_pct(rise, 'en')}"
-            es = (
-                f"<b>{name}</b> ({_esc(r.get('rank'))}.º): {_num(r.get('gap'))} puntos detrás; alcanzaría el "
-                f"primer lugar si su puntuación {grow_es}."
-            )
-            en = (
-                f"<b>{name}</b> (rank {_esc(r.get('rank'))}): {_num(r.get('gap'))} points behind; it would reach "
-                f"first place if its score {grow_en}."
-            )
-        items.append(f'<li data-org="{_esc(r.get("org"))}">{_bi(es, en)}</li>')
-    intro = _bi(
-        "El margen dice a cada organización cuánto le falta para ser el objetivo, o cuánto tendría que "
-        "reducir su violencia para dejar de serlo: una organización que reduce su violencia ve bajar su "
-        "puntuación en meses.",
-        "The margin tells each organization how far it is from becoming the target, or how much it would "
-        "have to cut its violence to stop being it: an organization that cuts its violence sees its score "
-        "fall within months.",
-        tag="p",
-    )
-    return f'{intro}<ul id="margins">{"".join(items)}</ul>'
-
-
-def _trend_html(card: dict) -> str:
-    trend = card.get("trend") or []
-    names = _names(card)
-    chart = _trend_chart(trend, names)
-    if not chart:
-        return _bi(
-            "Este sitio no incluye la tendencia por año.", "This site includes no trend by year.", tag="p"
-        )
-    years = sorted({int(t["year"]) for t in trend if _finite(t.get("year"))})
-    orgs: list[str] = []
-    for t in trend:
-        if t.get("org") not in orgs:
-            orgs.append(t.get("org"))
-    value = {(t.get("org"), int(t["year"])): t.get("score") for t in trend if _finite(t.get("year"))}
-    head = "".join(f'<th class="num">{yr}</th>' for yr in years)
-    body = "".join(
-        f'<tr data-org="{_esc(o)}"><td>{_esc(names.get(o, o))}</td>'
-        + "".join(f'<td class="num">{_num(value.get((o, yr)))}</td>' for yr in years)
-        + "</tr>"
-        for o in orgs
-    )
-    caption = _bi(
-        "Puntuación esperada de cada organización en cada año calendario, con la misma rúbrica (cada año "
-        "se califica por separado, con el decaimiento medido desde el 31 de diciembre de ese año).",
-        "Expected score of each organization in each calendar year, under the same rubric (each year is "
-        "scored on its own, with decay measured from 31 December of that year).",
-    )
-    table = (
-        f"<details><summary>{_bi('Datos del gráfico', 'Chart data')}</summary>"
-        f'<div class="scroll"><table><thead><tr><th>{_bi("Organización", "Organization")}</th>{head}</tr>'
-        f"</thead><tbody>{body}</tbody></table></div></details>"
-    )
-    return f'<figure id="trend">{chart}<figcaption>{caption}</figcaption></figure>{table}'
-
-
-def _states_html(card: dict) -> str:
-    states = card.get("states") or []
-    names = _names(card)
-    min_count = _esc((card.get("meta") or {}).get("min_count", 3))
-    explain = _bi(
-        f"Para no revelar eventos individuales, las celdas con menos de {min_count} eventos esperados se "
-        f"muestran como «&lt;{min_count}» y su puntuación no se publica.",
-        f"So as not to reveal single events, cells with fewer than {min_count} expected events are shown as "
-        f"“&lt;{min_count}” and their score is not published.",
-        tag="p",
-        cls="note",
-    )
-    rows = []
-    for s in states:
-        state = s.get("state") or ""
-        state_html = (
-            _bi("(sin ubicar)", "(not located)")
-            if s.get("state_code") in (None, "--") or state == "(not located)"
-            else _esc(state)
-        )
-        if s.get("events") is None:
-            ev = f'<td class="num suppressed">&lt;{min_count}</td>'
-            sc = f'<td class="num suppressed">{_bi("(suprimida)", "(suppressed)")}</td>'
-        else:
-            ev = f'<td class="num">{_num(s.get("events"))}</td>'
-            sc = f'<td class="num">{_num(s.get("score"))}</td>'
-        rows.append(
-            f'<tr data-org="{_esc(s.get("org"))}"><td>{_esc(names.get(s.get("org"), s.get("org")))}</td>'
-            f"<td>{state_html}</td>{ev}{sc}</tr>"
-        )
-    if not rows:
-        rows.append(f'<tr><td colspan="4">{_bi("Sin datos por estado.", "No data by state.")}</td></tr>')
-    head = "".join(
-        f'<th scope="col"{" class=num" if num else ""}>{_bi(es, en)}</th>'
-        for es, en, num in (
-            ("Organización", "Organization", False),
-            ("Estado", "State", False),
-            ("Eventos esperados", "Expected events", True),
-            ("Puntuación", "Score", True),
-        )
-    )
-    return (
-        f'{explain}<div class=scroll><table id="states"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _dismantled_html(card: dict) -> str:
-    gone = card.get("dismantled") or []
-    if not gone:
-        return ""
-    rows = "".join(
-        f'<tr data-org="{_esc(g.get("org"))}"><td>{_esc(g.get("name"))}</td><td>{_esc(g.get("dismantled"))}</td>'
-        f'<td class="num">{_num(g.get("events"))}</td><td class="num">{_num(g.get("score"))}</td></tr>'
-        for g in gone
-    )
-    head = "".join(
-        f"<th{' class=num' if num else ''}>{_bi(es, en)}</th>"
-        for es, en, num in (
-            ("Organización", "Organization", False),
-            ("Desmantelada", "Dismantled", False),
-            ("Eventos esperados", "Expected events", True),
-            ("Puntuación", "Score", True),
-        )
-    )
-    note = _bi(
-        "Organizaciones que el registro marca como desmanteladas: se listan aparte y no se clasifican; su "
-        "parte de los eventos no cuenta para nadie.",
-        "Organizations the registry marks as dismantled: listed apart and not ranked; their share of the "
-        "events scores for nobody.",
-        tag="p",
-        cls="note",
-    )
-    return (
-        f'<section id="sec-dismantled"><h2>{_bi("Organizaciones desmanteladas", "Dismantled organizations")}'
-        f"</h2>{note}<table id=dismantled><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>"
-    )
-
-
-def _victim_table(rubric: dict) -> str:
-    victims = rubric.get("victims") or {}
-    labels = {
-        "dto_member": ("integrante de una organización criminal", "member of a criminal organization"),
-        "civilian": ("civil", "civilian"),
-        "police": ("policía", "police"),
-        "military": ("militar", "military"),
-        "official": ("funcionario o candidato", "official or candidate"),
-        "journalist": ("periodista", "journalist"),
-        "unknown": ("no reportado", "not reported"),
-    }
-    rows = "".join(
-        f'<tr><td>{_bi(*labels.get(k, (_esc(k), _esc(k))))}</td><td class="num">{_num(v, 1)}</td></tr>'
-        for k, v in victims.items()
-    )
-    return (
-        f"<table class=weights><thead><tr><th>{_bi('Víctima', 'Victim')}</th>"
-        f'<th class="num">{_bi("Puntos por persona asesinada", "Points per person killed")}</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
-    )
-
-
-def _rubric_summary(card: dict) -> str:
-    rubric = card.get("rubric") or {}
-    meta = card.get("meta") or {}
-    sev = rubric.get("severity") or {}
-    nonfatal = rubric.get("nonfatal") or {}
-    time = rubric.get("time") or {}
-    target = rubric.get("target") or {}
-    half = time.get("half_life_days")
-    decay_es = (
-        f"una vida media de {_num(half, 0)} días: un evento de esa antigüedad cuenta la mitad"
-        if _finite(half) and half > 0
-        else "sin decaimiento en el tiempo"
-    )
-    decay_en = (
-        f"a half-life of {_num(half, 0)} days: an event that old counts half"
-        if _finite(half) and half > 0
-        else "no decay over time"
-    )
-    others = _bi(
-        f"Masacre (al menos {_esc(sev.get('massacre_min_deaths'))} muertos): ×{_esc(sev.get('massacre_multiplier'))}. "
-        f"Tortura o exhibición de cuerpos: +{_esc(sev.get('torture_display_per_victim'))} por víctima. "
-        f"Secuestro o desaparición: {_esc(nonfatal.get('kidnapping_per_victim'))} por víctima no asesinada. "
-        f"Ataque sin muertos: {_esc(nonfatal.get('attack_without_deaths'))}. Tiempo: {decay_es}. "
-        f"Umbral de la regla: {_esc(target.get('threshold'))}.",
-        f"Massacre (at least {_esc(sev.get('massacre_min_deaths'))} deaths): ×{_esc(sev.get('massacre_multiplier'))}. "
-        f"Torture or display of bodies: +{_esc(sev.get('torture_display_per_victim'))} per victim. "
-        f"Kidnapping or disappearance: {_esc(nonfatal.get('kidnapping_per_victim'))} per victim not killed. "
-        f"Attack without deaths: {_esc(nonfatal.get('attack_without_deaths'))}. Time: {decay_en}. "
-        f"Threshold of the rule: {_esc(target.get('threshold'))}.",
-        tag="p",
-    )
-    draws = _num(meta.get("draws"), 0)
-    mc = _bi(
-        "No siempre se sabe quién cometió cada evento, así que vdto asigna cada evento a uno de sus posibles "
-        f"autores con su probabilidad, {draws} veces, y califica a todas las organizaciones en cada "
-        "asignación. De esas simulaciones salen el intervalo de 90 % de cada puntuación y P(1.er lugar), la "
-        "parte de las simulaciones en que la organización es la más violenta.",
-        "Who did each event is not always known, so vdto assigns every event to one of its possible "
-        f"perpetrators with its probability, {draws} times, and scores every organization in each assignment. "
-        "Those simulations give each score's 90% interval and P(rank 1), the share of simulations in which "
-        "the organization is the most violent.",
-        tag="p",
-    )
-    formula = _bi(
-        "Puntuación de una organización = suma, sobre los eventos, de probabilidad de autoría × puntos × "
-        "decaimiento en el tiempo × confiabilidad de la fuente.",
-        "An organization's score = sum over events of probability of authorship × points × time decay × "
-        "source reliability.",
-        tag="p",
-    )
-    link = _bi(
-        '<a href="methodology.html#es" data-keep-lang>Metodología completa</a> · '
-        '<a href="rubric.json">rubric.json</a>',
-        '<a href="methodology.html#en" data-keep-lang>Full methodology</a> · <a href="rubric.json">rubric.json</a>',
-        tag="p",
-    )
-    return f'<div class="cols"><div>{formula}{_victim_table(rubric)}</div><div>{others}{mc}{link}</div></div>'
-
-
-def _provenance_html(card: dict) -> str:
-    meta = card.get("meta") or {}
-    rows = [
-        ("vdto", "vdto", _esc(meta.get("vdto_version"))),
-        ("Agencia (datos)", "Agency (data)", _esc(meta.get("agency", "—"))),
-        ("Rúbrica", "Rubric", _esc(meta.get("rubric"))),
-        (
-            "sha256 de la rúbrica",
-            "Rubric sha256",
-            f'<span class="hash">{_esc(meta.get("rubric_sha256"))}</span>',
-        ),
-        ("sha256 de los datos", "Data sha256", f'<span class="hash">{_esc(meta.get("data_sha256"))}</span>'),
-        (
-            "Periodo",
-            "Window",
-            _bi(
-                f"{_esc(meta.get('from'))} a {_esc(meta.get('to'))} ({_period(meta, 'es')})",
-                f"{_esc(meta.get('from'))} to {_esc(meta.get('to'))}",
-            ),
-        ),
-        ("Semilla", "Seed", _esc(meta.get("seed"))),
-        ("Simulaciones", "Draws", _num(meta.get("draws"), 0)),
-        ("Eventos en el periodo", "Events in the window", _num(meta.get("events"), 0)),
-        ("Umbral de supresión", "Suppression threshold", f"&lt;{_esc(meta.get('min_count', 3))}"),
-    ]
-    items = "".join(f"<dt>{_bi(es, en)}</dt><dd>{value}</dd>" for es, en, value in rows)
-    note = _bi(
-        "Con los mismos datos (mismo sha256), la misma rúbrica y la misma semilla, vdto produce exactamente "
-        "los mismos números.",
-        "With the same data (same sha256), the same rubric and the same seed, vdto produces exactly the same "
-        "numbers.",
-        tag="p",
-        cls="note",
-    )
-    return f'<dl class="facts" id="provenance">{items}</dl>{note}'
-
-
-def _ledger_facts(ledger: Path | None, scorecard_sha: str) -> tuple[int, str | None, int | None]:
-    """(entries, last hash, seq of the entry that records this scorecard's sha256 or None)."""
+def _ledger_facts(ledger: Path | None, scorecard_sha: str) -> dict[str, Any] | None:
+    """The ledger's entries, last hash, and the seq of the entry that records this scorecard's
+    sha256 (None if none does); None without a ledger."""
     if ledger is None:
-        return 0, None, None
+        return None
     entries, last, found = 0, None, None
     for line in ledger.read_text(encoding="utf-8").split("\n"):  # "\n" only: strings may hold U+2028
         if not line.strip():
@@ -774,7 +95,7 @@ def _ledger_facts(ledger: Path | None, scorecard_sha: str) -> tuple[int, str | N
         last = entry.get("hash")
         if entry.get("payload_sha256") == scorecard_sha or _holds(entry.get("payload"), scorecard_sha):
             found = entry.get("seq")
-    return entries, last, found
+    return {"entries": entries, "last": last, "found": found}
 
 
 def _holds(obj: Any, sha: str) -> bool:
@@ -790,497 +111,92 @@ def _holds(obj: Any, sha: str) -> bool:
     return False
 
 
-def _verify_html(card: dict, ledger: Path | None, keys: list[str], scorecard_sha: str) -> str:
-    meta = card.get("meta") or {}
-    rubric_sha = _esc(meta.get("rubric_sha256"))
-    entries, last, found = _ledger_facts(ledger, scorecard_sha)
-    if ledger is not None:
-        has_es = (
-            f'Este sitio incluye <a href="ledger.jsonl">ledger.jsonl</a> ({entries} entradas; hash de la '
-            f'última: <span class="hash">{_esc(last)}</span>).'
-        )
-        has_en = (
-            f'This site includes <a href="ledger.jsonl">ledger.jsonl</a> ({entries} entries; hash of the last: '
-            f'<span class="hash">{_esc(last)}</span>).'
-        )
-        if found is not None:
-            has_es += f" La entrada {found} del registro contiene este scorecard.json (o su sha256)."
-            has_en += f" Entry {found} of the ledger holds this scorecard.json (or its sha256)."
-        has_es += (
-            " La verificación debe informar el mismo número de entradas y el mismo último hash: un registro "
-            "más corto o con otro último hash no es el que se publicó."
-        )
-        has_en += (
-            " Verification must report the same number of entries and the same last hash: a shorter ledger, "
-            "or one with another last hash, is not the one published."
-        )
-    else:
-        has_es = "Este sitio no incluye ledger.jsonl; pídalo a las agencias que publican la calificación."
-        has_en = "This site includes no ledger.jsonl; ask the publishing agencies for it."
-    if keys:
-        links = ", ".join(f'<a href="keys/{_esc(k)}.pub">keys/{_esc(k)}.pub</a>' for k in keys)
-        has_es += f" Claves públicas: {links}."
-        has_en += f" Public keys: {links}."
-    step1 = _bi(
-        "<b>El registro firmado.</b> "
-        "Comprueba que cada línea del registro está en JSON canónico, que cada una lleva el hash de la "
-        "anterior (ninguna línea fue cambiada, quitada, insertada ni reordenada), que el hash de su "
-        "contenido es correcto y que está firmada (Ed25519) por agencias cuyas claves públicas están en "
-        "<code>keys/</code>; la primera entrada, la regla, debe declarar exactamente esas agencias y estar "
-        "firmada por todas. Compare las claves de <code>keys/</code> con las que cada agencia publica por "
-        f"su cuenta: la copia de este sitio es solo una comodidad. {has_es}",
-        "<b>The signed ledger.</b> "
-        "Checks that every line of the ledger is canonical JSON, that each one carries the previous line's "
-        "hash (no line was changed, removed, inserted or reordered), that the hash of its content is right, "
-        "and that it is signed (Ed25519) by agencies whose public keys are in <code>keys/</code>; the first "
-        "entry, the rule, must declare exactly those agencies and be signed by all of them. Compare the keys "
-        "in <code>keys/</code> with those each agency publishes on its own: the copy on this site is only a "
-        f"convenience. {has_en}",
-        tag="p",
+# --------------------------------------------------------------------------------- pages
+
+
+def _decision(card: dict) -> dict[str, Any]:
+    """The decision box: the decision, the leader's and the runner-up's rows, and whether the
+    runner-up's 90% interval reaches the leader's."""
+    d = card.get("decision") or {}
+    ranking = card.get("ranking") or []
+    names = _names(card)
+    runner = next((r for r in ranking if r.get("org") == d.get("runner_up")), {})
+    lead = ranking[0] if ranking else {}
+    close = finite(runner.get("hi90")) and finite(lead.get("lo90")) and runner["hi90"] >= lead["lo90"]
+    return {
+        "target": d.get("target"), "name": d.get("target_name") or names.get(d.get("target"), d.get("target")),
+        "p_rank1": d.get("p_rank1"), "threshold": d.get("threshold"), "reason": d.get("reason") or "",
+        "fallback": d.get("fallback") or "", "lead": lead, "runner": runner, "close": close,
+        "runner_name": names.get(d["runner_up"], d["runner_up"]) if d.get("runner_up") else None,
+    }  # fmt: skip
+
+
+def _interval_svg(card: dict, limit: int = 12) -> dict[str, str] | None:
+    """Expected score (dot) and 90% interval (bar) of the leading organizations, target in red."""
+    rows = [r for r in (card.get("ranking") or [])[:limit] if finite(r.get("score"))]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["org", "name", "score", "lo90", "hi90"])
+    target = (card.get("decision") or {}).get("target")
+    titles = {"es": "Puntuación (punto) e intervalo de 90 % (barra)", "en": "Score (dot) and 90% interval (bar)"}  # fmt: skip
+    return svg_by_lang(
+        lambda lang: interval_chart(
+            frame, label="name", key="org", value="score", lo="lo90", hi="hi90", highlight=target,
+            x_title=titles[lang],
+        ),
+        "interval",
+    )  # fmt: skip
+
+
+def _trend(card: dict) -> dict[str, Any] | None:
+    """The trend chart (one SVG per language) and its data as a table (years, rows)."""
+    trend = card.get("trend") or []
+    names = _names(card)
+    points = [t for t in trend if finite(t.get("score")) and finite(t.get("year"))]
+    if not points:
+        return None
+    frame = pd.DataFrame(
+        [(int(t["year"]), float(t["score"]), names.get(t["org"], t["org"])) for t in points],
+        columns=["year", "score", "name"],
     )
-    step2 = _bi(
-        "<b>Recalcular las puntuaciones.</b> En la carpeta del sitio descargado: lee aggregates.csv, "
-        "rubric.json y scorecard.json, comprueba que el sha256 de rubric.json es el publicado y vuelve a "
-        "calcular la puntuación esperada de cada organización a partir de los agregados (suma de "
-        "probability_sum × puntos × decaimiento × confiabilidad); cada puntuación publicada debe coincidir "
-        "hasta la sexta cifra significativa. No puede comprobar los intervalos ni P(1.er lugar): requieren los datos a "
-        "nivel de evento, que no se publican; un auditor con acceso a ellos comprueba el sha256 de los datos "
-        "y repite el cálculo con la misma semilla.",
-        "<b>Recompute the scores.</b> In the downloaded site's folder: reads aggregates.csv, rubric.json and "
-        "scorecard.json, checks that the sha256 of rubric.json is the published one and recomputes each "
-        "organization's expected score from the aggregates (sum of probability_sum × points × decay × "
-        "reliability); every published score must match to the sixth significant digit. It cannot check the "
-        "intervals or P(rank 1): they need the event-level data, which is not published; an auditor with "
-        "access to it checks the data's sha256 and reruns the computation with the same seed.",
-        tag="p",
+    labels = {"es": ("Puntuación esperada", "Organización"), "en": ("Expected score", "Organization")}
+    svg = svg_by_lang(
+        lambda lang: line_chart(
+            frame, x="year", y="score", series="name", y_title=labels[lang][0], series_title=labels[lang][1]
+        ),
+        "trend",
     )
-    step3 = _bi(
-        "<b>El sha256 de rubric.json, a mano.</b> rubric.json es JSON canónico (claves ordenadas, sin "
-        "espacios, UTF-8, sin salto de línea final), así que el sha256 del archivo es el de la rúbrica y debe "
-        f'ser <span class="hash">{rubric_sha}</span>, el mismo que cita la regla. Con cualquiera de:',
-        "<b>The sha256 of rubric.json, by hand.</b> rubric.json is canonical JSON (sorted keys, no spaces, "
-        "UTF-8, no final newline), so the file's sha256 is the rubric's and must be "
-        f'<span class="hash">{rubric_sha}</span>, the one the rule quotes. With any of:',
-        tag="p",
-    )
-    hand = (
-        "<pre>sha256sum rubric.json                  # Linux\n"
-        "shasum -a 256 rubric.json              # macOS\n"
-        "certutil -hashfile rubric.json SHA256  # Windows\n"
-        "python3 -c \"import hashlib; print(hashlib.sha256(open('rubric.json', 'rb').read()).hexdigest())\""
-        "</pre>"
-    )
-    intro = _bi(
-        "Todo lo publicado se puede comprobar sin confiar en quien lo publica. Con vdto instalado "
-        f"(versión {_esc(meta.get('vdto_version'))}), en la carpeta de este sitio:",
-        "Everything published can be checked without trusting the publisher. With vdto installed "
-        f"(version {_esc(meta.get('vdto_version'))}), in this site's folder:",
-        tag="p",
-    )
-    return (
-        f'<div id="verify">{intro}<ol class="steps">'
-        f"<li><pre>vdto verify ledger.jsonl --trust keys/</pre>{step1}</li>"
-        f"<li><pre>vdto recompute .</pre>{step2}</li>"
-        f"<li>{step3}{hand}</li></ol></div>"
-    )
-
-
-_FILE_TEXT = {
-    "scorecard.json": (
-        "la calificación completa: clasificación, decisión, regla, rúbrica, tabla por estado, tendencia y procedencia",
-        "the whole scorecard: ranking, decision, rule, rubric, state table, trend and provenance",
-    ),
-    "scorecard.csv": ("la clasificación, una fila por organización", "the ranking, one row per organization"),
-    "aggregates.csv": (
-        "los eventos calificados, agrupados en clases con los mismos atributos de puntuación, por organización",
-        "the scored events, grouped in classes of identical scoring attributes, per organization",
-    ),
-    "rubric.json": ("la rúbrica, en JSON canónico", "the rubric, as canonical JSON"),
-    "ledger.jsonl": ("el registro firmado de las publicaciones", "the signed ledger of publications"),
-    "methodology.html": ("la metodología completa", "the full methodology"),
-}
-
-
-def _files_html(hashes: dict[str, str], min_count: Any) -> str:
-    rows = []
-    for name, sha in hashes.items():
-        es, en = _FILE_TEXT.get(name, ("clave pública de una agencia", "an agency's public key"))
-        rows.append(
-            f'<tr><td><a href="{_esc(name)}">{_esc(name)}</a></td><td>{_bi(_esc(es), _esc(en))}</td>'
-            f'<td class="hash">{_esc(sha)}</td></tr>'
-        )
-    never = _bi(
-        "<b>Lo que nunca se publica.</b> Ni las fuentes ni los identificadores de los eventos, ni las notas, "
-        "ni las coordenadas o el municipio, ni los nombres con que cada fuente designa a los grupos, ni las "
-        "facciones. Publicarlos permitiría identificar eventos, víctimas, testigos e informantes, y expondría "
-        "a las fuentes a represalias. Los agregados bastan para recalcular cada puntuación publicada, y las "
-        f"cifras por estado con menos de {_esc(min_count)} eventos esperados se suprimen.",
-        "<b>What is never published.</b> Sources and event identifiers, notes, coordinates or municipality, "
-        "the names each source gives the groups, and factions. Publishing them would make it possible to "
-        "identify events, victims, witnesses and informants, and would expose sources to retaliation. The "
-        "aggregates are enough to recompute every published score, and state figures with fewer than "
-        f"{_esc(min_count)} expected events are suppressed.",
-        tag="p",
-    )
-    head = f"<tr><th>{_bi('Archivo', 'File')}</th><th>{_bi('Contenido', 'Content')}</th><th>sha256</th></tr>"
-    return f'<table id="files"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>{never}'
-
-
-# ------------------------------------------------------------------------------------ pages
-
-
-def _asset(name: str) -> str:
-    return resources.files("vdto.data.site").joinpath(name).read_text(encoding="utf-8")
-
-
-def _page(title_es: str, title_en: str, header: str, body: str, data: str | None = None) -> str:
-    csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-    data_block = ""
-    if data is not None:  # "<" escaped so that no string in the data can close the script element
-        safe = data.replace("<", "\\u003c")
-        data_block = f'<script type="application/json" id="scorecard-data">{safe}</script>'
-    return (
-        "<!doctype html>\n"
-        f'<html lang="es" data-title-es="{_esc(title_es)}" data-title-en="{_esc(title_en)}">\n'
-        '<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
-        '<meta name="generator" content="vdto">\n'
-        f"<title>{_esc(title_es)}</title>\n<style>\n{_asset('style.css')}</style>\n</head>\n<body>\n"
-        f"{header}\n<main class=wrap>\n{body}\n</main>\n{data_block}\n"
-        f"<script>\n{_asset('app.js')}</script>\n</body>\n</html>\n"
-    )
-
-
-def _header(card: dict, nav: list[tuple[str, str, str]], home: bool) -> str:
-    meta = card.get("meta") or {}
-    switch = (
-        '<div class="langswitch" aria-label="Idioma / Language">'
-        '<a href="#es" data-set-lang="es" hreflang="es" aria-current="true">Español</a>'
-        '<a href="#en" data-set-lang="en" hreflang="en" aria-current="false">English</a></div>'
-    )
-    links = "".join(f'<a href="{href}">{_bi(es, en)}</a>' for href, es, en in nav)
-    title = (
-        _bi("Calificación pública de violencia", "Public violence scorecard")
-        if home
-        else _bi("Metodología de la calificación", "Scorecard methodology")
-    )
-    sub = _bi(
-        f"Organizaciones de narcotráfico en México, {_period(meta, 'es')} · rúbrica {_esc(meta.get('rubric'))}",
-        f"Drug-trafficking organizations in Mexico, {_period(meta, 'en')} · rubric {_esc(meta.get('rubric'))}",
-    )
-    return (
-        '<header class="top"><div class="wrap"><div class="titlebar">'
-        f'<div><h1>{title}</h1><p class="subtitle">{sub}</p></div>{switch}</div>'
-        f'<nav class="toc">{links}</nav></div></header>'
-    )
-
-
-def _section(sid: str, es: str, en: str, body: str) -> str:
-    return f'<section id="{sid}"><h2>{_bi(es, en)}</h2>{body}</section>'
+    years = sorted({int(t["year"]) for t in trend if finite(t.get("year"))})
+    orgs = list(dict.fromkeys(t.get("org") for t in trend))
+    value = {(t.get("org"), int(t["year"])): t.get("score") for t in trend if finite(t.get("year"))}
+    rows = [(o, names.get(o, o), [value.get((o, y)) for y in years]) for o in orgs]
+    return {"svg": svg, "years": years, "rows": rows}
 
 
 def render_index(
     card: dict, hashes: dict[str, str], ledger: Path | None = None, keys: list[str] | None = None
 ) -> str:
     """The HTML of ``index.html`` for a scorecard (``hashes``: published file -> sha256)."""
-    meta = card.get("meta") or {}
-    rule = card.get("rule") or {}
-    nav = [
-        ("#sec-decision", "Decisión", "Decision"),
-        ("#sec-ranking", "Clasificación", "Ranking"),
-        ("#sec-margins", "Márgenes", "Margins"),
-        ("#sec-trend", "Tendencia", "Trend"),
-        ("#sec-states", "Por estado", "By state"),
-        ("#sec-rule", "Regla", "Rule"),
-        ("#sec-methodology", "Metodología", "Methodology"),
-        ("#sec-provenance", "Procedencia", "Provenance"),
-        ("#sec-verify", "Cómo verificar", "How to verify"),
-        ("#sec-files", "Archivos", "Files"),
-    ]
-    rule_html = (
-        f'<div id="rule">{_bi(_esc(rule.get("es", "")), _esc(rule.get("en", "")), tag="p", cls="rule")}'
-        + _bi(
-            "Esta regla se publica antes de cada ronda; la rúbrica que cita se identifica por su sha256.",
-            "This rule is published before each round; the rubric it cites is identified by its sha256.",
-            tag="p",
-            cls="note",
-        )
-        + "</div>"
-    )
-    sections = [
-        _section("sec-decision", "Decisión de objetivo", "Target decision", _decision_html(card)),
-        _section("sec-ranking", "Clasificación", "Ranking", _ranking_html(card)),
-        _section("sec-margins", "Márgenes", "Margins", _margins_html(card)),
-        _section("sec-trend", "Tendencia por año", "Trend by year", _trend_html(card)),
-        _section("sec-states", "Por estado", "By state", _states_html(card)),
-        _dismantled_html(card),
-        _section("sec-rule", "La regla publicada", "The published rule", rule_html),
-        _section("sec-methodology", "Metodología", "Methodology", _rubric_summary(card)),
-        _section("sec-provenance", "Procedencia", "Provenance", _provenance_html(card)),
-        _section(
-            "sec-verify",
-            "Cómo verificar",
-            "How to verify",
-            _verify_html(card, ledger, keys or [], hashes.get("scorecard.json", "")),
-        ),
-        _section("sec-files", "Archivos", "Files", _files_html(hashes, meta.get("min_count", 3))),
-    ]
-    footer = (
-        f"<footer>{_bi('Generado por vdto', 'Generated by vdto')} {_esc(meta.get('vdto_version'))} · "
-        f'{_bi("rúbrica", "rubric")} <span class="hash">{_esc(meta.get("rubric_sha256"))}</span></footer>'
-    )
-    return _page(
-        "Calificación pública de violencia",
-        "Public violence scorecard",
-        _header(card, nav, home=True),
-        "\n".join(s for s in sections if s) + footer,
-        data=canonical_json(card),
+    canonical_json(card)  # plain JSON, or a VdtoError saying why not
+    return render(
+        "scorecard/index.html",
+        card=card,
+        names=_names(card),
+        d=_decision(card),
+        ranking=card.get("ranking") or [],
+        interval_svg=_interval_svg(card),
+        trend=_trend(card),
+        ledger=_ledger_facts(ledger, hashes.get("scorecard.json", "")),
+        keys=list(keys or []),
+        hashes=hashes,
+        css=_asset("style.css"),
+        js=_asset("app.js"),
     )
 
 
 def render_methodology(card: dict) -> str:
     """The HTML of ``methodology.html``: the method, with the numbers of the published rubric."""
-    rubric = card.get("rubric") or {}
-    meta = card.get("meta") or {}
-    cats = rubric.get("categories") or {}
-    cat_labels = {
-        "homicide": ("homicidio", "homicide"),
-        "massacre": ("masacre", "massacre"),
-        "attack_security_forces": ("ataque a fuerzas de seguridad", "attack on security forces"),
-        "attack_official": ("ataque a funcionario o candidato", "attack on an official or candidate"),
-        "attack_journalist": ("ataque a periodista", "attack on a journalist"),
-        "kidnapping": ("secuestro", "kidnapping"),
-        "disappearance": ("desaparición", "disappearance"),
-        "torture_display": ("tortura o exhibición de cuerpos", "torture or display of bodies"),
-        "attack_civilians": ("violencia contra civiles", "violence against civilians"),
-        "armed_clash": ("enfrentamiento armado", "armed clash"),
-    }
-    cat_rows = "".join(
-        f'<tr><td>{_bi(*cat_labels.get(k, (_esc(k), _esc(k))))}</td><td class="num">×{_esc(v)}</td></tr>'
-        for k, v in cats.items()
-    )
-    sev = rubric.get("severity") or {}
-    nonfatal = rubric.get("nonfatal") or {}
-    time = rubric.get("time") or {}
-    att = rubric.get("attribution") or {}
-    threshold = (rubric.get("target") or {}).get("threshold")
-    draws, seed = _num(meta.get("draws"), 0), _esc(meta.get("seed"))
-    half = time.get("half_life_days")
-    min_count = _esc(meta.get("min_count", 3))
-
-    def para(es: str, en: str) -> str:
-        return _bi(es, en, tag="p")
-
-    body = [
-        f"<section id=why><h2>{_bi('Por qué una calificación pública', 'Why a published score')}</h2>",
-        para(
-            "La estrategia busca que la violencia sea una desventaja competitiva: publicar cómo se mide, "
-            "calificar a todas las organizaciones y concentrar la aplicación de la ley, en ambos lados de la "
-            "frontera, en la más violenta. La disuasión funciona solo si las organizaciones pueden ver la regla "
-            "y su propia posición; por eso la rúbrica es un archivo que cualquiera puede leer, su identidad es "
-            "un hash que cualquiera puede recalcular y cada resultado dice con qué rúbrica, qué datos y qué "
-            "semilla se produjo. Los pesos son decisiones de política, no estimaciones: se publican para que "
-            "se puedan discutir.",
-            "The strategy aims to make violence a competitive disadvantage: publish how it is measured, score "
-            "every organization and concentrate enforcement, on both sides of the border, on the most violent "
-            "one. Deterrence works only if organizations can see the rule and their own position under it; so "
-            "the rubric is a file anyone can read, its identity is a hash anyone can recompute, and every "
-            "result says which rubric, which data and which seed produced it. The weights are policy choices, "
-            "not estimates: they are published so they can be argued with.",
-        ),
-        "</section>",
-        f"<section id=score><h2>{_bi('La puntuación', 'The score')}</h2>",
-        para(
-            "Para una organización <i>o</i> y un periodo: puntuación(<i>o</i>) = Σ sobre los eventos <i>e</i> "
-            "de p(<i>e</i>, <i>o</i>) × puntos(<i>e</i>) × decaimiento(<i>e</i>) × confiabilidad(<i>e</i>), "
-            "donde p(<i>e</i>, <i>o</i>) es la probabilidad de que <i>o</i> haya cometido <i>e</i>; lo que "
-            "queda sin atribuir no cuenta para nadie. Cuentan los eventos cuya fecha de inicio cae en el "
-            "periodo.",
-            "For an organization <i>o</i> and a window: score(<i>o</i>) = Σ over events <i>e</i> of "
-            "p(<i>e</i>, <i>o</i>) × points(<i>e</i>) × decay(<i>e</i>) × reliability(<i>e</i>), where "
-            "p(<i>e</i>, <i>o</i>) is the probability that <i>o</i> did <i>e</i>; what is left unattributed "
-            "scores for nobody. The events counted are those whose start date falls in the window.",
-        ),
-        para(
-            "puntos(<i>e</i>) = categoría × masacre × (puntos por víctima + puntos no letales + puntos por "
-            "tortura). Las muertes se reparten entre los tipos de víctima en proporción a las víctimas de cada "
-            "tipo que reporta la fuente.",
-            "points(<i>e</i>) = category × massacre × (victim points + non-fatal points + torture points). "
-            "Deaths are shared among the victim kinds in proportion to the victims of each kind the source "
-            "reports.",
-        ),
-        f"<div class=cols><div><h3>{_bi('Puntos por víctima', 'Victim points')}</h3>{_victim_table(rubric)}</div>",
-        f"<div><h3>{_bi('Multiplicadores por categoría', 'Category multipliers')}</h3>",
-        f"<table><tbody>{cat_rows}</tbody></table></div></div>",
-        f"<h3>{_bi('Gravedad, violencia no letal y tiempo', 'Severity, non-fatal violence and time')}</h3>",
-        para(
-            f"Un evento con al menos {_esc(sev.get('massacre_min_deaths'))} muertos, o que la fuente llama "
-            f"masacre, se multiplica por {_esc(sev.get('massacre_multiplier'))}. La tortura o la exhibición "
-            f"de cuerpos suma {_esc(sev.get('torture_display_per_victim'))} punto(s) por víctima. Cada víctima "
-            f"de secuestro o desaparición que no se sabe asesinada suma "
-            f"{_esc(nonfatal.get('kidnapping_per_victim'))}; un ataque en el que nadie murió suma "
-            f"{_esc(nonfatal.get('attack_without_deaths'))}.",
-            f"An event with at least {_esc(sev.get('massacre_min_deaths'))} deaths, or that its source calls "
-            f"a massacre, is multiplied by {_esc(sev.get('massacre_multiplier'))}. Torture or display of bodies "
-            f"adds {_esc(sev.get('torture_display_per_victim'))} point(s) per victim. Each kidnapping or "
-            f"disappearance victim not known to be killed adds {_esc(nonfatal.get('kidnapping_per_victim'))}; "
-            f"an attack in which nobody died adds {_esc(nonfatal.get('attack_without_deaths'))}.",
-        ),
-        para(
-            f"Decaimiento = 0.5 elevado a (antigüedad / {_num(half, 0)} días), con la antigüedad medida desde "
-            "la mitad del periodo del evento hasta el final de la ventana: la disuasión habla de la conducta "
-            "actual, y una organización que reduce su violencia debe ver bajar su puntuación en meses."
-            if _finite(half) and half > 0
-            else "Esta rúbrica no aplica decaimiento en el tiempo.",
-            f"Decay = 0.5 to the power (age / {_num(half, 0)} days), the age measured from the middle of the "
-            "event's date span to the end of the window: deterrence is about current behaviour, and an "
-            "organization that cuts its violence must see its score fall within months."
-            if _finite(half) and half > 0
-            else "This rubric applies no decay over time.",
-        ),
-        para(
-            "Las facciones se suman a su organización madre."
-            if att.get("roll_up_factions")
-            else "Las facciones se califican por separado.",
-            "Factions roll up to their parent organization."
-            if att.get("roll_up_factions")
-            else "Factions are scored on their own.",
-        )
-        + para(
-            "Cada evento se multiplica por la confiabilidad de su fuente (0 a 1)."
-            if att.get("weight_by_reliability")
-            else "La confiabilidad de la fuente no se usa.",
-            "Each event is multiplied by its source's reliability (0 to 1)."
-            if att.get("weight_by_reliability")
-            else "Source reliability is not used.",
-        ),
-        para(
-            "Solo se califican organizaciones de narcotráfico y sus facciones; nunca actores del Estado, "
-            "autodefensas, guerrillas ni pandillas. Las organizaciones que el registro marca como "
-            "desmanteladas se listan aparte y no se clasifican.",
-            "Only drug-trafficking organizations and their factions are scored; never state actors, "
-            "self-defence groups, guerrillas or gangs. Organizations the registry marks as dismantled are "
-            "listed apart and not ranked.",
-        ),
-        "</section>",
-        f"<section id=uncertainty><h2>{_bi('Incertidumbre', 'Uncertainty')}</h2>",
-        para(
-            "La puntuación anterior es una puntuación <i>esperada</i>. Como la autoría es incierta, vdto "
-            f"sortea {draws} veces una asignación completa de cada evento a uno de sus posibles autores (o a "
-            "nadie, con la probabilidad no atribuida) y califica a todas las organizaciones en cada sorteo. "
-            "De los sorteos salen el intervalo de 90 % de cada puntuación (percentiles 5 y 95), la distribución "
-            "de lugares y P(1.er lugar).",
-            "The score above is an <i>expected</i> score. As authorship is uncertain, vdto draws "
-            f"{draws} times a complete assignment of every event to one of its possible perpetrators (or to "
-            "nobody, with the unattributed probability) and scores every organization in each draw. The draws "
-            "give each score's 90% interval (5th and 95th percentiles), the distribution of ranks and P(rank 1).",
-        ),
-        para(
-            f"Es reproducible: el número que elige al autor de un evento en un sorteo es un hash de la semilla "
-            f"({seed}), del número de sorteo y del evento, así que la misma semilla da exactamente el mismo "
-            "resultado, y dos rúbricas calificadas con la misma semilla difieren solo por sustancia, no por "
-            "azar.",
-            f"It is reproducible: the number that picks an event's perpetrator in a draw is a hash of the seed "
-            f"({seed}), the draw number and the event, so the same seed gives exactly the same result, and two "
-            "rubrics scored with the same seed differ by substance only, not by chance.",
-        ),
-        "</section>",
-        f"<section id=target-rule><h2>{_bi('La regla de objetivo', 'The target rule')}</h2>",
-        para(
-            f"Se nombra un objetivo solo si P(1.er lugar) de la organización líder es al menos {_esc(threshold)}. "
-            "Nombrar a la organización equivocada castigaría a la menos violenta y premiaría a la más violenta. "
-            "Si no se alcanza el umbral, la calificación lo dice, explica por qué y remite al respaldo regional: "
-            "concentrar la aplicación de la ley en las regiones donde la violencia es más alta.",
-            f"A target is named only if the leading organization's P(rank 1) is at least {_esc(threshold)}. "
-            "Naming the wrong organization would punish the less violent and reward the more violent. If the "
-            "threshold is not met, the scorecard says so, explains why and points to the regional fallback: "
-            "concentrate enforcement on the regions where violence is highest.",
-        ),
-        para(
-            "Márgenes: para la líder, la parte de su puntuación que tendría que perder para bajar al nivel de "
-            "la segunda; para las demás, la distancia al primer lugar y cuánto tendría que crecer su puntuación "
-            "para alcanzarlo.",
-            "Margins: for the leader, the share of its score it would have to shed to fall to the runner-up's "
-            "level; for the others, the gap to first place and how much their score would have to grow to "
-            "reach it.",
-        ),
-        "</section>",
-        f"<section id=published><h2>{_bi('Qué se publica', 'What is published')}</h2>",
-        para(
-            "Se publican la clasificación, la decisión, la regla, la rúbrica, la tendencia, una tabla por "
-            "estado y los agregados: los eventos calificados agrupados en clases con los mismos atributos de "
-            "puntuación (categoría, fechas, muertes, víctimas por tipo, tortura, confiabilidad), con el número "
-            "de eventos y la suma de sus probabilidades de autoría. Con ellos y la rúbrica, cualquiera recalcula "
-            f"cada puntuación esperada. Las cifras por estado con menos de {min_count} eventos esperados se "
-            "suprimen.",
-            "Published: the ranking, the decision, the rule, the rubric, the trend, a table by state and the "
-            "aggregates: the scored events grouped in classes of identical scoring attributes (category, dates, "
-            "deaths, victims by kind, torture, reliability), with the number of events and the sum of their "
-            "probabilities of authorship. With them and the rubric anyone recomputes every expected score. "
-            f"State figures with fewer than {min_count} expected events are suppressed.",
-        ),
-        para(
-            "Nunca se publican las fuentes ni los identificadores de los eventos, las notas, las coordenadas, "
-            "el municipio, los nombres con que cada fuente designa a los grupos ni las facciones: permitirían "
-            "identificar eventos, víctimas, testigos e informantes.",
-            "Never published: sources and event identifiers, notes, coordinates, municipality, the names each "
-            "source gives the groups, factions: they would make it possible to identify events, victims, "
-            "witnesses and informants.",
-        ),
-        "</section>",
-        f"<section id=limits><h2>{_bi('Limitaciones', 'Limitations')}</h2><ul>",
-        _bi(
-            "Los pesos son decisiones, no estimaciones; cambiar la rúbrica cambia el hash.",
-            "The weights are choices, not estimates; changing the rubric changes its hash.",
-            tag="li",
-        ),
-        _bi(
-            "Los datos de eventos cubren solo lo que sus fuentes pueden atribuir a actores con nombre; sus "
-            "totales quedan por debajo de los homicidios nacionales.",
-            "Event data cover only what their sources can tie to named actors; their totals fall below "
-            "national homicide counts.",
-            tag="li",
-        ),
-        _bi(
-            "Las organizaciones son federaciones cambiantes; la agrupación de facciones es un juicio.",
-            "Organizations are loose, shifting federations; rolling up factions is a judgement.",
-            tag="li",
-        ),
-        _bi(
-            "Cuando la violencia se registra como enfrentamientos entre dos organizaciones, la atribución no "
-            "siempre puede distinguirlas: por eso la regla puede no nombrar objetivo.",
-            "When violence is recorded as clashes between two organizations, attribution cannot always tell "
-            "them apart: that is why the rule may name no target.",
-            tag="li",
-        ),
-        "</ul></section>",
-        f"<section id=sources><h2>{_bi('Referencias', 'References')}</h2><ul>",
-        "<li>Kleiman, M. A. R. (2011). Surgical Strikes in the Drug Wars. <i>Foreign Affairs</i> 90(5).</li>",
-        "<li>Kleiman, M. A. R. &amp; Davenport, S. (2012). Strategies to Control Mexican Drug-Related "
-        "Violence. <i>Journal of Drug Policy Analysis</i>.</li>",
-        "<li>National Institute of Justice (2014). <i>Reducing Drug Violence in Mexico: Options for "
-        "Implementing Targeted Enforcement</i>, NCJ 246358.</li>",
-        "<li>Kleiman, M. A. R. &amp; Kilmer, B. (2009). The dynamics of deterrence. <i>PNAS</i> 106(34).</li>",
-        "<li>Calderón, G., Robles, G., Díaz-Cayeros, A. &amp; Magaloni, B. (2015). The Beheading of Criminal "
-        "Organizations and the Dynamics of Violence in Mexico. <i>Journal of Conflict Resolution</i> 59(8).</li>",
-        "</ul></section>",
-        f'<p><a href="index.html#es" data-keep-lang>{_bi("← Volver a la calificación", "← Back to the scorecard")}</a></p>',
-    ]
-    nav = [
-        ("index.html", "Calificación", "Scorecard"),
-        ("#score", "Puntuación", "Score"),
-        ("#uncertainty", "Incertidumbre", "Uncertainty"),
-        ("#target-rule", "Regla", "Rule"),
-        ("#published", "Qué se publica", "What is published"),
-        ("#limits", "Limitaciones", "Limitations"),
-    ]
-    return _page(
-        "Metodología de la calificación",
-        "Scorecard methodology",
-        _header(card, nav, home=False),
-        "\n".join(body),
-    )
+    return render("scorecard/methodology.html", card=card, css=_asset("style.css"), js=_asset("app.js"))
 
 
 # ------------------------------------------------------------------------------------ writing
@@ -1536,17 +452,21 @@ class RecomputeReport:
     message: str
 
 
+def _damaged(what: str, path: Path) -> VdtoError:
+    return VdtoError(what, str(path), "download the site again")
+
+
+def _missing(path: Path) -> VdtoError:
+    return VdtoError(f"{path.name} is missing", str(path), "run this on a folder written by `vdto publish`")
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise VdtoError(
-            f"{path.name} is missing", str(path), "run this on a folder written by `vdto publish`"
-        ) from None
+        raise _missing(path) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise VdtoError(
-            f"cannot read {path.name} as JSON ({error})", str(path), "download the site again"
-        ) from None
+        raise _damaged(f"cannot read {path.name} as JSON ({error})", path) from None
 
 
 def recompute_site(out_dir: str | Path) -> RecomputeReport:
@@ -1582,41 +502,29 @@ def recompute_site(out_dir: str | Path) -> RecomputeReport:
             na_values={"probability_sum": [""], "reliability": [""], "deaths_best": [""]},
         )
     except FileNotFoundError:
-        raise VdtoError(
-            "aggregates.csv is missing", str(agg_path), "run this on a folder written by `vdto publish`"
-        ) from None
+        raise _missing(agg_path) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise VdtoError(
-            f"cannot read aggregates.csv ({error})", str(agg_path), "download the site again"
-        ) from None
+        raise _damaged(f"cannot read aggregates.csv ({error})", agg_path) from None
     if not isinstance(card, dict) or not isinstance(card.get("meta"), dict):
-        raise VdtoError(
-            "scorecard.json has no meta", str(folder / "scorecard.json"), "download the site again"
-        )
+        raise _damaged("scorecard.json has no meta", folder / "scorecard.json")
     meta = card["meta"]
     try:
         end = date.fromisoformat(str(meta.get("to")))
     except ValueError:
-        raise VdtoError(
-            f"scorecard.json: meta.to is not a date ({meta.get('to')!r})",
-            str(folder / "scorecard.json"),
-            "download the site again",
+        raise _damaged(
+            f"scorecard.json: meta.to is not a date ({meta.get('to')!r})", folder / "scorecard.json"
         ) from None
     try:
         rubric = Rubric.model_validate(rubric_raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise VdtoError(
-            f"rubric.json is not a valid rubric ({where}: {first['msg']})",
-            str(folder / "rubric.json"),
-            "download the site again",
+        raise _damaged(
+            f"rubric.json is not a valid rubric ({where}: {first['msg']})", folder / "rubric.json"
         ) from None
     needed = {"org", "category", "date_start", "date_end", "deaths_best", "reliability", "probability_sum"}
     if missing := sorted(needed - set(agg.columns)):
-        raise VdtoError(
-            f"aggregates.csv lacks column(s) {', '.join(missing)}", str(agg_path), "download the site again"
-        )
+        raise _damaged(f"aggregates.csv lacks column(s) {', '.join(missing)}", agg_path)
 
     problems: list[str] = []
     file_sha = hashlib.sha256(canonical_json(rubric_raw).encode("utf-8")).hexdigest()
@@ -1630,16 +538,14 @@ def recompute_site(out_dir: str | Path) -> RecomputeReport:
     try:
         got = recompute(agg, rubric, end) if len(agg) else pd.DataFrame(columns=["org", "score"])
     except (KeyError, TypeError, ValueError) as error:
-        raise VdtoError(
-            f"cannot recompute from aggregates.csv ({error})", str(agg_path), "download the site again"
-        ) from None
+        raise _damaged(f"cannot recompute from aggregates.csv ({error})", agg_path) from None
     published = {r.get("org"): r.get("score") for r in card.get("ranking") or []}
     recomputed = dict(zip(got["org"], got["score"].astype(float), strict=True))
     orgs = list(published) + [o for o in recomputed if o not in published]
     rows = pd.DataFrame(
         {
             "org": orgs,
-            "published": [float(published[o]) if _finite(published.get(o)) else math.nan for o in orgs],
+            "published": [float(published[o]) if finite(published.get(o)) else math.nan for o in orgs],
             "recomputed": [recomputed.get(o, math.nan) for o in orgs],
         }
     )

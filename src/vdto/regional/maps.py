@@ -6,7 +6,7 @@ Rendering uses vl-convert, which carries its own copy of Vega: nothing is fetche
 network, and the HTML embeds the Vega JavaScript so it opens offline.
 
 * :func:`choropleth` builds the chart: fill by a value per region, hot spots outlined;
-* :func:`save_map` writes it as ``.png``, ``.svg`` or ``.html``, atomically;
+* :func:`vdto.render.charts.save_chart` writes it as ``.png``, ``.svg`` or ``.html``, atomically;
 * :func:`map_regions` does both for a :class:`~vdto.regional.panel.RegionScores`.
 """
 
@@ -16,7 +16,6 @@ import json
 import math
 import os
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
@@ -24,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.files import atomic_write
 from vdto.regional.panel import check_level, region_names
+from vdto.render.charts import save_chart
+from vdto.render.jsonout import plain
 
 if TYPE_CHECKING:
     from vdto.regional.panel import RegionScores
@@ -35,8 +35,6 @@ TOLERANCE: dict[str, float] = {"state": 0.02, "municipality": 0.01}
 #: Decimals kept in drawn coordinates (4 decimals ~ 11 m, far below the simplification).
 DECIMALS = 4
 WIDTH = 760
-FORMATS: tuple[str, ...] = (".png", ".svg", ".html")
-PNG_SCALE = 2
 
 ZERO_FILL = "#e6e6e6"
 BORDER = "#ffffff"
@@ -96,17 +94,6 @@ def _normal_codes(codes: pd.Series, level: str) -> pd.Series:
     return text.where(~text.str.isdigit(), text.str.zfill(width))
 
 
-def _json_value(x: Any) -> Any:
-    """A plain JSON value: NaN and missing become None, numpy scalars Python numbers."""
-    if x is None or (isinstance(x, float | np.floating) and not np.isfinite(x)):
-        return None
-    if x is pd.NA or x is pd.NaT:
-        return None
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
 def _scale(values: np.ndarray, scale: str) -> alt.Scale:
     """The colour scale: linear, log, or quantile; ``auto`` takes log for skewed values.
 
@@ -147,7 +134,7 @@ def _features(table: pd.DataFrame, level: str, value: str, hot: pd.DataFrame | N
         for col in ("gi_z", "cluster", "status"):
             if col in h:
                 props[col] = h[col]
-    columns = {k: [_json_value(x) for x in s.to_numpy(dtype=object)] for k, s in props.items()}
+    columns = {k: [plain(x) for x in s.to_numpy(dtype=object)] for k, s in props.items()}
     return [
         {
             "type": "Feature",
@@ -199,7 +186,8 @@ def choropleth(
     Returns
     -------
     alt.Chart or alt.LayerChart
-        The chart (a layer chart when ``hot`` is given); save it with :func:`save_map`.
+        The chart (a layer chart when ``hot`` is given); save it with
+        :func:`vdto.render.charts.save_chart`.
 
     Raises
     ------
@@ -310,64 +298,6 @@ def choropleth(
     ).configure_view(stroke=None)
 
 
-def vl_options() -> dict[str, str]:
-    """vl-convert's ``vl_version`` for the Vega-Lite schema Altair writes, when vl-convert has
-    it (else vl-convert's default)."""
-    import vl_convert as vlc
-
-    version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return {"vl_version": version} if version in vlc.get_vegalite_versions() else {}
-
-
-def _render(chart: alt.TopLevelMixin, suffix: str) -> bytes:
-    """The chart as the bytes of a ``suffix`` file, rendered by vl-convert (offline)."""
-    import vl_convert as vlc
-
-    spec = chart.to_dict()
-    kwargs: dict[str, Any] = vl_options()
-    if suffix == ".png":
-        return vlc.vegalite_to_png(spec, scale=PNG_SCALE, **kwargs)
-    if suffix == ".svg":
-        return vlc.vegalite_to_svg(spec, **kwargs).encode("utf-8")
-    html = vlc.vegalite_to_html(spec, bundle=True, **kwargs)
-    return html.encode("utf-8")
-
-
-def save_map(chart: alt.TopLevelMixin, path: str | os.PathLike[str]) -> Path:
-    """Write ``chart`` to ``path`` as PNG (scale 2), SVG or self-contained HTML, by suffix.
-
-    The HTML embeds the Vega JavaScript (no CDN), so it opens without a network. The file is
-    rendered first, written to a temporary file in the same folder and then renamed over
-    ``path``: a failure leaves no partly written file. Parent folders are created.
-
-    Parameters
-    ----------
-    chart
-        A chart from :func:`choropleth` (any Altair chart works).
-    path
-        Where to write; the suffix (``.png``, ``.svg``, ``.html``) picks the format.
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    VdtoError
-        When the suffix is not one of the known formats.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise VdtoError(
-            f"unknown map format {path.suffix or '(no suffix)'!r}", str(path), "use .png, .svg or .html"
-        )
-    content = _render(chart, suffix)
-    # the temporary file is private; a map is for sharing
-    return atomic_write(path, lambda tmp: tmp.write_bytes(content), mode=0o644)
-
-
 def provenance(meta: dict[str, Any], seed: int | None = None) -> str:
     """One provenance line from a ``RegionScores.meta``: version, rubric and data hashes, seed.
 
@@ -426,8 +356,8 @@ def map_regions(
         scores.table, scores.level, value=value, hot=hot, title=title, subtitle=provenance(meta, seed)
     )
     if path is not None:
-        save_map(chart, path)
+        save_chart(chart, path)
     return chart
 
 
-__all__ = ["choropleth", "map_regions", "provenance", "save_map"]
+__all__ = ["choropleth", "map_regions", "provenance"]

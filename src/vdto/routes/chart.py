@@ -73,9 +73,9 @@ def shift_chart(s: Shift) -> alt.VConcatChart:
 
 def save_shift_chart(s: Shift, path: str | Path) -> Path:
     """Write the chart as PNG, SVG or self-contained HTML (by suffix; nothing half-written)."""
-    from vdto.regional.maps import save_map
+    from vdto.render.charts import save_chart
 
-    return save_map(shift_chart(s), path)
+    return save_chart(shift_chart(s), path)
 
 
 __all__ = ["save_shift_chart", "shift_chart"]

@@ -9,16 +9,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from vdto.render.fmt import money, pct
+from vdto.services.report.data import TYPE_COLOURS, ReportData
+
 if TYPE_CHECKING:
     import altair as alt
 
     from vdto.network.graph import SupplyNetwork
     from vdto.network.package import Package
-
-#: The policy comparison the report runs itself when given no simulation results. On the real
-#: default world (20 organizations, 2,457 plazas) 4 policies x 40 replicates x 36 months take
-#: about 10 s on 2 cores (world included), well under the 20 s that would call for the
-from vdto.services.report.data import TYPE_COLOURS, ReportData, _money
 
 # ---------------------------------------------------------------------------------------------
 # charts
@@ -205,7 +203,7 @@ def network_chart(
         height=520,
         title=alt.TitleParams(
             f"Enforcement package against {package.target_name}: {s['cases_selected']} cases (ringed) "
-            f"deny {_money(float(s['revenue_denied']))} a year ({float(s['denied_share']):.0%})",
+            f"deny {money(s['revenue_denied'])} a year ({pct(s['denied_share'], digits=0)})",
             subtitle=f"The target, its cells and {len(shown)} of the {len(package.buyers):,} US buyers it "
             f"supplies: the cases, those with most at stake, distributors behind the cases; node size: "
             f"revenue at stake. {package.guarantee}.",

@@ -1,500 +1,245 @@
 """The report page: HTML with every chart's spec and the Vega bundle inlined, report.json and the
-PNG figures (:func:`write_report`)."""
+PNG figures (:func:`write_report`).
+
+The page is the template ``report.html`` of :mod:`vdto.render.pages`; this module only lays the
+results out as rows, columns and sentences for it. Numbers are formatted by
+:mod:`vdto.render.fmt` (a missing value prints "—"), tables are serialised by
+:mod:`vdto.render.jsonout`, charts are compiled and saved by :mod:`vdto.render.charts`.
+"""
 
 from __future__ import annotations
 
-import html
 import json
-import math
 import os
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from functools import cache
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import vdto
 from vdto.files import atomic_write
-
-if TYPE_CHECKING:
-    pass
-
-#: The policy comparison the report runs itself when given no simulation results. On the real
-#: default world (20 organizations, 2,457 plazas) 4 policies x 40 replicates x 36 months take
-#: about 10 s on 2 cores (world included), well under the 20 s that would call for the
+from vdto.render import fmt, jsonout
+from vdto.render.charts import save_chart, vega_bundle, vega_spec
+from vdto.render.pages import asset, render
 from vdto.services.report.charts import _figures
-from vdto.services.report.data import (
-    FIGURES,
-    ReportData,
-    SimResults,
-    _horizon_column,
-    _money,
-    collect,
-    headlines,
-)
+from vdto.services.report.data import FIGURES, ReportData, SimResults, _horizon_column, collect, headlines
+
+#: Decimals of the floats in report.json (what pandas' ``to_json`` has always written there).
+JSON_DIGITS = 10
 
 # ---------------------------------------------------------------------------------------------
 # HTML
 
+Column = tuple[str, str, Callable[[Any], str] | None]  # (key, heading, formatter; None for text)
 
-@cache
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (from vl-convert: no network)."""
-    import vl_convert as vlc
+_int = partial(fmt.num, digits=0)
+_pct = partial(fmt.pct, digits=0)
 
-    from vdto.regional.maps import vl_options
-
-    return vlc.javascript_bundle(**vl_options())
-
-
-def _script_safe(text: str) -> str:
-    """JavaScript that cannot end the <script> element it is put in (``<\\/script`` means the
-    same in a string or a regular expression)."""
-    import re
-
-    return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
-
-
-def vega_spec(chart: Any) -> dict:
-    """The chart compiled to a Vega spec by vl-convert (the same compiler as the PNG figures), so
-    the page only runs Vega; the ``$schema`` URL is dropped."""
-    import vl_convert as vlc
-
-    from vdto.regional.maps import vl_options
-
-    spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else dict(chart)
-    vega = vlc.vegalite_to_vega(spec, **vl_options())
-    vega.pop("$schema", None)
-    return vega
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Summary"),
+    ("ranking", "Ranking {year}"),
+    ("margins", "Margins"),
+    ("trends", "Trends by organization"),
+    ("maps", "Maps and hot spots"),
+    ("package", "Enforcement package"),
+    ("policies", "Policy comparison"),
+    ("routes", "Routes: the Caribbean shift"),
+    ("provenance", "Provenance"),
+)
 
 
-def _spec(chart: Any) -> str:
-    spec = vega_spec(chart)
-    text = json.dumps(spec, separators=(",", ":"), allow_nan=False, default=_json_default)
-    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")  # the same JSON, safe in <script>
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")
 
 
-def _json_default(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, pd.Timestamp | date | datetime):
-        return x.isoformat()
-    return str(x)
+def _ranking(data: ReportData) -> dict[str, Any]:
+    t = data.table
+    columns: list[Column] = [
+        ("rank", "Rank", _int),
+        ("name", "Organization", None),
+        ("events", "Events (expected)", fmt.num),
+        ("score", "Score", fmt.num),
+        ("interval", "90% interval", str),
+        ("p_rank1", "P(rank 1)", fmt.prob),
+        ("rank_interval", "Rank (90%)", str),
+    ]
+    rows = [
+        {**r, "interval": fmt.interval(r["lo90"], r["hi90"]), "rank_interval": fmt.interval(r["rank_lo90"], r["rank_hi90"], 0)}
+        for r in _rows(t.head(15))
+    ]  # fmt: skip
+    return {"rows": rows, "columns": columns, "more": len(t) - 15 if len(t) > 15 else 0}
 
 
-def _e(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
-
-
-def _num(x: Any, digits: int = 1) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return _e(x)
-    if not math.isfinite(v):
-        return "–"
-    return f"{v:,.{digits}f}"
-
-
-def _pct(x: Any) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return "" if not math.isfinite(v) else f"{v:.0%}"
-
-
-def _table(
-    rows: pd.DataFrame,
-    columns: list[tuple[str, str, Callable[[Any], str] | None]],
-    *,
-    tid: str = "",
-    row_attr: str | None = None,
-) -> str:
-    """An HTML table: ``columns`` are (column, heading, formatter or None for escaped text)."""
-    head = "".join(
-        f"<th{' class=num' if fmt is not None else ''}>{_e(title)}</th>" for _, title, fmt in columns
-    )
-    thead = f"<thead><tr>{head}</tr></thead>" if any(title for _, title, _ in columns) else ""
-    body = []
-    for _, row in rows.iterrows():
-        attr = f' data-{row_attr}="{_e(row[row_attr])}"' if row_attr else ""
-        cells = "".join(
-            f"<td class=num>{fmt(row[col])}</td>" if fmt is not None else f"<td>{_e(row[col])}</td>"
-            for col, _, fmt in columns
-        )
-        body.append(f"<tr{attr}>{cells}</tr>")
-    ident = f' id="{tid}"' if tid else ""
-    return f"<table{ident}>{thead}<tbody>{''.join(body)}</tbody></table>"
-
-
-def _chart_div(name: str, caption: str) -> str:
-    return (
-        f'<figure class="chart"><div id="chart-{name}" class="vega" data-figure="{name}"></div>'
-        f'<figcaption>{_e(caption)} <a href="figures/{name}.png">PNG</a></figcaption></figure>'
-    )
-
-
-def _section(sid: str, title: str, body: str) -> str:
-    return f'<section id="{sid}"><h2>{_e(title)}</h2>\n{body}\n</section>\n'
-
-
-CSS = """
-:root { --ink: #1a1a1a; --muted: #555; --line: #ddd; --accent: #54278f; --warn: #8a5a00; --ok: #1b7837; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #fff; }
-header { padding: 1.4rem 2rem 1rem; border-bottom: 3px solid var(--accent); background: #f7f5fb; }
-header h1 { margin: 0 0 .3rem; font-size: 1.6rem; }
-header p { margin: .1rem 0; color: var(--muted); }
-nav { padding: .5rem 2rem; border-bottom: 1px solid var(--line); font-size: .9rem; }
-nav a { margin-right: 1rem; color: var(--accent); text-decoration: none; }
-main { padding: 0 2rem 3rem; max-width: 1180px; }
-section { padding-top: 1rem; border-bottom: 1px solid var(--line); padding-bottom: 1.2rem; }
-h2 { font-size: 1.25rem; margin: .8rem 0 .6rem; }
-h3 { font-size: 1.05rem; margin: 1rem 0 .4rem; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .88rem; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { background: #f2f2f2; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.decision { font-size: 1.05rem; padding: .7rem 1rem; border-left: 5px solid var(--warn); background: #fff8e6; }
-.decision.target { border-color: var(--ok); background: #eef7ee; }
-ul.headlines li { margin: .35rem 0; }
-figure.chart { margin: .8rem 0 1.2rem; }
-figcaption { color: var(--muted); font-size: .85rem; }
-.note { color: var(--muted); font-size: .9rem; }
-.prov td:first-child { color: var(--muted); }
-.prov td { font-family: "DejaVu Sans Mono", monospace; font-size: .82rem; word-break: break-all; }
-#report-errors { color: #b2182b; white-space: pre-wrap; }
-body.focus section:not(.focused) { display: none; }
-body.focus nav { display: none; }
-"""
-
-JS = """
-(function () {
-  var box = document.getElementById("report-errors");
-  var errors = 0;
-  function fail(msg) { errors += 1; box.hidden = false; box.textContent += msg + "\\n"; }
-  var original = console.error;
-  console.error = function () { fail(Array.prototype.join.call(arguments, " ")); original.apply(console, arguments); };
-  window.addEventListener("error", function (e) { fail("error: " + e.message); });
-  var m = /^#only=([\\w,-]+)$/.exec(location.hash);
-  if (m) {
-    m[1].split(",").forEach(function (id) {
-      var el = document.getElementById(id);
-      if (el) { document.body.classList.add("focus"); el.classList.add("focused"); }
-    });
-  }
-  var warnings = [];
-  function logger(name) {
-    var level = 2;
-    var self = {
-      level: function (l) { if (l === undefined) return level; level = l; return self; },
-      error: function () { fail(name + ": " + Array.prototype.join.call(arguments, " ")); return self; },
-      warn: function () { warnings.push(name + ": " + Array.prototype.join.call(arguments, " ")); return self; },
-      info: function () { return self; },
-      debug: function () { return self; }
-    };
-    return self;
-  }
-  var specs = document.querySelectorAll("script[type='application/json'][data-chart]");
-  var jobs = [];
-  specs.forEach(function (s) {
-    var name = s.dataset.chart;
-    var el = document.getElementById("chart-" + name);
-    var options = {renderer: "svg", actions: false, mode: "vega", logger: logger(name)};
-    jobs.push(vegaEmbed(el, JSON.parse(s.textContent), options)
-      .catch(function (err) { fail(name + ": " + err); }));
-  });
-  Promise.all(jobs).then(function () {
-    document.documentElement.setAttribute("data-rendered", String(specs.length));
-    document.documentElement.setAttribute("data-errors", String(errors));
-    document.documentElement.setAttribute("data-warnings", warnings.join(" | "));
-  });
-})();
-"""
-
-
-def _ranking_section(data: ReportData) -> str:
-    t = data.table.copy()
-    t["interval"] = [f"{_num(a)} – {_num(b)}" for a, b in zip(t["lo90"], t["hi90"], strict=True)]
-    t["rank_interval"] = [f"{int(a)} – {int(b)}" for a, b in zip(t["rank_lo90"], t["rank_hi90"], strict=True)]
-    table = _table(
-        t.head(15),
-        [
-            ("rank", "Rank", lambda x: f"{int(x)}"),
-            ("name", "Organization", None),
-            ("events", "Events (expected)", lambda x: _num(x)),
-            ("score", "Score", _num),
-            ("interval", "90% interval", lambda x: _e(x)),
-            ("p_rank1", "P(rank 1)", lambda x: f"{float(x):.3f}"),
-            ("rank_interval", "Rank (90%)", lambda x: _e(x)),
-        ],
-        tid="ranking-table",
-        row_attr="org",
-    )
-    more = f'<p class="note">{len(t) - 15} more organizations in report.json.</p>' if len(t) > 15 else ""
-    return (
-        f"<p>Every organization with attributed events in {data.year}, scored under the published rubric, "
-        "with 90% intervals and the probability of ranking first over Monte Carlo draws of who did each "
-        f"event.</p>{table}{more}"
-        + _chart_div("ranking", "Expected score (dot), 90% interval (bar) and P(rank 1).")
-    )
-
-
-def _margins_section(data: ReportData) -> str:
-    m = data.margins.head(10)
-    table = _table(
-        m,
-        [
-            ("name", "Organization", None),
-            ("score", "Score", _num),
-            ("gap", "Gap to first", _num),
-            ("cut_to_lose_first", "Leader's cut to lose first place", _pct),
-            ("rise_to_first", "Rise needed to be first", _pct),
-            ("leader_cut_to_pass", "Leader's cut for it to pass", _pct),
-        ],
-        tid="margins-table",
-    )
+def _margins(data: ReportData) -> dict[str, Any]:
     n, moved, _ = data.robustness
     lead = data.table.iloc[0]
-    text = (
-        f"<p>{_e(lead['name'])} would have to cut its score by {_pct(lead['cut_to_lose_first'])} to lose first "
-        "place: the deterrence message is how far each organization is from the top.</p>"
-    )
-    if n > 0 and len(data.table) > 1:
-        text += (
-            f"<p>Manipulation risk: re-attributing {n} of the leader's events (weight {moved:,.1f}) to "
-            f"{_e(data.table.iloc[1]['name'])} would change the top organization.</p>"
-        )
-    elif n < 0:
-        text += (
-            "<p>Manipulation risk: re-attributing all of the leader's events would not change the top.</p>"
-        )
-    return text + table
+    columns: list[Column] = [
+        ("name", "Organization", None),
+        ("score", "Score", fmt.num),
+        ("gap", "Gap to first", fmt.num),
+        ("cut_to_lose_first", "Leader's cut to lose first place", _pct),
+        ("rise_to_first", "Rise needed to be first", _pct),
+        ("leader_cut_to_pass", "Leader's cut for it to pass", _pct),
+    ]
+    some = n > 0 and len(data.table) > 1
+    return {
+        "leader": lead["name"],
+        "cut": lead["cut_to_lose_first"],
+        "risk": "some" if some else "none" if n < 0 else None,
+        "n": n,
+        "moved": moved,
+        "second": data.table.iloc[1]["name"] if len(data.table) > 1 else None,
+        "rows": _rows(data.margins.head(10)),
+        "columns": columns,
+    }
 
 
-def _regions_section(data: ReportData) -> str:
-    parts = []
-    for level, ana in (("state", data.states), ("municipality", data.municipalities)):
-        n_hot = int((ana.hot["hotspot"] == "hot spot").sum())
-        n_cold = int((ana.hot["hotspot"] == "cold spot").sum())
-        t = ana.targets.table
-        table = _table(
-            t,
-            [
-                ("rank", "Rank", lambda x: f"{int(x)}"),
-                ("name", "Region", None),
-                ("score", "Score", _num),
-                ("events", "Events", lambda x: _num(x, 0)),
-                ("gi_z", "Gi* z", lambda x: _num(x, 2)),
-                ("gi_p", "p", lambda x: _num(x, 3)),
-                ("organizations", "Organizations there", None),
-            ],
-            tid=f"targets-{level}",
-        )
-        plural = "states" if level == "state" else "municipalities"
-        parts.append(
-            f"<h3>{plural.capitalize()}</h3>"
-            f"<p>{n_hot} hot spots and {n_cold} cold spots among the {len(ana.hot):,} {plural} "
-            f"(Getis-Ord Gi*, {ana.meta.get('permutations')} permutations, p ≤ {ana.meta.get('alpha')}). "
-            f"{_e(ana.targets.reason)}</p>"
-            + _chart_div(
-                f"map-{level}",
-                f"Violence score by {level} {data.year}, hot spots outlined in dark red, cold spots in blue.",
-            )
-            + table
-        )
-    return (
-        "<p>Every state and municipality scored from all events and the SESNSP homicide counts; hot spots "
-        "are where high scores cluster beyond chance. They are the regional fallback of the target rule.</p>"
-        + "".join(parts)
-    )
+def _regions(data: ReportData) -> list[dict[str, Any]]:
+    columns: list[Column] = [
+        ("rank", "Rank", _int),
+        ("name", "Region", None),
+        ("score", "Score", fmt.num),
+        ("events", "Events", _int),
+        ("gi_z", "Gi* z", partial(fmt.num, digits=2)),
+        ("gi_p", "p", partial(fmt.num, digits=3)),
+        ("organizations", "Organizations there", None),
+    ]
+    return [
+        {
+            "level": level,
+            "plural": "states" if level == "state" else "municipalities",
+            "hot": int((ana.hot["hotspot"] == "hot spot").sum()),
+            "cold": int((ana.hot["hotspot"] == "cold spot").sum()),
+            "total": len(ana.hot),
+            "permutations": ana.meta.get("permutations"),
+            "alpha": ana.meta.get("alpha"),
+            "reason": ana.targets.reason,
+            "rows": _rows(ana.targets.table),
+            "columns": columns,
+        }
+        for level, ana in (("state", data.states), ("municipality", data.municipalities))
+    ]
 
 
-def _package_section(data: ReportData) -> str:
-    if data.package is None:
-        return f"<p>{_e(data.package_note)}</p>"
+def _package(data: ReportData) -> dict[str, Any] | None:
     pkg = data.package
+    if pkg is None:
+        return None
     s = pkg.summary()
-    facts = pd.DataFrame(
-        [
-            ("Target", pkg.target_name),
-            ("US buyers supplied", f"{s['buyers_reached']:,}"),
-            ("Cases selected", f"{s['cases_selected']} of a budget of {pkg.budget:g} {pkg.budget_kind}"),
-            (
-                "Revenue denied",
-                f"{_money(float(s['revenue_denied']))} a year ({float(s['denied_share']):.0%})",
-            ),
-            ("Target's US revenue", f"{_money(float(s['revenue_total']))} a year"),
-            ("Method", f"{pkg.method}: {pkg.status}"),
-            ("Guarantee", pkg.guarantee),
-        ],
-        columns=["what", "value"],
-    )
-    sel = pkg.selected.head(12).assign(
-        path=lambda f: f["path"].map(
-            lambda p: " › ".join(p) if isinstance(p, list | tuple | np.ndarray) else p
-        )
-    )
-    cases = _table(
-        sel,
-        [
-            ("order", "#", lambda x: f"{int(x)}"),
-            ("name", "Buyer", None),
-            ("type", "Type", None),
-            ("region", "Region", None),
-            ("denied", "Denied (US$/year)", lambda x: _num(x, 0)),
-            ("cumulative", "Cumulative", lambda x: _num(x, 0)),
-            ("path", "Supply path", None),
-        ],
-        tid="package-cases",
-    )
-    return (
-        f"<p>{_e(data.package_note)}</p>"
-        + _table(facts, [("what", "", None), ("value", "", None)], tid="package-summary")
-        + _chart_div("network", "The target (red), its cells, US wholesalers and distributors; cases ringed.")
-        + "<h3>Cases, in the order each adds the most</h3>"
-        + cases
-    )
+    facts = [
+        ("Target", pkg.target_name),
+        ("US buyers supplied", fmt.num(s["buyers_reached"], 0)),
+        ("Cases selected", f"{s['cases_selected']} of a budget of {fmt.compact(pkg.budget)} {pkg.budget_kind}"),
+        ("Revenue denied", f"{fmt.money(s['revenue_denied'])} a year ({_pct(s['denied_share'])})"),
+        ("Target's US revenue", f"{fmt.money(s['revenue_total'])} a year"),
+        ("Method", f"{pkg.method}: {pkg.status}"),
+        ("Guarantee", pkg.guarantee),
+    ]  # fmt: skip
+    rows = [
+        {
+            **r,
+            "path": " › ".join(r["path"]) if isinstance(r["path"], list | tuple | np.ndarray) else r["path"],
+        }
+        for r in _rows(pkg.selected.head(12))
+    ]
+    columns: list[Column] = [
+        ("order", "#", _int),
+        ("name", "Buyer", None),
+        ("type", "Type", None),
+        ("region", "Region", None),
+        ("denied", "Denied (US$/year)", _int),
+        ("cumulative", "Cumulative", _int),
+        ("path", "Supply path", None),
+    ]
+    return {
+        "note": data.package_note,
+        "facts": [{"what": k, "value": v} for k, v in facts],
+        "rows": rows,
+        "columns": columns,
+    }
 
 
-def _policies_section(data: ReportData) -> str:
+def _policies(data: ReportData) -> dict[str, Any] | None:
     if data.sim is None:
-        return f"<p>{_e(data.sim_note)}</p>"
+        return None
     t = data.sim.table()
     h = _horizon_column(t)
-    months = h.removeprefix("deaths_by_")
-
-    def iv(col: str) -> list[str]:
-        return [
-            f"{a:,.0f} ({b:,.0f} – {c:,.0f})"
-            for a, b, c in zip(t[col], t[f"{col}_lo90"], t[f"{col}_hi90"], strict=True)
-        ]
-
-    shown = pd.DataFrame(
+    below = t.get("p_below_volume", pd.Series(np.nan, t.index))
+    rows = [
         {
-            "policy": t["policy"],
-            "deaths_h": iv(h),
-            "per_month": [f"{x:,.1f}" for x in t["deaths_per_month_last_year"]],
-            "alive": [f"{x:.1f}" for x in t["alive_end"]],
-            "p_below": [
-                "" if pd.isna(x) or p == "volume" else f"{x:.2f}"
-                for p, x in zip(t["policy"], t.get("p_below_volume", pd.Series(np.nan, t.index)), strict=True)
-            ],
+            "policy": r["policy"],
+            "deaths_h": f"{_int(r[h])} ({fmt.interval(r[f'{h}_lo90'], r[f'{h}_hi90'], 0)})",
+            "per_month": fmt.num(r["deaths_per_month_last_year"]),
+            "alive": fmt.num(r["alive_end"]),
+            "p_below": fmt.MISSING if r["policy"] == "volume" else fmt.prob(p, 2),
         }
-    )
-    table = _table(
-        shown,
-        [
-            ("policy", "Policy", None),
-            ("deaths_h", f"Deaths by month {months}: median (90% interval)", lambda x: _e(x)),
-            ("per_month", "Deaths per month, last year", lambda x: _e(x)),
-            ("alive", "Organizations alive at the end", lambda x: _e(x)),
-            ("p_below", "P(fewer deaths than volume)", lambda x: _e(x)),
-        ],
-        tid="policies-table",
-    )
-    return (
-        f"<p>{_e(data.sim_note)}</p>"
-        + _chart_div(
-            "policies", "Monthly deaths per policy: median line and 90% band over paired replicates."
-        )
-        + table
-    )
+        for r, p in zip(_rows(t), below, strict=True)
+    ]
+    columns: list[Column] = [
+        ("policy", "Policy", None),
+        ("deaths_h", f"Deaths by month {h.removeprefix('deaths_by_')}: median (90% interval)", str),
+        ("per_month", "Deaths per month, last year", str),
+        ("alive", "Organizations alive at the end", str),
+        ("p_below", "P(fewer deaths than volume)", str),
+    ]
+    return {"note": data.sim_note, "rows": rows, "columns": columns}
 
 
-def _routes_section(data: ReportData) -> str:
+def _routes(data: ReportData) -> dict[str, Any] | None:
     if data.shift is None:
-        return "<p>No routes analysis.</p>"
+        return None
     from vdto.routes.chart import LABELS
 
     t = data.shift.table()
     t = t.assign(label=t["name"].map(LABELS).fillna(t["name"]))
-    table = _table(
-        t,
-        [
-            ("kind", "Kind", None),
-            ("label", "Corridor or region", None),
-            ("before", "Share now", _pct),
-            ("after", f"Share, Caribbean interdiction {data.shift.change:+.0%}", _pct),
-            ("change_pp", "Change (points)", lambda x: f"{float(x):+.1f}"),
-        ],
-        tid="routes-table",
-    )
-    return (
-        "<p>US-bound cocaine routed over the calibrated corridor network, now and with Caribbean "
-        "interdiction changed; the change of Mexican violence follows the value of the trade at stake "
-        "(docs/routes.md).</p>"
-        + _chart_div(
-            "routes", "Shares of US-bound cocaine by corridor and US entry region, before and after."
-        )
-        + table
-    )
+    columns: list[Column] = [
+        ("kind", "Kind", None),
+        ("label", "Corridor or region", None),
+        ("before", "Share now", _pct),
+        ("after", f"Share, Caribbean interdiction {fmt.pct(data.shift.change, digits=0, sign=True)}", _pct),
+        ("change_pp", "Change (points)", partial(fmt.num, sign=True)),
+    ]
+    return {"rows": _rows(t), "columns": columns}
 
 
-def _provenance_section(prov: dict) -> str:
-    rows = pd.DataFrame([(k, "" if v is None else v) for k, v in prov.items()], columns=["key", "value"])
-    return (
-        "<p>What makes these numbers reproducible: run the same vdto version on a store with the same "
-        "data hash, with the same rubric and seeds.</p>"
-        + _table(rows, [("key", "", None), ("value", "", None)], tid="provenance-table").replace(
-            "<table", '<table class="prov"', 1
-        )
-    )
+def _charts_shown(data: ReportData) -> set[str]:
+    """The charts the page has a place for (the sections with their data)."""
+    shown = {"ranking", "trends", "map-state", "map-municipality"}
+    for name, present in (("network", data.package), ("policies", data.sim), ("routes", data.shift)):
+        if present is not None:
+            shown.add(name)
+    return shown
 
 
 def render_html(data: ReportData, charts: dict[str, Any], heads: dict[str, str], prov: dict) -> str:
     """The report page: sections, tables and every chart's spec, with the Vega bundle inlined once."""
-    d = data.decision
-    decision_cls = "decision target" if d.target else "decision"
-    summary = (
-        f'<p class="{decision_cls}" id="decision">{_e(heads["decision"])}</p>'
-        f'<p class="note">The rule: {_e(d.reason)}</p>'
-        '<ul class="headlines">'
-        + "".join(
-            f"<li>{_e(heads[k])}</li>" for k in ("hotspots", "package", "policies", "routes") if k in heads
-        )
-        + "</ul>"
-    )
-    sections = [
-        ("summary", "Summary", summary),
-        ("ranking", f"Ranking {data.year}", _ranking_section(data)),
-        ("margins", "Margins", _margins_section(data)),
-        (
-            "trends",
-            "Trends by organization",
-            "<p>The leading organizations' expected scores, year by year (same rubric).</p>"
-            + _chart_div("trends", "Expected violence score per calendar year."),
-        ),
-        ("maps", "Maps and hot spots", _regions_section(data)),
-        ("package", "Enforcement package", _package_section(data)),
-        ("policies", "Policy comparison", _policies_section(data)),
-        ("routes", "Routes: the Caribbean shift", _routes_section(data)),
-        ("provenance", "Provenance", _provenance_section(prov)),
-    ]
-    nav = "".join(f'<a href="#{sid}">{_e(title)}</a>' for sid, title, _ in sections)
-    body = "".join(_section(sid, title, content) for sid, title, content in sections)
-    specs = "".join(
-        f'<script type="application/json" data-chart="{name}">{_spec(chart)}</script>\n'
-        for name, chart in charts.items()
-        if f'id="chart-{name}"' in body
-    )
-    m = data.ranking.meta
-    return (
-        "<!doctype html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>vdto report {data.year}</title>\n<style>{CSS}</style>\n"
-        f"<script>{_script_safe(vega_bundle())}</script>\n</head>\n<body>\n"
-        f"<header><h1>vdto report: violence ranking and enforcement options, {data.year}</h1>"
-        f"<p>Store {_e(data.db.name)} · window {_e(m['from'])} to {_e(m['to'])} · {m['events']:,} events · "
-        f"vdto {_e(vdto.__version__)} · rubric {_e(m['rubric'])} sha256:{_e(m['rubric_sha256'][:16])}</p></header>\n"
-        f"<nav>{nav}</nav>\n<main>\n"
-        '<pre id="report-errors" hidden></pre>\n'
-        f"{body}</main>\n{specs}<script>{JS}</script>\n</body>\n</html>\n"
+    shown = _charts_shown(data)
+    return render(
+        "report.html",
+        css=asset("report.css"),
+        bundle=vega_bundle(),
+        year=data.year,
+        store=data.db.name,
+        meta=data.ranking.meta,
+        version=vdto.__version__,
+        sections=[(sid, title.format(year=data.year)) for sid, title in SECTIONS],
+        heads=heads,
+        target=data.decision.target,
+        reason=data.decision.reason,
+        ranking=_ranking(data),
+        margins=_margins(data),
+        regions=_regions(data),
+        package=_package(data),
+        package_note=data.package_note,
+        policies=_policies(data),
+        sim_note=data.sim_note,
+        routes=_routes(data),
+        provenance=[{"key": k, "value": v} for k, v in prov.items()],
+        specs={name: vega_spec(chart) for name, chart in charts.items() if name in shown},
     )
 
 
@@ -506,12 +251,8 @@ def _write_atomic(path: Path, content: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(content), mode=0o644)
 
 
-def _records(frame: pd.DataFrame) -> list:
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
-            frame[col] = frame[col].map(lambda v: list(v) if isinstance(v, list | tuple | np.ndarray) else v)
-    return json.loads(frame.to_json(orient="records", date_format="iso"))
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return jsonout.records(frame, digits=JSON_DIGITS)
 
 
 def report_json(data: ReportData, heads: dict[str, str], prov: dict, figures: list[str]) -> dict:
@@ -555,8 +296,6 @@ def write_report(
 ) -> Path:
     """Write ``report.html``, ``report.json`` and ``figures/*.png`` into ``out_dir``; returns the
     HTML path. ``progress`` is called with a label before the figures and before the page."""
-    from vdto.regional.maps import save_map
-
     out_dir = Path(out_dir)
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     if progress:
@@ -565,7 +304,7 @@ def write_report(
     written = []
     for name, _ in FIGURES:
         if name in charts:
-            save_map(charts[name], out_dir / "figures" / f"{name}.png")
+            save_chart(charts[name], out_dir / "figures" / f"{name}.png")
             written.append(f"figures/{name}.png")
     if progress:
         progress("Writing report.html")
@@ -577,7 +316,7 @@ def write_report(
     doc = report_json(data, heads, prov, written)
     _write_atomic(
         out_dir / "report.json",
-        (json.dumps(doc, ensure_ascii=False, indent=1, default=_json_default) + "\n").encode("utf-8"),
+        (json.dumps(doc, ensure_ascii=False, indent=1, default=jsonout.default) + "\n").encode("utf-8"),
     )
     return out_dir / "report.html"
 

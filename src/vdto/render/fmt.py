@@ -1,0 +1,168 @@
+"""Numbers, percentages, probabilities, money and dates as people read them, in English or Spanish.
+
+One formatter for every page vdto writes (the public scorecard, the analyst's report) and for
+anyone else who prints a number. A missing or non-finite value (``None``, NaN, infinity, a
+string, ``pd.NA``) always prints as :data:`MISSING`, "—".
+
+Examples
+--------
+>>> num(1234.567), num(1234.567, 0), num(None), num(float("nan"))
+('1,234.6', '1,235', '—', '—')
+>>> pct(0.8021), pct(0.8021, "es"), pct(0.42, digits=0)
+('80.2%', '80.2\\xa0%', '42%')
+>>> prob(0.98512), interval(1.25, 3), rise(0.8, "en"), rise(2.2, "en")
+('0.985', '1.2 – 3.0', '+80.0%', '×3.2')
+>>> date_text("2020-12-31", "es"), period({"from": "2020-01-01", "to": "2020-12-31"}, "en")
+('31 de diciembre de 2020', '1 January 2020 to 31 December 2020')
+>>> money(69_612_345.0), money(2.5e9), money(950.0)
+('US$69.6 million', 'US$2.5 billion', 'US$950')
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from datetime import date
+from typing import Any
+
+#: What a missing or non-finite value prints as, everywhere.
+MISSING = "—"
+
+LANGS: tuple[str, ...] = ("es", "en")
+
+_MONTHS = {
+    "es": (
+        "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+        "octubre", "noviembre", "diciembre",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def finite(x: Any) -> bool:
+    """Whether ``x`` is a finite real number (Python or NumPy; not a bool, not a string)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    return math.isfinite(float(x))
+
+
+def missing(x: Any) -> bool:
+    """Whether ``x`` is a missing value: ``None``, NaN, ``pd.NaT`` or ``pd.NA``."""
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # NaN and NaT are not equal to themselves
+    except TypeError:  # pd.NA is neither equal nor unequal to anything
+        return True
+    except ValueError:  # an array
+        return False
+
+
+def text(x: Any) -> str:
+    """A value as text; a missing one as :data:`MISSING`."""
+    return MISSING if missing(x) else str(x)
+
+
+def num(x: Any, digits: int = 1, *, sign: bool = False) -> str:
+    """``x`` with thousands separators and ``digits`` decimals (``+`` before positives if ``sign``)."""
+    if not finite(x):
+        return MISSING
+    return f"{float(x):{'+' if sign else ''},.{digits}f}"
+
+
+def compact(x: Any) -> str:
+    """The shortest plain form of ``x`` (``0.9``, ``1000``, ``1e-05``): thresholds, multipliers."""
+    return f"{float(x):g}" if finite(x) else MISSING
+
+
+def pct(x: Any, lang: str = "en", digits: int = 1, *, sign: bool = False) -> str:
+    """A share as a percentage: ``0.802`` -> ``80.2%`` (English) or ``80.2 %`` (Spanish, with a
+    no-break space)."""
+    if not finite(x):
+        return MISSING
+    text = f"{100 * float(x):{'+' if sign else ''},.{digits}f}"
+    return f"{text}\u00a0%" if lang == "es" else f"{text}%"
+
+
+def prob(x: Any, digits: int = 3) -> str:
+    """A probability with ``digits`` decimals: ``0.985``."""
+    return f"{float(x):.{digits}f}" if finite(x) else MISSING
+
+
+def interval(lo: Any, hi: Any, digits: int = 1) -> str:
+    """An interval: ``1,398.5 – 3,054.6``."""
+    return f"{num(lo, digits)} – {num(hi, digits)}"
+
+
+def rise(x: Any, lang: str = "en") -> str:
+    """How much a score must grow: ``+80.2%`` below doubling, ``×3.2`` (times as high) above."""
+    if not finite(x):
+        return MISSING
+    return f"+{pct(x, lang)}" if x < 1 else f"×{1 + float(x):,.1f}"
+
+
+def money(x: Any) -> str:
+    """US dollars in words a reader takes in at a glance: ``US$69.6 million``."""
+    if not finite(x):
+        return MISSING
+    v = float(x)
+    if v >= 1e9:
+        return f"US${v / 1e9:,.1f} billion"
+    if v >= 1e6:
+        return f"US${v / 1e6:,.1f} million"
+    return f"US${v:,.0f}"
+
+
+def date_text(iso: Any, lang: str = "en") -> str:
+    """An ISO date in words: ``31 de diciembre de 2020`` / ``31 December 2020`` (anything that is
+    not a date is returned as text)."""
+    if iso is None:
+        return MISSING
+    try:
+        d = iso if isinstance(iso, date) else date.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    month = _MONTHS[lang][d.month - 1]
+    return f"{d.day} de {month} de {d.year}" if lang == "es" else f"{d.day} {month} {d.year}"
+
+
+def period(meta: dict, lang: str = "en") -> str:
+    """The window ``meta["from"]`` to ``meta["to"]`` in words: ``del 1 de enero de 2020 al …``."""
+    a, b = date_text(meta.get("from"), lang), date_text(meta.get("to"), lang)
+    return f"del {a} al {b}" if lang == "es" else f"{a} to {b}"
+
+
+#: The formatters by name, as the page templates know them (filters of :mod:`vdto.render.pages`).
+FILTERS = {
+    "num": num,
+    "compact": compact,
+    "pct": pct,
+    "prob": prob,
+    "interval": interval,
+    "rise": rise,
+    "text": text,
+    "money": money,
+    "date_text": date_text,
+    "period": period,
+}
+
+__all__ = [
+    "FILTERS",
+    "LANGS",
+    "MISSING",
+    "compact",
+    "date_text",
+    "finite",
+    "interval",
+    "missing",
+    "money",
+    "num",
+    "pct",
+    "period",
+    "prob",
+    "rise",
+    "text",
+]
