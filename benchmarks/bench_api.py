@@ -58,20 +58,20 @@ def build_store(folder: Path) -> tuple[Path, Path, Path, float]:
 
     import pandas as pd
 
+    from vdto.data import bundled
     from vdto.events import ucdp
     from vdto.events.ingest import import_events
     from vdto.publication.ledger import Signer, new_keypair
     from vdto.publication.rounds import announce_round, open_round
-    from vdto.services.demo import UCDP_FILE, bundled
     from vdto.store import Store
 
     t0 = time.perf_counter()
-    raw = pd.read_csv(bundled(*UCDP_FILE), dtype=str, keep_default_na=False)
+    raw = pd.read_csv(bundled("ucdp"), dtype=str, keep_default_na=False)
     db, ledger, keys = folder / "bench.duckdb", folder / "ledger.jsonl", folder / "keys"
     for agency, part in (("mx", raw.iloc[0::2]), ("us", raw.iloc[1::2])):
         path = folder / f"{agency}.csv"
         part.to_csv(path, index=False)
-        import_events(db, "ucdp", path, ucdp.parse, namespace=agency)
+        import_events(db, "ucdp", path, ucdp.parse, agency=agency)
     signers = [Signer.load(new_keypair(a, keys)[0]) for a in ("mx", "us")]
     with Store(db) as store:
         start, end = (date.fromisoformat(d) for d in WINDOW)

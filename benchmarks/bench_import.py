@@ -272,9 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     print_machine(console, machine())
 
-    from vdto.services.demo import UCDP_FILE, bundled
+    from vdto.data import bundled
 
-    ucdp_path = bundled(*UCDP_FILE)
+    ucdp_path = bundled("ucdp")
     tmp = Path(tempfile.mkdtemp(prefix="vdto-bench-"))
     try:
         progress = Progress(

@@ -93,13 +93,13 @@ def ucdp_scores(codes: list[str]):
     """Real municipal scores: the bundled UCDP GED events, default rubric, no counts."""
     from datetime import date
 
+    from vdto.data import bundled
     from vdto.events import ucdp
     from vdto.orgs import Registry
     from vdto.regional.panel import region_scores
-    from vdto.services.demo import UCDP_FILE, bundled
 
     registry = Registry.seed()
-    batch = ucdp.parse(bundled(*UCDP_FILE), registry)
+    batch = ucdp.parse(bundled("ucdp"), registry)
     res = region_scores(
         batch.events,
         batch.perpetrators,

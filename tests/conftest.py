@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from vdto.data import bundled
 from vdto.events import ucdp
 from vdto.events.ingest import import_events
-from vdto.services.demo import SESNSP_FILE, UCDP_FILE, bundled
 
 DATA = Path(__file__).parent / "data"
 
@@ -31,12 +31,12 @@ REPORT_SECTIONS = (
 
 @pytest.fixture(scope="session")
 def ucdp_file() -> Path:
-    return bundled(*UCDP_FILE)
+    return bundled("ucdp")
 
 
 @pytest.fixture(scope="session")
 def sesnsp_file() -> Path:
-    return bundled(*SESNSP_FILE)
+    return bundled("sesnsp")
 
 
 @pytest.fixture(scope="session")

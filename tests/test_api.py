@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from vdto.api import audit
+from vdto.access import audit
+from vdto.access.tokens import ROLES, authenticate, create_token, list_tokens, revoke_token
 from vdto.api.app import create_app, openapi_document
-from vdto.api.tokens import ROLES, authenticate, create_token, list_tokens, revoke_token
-from vdto.api.views import SENSITIVE_KEYS
 from vdto.events import generic
 from vdto.events.ingest import import_events
+from vdto.publication.disclosure import SENSITIVE_KEYS
 from vdto.publication.ledger import new_keypair, verify
 from vdto.publication.rounds import open_round
 from vdto.store import Store
@@ -69,7 +69,7 @@ def agency_csv(folder: Path, agency: str, data: list[tuple]) -> tuple[Path, Path
 
 def load(db: Path, csv: Path, mapping: Path, agency: str) -> None:
     spec, digest = generic.load_mapping(mapping)
-    import_events(db, "csv", csv, generic.parse, mapping=spec, mapping_sha256=digest, namespace=agency)
+    import_events(db, "csv", csv, generic.parse, mapping=spec, mapping_sha256=digest, agency=agency)
 
 
 MX_DATA = rows("mxa", "CJNG", 30) + rows("mxb", "Cártel de Sinaloa", 12) + rows("mxc", "Cártel del Golfo", 2)
@@ -236,7 +236,7 @@ def test_each_agency_sees_only_its_own_events(api):
         assert res.status_code == 200
         body = res.json()
         assert body["total"] == len(data) == len(body["events"])
-        assert {e["namespace"] for e in body["events"]} == {agency}
+        assert {e["agency"] for e in body["events"]} == {agency}
         assert {e["source_id"] for e in body["events"]} == {r[0] for r in data}
 
 
@@ -262,7 +262,7 @@ def test_import_through_the_api_is_the_cli_import(api, tmp_path):
     )
     assert res.status_code == 201, res.text
     body = res.json()
-    assert body["record"]["rows_imported"] == 5 and body["record"]["namespace"] == "mx"
+    assert body["record"]["rows_imported"] == 5 and body["record"]["agency"] == "mx"
     assert body["record"]["file_name"] == "mx.csv"
     # the same file through the library: same rows, same record
     ref = tmp_path / "ref.duckdb"
@@ -274,7 +274,7 @@ def test_import_through_the_api_is_the_cli_import(api, tmp_path):
         )
         want = b.query(f"SELECT {cols} FROM events ORDER BY source_id")
         pd.testing.assert_frame_equal(got, want)
-        assert a.imports().iloc[-1]["sha256"] == b.imports().iloc[-1]["sha256"]
+        assert a.imports.frame().iloc[-1]["sha256"] == b.imports.frame().iloc[-1]["sha256"]
     # a second time: every row is a duplicate, nothing added
     again = api.call(
         "POST",
@@ -504,7 +504,7 @@ def test_round_errors_are_4xx(api):
     res = api.call(
         "POST", "/rounds", analyst, json={"from": "2020-01-01", "to": "2020-12-31", "agencies": ["mx"]}
     )
-    assert res.status_code == 400 and "round 1 is still open" in res.json()["detail"]
+    assert res.status_code == 409 and "round 1 is still open" in res.json()["detail"]
     bad = {"from": "2020-12-31", "to": "2020-01-01", "agencies": ["mx", "mx"]}
     assert api.call("POST", "/rounds", analyst, json=bad).status_code == 422
     res = api.call("POST", "/rounds", analyst, json={"from": "2020-01-01", "to": "nope", "agencies": ["mx"]})

@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vdto.api import audit
-from vdto.api.tokens import create_token
+from vdto.access import audit
+from vdto.access.tokens import create_token
 from vdto.store import Store
 
 from .test_api import agency_csv, rows

@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from vdto.access.tokens import create_token
 from vdto.api.app import create_app
-from vdto.api.tokens import create_token
 from vdto.publication.ledger import Signer, new_keypair
 from vdto.publication.rounds import announce_round, open_round
 from vdto.store import Store

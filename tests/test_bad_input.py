@@ -17,6 +17,7 @@ from vdto.errors import VdtoError
 from vdto.events import ucdp
 from vdto.events.ingest import import_counts_file, import_events
 from vdto.store import Store
+from vdto.store.imports import ImportRepository
 
 from .conftest import assert_one_line_exit_2, run_cli
 
@@ -112,7 +113,7 @@ def test_report_lists_every_problem_and_skip_imports_the_rest(tmp_path, ged_samp
     res = run_cli("import", "ucdp", str(path), "--db", str(db), "--skip-bad-rows")
     assert res.returncode == 0, res.stderr
     with Store(db, read_only=True) as store:
-        rec = store.imports().iloc[0]
+        rec = store.imports.frame().iloc[0]
         assert store.count("events") == len(bad) - 3
     assert (rec["rows_read"], rec["rows_imported"], rec["rows_rejected"]) == (40, 37, 3)
 
@@ -124,12 +125,11 @@ def test_failure_inside_the_transaction_leaves_the_store_unchanged(
     fresh["id"] = [str(10_000_000 + i) for i in range(len(fresh))]
     path = _write(fresh, tmp_path / "fresh.csv")
     before = _counts(ucdp_store_copy)
-    import vdto.events.ingest as ingest
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest, "_insert_record", boom)  # fails after events and perpetrators were inserted
+    monkeypatch.setattr(ImportRepository, "add", boom)  # fails after events and perpetrators were inserted
     with pytest.raises(RuntimeError):
         import_events(ucdp_store_copy, "ucdp", path, ucdp.parse)
     assert _counts(ucdp_store_copy) == before

@@ -28,7 +28,7 @@ def test_demo_imports_the_bundled_data_and_summarises(demo):
         assert store.count("events") == 18_957
         assert store.query("SELECT sum(deaths_best) AS d FROM events")["d"].iloc[0] == 140_695
         assert store.count("region_counts") > 0
-        assert len(store.imports()) == 2
+        assert len(store.imports.frame()) == 2
     assert "18,957 UCDP events" in res.stdout
     assert "140,695 deaths" in res.stdout
     # the 2023 ranking and the SESNSP state table are printed
@@ -83,11 +83,11 @@ def test_demo_run_twice_starts_from_a_fresh_store(demo, capsys):
     from vdto.services.demo import run_demo
 
     out, _ = demo
-    result = run_demo(out, quiet=True, report=False)  # the imports again, without the report steps
+    result = run_demo(out, report=False)  # the imports again, without the report steps
     assert capsys.readouterr().out == ""
     assert result.ranking is not None and result.report is None
     with Store(out / "vdto.duckdb", read_only=True) as store:
-        assert store.count("events") == 18_957 and len(store.imports()) == 2
+        assert store.count("events") == 18_957 and len(store.imports.frame()) == 2
     assert (out / "report" / "report.html").exists()  # the first run's report is left alone
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from vdto.events.summary import top_orgs_by_year
 from vdto.orgs import Registry
 from vdto.store import Store
-from vdto.store.summary import top_orgs_by_year
 
 DOC = Path(__file__).parents[1] / "docs" / "ucdp-hand-check.md"
 

@@ -246,7 +246,7 @@ def test_unresolved_name_is_kept_and_reported(imported):
     assert rows["org_id"].isna().all()
     assert rows["probability"].tolist() == [1.0, 1.0]
     with Store(db, read_only=True) as store:
-        unresolved = store.unresolved_names()
+        unresolved = store.events.unresolved_names()
     assert unresolved.to_dict("records") == [{"raw_name": "Los Nuevos Ficticios", "events": 2}]
 
 

@@ -36,7 +36,7 @@ def test_every_ucdp_name_resolves(ucdp_store):
     assert result.unresolved == {}
     with Store(db, read_only=True) as store:
         assert store.count("perpetrators") > GED_EVENTS
-        assert len(store.unresolved_names()) == 0
+        assert len(store.events.unresolved_names()) == 0
 
 
 def test_reimport_changes_nothing(ucdp_store_copy, ucdp_file):
@@ -47,7 +47,7 @@ def test_reimport_changes_nothing(ucdp_store_copy, ucdp_file):
     assert again.record.rows_duplicate == GED_EVENTS
     with Store(ucdp_store_copy, read_only=True) as store:
         assert [store.count(t) for t in ("events", "perpetrators")] == before
-        imports = store.imports()
+        imports = store.imports.frame()
     assert list(imports["rows_imported"]) == [GED_EVENTS, 0]
     assert imports["sha256"].nunique() == 1 and len(imports["sha256"].iloc[0]) == 64
 
@@ -55,7 +55,7 @@ def test_reimport_changes_nothing(ucdp_store_copy, ucdp_file):
 def test_import_record_is_complete(ucdp_store):
     db, _ = ucdp_store
     with Store(db, read_only=True) as store:
-        rec = store.imports().iloc[0]
+        rec = store.imports.frame().iloc[0]
     assert rec["file_name"] == "ged_mexico_1989_2023.csv.gz"
     assert rec["rows_read"] == GED_EVENTS and rec["rows_rejected"] == 0
     assert rec["vdto_version"] and rec["finished_at"] >= rec["started_at"]

@@ -66,9 +66,9 @@ def test_split_from_gulf_is_recorded_with_date(reg):
 
 
 def test_every_bacrim_group_resolves(reg, tmp_path):
-    from vdto.services.demo import bundled
+    from vdto.data import bundled
 
-    nodes = pd.read_csv(bundled("bacrim2020", "BACRIM2020_Nodes.csv"), encoding="utf-8-sig")
+    nodes = pd.read_csv(bundled("bacrim2020") / "BACRIM2020_Nodes.csv", encoding="utf-8-sig")
     assert len(nodes) == 150
     unresolved = [g for g in nodes["Group"] if reg.resolve(g.strip()).org_id is None]
     assert unresolved == []
@@ -118,13 +118,13 @@ def test_user_alias_resolves_earlier_unresolved_events(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "Los Nuevos Ficticios" in res.stdout and "vdto orgs add" in res.stdout
     with Store(db, read_only=True) as store:
-        assert store.unresolved_names()["raw_name"].tolist() == ["Los Nuevos Ficticios"]
+        assert store.events.unresolved_names()["raw_name"].tolist() == ["Los Nuevos Ficticios"]
     res = run_cli("orgs", "add", "nuevos", "Los Nuevos", "--db", str(db))
     assert res.returncode == 0, res.stderr
     res = run_cli("orgs", "alias", "Los Nuevos Ficticios", "nuevos", "--db", str(db))
     assert res.returncode == 0, res.stderr
     with Store(db, read_only=True) as store:
-        assert len(store.unresolved_names()) == 0
+        assert len(store.events.unresolved_names()) == 0
         assert store.query("SELECT org_id FROM perpetrators WHERE source_id = '1'")["org_id"].tolist() == [
             "nuevos"
         ]

@@ -45,7 +45,7 @@ def test_simulation_file_round_trip(small_sim, tmp_path):
 
 
 def test_simulation_file_errors_say_what_to_do(tmp_path):
-    with pytest.raises(InputFileError, match="vdto compare"):
+    with pytest.raises(InputFileError, match=r"write one with vdto\.sim\.results\.write_parquet"):
         SimResults.from_parquet(tmp_path / "missing.parquet")
     bad = tmp_path / "bad.parquet"
     bad.write_text("not parquet")

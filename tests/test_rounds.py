@@ -53,7 +53,7 @@ def agency_file(tmp_path, agency: str, rows: list[tuple[str, str, int, str]]) ->
         generic.parse,
         mapping=spec,
         mapping_sha256=digest,
-        namespace=agency,
+        agency=agency,
     )
 
 
@@ -72,7 +72,7 @@ def test_agreement_names_the_target_and_dissent_blocks_it(tmp_path):
     agency_file(tmp_path, "mx", many("a", "CJNG", 20) + many("b", "Cártel de Sinaloa", 5))
     agency_file(tmp_path, "us", many("a", "CJNG", 5) + many("b", "Cártel de Sinaloa", 20))
     with Store(tmp_path / "s.duckdb") as store:
-        assert store.namespaces() == ["mx", "us"]
+        assert store.agencies() == ["mx", "us"]
         rnd = open_round(store, date(2020, 1, 1), date(2020, 12, 31), ["mx", "us"], draws=200)
         assert rnd.target is None and "do not agree" in rnd.decision["reason"]
         assert rnd.decision["per_agency"]["mx"]["target"] == "cjng"

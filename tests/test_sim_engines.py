@@ -13,16 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vdto.rng import Stream, item_keys, month_keys, uniform_from
 from vdto.sim import kernels
-from vdto.sim.engine import (
-    ENGINES,
-    Outputs,
-    _frontier_numpy,
-    _item_keys,
-    _month_keys,
-    _uniform_from,
-    simulate,
-)
+from vdto.sim.engine import ENGINES, Outputs, _frontier_numpy, simulate
 from vdto.sim.params import POLICIES, Scenario, load_scenario
 from vdto.sim.world import World, grid_world
 
@@ -174,7 +167,10 @@ def test_frontier_equals_the_numpy_aggregates_to_the_bit_and_keeps_the_candidate
     hostility = np.broadcast_to(w.hostility, (R, N, N)).copy()
     strength, violence = rng.uniform(0.5, 2, (R, N)), rng.uniform(0, 1, (R, N))
     mask = _hostile(owner, src, dst)
-    mk0, edge_keys = _month_keys(np.arange(1, R + 1, dtype=np.uint64), 5, 0), _item_keys(np.arange(len(src)))
+    mk0, edge_keys = (
+        month_keys(np.arange(1, R + 1, dtype=np.uint64), 5, Stream.ATTACK),
+        item_keys(np.arange(len(src))),
+    )
     cand, cand_u = np.empty(mask.size, np.int32), np.empty(mask.size)
     *got, ptr = kernels.frontier(
         kernels.pack(mask), owner, src, dst, w.value, hostility, strength, violence, mk0, edge_keys, 0.3,
@@ -189,7 +185,7 @@ def test_frontier_equals_the_numpy_aggregates_to_the_bit_and_keeps_the_candidate
     np.testing.assert_array_equal(got[3] / np.maximum(got[2], 1e-12), ap)
     assert fv.sum() > 0 and pv.sum() > 0
     # candidates: each replicate's hostile edges whose attack draw is below the bound, in order
-    u = _uniform_from(mk0[:, None], edge_keys[None, :])
+    u = uniform_from(mk0[:, None], edge_keys[None, :])
     for r in range(R):
         keep = np.flatnonzero(mask[r] & (u[r] < 0.3))
         assert 0 < len(keep) < mask[r].sum()
@@ -200,7 +196,7 @@ def test_frontier_equals_the_numpy_aggregates_to_the_bit_and_keeps_the_candidate
 def _candidates(mask, mk0, edge_keys):
     """Every hostile edge as an attack candidate, with its draw (what kernels.frontier keeps with
     a bound of 1)."""
-    u = _uniform_from(mk0[:, None], edge_keys[None, :])
+    u = uniform_from(mk0[:, None], edge_keys[None, :])
     rows, edges = np.nonzero(mask)
     ptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
     return ptr, edges.astype(np.int32), u[rows, edges]
@@ -220,7 +216,7 @@ def _line():
 
 def test_clash_smallest_draw_among_winners_takes_the_plaza():
     src, dst, inc_ptr, inc_idx = _line()
-    edge_keys = _item_keys(np.arange(4))
+    edge_keys = item_keys(np.arange(4))
     keys = np.array([11, 12, 13, 14, 15, 16], np.uint64)  # six replicates, six sets of draws
     R, N = len(keys), 3
     owner = np.tile(np.array([0, 1, 2], np.int8), (R, 1))
@@ -228,14 +224,14 @@ def test_clash_smallest_draw_among_winners_takes_the_plaza():
     strength = np.ones((R, N))
     violence = np.tile([1.0, 0.0, 1.0], (R, 1))  # org 1 does not fight back: every attack wins
     bits = kernels.pack(_hostile(owner, src, dst))
-    mk0, mk1 = _month_keys(keys, 0, 0), _month_keys(keys, 0, 1)
+    mk0, mk1 = month_keys(keys, 0, Stream.ATTACK), month_keys(keys, 0, Stream.CLASH)
     by_att, by_def, plaza, deaths, focal = kernels.clash(
         *_candidates(_hostile(owner, src, dst), mk0, edge_keys), bits, owner, src, dst, hostility,
         strength, violence, mk1, edge_keys, inc_ptr, inc_idx, 1.0, 0.0, 0.5, np.zeros((R, 3), bool), True,
     )  # fmt: skip
     # edges 0 (org 0 attacks plaza 1) and 3 (org 2 attacks plaza 1) are attacked and won; the
     # defender's edges 1 and 2 have violence 0 and are never attacked
-    u = _uniform_from(mk0[:, None], edge_keys[None, :])
+    u = uniform_from(mk0[:, None], edge_keys[None, :])
     expected = np.where(u[:, 0] <= u[:, 3], 0, 2)
     np.testing.assert_array_equal(owner[:, 1], expected)
     assert set(expected) == {0, 2}  # both outcomes occur among the six replicates
@@ -256,10 +252,10 @@ def test_clash_with_no_violence_changes_nothing():
     before = owner.copy()
     bits = kernels.pack(_hostile(owner, src, dst))
     keys = np.array([1, 2], np.uint64)
-    edge_keys = _item_keys(np.arange(4))
+    edge_keys = item_keys(np.arange(4))
     out = kernels.clash(
-        *_candidates(_hostile(owner, src, dst), _month_keys(keys, 0, 0), edge_keys), bits, owner, src, dst,
-        np.ones((R, N, N)), np.ones((R, N)), np.zeros((R, N)), _month_keys(keys, 0, 1), edge_keys,
+        *_candidates(_hostile(owner, src, dst), month_keys(keys, 0, Stream.ATTACK), edge_keys), bits, owner, src, dst,
+        np.ones((R, N, N)), np.ones((R, N)), np.zeros((R, N)), month_keys(keys, 0, Stream.CLASH), edge_keys,
         inc_ptr, inc_idx, 1.0, 0.0, 0.5, np.ones((R, 3), bool), False,
     )  # fmt: skip
     np.testing.assert_array_equal(owner, before)

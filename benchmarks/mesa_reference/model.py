@@ -20,7 +20,7 @@ month, in the order of :func:`vdto.sim.engine.simulate` (docs/model.md):
 
 Everything is plain Python over agents, plazas and pairs, except two things kept identical to
 the vectorised model on purpose: the random numbers are the same counter-based keyed uniforms
-(``_uniform(replicate key, month, stream, item)`` from vdto.sim.engine; each month's draws for
+(``uniform(replicate key, month, stream, item)`` from vdto.rng; each month's draws for
 a stream are taken as one table indexed by the pair, plaza or buyer, which is as cheap as a
 Mesa user's ``self.random.random()`` per draw), and the transcendental functions (``exp``,
 ``ndtr``, the Poisson inversion ``_poisson``) are NumPy's, so that the same replicate gives the
@@ -33,16 +33,8 @@ import mesa
 import numpy as np
 from scipy.special import ndtr
 
-from vdto.sim.engine import (
-    KIND_POINTS,
-    KINDS,
-    OTHER_SPLIT,
-    Outputs,
-    _normal,
-    _poisson,
-    _uniform,
-    replicate_keys,
-)
+from vdto.rng import Stream, normal, replicate_keys, uniform
+from vdto.sim.engine import KIND_POINTS, KINDS, OTHER_SPLIT, Outputs, _poisson
 from vdto.sim.params import Scenario, check_policy
 from vdto.sim.world import World
 
@@ -249,9 +241,9 @@ class CartelModel(mesa.Model):
         """Organizations alive, in slot order (the order ties are broken in)."""
         return [o for o in self.slots if o is not None and o.alive]
 
-    def draws(self, stream: int, n: int) -> list[float]:
+    def draws(self, stream: Stream, n: int) -> list[float]:
         """This month's keyed uniforms of ``stream`` for items 0 .. n-1."""
-        return _uniform(self.key, self.t, stream, np.arange(n)).tolist()
+        return uniform(self.key, self.t, stream, np.arange(n)).tolist()
 
     # -- one month
     def step(self) -> None:
@@ -317,8 +309,8 @@ class CartelModel(mesa.Model):
         orgs.do("choose_violence")
 
         # 4. clashes
-        u_attack = self.draws(0, len(self.edges)) if hostile else []
-        u_deaths = self.draws(1, len(self.edges)) if hostile else []
+        u_attack = self.draws(Stream.ATTACK, len(self.edges)) if hostile else []
+        u_deaths = self.draws(Stream.CLASH, len(self.edges)) if hostile else []
         claims: dict[Plaza, tuple[float, Organization]] = {}
         for p in self.plazas:
             p.deaths = 0.0
@@ -426,7 +418,11 @@ class CartelModel(mesa.Model):
     def _targeted(self) -> Organization | None:
         """All capacity on the top of the published (noisy) score; its buyers may switch."""
         e = self.scenario.enforcement
-        noise = 1.0 + e.score_noise * _normal(np.array([self.key]), self.t, 2, self.n_slots)[0]
+        noise = (
+            1.0
+            + e.score_noise
+            * normal(np.array([self.key]), self.t, Stream.SCORE_NOISE, Stream.SCORE_NOISE_2, self.n_slots)[0]
+        )
         published = {}
         for o in self.alive_orgs():
             published[o] = sum(o.points) * max(float(noise[o.slot]), 0.0)
@@ -442,7 +438,7 @@ class CartelModel(mesa.Model):
             if o is not target and (cleanest is None or score < published[cleanest]):
                 cleanest = o
         if cleanest is not None:
-            u = self.draws(3, len(self.buyers))
+            u = self.draws(Stream.BUYER_SWITCH, len(self.buyers))
             for b in self.buyers:
                 if b.supplier is target and u[b.index] < e.buyer_switch:
                     b.supplier = cleanest
@@ -477,7 +473,7 @@ class CartelModel(mesa.Model):
             return
         struck.strength *= 1.0 - e.strike_hit
         struck.succession = e.succession_months
-        u = float(_uniform(self.key, self.t, 4, np.uint64(0)))
+        u = float(uniform(self.key, self.t, Stream.KINGPIN, np.uint64(0)))
         j = next((s for s, o in enumerate(self.slots) if o is None), None)
         if u >= e.splinter_probability or j is None:
             return
@@ -493,9 +489,9 @@ class CartelModel(mesa.Model):
                 o.hostility[j] = o.hostility[struck.slot]
         faction.succession = e.succession_months
         self.slots[j] = faction
-        for p in self._contiguous_half(struck, self.draws(5, len(self.plazas))):
+        for p in self._contiguous_half(struck, self.draws(Stream.SPLINTER_PLAZAS, len(self.plazas))):
             p.owner = faction
-        u_buyer = self.draws(6, len(self.buyers))
+        u_buyer = self.draws(Stream.SPLINTER_BUYERS, len(self.buyers))
         for b in self.buyers:
             if b.supplier is struck and u_buyer[b.index] < 0.5:
                 b.supplier = faction

@@ -28,6 +28,7 @@ Spell = Callable[[str], str]
 PYTHON_NAMES: dict[str, str] = {
     "register": "Store.add_org or Store.add_alias",
     "list_orgs": "Registry.to_frame()",
+    "compare_out": "vdto.sim.results.write_parquet",
 }
 
 

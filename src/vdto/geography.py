@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, cached_property
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from vdto.data import bundled
 from vdto.names import fold
 
 #: INEGI state codes and the names vdto prints.
@@ -49,7 +49,7 @@ def _clean(name: str) -> str:
 
 
 def _data() -> Path:
-    return Path(str(resources.files("vdto.data").joinpath("real", "mx_geo")))
+    return bundled("geography")
 
 
 @dataclass(frozen=True)

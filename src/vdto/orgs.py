@@ -14,13 +14,13 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from vdto.data import bundled
 from vdto.errors import ConfigError, UnknownNameError
 from vdto.names import fold
 
@@ -200,7 +200,7 @@ class Registry:
     @classmethod
     def seed(cls) -> Registry:
         """The registry shipped with vdto."""
-        text = resources.files("vdto.data").joinpath("orgs.toml").read_text(encoding="utf-8")
+        text = bundled("registry").read_text(encoding="utf-8")
         return cls._from_mapping(tomllib.loads(text), "vdto/data/orgs.toml")
 
     def with_additions(self, orgs: Iterable[Org] = (), aliases: Iterable[tuple[str, str]] = ()) -> Registry:

@@ -15,53 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vdto.store import Store
+from vdto.store.audit import HASHED, AuditEntry, stamp
 
 OUTCOMES: tuple[str, ...] = ("started", "ok", "refused", "failed")
 ZERO_HASH = "0" * 64
 DETAIL_LIMIT = 500
 
-_FIELDS = (
-    "seq", "logged_at", "request_id", "actor", "agency", "role", "method", "path", "action", "outcome", "status",
-    "detail", "prev_hash",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row of the audit log."""
-
-    seq: int
-    logged_at: str
-    request_id: str
-    actor: str
-    agency: str | None
-    role: str | None
-    method: str
-    path: str
-    action: str
-    outcome: str
-    status: int | None
-    detail: str | None
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict:
-        return {f: getattr(self, f) for f in (*_FIELDS, "hash")}
-
 
 def _row_hash(values: dict) -> str:
     text = json.dumps(
-        {k: values[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        {k: values[k] for k in HASHED}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def record(
@@ -106,25 +74,16 @@ def record(
         detail = " ".join(detail.split())[:DETAIL_LIMIT]
     at = datetime.now(UTC).replace(tzinfo=None)
     with store.transaction() as con:
-        last = con.execute("SELECT seq, hash FROM api_audit ORDER BY seq DESC LIMIT 1").fetchone()
+        last = store.audit.last(con)
         seq, prev = (last[0] + 1, last[1]) if last else (1, ZERO_HASH)
         values = {
-            "seq": seq, "logged_at": _stamp(at), "request_id": request_id, "actor": actor, "agency": agency, "role": role,
+            "seq": seq, "logged_at": stamp(at), "request_id": request_id, "actor": actor, "agency": agency, "role": role,
             "method": method, "path": path[:500], "action": action, "outcome": outcome, "status": status,
             "detail": detail, "prev_hash": prev,
         }  # fmt: skip
         digest = _row_hash(values)
-        con.execute(
-            f"INSERT INTO api_audit ({', '.join(_FIELDS)}, hash) VALUES ({', '.join('?' * (len(_FIELDS) + 1))})",
-            [*(at if k == "logged_at" else values[k] for k in _FIELDS), digest],
-        )
+        store.audit.insert(con, {**values, "hash": digest}, at)
     return AuditEntry(**values, hash=digest)
-
-
-def _entry(row: tuple) -> AuditEntry:
-    values = dict(zip((*_FIELDS, "hash"), row, strict=True))
-    values["logged_at"] = _stamp(values["logged_at"])
-    return AuditEntry(**values)
 
 
 def entries(
@@ -134,26 +93,13 @@ def entries(
 
     ``before`` pages back: only rows with ``seq < before``.
     """
-    where, params = [], []
-    if agency is not None:
-        where.append("(agency = ? OR path = ? OR path LIKE ?)")
-        params += [agency, f"/agencies/{agency}", f"/agencies/{agency}/%"]
-    if before is not None:
-        where.append("seq < ?")
-        params.append(before)
-    sql = f"SELECT {', '.join(_FIELDS)}, hash FROM api_audit"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = store.con.execute(sql + " ORDER BY seq DESC LIMIT ?", [*params, int(limit)]).fetchall()
-    return [_entry(r) for r in rows]
+    return store.audit.entries(agency=agency, limit=limit, before=before)
 
 
 def verify_chain(store: Store) -> tuple[bool, int | None, str]:
     """Check every row's hash and link; returns (ok, first bad seq, what is wrong)."""
-    rows = store.con.execute(f"SELECT {', '.join(_FIELDS)}, hash FROM api_audit ORDER BY seq").fetchall()
     prev = ZERO_HASH
-    for n, row in enumerate(rows, 1):
-        entry = _entry(row)
+    for n, entry in enumerate(store.audit.all(), 1):
         if entry.seq != n:
             return False, entry.seq, f"row {entry.seq}: expected seq {n} (rows removed?)"
         if entry.prev_hash != prev:

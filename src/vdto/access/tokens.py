@@ -25,11 +25,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vdto.errors import ConflictError, UnknownNameError, VdtoError
-from vdto.store import Store, check_namespace
+from vdto.names import check_agency
+from vdto.store import Store
+from vdto.store.tokens import TokenInfo, stamp
 
 ROLES: tuple[str, ...] = ("analyst", "publisher", "admin")
 """The roles a token can hold."""
@@ -54,23 +56,6 @@ class Principal:
         return f"token:{self.token_id}"
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    """A token as listed: never its secret or hash."""
-
-    token_id: str
-    agency: str
-    role: str
-    label: str
-    created_at: str
-    created_by: str
-    revoked_at: str | None
-    revoked_by: str | None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
 def check_role(role: str) -> str:
     """``role`` if it is one of :data:`ROLES`, else a one-line error."""
     if role not in ROLES:
@@ -86,20 +71,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _text(value) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _info(row: tuple) -> TokenInfo:
-    token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by = row
-    return TokenInfo(
-        token_id, agency, role, label or "", _text(created_at), created_by, _text(revoked_at), revoked_by
-    )
-
-
-_COLUMNS = "token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by"
-
-
 def create_token(
     store: Store, agency: str, role: str, *, label: str = "", created_by: str = "cli"
 ) -> tuple[str, TokenInfo]:
@@ -110,7 +81,7 @@ def create_token(
     store
         A store opened for writing.
     agency
-        The agency (namespace) the token acts for.
+        The agency (agency) the token acts for.
     role
         One of :data:`ROLES`.
     label
@@ -131,36 +102,27 @@ def create_token(
     ...     authenticate(store, token) == Principal(info.token_id, "mx", "analyst", "ana")
     True
     """
-    check_namespace(agency)
+    check_agency(agency)
     check_role(role)
     label = " ".join((label or "").split())
     if len(label) > 200:
         raise VdtoError("the label is longer than 200 characters", fix="shorten it", param="label")
     token_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
     now = _now()
-    with store.transaction() as con:
-        con.execute(
-            "INSERT INTO api_tokens (token_id, agency, role, label, salt, hash, created_at, created_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [token_id, agency, role, label, salt, _digest(salt, secret), now, created_by],
-        )
-    info = TokenInfo(token_id, agency, role, label, _text(now), created_by, None, None)
+    store.tokens.add(token_id, agency, role, label, salt, _digest(salt, secret), now, created_by)
+    info = TokenInfo(token_id, agency, role, label, stamp(now), created_by, None, None)
     return f"{PREFIX}_{token_id}_{secret}", info
 
 
 def get_token(store: Store, token_id: str, *, agency: str | None = None) -> TokenInfo:
     """A token's listing; an unknown id (or one of another agency when ``agency`` is given) is an error."""
-    row = None
-    if _TOKEN_ID.match(token_id or ""):
-        row = store.con.execute(
-            f"SELECT {_COLUMNS} FROM api_tokens WHERE token_id = ?", [token_id]
-        ).fetchone()
-    if row is None or (agency is not None and row[1] != agency):
+    info = store.tokens.info(token_id) if _TOKEN_ID.match(token_id or "") else None
+    if info is None or (agency is not None and info.agency != agency):
         where = f" of agency {agency!r}" if agency is not None else ""
         raise UnknownNameError(
             f"no token {token_id!r}{where}", fix="list the tokens to see their ids", param="token_id"
         )
-    return _info(row)
+    return info
 
 
 def revoke_token(
@@ -173,23 +135,13 @@ def revoke_token(
     info = get_token(store, token_id, agency=agency)
     if info.revoked_at is not None:
         raise ConflictError(f"token {token_id} is already revoked", fix="nothing to do", param="token_id")
-    with store.transaction() as con:
-        con.execute(
-            "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE token_id = ? AND revoked_at IS NULL",
-            [_now(), revoked_by, token_id],
-        )
+    store.tokens.revoke(token_id, _now(), revoked_by)
     return get_token(store, token_id)
 
 
 def list_tokens(store: Store, agency: str | None = None) -> list[TokenInfo]:
     """Every token (of ``agency`` when given), oldest first; never a secret or a hash."""
-    sql = f"SELECT {_COLUMNS} FROM api_tokens"
-    params: list = []
-    if agency is not None:
-        sql += " WHERE agency = ?"
-        params.append(agency)
-    rows = store.con.execute(sql + " ORDER BY created_at, token_id", params).fetchall()
-    return [_info(r) for r in rows]
+    return store.tokens.listing(agency)
 
 
 def parse_token(token: str) -> tuple[str, str] | None:
@@ -210,9 +162,7 @@ def check_token(store: Store, token: str) -> tuple[Principal | None, str]:
     if parsed is None:
         return None, "malformed token"
     token_id, secret = parsed
-    row = store.con.execute(
-        "SELECT agency, role, label, salt, hash, revoked_at FROM api_tokens WHERE token_id = ?", [token_id]
-    ).fetchone()
+    row = store.tokens.secret_check(token_id)
     if row is None:
         # compare anyway, so that an unknown id takes as long as a wrong secret
         hmac.compare_digest(_digest("00" * 16, secret), "0" * 64)

@@ -10,12 +10,10 @@ Every write first records a ``started`` audit row; the audit middleware records 
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import tempfile
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
@@ -23,7 +21,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from vdto.api import audit, models, tokens
+from vdto.access import audit, tokens
+from vdto.access.tokens import Principal
+from vdto.api import models
 from vdto.api.deps import (
     ApiError,
     Context,
@@ -35,25 +35,37 @@ from vdto.api.deps import (
     spell,
     start_write,
 )
-from vdto.api.tokens import Principal
 from vdto.api.uploads import receive_form
-from vdto.api.views import find_round, records, round_ids, round_view, signed_agencies
-from vdto.errors import ConfigError, InputFileError, RowErrors, UnknownNameError, VdtoError
-from vdto.publication.rounds import get_round
+from vdto.api.views import records, round_view
+from vdto.errors import (
+    ConfigError,
+    ConflictError,
+    InputFileError,
+    PermissionDenied,
+    RowErrors,
+    UnknownNameError,
+    VdtoError,
+)
+from vdto.names import AGENCY_PATTERN
 
 router = APIRouter(tags=["agency"])
 
-Agency = Annotated[str, Path(pattern=models.AGENCY_PATTERN, description="The agency (its namespace).")]
+Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
 Caller = Annotated[Principal, Depends(principal)]
 Ctx = Annotated[Context, Depends(context)]
 
 
 def status_of(exc: VdtoError) -> int:
-    """The HTTP status of a library error: 422 for a bad file or config, 404 for an unknown name, else 400."""
+    """The HTTP status of a library error: 422 for a bad file or config, 404 for an unknown name,
+    403 for what the caller may not do, 409 for what the state does not allow, else 400."""
     if isinstance(exc, RowErrors | InputFileError | ConfigError):
         return 422
     if isinstance(exc, UnknownNameError):
         return 404
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, ConflictError):
+        return 409
     return 400
 
 
@@ -77,13 +89,8 @@ def agency_events(
     """A page of the agency's own events (any of its tokens). No agency reads another's."""
     check_agency(who, agency)
     with ctx.access.read() as store:
-        total = int(
-            store.con.execute("SELECT count(*) FROM events WHERE namespace = ?", [agency]).fetchone()[0]
-        )
-        frame = store.query(
-            "SELECT * FROM events WHERE namespace = ? ORDER BY date_start, source, source_id LIMIT ? OFFSET ?",
-            [agency, limit, offset],
-        )
+        total = store.events.count(agency)
+        frame = store.events.page(agency, offset, limit)
     return {"agency": agency, "total": total, "offset": offset, "limit": limit, "events": records(frame)}
 
 
@@ -94,7 +101,7 @@ def agency_imports(agency: Agency, who: Caller, ctx: Ctx) -> list[dict]:
     """Every import into the agency's space: file, SHA-256, rows read, imported, rejected."""
     check_agency(who, agency)
     with ctx.access.read() as store:
-        frame = store.query("SELECT * FROM imports WHERE namespace = ? ORDER BY import_id", [agency])
+        frame = store.imports.frame(agency)
     return records(frame)
 
 
@@ -112,20 +119,14 @@ def _run_import(
     ctx: Context, agency: str, kind: str, files: dict[str, FsPath], encoding: str, skip_bad_rows: bool
 ) -> dict:
     """The same importer as ``vdto import KIND``, in one transaction, with the store to itself."""
-    from vdto.events import generic
-    from vdto.events.ingest import import_events
+    from vdto.services.imports import import_file
 
-    options: dict[str, Any] = {}
-    if kind == "csv":
-        spec, digest = generic.load_mapping(files["mapping"])
-        options = {"mapping": spec, "mapping_path": files["mapping"].name, "mapping_sha256": digest}
-    else:
-        options = {"encoding": encoding}
-    parser = importlib.import_module(f"vdto.events.{'generic' if kind == 'csv' else kind}").parse
+    mapping = files.get("mapping") if kind == "csv" else None
     with ctx.access.exclusive() as db:
-        result = import_events(
-            db, kind, files["file"], parser, skip_bad_rows=skip_bad_rows, namespace=agency, **options
-        )
+        result = import_file(
+            db, kind, files["file"], agency=agency, mapping=mapping, mapping_name=mapping.name if mapping else None,
+            skip_bad_rows=skip_bad_rows, encoding=encoding,
+        )  # fmt: skip
     return {
         "record": asdict(result.record),
         "unresolved": dict(result.unresolved.most_common(100)),
@@ -225,18 +226,14 @@ def agency_score(body: models.ScoreRequest, agency: Agency, who: Caller, ctx: Ct
     check_agency(who, agency)
     check_role(who, "analyst", "scoring")
     start_write(request, ctx, who, "score")
-    from vdto.publication.rounds import dismantled_before
     from vdto.publication.scorecard import build_scorecard
-    from vdto.scoring import decide, score
+    from vdto.services.scoring import rank_window
 
     with ctx.access.read() as store:
-        if agency not in store.namespaces():
+        if agency not in store.agencies():
             raise ApiError(404, f"agency {agency!r} has no data yet; import some first")
-        res = score(
-            store, body.from_, body.to, draws=body.draws, seed=body.seed, namespace=agency,
-            dismantled=dismantled_before(store),
-        )  # fmt: skip
-    return build_scorecard(res, decision=decide(res), min_count=ctx.settings.min_count)
+        ranking = rank_window(store, body.from_, body.to, draws=body.draws, seed=body.seed, agency=agency)
+    return build_scorecard(ranking.result, decision=ranking.decision, min_count=ctx.settings.min_count)
 
 
 # ----------------------------------------------------------------------------------- rounds
@@ -247,13 +244,13 @@ def rounds_list(who: Caller, ctx: Ctx) -> list[dict]:
     """Every round, open ones included, with who signed its announcement."""
     with ctx.access.read() as store:
         return [
-            round_view(store, get_round(store, rid), signed_by=signed_agencies(store, rid))
-            for rid in round_ids(store, published_only=False)
+            round_view(store, rnd, signed_by=store.rounds.signoffs(rnd.round_id))
+            for rnd in store.rounds.all()
         ]
 
 
 def _round(store, round_id: int):
-    rnd = find_round(store, round_id, published_only=False)
+    rnd = store.rounds.get(round_id)
     if rnd is None:
         raise ApiError(404, f"no round {round_id}")
     return rnd
@@ -264,7 +261,7 @@ def round_get(round_id: int, who: Caller, ctx: Ctx) -> dict:
     """A round with every agency's scorecard and who signed its announcement."""
     with ctx.access.read() as store:
         rnd = _round(store, round_id)
-        return round_view(store, rnd, evidence=True, signed_by=signed_agencies(store, round_id))
+        return round_view(store, rnd, evidence=True, signed_by=store.rounds.signoffs(round_id))
 
 
 @router.post("/rounds", response_model=models.Round, status_code=201, summary="Open a round")
@@ -281,8 +278,6 @@ def round_open(body: models.RoundOpen, who: Caller, ctx: Ctx, request: Request) 
         raise ApiError(
             403, f"agency {who.agency!r} can only open a round it takes part in (add it to agencies)"
         )
-    if len(set(body.agencies)) != len(body.agencies):
-        raise ApiError(422, "an agency is named twice in agencies")
     start_write(request, ctx, who, "round.open", f"agencies {','.join(body.agencies)}")
     with ctx.access.write() as store:
         rnd = open_round(
@@ -325,45 +320,26 @@ def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> di
     """The publisher's agency signs the round's announcement. Once every agency that must sign has
     (all of them when the round requires agreement, else the lead), the server appends the round's
     scorecards to the ledger, signed with those agencies' keys (``vdto round announce``)."""
-    from vdto.publication.rounds import announce_round
+    from vdto.publication.rounds import sign_off
 
     set_action(request, "round.announce")
     _round_for(ctx, who, round_id, "publisher", "announcing a round")
     start_write(request, ctx, who, "round.announce", f"round {round_id}")
     with ctx.access.write() as store:
-        rnd = get_round(store, round_id)
-        if rnd.status != "open":
-            raise ApiError(409, f"round {round_id} is {rnd.status}, not open")
-        if rnd.target is None:
-            raise ApiError(409, f"round {round_id} has no target to announce ({rnd.decision['reason']})")
-        signed = signed_agencies(store, round_id)
-        if who.agency in signed:
-            raise ApiError(409, f"agency {who.agency!r} has already signed round {round_id}")
-        now_signed = sorted({*signed, who.agency})
-        required = list(rnd.agencies) if rnd.require_agreement else [rnd.agencies[0]]
-        waiting = [a for a in required if a not in now_signed]
-        if not waiting:
-            if ctx.settings.ledger is None:
-                raise ApiError(
-                    409, "this server has no ledger; the operator must start it with --ledger FILE"
-                )
-            signers = [_signer(ctx, a) for a in now_signed]
-            rnd = announce_round(store, round_id, ctx.settings.ledger, signers)
-        with store.transaction() as con:
-            con.execute(
-                "INSERT INTO api_signoffs VALUES (?, ?, ?, ?)",
-                [round_id, who.agency, who.token_id, datetime.now(UTC).replace(tzinfo=None)],
-            )
+        done = sign_off(
+            store, round_id, who.agency, who.token_id, ledger_path=ctx.settings.ledger,
+            signer_for=lambda agency: _signer(ctx, agency),
+        )  # fmt: skip
         request.scope["state"]["audit_detail"] = (
-            f"round {round_id} announced; ledger entry {rnd.ledger_hash}"
-            if not waiting
-            else f"round {round_id} signed by {who.agency}; waiting for {','.join(waiting)}"
+            f"round {round_id} announced; ledger entry {done.round.ledger_hash}"
+            if done.announced
+            else f"round {round_id} signed by {who.agency}; waiting for {','.join(done.waiting_for)}"
         )
         return {
-            "round": round_view(store, rnd, evidence=True, signed_by=now_signed),
-            "signed_by": now_signed,
-            "waiting_for": waiting,
-            "announced": not waiting,
+            "round": round_view(store, done.round, evidence=True, signed_by=done.signed_by),
+            "signed_by": done.signed_by,
+            "waiting_for": done.waiting_for,
+            "announced": done.announced,
         }
 
 
@@ -382,7 +358,7 @@ def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, r
         rnd = close_round(
             store, round_id, body.outcome, body.reason, on=body.on, ledger_path=ledger, signers=signers
         )
-        return round_view(store, rnd, evidence=True, signed_by=signed_agencies(store, round_id))
+        return round_view(store, rnd, evidence=True, signed_by=store.rounds.signoffs(round_id))
 
 
 # ----------------------------------------------------------------------------------- tokens

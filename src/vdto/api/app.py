@@ -4,7 +4,7 @@ Errors are answered as ``{"detail": "<one line>"}`` with a 4xx status: a library
 (:class:`~vdto.errors.VdtoError`) keeps its one line; a bad request names the first bad
 parameter. A 500 is the last resort of a bug: it names the request id and the log has the rest.
 Every request that is not a GET, HEAD or OPTIONS is written to the audit log with its outcome
-(see :mod:`vdto.api.audit`), whether it was authorised or not.
+(see :mod:`vdto.access.audit`), whether it was authorised or not.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import vdto
-from vdto.api import agency, audit, public
+from vdto.access import audit
+from vdto.api import agency, public
 from vdto.api.access import StoreAccess, StoreBusy
 from vdto.api.deps import ApiError, Context, Settings, spell
 from vdto.api.models import Error

@@ -11,9 +11,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from vdto.api import audit
+from vdto.access import audit
+from vdto.access.tokens import Principal, check_token
 from vdto.api.access import Cache, StoreAccess
-from vdto.api.tokens import Principal, check_token
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -58,6 +58,7 @@ FIELD_NAMES: dict[str, str] = {
     "skip_bad_rows": "skip_bad_rows=true",
     "report": "the problems list",
     "use_counts": "a measure the store holds",
+    "ledger": "ledger (the operator must start the server with --ledger FILE)",
     # actions a fix may point to (done by the server's operator)
     "register": "the registry (`vdto orgs add` or `vdto orgs alias` on the server)",
     "list_orgs": "the registry (`vdto orgs list` on the server)",

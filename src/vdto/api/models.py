@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-AGENCY_PATTERN = r"^[a-z0-9_-]{1,32}$"
+from vdto.names import AGENCY_PATTERN
+from vdto.store.audit import AuditEntry as StoredAuditEntry
+from vdto.store.tokens import TokenInfo as StoredTokenInfo
+
 AgencyName = Annotated[str, Field(pattern=AGENCY_PATTERN)]
 
 
@@ -47,17 +50,8 @@ class Me(BaseModel):
     label: str
 
 
-class TokenInfo(BaseModel):
-    """A token as listed: never its secret."""
-
-    token_id: str
-    agency: str
-    role: str
-    label: str
-    created_at: str
-    created_by: str
-    revoked_at: str | None
-    revoked_by: str | None
+#: A token as listed (the store's own declaration of it).
+TokenInfo = StoredTokenInfo
 
 
 class TokenCreate(_In):
@@ -70,30 +64,15 @@ class TokenCreated(BaseModel):
     info: TokenInfo
 
 
-class AuditEntry(BaseModel):
-    """One row of the append-only audit log."""
-
-    seq: int
-    logged_at: str
-    request_id: str
-    actor: str
-    agency: str | None
-    role: str | None
-    method: str
-    path: str
-    action: str
-    outcome: str
-    status: int | None
-    detail: str | None
-    prev_hash: str
-    hash: str
+#: One row of the audit log (the store's own declaration of it).
+AuditEntry = StoredAuditEntry
 
 
 class ImportRecord(BaseModel):
     """One import into an agency's space."""
 
     import_id: int
-    namespace: str
+    agency: str
     kind: str
     source: str | None
     file_name: str
@@ -146,6 +125,13 @@ class RoundOpen(_In):
     require_agreement: bool = True
     draws: int = Field(2000, ge=1, le=10000)
     seed: int = Field(7, ge=0, le=2**32 - 1)
+
+    @field_validator("agencies")
+    @classmethod
+    def _distinct(cls, agencies: list[str]) -> list[str]:
+        if len(set(agencies)) != len(agencies):
+            raise ValueError("an agency is named twice")
+        return agencies
 
 
 class RoundClose(_In):

@@ -14,23 +14,16 @@ import vdto
 from vdto.api import models
 from vdto.api.access import file_version
 from vdto.api.deps import Context, context
-from vdto.api.views import (
-    check_public,
-    find_round,
-    published_agencies,
-    published_scorecard,
-    region_view,
-    round_ids,
-    round_view,
-)
+from vdto.api.views import check_public, published_scorecard, round_view
 from vdto.errors import VdtoError
-from vdto.publication.rounds import get_round
+from vdto.names import AGENCY_PATTERN
+from vdto.publication.disclosure import public_region_scores
 
 router = APIRouter(tags=["public"])
 
 AgencyQuery = Annotated[
     str | None,
-    Query(pattern=r"^[a-z0-9_-]{1,32}$", description="The agency (default: the round's lead agency)."),
+    Query(pattern=AGENCY_PATTERN, description="The agency (default: the round's lead agency)."),
 ]
 
 
@@ -82,7 +75,7 @@ def _scorecard_bytes(ctx: Context, round_id: int | None, agency: str | None) -> 
 def public_rounds(ctx: Context = Depends(context)) -> list[dict]:
     """Every announced round, oldest first: window, agencies, target, decision, dissents, outcome."""
     with ctx.access.read() as store:
-        out = [round_view(store, get_round(store, rid)) for rid in round_ids(store, published_only=True)]
+        out = [round_view(store, rnd) for rnd in store.rounds.all(published_only=True)]
     return check_public(out)
 
 
@@ -90,7 +83,7 @@ def public_rounds(ctx: Context = Depends(context)) -> list[dict]:
 def public_round(round_id: int, ctx: Context = Depends(context)) -> dict:
     """An announced round with every agency's public scorecard (``evidence``)."""
     with ctx.access.read() as store:
-        rnd = find_round(store, round_id, published_only=True)
+        rnd = store.rounds.get(round_id, published_only=True)
         if rnd is None:
             raise HTTPException(404, f"round {round_id} is not published")
         return check_public(round_view(store, rnd, evidence=True))
@@ -155,7 +148,7 @@ def public_ledger_verify(ctx: Context = Depends(context)) -> dict:
         if trusted is not None:
             # pin the keys of the agencies that published rounds (the keys folder may hold others')
             with ctx.access.read() as store:
-                expected = published_agencies(store)
+                expected = store.rounds.published_agencies()
             expected = expected or set(verify(path).agencies)
             trusted = {a: k for a, k in trusted.items() if a in expected} or None
         report = verify(path, trusted)
@@ -182,8 +175,7 @@ def public_rubric(ctx: Context = Depends(context)) -> dict:
     from vdto.scoring import Rubric
 
     with ctx.access.read() as store:
-        ids = round_ids(store, published_only=True)
-        rnd = get_round(store, ids[-1]) if ids else None
+        rnd = store.rounds.get(published_only=True)
     if rnd is not None:
         rubric = Rubric.model_validate(rnd.evidence[rnd.agencies[0]]["rubric"])
         origin = f"round {rnd.round_id} ({rnd.agencies[0]})"
@@ -207,7 +199,7 @@ def public_regions(
     ] = None,
     end: Annotated[date | None, Query(alias="to", description="Last day (default: the last event).")] = None,
     agency: Annotated[
-        str | None, Query(pattern=r"^[a-z0-9_-]{1,32}$", description="Whose events (needed when several).")
+        str | None, Query(pattern=AGENCY_PATTERN, description="Whose events (needed when several).")
     ] = None,
     ctx: Context = Depends(context),
 ) -> dict:
@@ -219,8 +211,8 @@ def public_regions(
 
     def compute() -> dict:
         with ctx.access.read() as store:
-            if agency is not None and agency not in store.namespaces():
+            if agency is not None and agency not in store.agencies():
                 raise HTTPException(404, f"agency {agency!r} has no data here")
-            return check_public(region_view(store, start, end, agency, ctx.settings.min_count))
+            return check_public(public_region_scores(store, start, end, agency, ctx.settings.min_count))
 
     return ctx.cache.get_or_compute(("regions", start, end, agency), version, compute)

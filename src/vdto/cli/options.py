@@ -41,6 +41,7 @@ OPTION_NAMES: dict[str, str] = {
     # actions a fix may point to
     "register": "`vdto orgs add` or `vdto orgs alias`",
     "list_orgs": "`vdto orgs list`",
+    "compare_out": "`vdto compare default --out results.parquet`",
 }
 
 
@@ -58,9 +59,7 @@ def _db(db: Path | None) -> Path:
 
 AgencyOpt = Annotated[
     str | None,
-    typer.Option(
-        "--agency", help="The agency whose data this is (its namespace in the store).", show_default=False
-    ),
+    typer.Option("--agency", help="The agency whose data this is.", show_default=False),
 ]
 
 

@@ -58,32 +58,30 @@ TopOpt = Annotated[int, typer.Option("--top", help="Rows (or targets) to show.")
 
 
 def _run(fn, db, start, end, level, rubric, agency, source, measure, no_counts, **kw):
-    """Open the store, settle the window and call ``fn`` (``analyse`` or ``score_store``)."""
+    """Open the store and call the regional service ``fn`` (it settles the window)."""
     from vdto.regional.panel import check_level
     from vdto.scoring import load_rubric
-    from vdto.scoring.engine import resolve_window
     from vdto.store import Store
 
     check_level(level)
     rub = load_rubric(rubric)
     s, e = _window_dates(start, end)
     with Store(_db(db), read_only=True) as store:
-        s, e = resolve_window(s, e, rub, store)
-        return fn(store, s, e, level=level, rubric=rub, namespace=agency, sources=source or None,
+        return fn(store, s, e, level=level, rubric=rub, agency=agency, sources=source or None,
                   measure=measure, use_counts=not no_counts, **kw)  # fmt: skip
 
 
 def _analyse(db, start, end, level, *args, **kw):
-    from vdto.regional.analysis import analyse
+    from vdto.services.regions import regional_analysis
 
     with err.status(f"Scoring {level} regions and testing for hot spots", spinner="dots"):
-        return _run(analyse, db, start, end, level, *args, **kw)
+        return _run(regional_analysis, db, start, end, level, *args, **kw)
 
 
 def _scores_only(db, start, end, level, *args):
-    from vdto.regional.panel import score_store
+    from vdto.services.regions import region_scores
 
-    return _run(score_store, db, start, end, level, *args)
+    return _run(region_scores, db, start, end, level, *args)
 
 
 def _provenance(meta: dict) -> str:
@@ -314,3 +312,8 @@ def regions_map(
     if not quiet:
         n_hot = int((res.hot["hotspot"] == "hot spot").sum())
         out.print(f"Map written to {out_file} ({n_hot} hot spots outlined); provenance in {meta_path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``regions`` to the ``vdto`` app."""
+    app.add_typer(regions_app, name="regions")

@@ -201,3 +201,8 @@ def routes_calibrate(network: NetworkOpt = None, fmt: ScoreFormat = "table", out
     _show_fit(cal)
     out.print("Store it in the network file to load it without refitting:\n")
     out.print(escape(cal.to_toml()), soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``routes`` to the ``vdto`` app."""
+    app.add_typer(routes_app, name="routes")

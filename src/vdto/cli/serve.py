@@ -115,7 +115,7 @@ def _cli_actor() -> str:
 def _audit_cli(store, command: str, action: str, detail: str, agency: str | None) -> None:
     import uuid
 
-    from vdto.api import audit
+    from vdto.access import audit
 
     audit.record(
         store, request_id=uuid.uuid4().hex[:16], actor=_cli_actor(), agency=agency, role=None, method="CLI",
@@ -136,7 +136,7 @@ def tokens_create(
 
     Example: vdto tokens create --agency mx --role admin --label "mx ops"
     """
-    from vdto.api.tokens import create_token
+    from vdto.access.tokens import create_token
     from vdto.store import Store
 
     with Store(_db(db)) as store:
@@ -162,7 +162,7 @@ def tokens_revoke(
 
     Example: vdto tokens revoke 3f9a0c2b71de
     """
-    from vdto.api.tokens import revoke_token
+    from vdto.access.tokens import revoke_token
     from vdto.store import Store
 
     with Store(_db(db)) as store:
@@ -183,7 +183,7 @@ def tokens_list(
     """
     import pandas as pd
 
-    from vdto.api.tokens import TokenInfo, list_tokens
+    from vdto.access.tokens import TokenInfo, list_tokens
     from vdto.store import Store
 
     with Store(_db(db)) as store:
@@ -207,7 +207,7 @@ def tokens_audit(
     """
     import pandas as pd
 
-    from vdto.api import audit
+    from vdto.access import audit
     from vdto.store import Store
 
     if limit < 1:

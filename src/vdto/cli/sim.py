@@ -34,31 +34,9 @@ OutFileOpt = Annotated[
 
 
 def _scenario(name: str, replicates: int | None, months: int | None, seed: int | None):
-    from importlib import resources
+    from vdto.sim.params import load_scenario, with_run
 
-    from vdto.sim.params import load_scenario
-
-    if name in ("default", "small"):
-        path = Path(str(resources.files("vdto.data").joinpath("scenarios", f"{name}.toml")))
-    else:
-        path = Path(name)
-    sc = load_scenario(path)
-    run = sc.run.model_copy(
-        update={
-            k: v for k, v in (("replicates", replicates), ("months", months), ("seed", seed)) if v is not None
-        }
-    )
-    try:
-        from vdto.sim.params import Run
-
-        run = Run.model_validate(run.model_dump())
-    except Exception as exc:  # pydantic ValidationError
-        raise VdtoError(
-            f"bad run option ({exc.errors()[0]['msg']})",
-            "--replicates/--months/--seed",
-            "use positive numbers",
-        ) from None
-    return sc.model_copy(update={"run": run})
+    return with_run(load_scenario(name), replicates=replicates, months=months, seed=seed)
 
 
 def _run(sc, policies: list[str], workers, dask, scheduler, quiet: bool):
@@ -196,9 +174,9 @@ def compare_cmd(
     if out_file is not None:
         write_parquet(long_frame(results), meta, out_file)
     if chart is not None:
-        from vdto.regional.maps import save_map
+        from vdto.render.charts import save_chart
 
-        save_map(deaths_chart(results, meta), chart)
+        save_chart(deaths_chart(results, meta), chart)
     if fmt != "table":
         _write_frame(table, meta, fmt, None, "")
         return

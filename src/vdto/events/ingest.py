@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-import vdto
 from vdto.errors import RowErrors, RowProblem
 from vdto.events.canonical import Batch
 from vdto.events.tabular import ROW, sha256_file
+from vdto.names import DEFAULT_AGENCY, check_agency
 from vdto.orgs import Registry
-from vdto.schema import EVENT_COLUMNS, PERPETRATOR_COLUMNS
-from vdto.store import DEFAULT_NAMESPACE, ImportRecord, Store, check_namespace
+from vdto.store import ImportRecord, Store
 
 
 @dataclass
@@ -69,7 +68,7 @@ def import_events(
     report: str | Path | None = None,
     skip_bad_rows: bool = False,
     mapping_sha256: str | None = None,
-    namespace: str = DEFAULT_NAMESPACE,
+    agency: str = DEFAULT_AGENCY,
     **parse_options,
 ) -> ImportResult:
     """Parse ``path`` with ``parser`` and store its events in one transaction.
@@ -78,7 +77,7 @@ def import_events(
     they are, so importing the same file twice changes nothing. On any error nothing is written.
     """
     path = Path(path)
-    check_namespace(namespace)
+    check_agency(agency)
     registry = current_registry(db)
     batch = parser(path, registry, **parse_options)
     rejected, problems = finish(batch, path, report=report, skip_bad_rows=skip_bad_rows)
@@ -87,31 +86,8 @@ def import_events(
     events = batch.events.drop(columns=[ROW])
     perps = batch.perpetrators.drop(columns=[ROW])
     with Store(db) as store, store.transaction() as con:
-        import_id = store.next_import_id()
-        con.register("incoming_events", events)
-        con.register("incoming_perps", perps)
-        con.execute(
-            "CREATE TEMP TABLE new_keys AS SELECT i.source, i.source_id FROM incoming_events i "
-            "ANTI JOIN (SELECT source, source_id FROM events WHERE namespace = ?) e "
-            "ON e.source = i.source AND e.source_id = i.source_id",
-            [namespace],
-        )
-        cols = ", ".join(EVENT_COLUMNS)
-        con.execute(
-            f"INSERT INTO events (namespace, {cols}, import_id) SELECT ?, {', '.join('i.' + c for c in EVENT_COLUMNS)}, {import_id} "
-            "FROM incoming_events i SEMI JOIN new_keys k ON k.source = i.source AND k.source_id = i.source_id",
-            [namespace],
-        )
-        pcols = ", ".join(PERPETRATOR_COLUMNS)
-        con.execute(
-            f"INSERT INTO perpetrators (namespace, {pcols}, import_id) SELECT ?, {', '.join('p.' + c for c in PERPETRATOR_COLUMNS)}, {import_id} "
-            "FROM incoming_perps p SEMI JOIN new_keys k ON k.source = p.source AND k.source_id = p.source_id",
-            [namespace],
-        )
-        imported = int(con.execute("SELECT count(*) FROM new_keys").fetchall()[0][0])
-        con.execute("DROP TABLE new_keys")
-        con.unregister("incoming_events")
-        con.unregister("incoming_perps")
+        import_id = store.imports.next_id(con)
+        imported = store.events.insert(con, import_id, agency, events, perps)
         record = ImportRecord(
             import_id=import_id,
             kind=kind,
@@ -124,24 +100,10 @@ def import_events(
             rows_rejected=rejected,
             rows_skipped=batch.rows_skipped,
             mapping_sha256=mapping_sha256,
-            namespace=namespace,
+            agency=agency,
         )
-        _insert_record(con, record, started)
+        store.imports.add(con, record, started)
     return ImportResult(record, batch.unresolved, batch.skipped, batch.adjusted, problems)
-
-
-def _insert_record(con, record: ImportRecord, started: datetime) -> None:
-    con.execute(
-        "INSERT INTO imports (import_id, namespace, kind, source, file_name, sha256, mapping_sha256, rows_read, "
-        "rows_imported, rows_duplicate, rows_rejected, rows_skipped, started_at, finished_at, vdto_version) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            record.import_id,
-            record.namespace, record.kind, record.source, record.file_name, record.sha256, record.mapping_sha256,
-            record.rows_read, record.rows_imported, record.rows_duplicate, record.rows_rejected, record.rows_skipped,
-            started, datetime.now(UTC), vdto.__version__,
-        ],
-    )  # fmt: skip
 
 
 def import_counts(
@@ -157,24 +119,9 @@ def import_counts(
     path = Path(path)
     digest = sha256_file(path)
     started = datetime.now(UTC)
-    keys = ["source", "region_code", "period", "measure", "modality"]
     with Store(db) as store, store.transaction() as con:
-        import_id = store.next_import_id()
-        frame = counts.assign(import_id=import_id)
-        con.register("incoming_counts", frame)
-        same = int(
-            con.execute(
-                "SELECT count(*) FROM incoming_counts i JOIN region_counts r USING (source, region_code, period, measure, modality) WHERE r.count = i.count"
-            ).fetchall()[0][0]
-        )
-        con.execute(
-            "DELETE FROM region_counts r USING incoming_counts i WHERE "
-            + " AND ".join(f"r.{k} = i.{k}" for k in keys)
-        )
-        con.execute(
-            "INSERT INTO region_counts SELECT source, level, region_code, state_code, period, measure, modality, count, import_id FROM incoming_counts"
-        )
-        con.unregister("incoming_counts")
+        import_id = store.imports.next_id(con)
+        same = store.counts.replace(con, counts, import_id)
         record = ImportRecord(
             import_id,
             "counts",
@@ -182,12 +129,12 @@ def import_counts(
             path.name,
             digest,
             rows_read,
-            len(frame) - same,
+            len(counts) - same,
             same,
             rejected,
             0,
         )
-        _insert_record(con, record, started)
+        store.imports.add(con, record, started)
     return ImportResult(record)
 
 

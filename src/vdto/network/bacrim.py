@@ -15,12 +15,12 @@ rows read and, per group, the registry entry it resolved to.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from vdto.data import bundled
 from vdto.errors import InputFileError
 from vdto.events.tabular import ROW, read_csv, require_columns, sha256_file
 from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
@@ -36,7 +36,7 @@ BACRIM_GROUPS = 150
 
 def bundled_folder() -> Path:
     """The folder holding the shipped BACRIM 2020 files."""
-    return Path(str(resources.files("vdto.data").joinpath("real", "bacrim2020")))
+    return bundled("bacrim2020")
 
 
 def _clean(series: pd.Series) -> pd.Series:

@@ -10,11 +10,16 @@ graph library is used for paths and file formats (docs/network.md says which and
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from vdto.store import Store
 
 
 class NodeType(StrEnum):
@@ -110,6 +115,19 @@ class SupplyNetwork:
 
     def ties(self, kind: EdgeType) -> pd.DataFrame:
         return self.edges[self.edges["type"] == kind.value]
+
+    def save(self, store: Store, origin: dict) -> None:
+        """Replace the store's supply network with this one; ``origin`` says where it came from."""
+        meta = {
+            **{k: json.dumps(v, default=str) for k, v in self.meta.items()},
+            **{f"origin.{k}": str(v) for k, v in origin.items()},
+        }
+        store.network.save(self.nodes, self.edges, meta)
+
+    @classmethod
+    def load(cls, store: Store) -> SupplyNetwork:
+        """The store's supply network (an error with the fix when there is none)."""
+        return cls.from_frames(*store.network.load())
 
     def stats(self) -> dict[str, int]:
         """Counts of nodes by type and edges by type."""

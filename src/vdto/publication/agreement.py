@@ -119,6 +119,6 @@ def compare(
     differently, or weighted differently by the rubric).
     """
     rubrics = rubrics or {}
-    ra = score(store, start, end, rubric=rubrics.get(a), draws=draws, seed=seed, namespace=a)
-    rb = score(store, start, end, rubric=rubrics.get(b), draws=draws, seed=seed, namespace=b)
+    ra = score(store, start, end, rubric=rubrics.get(a), draws=draws, seed=seed, agency=a)
+    rb = score(store, start, end, rubric=rubrics.get(b), draws=draws, seed=seed, agency=b)
     return compare_results(ra, rb, a, b, top_events)

@@ -3,91 +3,106 @@
 Each round scores every agency's data with that agency's rubric, applies the target rule for
 each, and names a target only when the agencies agree (by default); a dissent is recorded,
 never dropped. Announcing appends the round's public scorecard to the signed ledger (the first
-announcement publishes the conditional rule before it). Closing a round as *dismantled* takes
-the target out of every later round's ranking.
+announcement publishes the conditional rule before it); agencies may sign one at a time
+(:func:`sign_off`), and the announcement is made when the last required agency signs. Closing
+a round as *dismantled* takes the target out of every later round's ranking.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 
-from vdto.errors import VdtoError
+from vdto.errors import ConflictError, PermissionDenied, UnknownNameError, VdtoError
 from vdto.publication.scorecard import build_scorecard, rule_text
-from vdto.scoring.decision import decide
+from vdto.scoring.decision import TargetDecision, decide
 from vdto.scoring.engine import DEFAULT_DRAWS, DEFAULT_SEED, score
 from vdto.scoring.rubric import Rubric
-from vdto.store import Store
+from vdto.store import Round, Store
 
-
-@dataclass(frozen=True)
-class Round:
-    """One round as stored."""
-
-    round_id: int
-    status: str  # open | announced | closed
-    window_from: date
-    window_to: date
-    agencies: tuple[str, ...]
-    require_agreement: bool
-    target: str | None
-    decision: dict
-    evidence: dict  # agency -> public scorecard
-    opened_at: datetime
-    announced_at: datetime | None
-    closed_at: datetime | None
-    outcome: str | None
-    reason: str | None
-    ledger_hash: str | None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _history(con, round_id: int, action: str, detail: dict | str) -> None:
-    text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
-    con.execute("INSERT INTO round_history VALUES (?, ?, ?, ?)", [round_id, _now(), action, text])
+__all__ = [
+    "Round",
+    "SignOff",
+    "announce_round",
+    "close_round",
+    "dismantled_before",
+    "dissents",
+    "get_round",
+    "list_rounds",
+    "monitor",
+    "open_round",
+    "rule_payload",
+    "sign_off",
+]
 
 
 def get_round(store: Store, round_id: int | None = None) -> Round:
     """A round by id (the latest when ``round_id`` is None)."""
-    if round_id is None:
-        rows = store.query("SELECT * FROM rounds ORDER BY round_id DESC LIMIT 1")
-    else:
-        rows = store.query("SELECT * FROM rounds WHERE round_id = ?", [round_id])
-    if rows.empty:
-        raise VdtoError(
+    rnd = store.rounds.get(round_id)
+    if rnd is None:
+        raise UnknownNameError(
             "no rounds yet" if round_id is None else f"no round {round_id}",
             str(store.path),
             "open a round first (a window and the agencies that rank)",
         )
-    r = rows.iloc[0]
-
-    def ts(v):
-        return None if v is None or pd.isna(v) else pd.Timestamp(v).to_pydatetime()
-
-    return Round(
-        int(r["round_id"]), r["status"], pd.Timestamp(r["window_from"]).date(), pd.Timestamp(r["window_to"]).date(),
-        tuple(r["agencies"].split(",")), bool(r["require_agreement"]), r["target"] if isinstance(r["target"], str) else None,
-        json.loads(r["decision"]), json.loads(r["evidence"]), ts(r["opened_at"]), ts(r["announced_at"]),
-        ts(r["closed_at"]), r["outcome"] if isinstance(r["outcome"], str) else None,
-        r["reason"] if isinstance(r["reason"], str) else None, r["ledger_hash"] if isinstance(r["ledger_hash"], str) else None,
-    )  # fmt: skip
+    return rnd
 
 
 def list_rounds(store: Store) -> pd.DataFrame:
     """Every round with its status, window, target and outcome."""
-    return store.query(
-        """SELECT round_id, status, strftime(window_from, '%Y-%m-%d') AS window_from,
-                  strftime(window_to, '%Y-%m-%d') AS window_to, agencies, target,
-                  strftime(opened_at, '%Y-%m-%d %H:%M') AS opened_at, strftime(announced_at, '%Y-%m-%d %H:%M') AS announced_at,
-                  strftime(closed_at, '%Y-%m-%d %H:%M') AS closed_at, outcome, reason, ledger_hash
-           FROM rounds ORDER BY round_id"""
-    )
+    return store.rounds.frame()
+
+
+def dismantled_before(store: Store, round_id: int | None = None) -> frozenset[str]:
+    """Organizations dismantled by the rounds before ``round_id`` (by every round when None)."""
+    return store.rounds.dismantled_before(round_id)
+
+
+def dissents(store: Store, round_id: int | None = None) -> pd.DataFrame:
+    """The dissents recorded (in one round when given)."""
+    return store.rounds.dissents(round_id)
+
+
+def _check_agencies(store: Store, agencies: list[str]) -> None:
+    if not agencies:
+        raise VdtoError("a round needs at least one agency", fix="e.g. mx,us", param="agencies")
+    if len(set(agencies)) != len(agencies):
+        raise VdtoError("an agency is named twice", fix="name each agency once, e.g. mx,us", param="agencies")
+    busy = store.rounds.unfinished()
+    if busy is not None:
+        rid, status = busy
+        raise ConflictError(f"round {rid} is still {status}", f"round {rid}", f"close round {rid} first")
+    known = set(store.agencies())
+    for agency in agencies:
+        if agency not in known:
+            raise VdtoError(
+                f"agency {agency!r} has no data in this store",
+                fix=f"import its data first; agencies here: {', '.join(sorted(known)) or 'none'}",
+                param="agencies",
+            )
+
+
+def _round_decision(
+    decisions: dict[str, TargetDecision], lead: str, require_agreement: bool
+) -> tuple[str | None, str]:
+    """The round's target and why, from each agency's decision."""
+    named = {a: d.target for a, d in decisions.items()}
+    if require_agreement:
+        agreed = len(set(named.values())) == 1 and named[lead] is not None
+        target = named[lead] if agreed else None
+    else:
+        target = named[lead]
+    if target is None and require_agreement and len(set(named.values())) > 1:
+        reason = "the agencies do not agree: " + "; ".join(
+            f"{a} names {t or 'no target'}" for a, t in named.items()
+        )
+    else:
+        reason = decisions[lead].reason
+    return target, reason
 
 
 def open_round(
@@ -105,101 +120,34 @@ def open_round(
 
     With ``require_agreement`` (the default) a target is named only when every agency's rule names
     the same organization; otherwise the first agency's decision stands. Either way every agency
-    whose decision differs from the round's is recorded as a dissent.
+    whose decision differs from the round's is recorded as a dissent. Organizations dismantled
+    by earlier rounds are listed apart, not ranked.
     """
-    if not agencies:
-        raise VdtoError("a round needs at least one agency", fix="e.g. mx,us", param="agencies")
-    busy = store.query("SELECT round_id, status FROM rounds WHERE status <> 'closed'")
-    if len(busy):
-        rid, status = int(busy.iloc[0]["round_id"]), busy.iloc[0]["status"]
-        raise VdtoError(
-            f"round {rid} is still {status}",
-            f"round {rid}",
-            f"close round {rid} first",
-        )
-    known = set(store.namespaces())
-    for agency in agencies:
-        if agency not in known:
-            raise VdtoError(
-                f"agency {agency!r} has no data in this store",
-                fix=f"import its data first; agencies here: {', '.join(sorted(known)) or 'none'}",
-                param="agencies",
-            )
+    _check_agencies(store, agencies)
     rubrics = rubrics or {}
+    gone = store.rounds.dismantled_before()
     cards, decisions = {}, {}
-    gone = dismantled_before(store)
     for agency in agencies:
-        res = score(
-            store,
-            start,
-            end,
-            rubric=rubrics.get(agency),
-            draws=draws,
-            seed=seed,
-            namespace=agency,
-            dismantled=gone,
-        )
+        res = score(store, start, end, rubric=rubrics.get(agency), draws=draws, seed=seed, agency=agency,
+                    dismantled=gone)  # fmt: skip
         decisions[agency] = decide(res)
         cards[agency] = build_scorecard(res, decision=decisions[agency])
-    lead = agencies[0]
-    named = {a: d.target for a, d in decisions.items()}
-    if require_agreement:
-        agreed = len(set(named.values())) == 1 and named[lead] is not None
-        target = named[lead] if agreed else None
-    else:
-        target = named[lead]
-    if target is not None:
-        reason = decisions[lead].reason
-    elif require_agreement and len(set(named.values())) > 1:
-        reason = "the agencies do not agree: " + "; ".join(
-            f"{a} names {t or 'no target'}" for a, t in named.items()
-        )
-    else:
-        reason = decisions[lead].reason
+    target, reason = _round_decision(decisions, agencies[0], require_agreement)
     decision = {
         "target": target,
         "reason": reason,
         "per_agency": {a: d.as_dict() for a, d in decisions.items()},
     }
     with store.transaction() as con:
-        round_id = int(con.execute("SELECT coalesce(max(round_id), 0) + 1 FROM rounds").fetchall()[0][0])
-        con.execute(
-            "INSERT INTO rounds (round_id, status, window_from, window_to, agencies, require_agreement, target, decision,"
-            " evidence, opened_at) VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [round_id, start, end, ",".join(agencies), require_agreement, target, json.dumps(decision, sort_keys=True),
-             json.dumps(cards, sort_keys=True, ensure_ascii=False), _now()],
-        )  # fmt: skip
-        for agency, t in named.items():
-            if t != target:
-                con.execute(
-                    "INSERT INTO dissents VALUES (?, ?, ?, ?)",
-                    [
-                        round_id,
-                        agency,
-                        _now(),
-                        f"{agency} names {t or 'no target'}; the round names {target or 'no target'}",
-                    ],
-                )
-        _history(
+        round_id = store.rounds.create(con, start, end, agencies, require_agreement, target, decision, cards)
+        for agency, d in decisions.items():
+            if d.target != target:
+                detail = f"{agency} names {d.target or 'no target'}; the round names {target or 'no target'}"
+                store.rounds.add_dissent(con, round_id, agency, detail)
+        store.rounds.log(
             con, round_id, "open", {"window": [str(start), str(end)], "agencies": agencies, "target": target}
         )
     return get_round(store, round_id)
-
-
-def dismantled_before(store: Store, round_id: int | None = None) -> frozenset[str]:
-    """Organizations dismantled by the rounds before ``round_id`` (by every round when None)."""
-    sql = "SELECT org_id FROM dismantled" + (" WHERE round_id < ?" if round_id is not None else "")
-    return frozenset(
-        r[0] for r in store.con.execute(sql, [round_id] if round_id is not None else []).fetchall()
-    )
-
-
-def dissents(store: Store, round_id: int | None = None) -> pd.DataFrame:
-    sql = "SELECT round_id, agency, logged_at, detail FROM dissents"
-    return store.query(
-        sql + (" WHERE round_id = ?" if round_id else "") + " ORDER BY round_id, agency",
-        [round_id] if round_id else [],
-    )
 
 
 def rule_payload(rnd: Round, public_keys: dict[str, str]) -> dict:
@@ -215,7 +163,22 @@ def rule_payload(rnd: Round, public_keys: dict[str, str]) -> dict:
     }
 
 
-def announce_round(store: Store, round_id: int, ledger_path, signers: list) -> Round:
+def _announceable(store: Store, round_id: int) -> Round:
+    rnd = get_round(store, round_id)
+    if rnd.status != "open":
+        raise ConflictError(
+            f"round {round_id} is {rnd.status}, not open", f"round {round_id}", "open a new round"
+        )
+    if rnd.target is None:
+        raise ConflictError(
+            f"round {round_id} has no target to announce ({rnd.decision['reason']})",
+            f"round {round_id}",
+            "close it as withdrawn, with a reason, and use the regional fallback",
+        )
+    return rnd
+
+
+def announce_round(store: Store, round_id: int, ledger_path: str | Path, signers: list) -> Round:
     """Publish a round's target: append its scorecard to the ledger, signed by the given agencies.
 
     The first entry of a new ledger is the conditional rule, signed by every agency of the round.
@@ -223,23 +186,9 @@ def announce_round(store: Store, round_id: int, ledger_path, signers: list) -> R
     """
     from vdto.publication.ledger import Ledger
 
-    rnd = get_round(store, round_id)
-    if rnd.status != "open":
-        raise VdtoError(
-            f"round {round_id} is {rnd.status}, not open", f"round {round_id}", "open a new round"
-        )
-    if rnd.target is None:
-        raise VdtoError(
-            f"round {round_id} has no target to announce ({rnd.decision['reason']})",
-            f"round {round_id}",
-            "close it as withdrawn, with a reason, and use the regional fallback",
-        )
+    rnd = _announceable(store, round_id)
     by_agency = {s.agency: s for s in signers}
-    missing = (
-        [a for a in rnd.agencies if a not in by_agency]
-        if rnd.require_agreement
-        else [a for a in rnd.agencies[:1] if a not in by_agency]
-    )
+    missing = [a for a in rnd.required_signers if a not in by_agency]
     if missing:
         raise VdtoError(
             f"no key for agency {missing[0]!r}",
@@ -256,16 +205,62 @@ def announce_round(store: Store, round_id: int, ledger_path, signers: list) -> R
         "target": rnd.target,
         "decision": rnd.decision,
         "scorecards": rnd.evidence,
-        "dissents": [r["detail"] for r in dissents(store, rnd.round_id).to_dict("records")],
+        "dissents": list(store.rounds.dissents(rnd.round_id)["detail"]),
     }
     entry = ledger.append("announcement", payload, [by_agency[a] for a in rnd.agencies if a in by_agency])
     with store.transaction() as con:
-        con.execute(
-            "UPDATE rounds SET status = 'announced', announced_at = ?, ledger_hash = ? WHERE round_id = ?",
-            [_now(), entry["hash"], round_id],
+        store.rounds.mark_announced(con, round_id, entry["hash"])
+        store.rounds.log(
+            con, round_id, "announce", {"ledger_hash": entry["hash"], "signed_by": sorted(by_agency)}
         )
-        _history(con, round_id, "announce", {"ledger_hash": entry["hash"], "signed_by": sorted(by_agency)})
     return get_round(store, round_id)
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """Where a round's announcement stands after one agency signed it."""
+
+    round: Round
+    signed_by: list[str]
+    waiting_for: list[str]
+
+    @property
+    def announced(self) -> bool:
+        return not self.waiting_for
+
+
+def sign_off(
+    store: Store,
+    round_id: int,
+    agency: str,
+    signed_by: str,
+    *,
+    ledger_path: str | Path | None,
+    signer_for: Callable[[str], object],
+) -> SignOff:
+    """Record that ``agency`` signs round ``round_id``'s announcement (``signed_by`` names who did,
+    e.g. a token id); when every agency that must sign has signed (every agency when the round
+    needs agreement, else the lead), announce it with :func:`announce_round`, signed with the keys
+    ``signer_for(agency)`` gives."""
+    rnd = _announceable(store, round_id)
+    if agency not in rnd.agencies:
+        raise PermissionDenied(
+            f"agency {agency!r} does not take part in round {round_id}", f"round {round_id}"
+        )
+    signed = store.rounds.signoffs(round_id)
+    if agency in signed:
+        raise ConflictError(f"agency {agency!r} has already signed round {round_id}", f"round {round_id}")
+    now_signed = sorted({*signed, agency})
+    waiting = [a for a in rnd.required_signers if a not in now_signed]
+    if not waiting:
+        if ledger_path is None:
+            raise ConflictError(
+                "there is no ledger to announce the round in", fix="give a ledger", param="ledger"
+            )
+        rnd = announce_round(store, round_id, ledger_path, [signer_for(a) for a in now_signed])
+    with store.transaction() as con:
+        store.rounds.add_signoff(con, round_id, agency, signed_by)
+    return SignOff(rnd, now_signed, waiting)
 
 
 def close_round(
@@ -275,13 +270,13 @@ def close_round(
     reason: str = "",
     *,
     on: date | None = None,
-    ledger_path=None,
+    ledger_path: str | Path | None = None,
     signers: list | None = None,
 ) -> Round:
     """Close a round: ``dismantled`` (the target leaves every later ranking) or ``withdrawn`` (with a reason)."""
     rnd = get_round(store, round_id)
     if rnd.status == "closed":
-        raise VdtoError(f"round {round_id} is already closed", f"round {round_id}", "open a new round")
+        raise ConflictError(f"round {round_id} is already closed", f"round {round_id}", "open a new round")
     if outcome not in ("dismantled", "withdrawn"):
         raise VdtoError(f"unknown outcome {outcome!r}", fix="use dismantled or withdrawn", param="outcome")
     if outcome == "withdrawn" and not reason.strip():
@@ -289,7 +284,7 @@ def close_round(
             "a withdrawn round needs a reason", fix="say why, e.g. 'rankers disagree'", param="reason"
         )
     if outcome == "dismantled" and (rnd.target is None or rnd.status != "announced"):
-        raise VdtoError(
+        raise ConflictError(
             f"round {round_id} has no announced target to dismantle",
             f"round {round_id}",
             "close it as withdrawn, with a reason",
@@ -304,13 +299,10 @@ def close_round(
             signers or [],
         )
     with store.transaction() as con:
-        con.execute(
-            "UPDATE rounds SET status = 'closed', closed_at = ?, outcome = ?, reason = ? WHERE round_id = ?",
-            [_now(), outcome, reason, round_id],
-        )
-        if outcome == "dismantled":
-            con.execute("INSERT OR REPLACE INTO dismantled VALUES (?, ?, ?)", [rnd.target, round_id, on])
-        _history(con, round_id, "close", {"outcome": outcome, "reason": reason, "on": str(on)})
+        store.rounds.mark_closed(con, round_id, outcome, reason)
+        if outcome == "dismantled" and rnd.target is not None:
+            store.rounds.add_dismantled(con, rnd.target, round_id, on)
+        store.rounds.log(con, round_id, "close", {"outcome": outcome, "reason": reason, "on": str(on)})
     return get_round(store, round_id)
 
 
@@ -324,13 +316,12 @@ def monitor(
     """
     rnd = get_round(store, round_id)
     if rnd.announced_at is None:
-        raise VdtoError(
+        raise ConflictError(
             f"round {rnd.round_id} has not been announced", f"round {rnd.round_id}", "announce it first"
         )
     start = rnd.announced_at.date()
     if as_of is None:
-        last = store.query("SELECT max(date_start) AS d FROM events")["d"].iloc[0]
-        as_of = pd.Timestamp(last).date() if last is not None and not pd.isna(last) else start
+        as_of = store.events.last_date() or start
     as_of = max(as_of, start)
     days = (as_of - start).days + 1
     before = (start - timedelta(days=days), start - timedelta(days=1))
@@ -338,8 +329,8 @@ def monitor(
     flat = base.model_copy(update={"time": base.time.model_copy(update={"half_life_days": 0})})
     rows = []
     for agency in rnd.agencies:
-        pre = score(store, *before, rubric=flat, draws=1, seed=0, namespace=agency).table
-        post = score(store, start, as_of, rubric=flat, draws=1, seed=0, namespace=agency).table
+        pre = score(store, *before, rubric=flat, draws=1, seed=0, agency=agency).table
+        post = score(store, start, as_of, rubric=flat, draws=1, seed=0, agency=agency).table
         merged = pd.merge(
             pre[["org", "name", "score"]],
             post[["org", "name", "score"]],

@@ -71,7 +71,7 @@ def analyse(
     *,
     level: str = "state",
     rubric: Rubric | None = None,
-    namespace: str | None = None,
+    agency: str | None = None,
     sources: list[str] | None = None,
     measure: str = DEFAULT_MEASURE,
     use_counts: bool = True,
@@ -108,7 +108,7 @@ def analyse(
         )
     spans = split_windows(start, end, windows) if windows >= 2 else []
     events, perps, counts = load_inputs(
-        store, start, end, namespace=namespace, sources=sources, measure=measure, use_counts=use_counts
+        store, start, end, agency=agency, sources=sources, measure=measure, use_counts=use_counts
     )
     registry = store.registry()
     scores = scores_of_inputs(events, perps, counts, registry, level=level, start=start, end=end, rubric=rubric,

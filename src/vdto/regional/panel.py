@@ -27,7 +27,7 @@ from vdto.errors import VdtoError
 from vdto.geography import STATES, geography
 from vdto.orgs import Registry
 from vdto.schema import EVENT_COLUMNS, Category
-from vdto.scoring.engine import data_hash, load_window
+from vdto.scoring.engine import data_hash
 from vdto.scoring.points import event_points
 from vdto.scoring.rubric import Rubric
 from vdto.store import Store
@@ -374,7 +374,7 @@ def load_inputs(
     start: date,
     end: date,
     *,
-    namespace: str | None = None,
+    agency: str | None = None,
     sources: list[str] | None = None,
     measure: str = DEFAULT_MEASURE,
     count_sources: list[str] | None = None,
@@ -384,7 +384,7 @@ def load_inputs(
 
     Counts are monthly: every month that overlaps the window is read whole.
     """
-    events, perps = load_window(store, start, end, sources, store.resolve_namespace(namespace))
+    events, perps = store.events.window(start, end, agency=store.resolve_agency(agency), sources=sources)
     if not use_counts:
         return (
             events,
@@ -402,19 +402,8 @@ def load_inputs(
                 ]
             ),
         )
-    where, params = (
-        "measure = ? AND period BETWEEN ? AND ?",
-        [measure, pd.Timestamp(start).to_period("M").start_time.date(), end],
-    )
-    if count_sources:
-        where += f" AND source IN ({', '.join('?' * len(count_sources))})"
-        params += list(count_sources)
-    counts = store.query(
-        f"""SELECT source, level, region_code, state_code, period, measure, sum(count) AS count
-            FROM region_counts WHERE {where} GROUP BY ALL ORDER BY ALL""",
-        params,
-    )
-    known = store.query("SELECT DISTINCT measure FROM region_counts")["measure"].tolist()
+    counts = store.counts.window(measure, start, end, count_sources)
+    known = store.counts.measures()
     if known and measure not in known:
         raise VdtoError(
             f"no counts of measure {measure!r} in the store",
@@ -432,7 +421,7 @@ def score_store(
     *,
     level: str = "state",
     rubric: Rubric | None = None,
-    namespace: str | None = None,
+    agency: str | None = None,
     sources: list[str] | None = None,
     measure: str = DEFAULT_MEASURE,
     use_counts: bool = True,
@@ -440,7 +429,7 @@ def score_store(
     """:func:`region_scores` over what a store holds (events of one agency, public counts)."""
     check_level(level)
     inputs = load_inputs(
-        store, start, end, namespace=namespace, sources=sources, measure=measure, use_counts=use_counts
+        store, start, end, agency=agency, sources=sources, measure=measure, use_counts=use_counts
     )
     return scores_of_inputs(*inputs, store.registry(), level=level, start=start, end=end, rubric=rubric,
                             measure=measure)  # fmt: skip

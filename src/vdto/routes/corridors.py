@@ -12,12 +12,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vdto.data import bundled
 from vdto.errors import ConfigError
 from vdto.tomlfile import load_model
 
@@ -181,7 +181,7 @@ def routes_of(network: CorridorNetwork) -> Routes:
 def load_corridors(path: str | Path | None = None) -> CorridorNetwork:
     """Read and validate a corridor network TOML file (the bundled default when ``path`` is None)."""
     if path is None:
-        path = Path(str(resources.files("vdto.data").joinpath("routes", "corridors.toml")))
+        path = bundled("corridors")
     return load_model(CorridorNetwork, path, "docs/routes.md for the network format")
 
 

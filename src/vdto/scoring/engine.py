@@ -60,27 +60,6 @@ class ScoreResult:
         return pd.DataFrame([self.meta])
 
 
-def load_window(
-    store: Store, start: date, end: date, sources: list[str] | None = None, namespace: str = "default"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One agency's events whose start date falls in ``[start, end]``, and their perpetrator rows."""
-    where, params = "namespace = ? AND date_start BETWEEN ? AND ?", [namespace, start, end]
-    if sources:
-        where += f" AND source IN ({', '.join('?' * len(sources))})"
-        params += list(sources)
-    events = store.query(
-        f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE {where} ORDER BY source, source_id", params
-    )
-    perps = store.query(
-        f"""SELECT {", ".join("p." + c for c in PERPETRATOR_COLUMNS)} FROM perpetrators p
-            SEMI JOIN (SELECT source, source_id FROM events WHERE {where}) e USING (source, source_id)
-            WHERE p.namespace = ?
-            ORDER BY p.source, p.source_id, p.raw_name""",
-        [*params, namespace],
-    )
-    return events, perps
-
-
 def data_hash(events: pd.DataFrame, perps: pd.DataFrame) -> str:
     """SHA-256 of the scored data (events and perpetrators, sorted), independent of import order."""
     digest = hashlib.sha256()
@@ -331,10 +310,9 @@ def resolve_window(
     if end is None:
         if store is None:
             raise VdtoError("no end date", fix="give the last day, e.g. 2023-12-31", param="end")
-        last = store.query("SELECT max(date_start) AS d FROM events")["d"].iloc[0]
-        if last is None or pd.isna(last):
+        end = store.events.last_date()
+        if end is None:
             raise VdtoError("the store has no events", str(store.path), "import event data first")
-        end = pd.Timestamp(last).date()
     if start is None:
         start = end - timedelta(days=rubric.time.window_days - 1)
     if start > end:
@@ -353,20 +331,20 @@ def score(
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     sources: list[str] | None = None,
-    namespace: str | None = None,
+    agency: str | None = None,
     progress: Callable[[int], None] | None = None,
     dismantled: frozenset[str] = frozenset(),
 ) -> ScoreResult:
     """Score every organization of one agency's data over ``[start, end]`` (see :func:`score_frames`).
 
-    ``namespace`` is the agency; it may be left out when the store holds one agency's data.
+    ``agency`` is the agency; it may be left out when the store holds one agency's data.
     """
     rubric = rubric or Rubric.default()
     if draws < 1:
         raise VdtoError(f"draws must be at least 1 (got {draws})", fix="use e.g. 2000", param="draws")
-    namespace = store.resolve_namespace(namespace)
+    agency = store.resolve_agency(agency)
     start, end = resolve_window(start, end, rubric, store)
-    events, perps = load_window(store, start, end, sources, namespace)
+    events, perps = store.events.window(start, end, agency=agency, sources=sources)
     result = score_frames(
         events,
         perps,
@@ -379,5 +357,5 @@ def score(
         progress=progress,
         dismantled=dismantled,
     )
-    result.meta["agency"] = namespace
+    result.meta["agency"] = agency
     return result

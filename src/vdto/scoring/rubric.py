@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vdto.data import bundled
 from vdto.errors import ConfigError
 from vdto.schema import Category, VictimKind
 
@@ -119,9 +119,7 @@ class Rubric(_Strict):
 
 def _rubric_text(path: str | Path | None) -> tuple[str, str]:
     if path is None or str(path) == "default-v1":
-        return resources.files("vdto.data.rubrics").joinpath("default-v1.toml").read_text(
-            encoding="utf-8"
-        ), "default-v1"
+        return bundled("rubric", "default-v1").read_text(encoding="utf-8"), "default-v1"
     path = Path(path)
     try:
         return path.read_text(encoding="utf-8"), str(path)

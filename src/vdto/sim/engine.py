@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtr
 
-from vdto.rng import mix64
+from vdto.rng import Stream, item_keys, month_keys, normal, replicate_keys, uniform, uniform_from
 from vdto.sim.params import Scenario, check_policy
 from vdto.sim.world import World
 
@@ -43,43 +43,8 @@ KIND_POINTS = np.array([1.0, 2.0, 3.0, 4.0, 4.0])
 #: How non-rival victims split (civilians, police, officials, journalists).
 OTHER_SPLIT = np.array([0.80, 0.12, 0.05, 0.03])
 
-_TO_UNIT = 2.0**-53
 #: Ways to run a month's per-plaza and per-edge passes (:func:`simulate`'s ``engine``).
 ENGINES = ("numba", "numpy")
-_G = np.uint64(0x9E3779B97F4A7C15)
-
-
-def replicate_keys(seed: int, replicates: int, first: int = 0) -> np.ndarray:
-    """One 64-bit key per replicate from ``SeedSequence(seed).spawn`` (replicate ``r`` always
-    gets the same key, however the replicates are split among workers)."""
-    children = np.random.SeedSequence(seed).spawn(first + replicates)[first:]
-    return np.array([c.generate_state(1, dtype=np.uint64)[0] for c in children], dtype=np.uint64)
-
-
-def _uniform(rep_key: np.ndarray, month: int, stream: int, item: np.ndarray) -> np.ndarray:
-    """Keyed uniforms in [0, 1): ``rep_key`` and ``item`` broadcast together."""
-    with np.errstate(over="ignore"):
-        base = mix64(rep_key ^ mix64(np.uint64(month * 64 + stream + 1) * _G))
-        h = mix64(base ^ mix64(np.asarray(item, dtype=np.uint64) * _G + _G))
-    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
-
-
-def _month_keys(rep_key: np.ndarray, month: int, stream: int) -> np.ndarray:
-    """The replicate-and-month part of :func:`_uniform`'s hash (computed once per month)."""
-    with np.errstate(over="ignore"):
-        return mix64(rep_key ^ mix64(np.uint64(month * 64 + stream + 1) * _G))
-
-
-def _item_keys(item: np.ndarray) -> np.ndarray:
-    """The item part of :func:`_uniform`'s hash (computed once per run)."""
-    with np.errstate(over="ignore"):
-        return mix64(np.asarray(item, dtype=np.uint64) * _G + _G)
-
-
-def _uniform_from(month_key: np.ndarray, item_key: np.ndarray) -> np.ndarray:
-    """:func:`_uniform` from precomputed parts: the same numbers, half the hashing."""
-    h = mix64(month_key ^ item_key)
-    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
 
 def _poisson(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -173,7 +138,7 @@ def simulate(
     M = world.n_plazas
     src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
     n_edges = len(src)
-    edge_keys = _item_keys(np.arange(n_edges))
+    edge_keys = item_keys(np.arange(n_edges))
     # the edges touching each plaza (to refresh the frontier where owners change)
     ends = np.concatenate([src, dst])
     order_ = np.argsort(ends, kind="stable")
@@ -272,7 +237,7 @@ def simulate(
             bound = V.attack_rate * vmax * host_max * (1.0 + 1e-9)
             fv, rs, pv, ap, cand_ptr = kernels.frontier(
                 hostile, owner, src, dst, value, hostility, strength, violence,
-                _month_keys(keys, t, 0), edge_keys, bound, cand, cand_u,
+                month_keys(keys, t, Stream.ATTACK), edge_keys, bound, cand, cand_u,
             )  # fmt: skip
             rs /= np.maximum(fv, 1e-12)
             ap /= np.maximum(pv, 1e-12)
@@ -306,12 +271,12 @@ def simulate(
         if compiled:
             by_att, by_def, deaths_plaza, deaths_rep, focal_deaths = kernels.clash(
                 cand_ptr, cand, cand_u, hostile, owner, src, dst, hostility, strength, violence,
-                _month_keys(keys, t, 1), edge_keys, inc_ptr, inc_idx, V.attack_rate, V.incumbent,
+                month_keys(keys, t, Stream.CLASH), edge_keys, inc_ptr, inc_idx, V.attack_rate, V.incumbent,
                 V.deaths_per_clash, focal_mask, "regional" in parts,
             )  # fmt: skip
             by_org = by_att + by_def
         else:
-            mk0, mk1 = _month_keys(keys, t, 0), _month_keys(keys, t, 1)
+            mk0, mk1 = month_keys(keys, t, Stream.ATTACK), month_keys(keys, t, Stream.CLASH)
             by_org, deaths_plaza, deaths_rep = edges.clash(
                 owner, hostile, strength, violence, mk0, mk1, edge_keys, inc_ptr, inc_idx, V, (R, N, M)
             )
@@ -331,13 +296,13 @@ def simulate(
             rv = np.where(alive, revenue, 0.0)
             hit += share * rv / np.maximum(rv.sum(axis=1, keepdims=True), 1e-12)
         if on and "targeted" in parts:
-            noise = 1.0 + E_.score_noise * _normal(keys, t, 2, N)
+            noise = 1.0 + E_.score_noise * normal(keys, t, Stream.SCORE_NOISE, Stream.SCORE_NOISE_2, N)
             published = np.where(alive, points_hist.sum(axis=1) * np.maximum(noise, 0.0), -np.inf)
             target = np.where(alive.any(axis=1), published.argmax(axis=1), -1)
             ok = target >= 0
             hit[rr[ok], target[ok]] += share
             # US buyers of the target switch, after a lag, to the least violent alive supplier
-            u = _uniform(keys[:, None], t, 3, np.arange(supplier.shape[1])[None, :])
+            u = uniform(keys[:, None], t, Stream.BUYER_SWITCH, np.arange(supplier.shape[1])[None, :])
             cleanest = np.where(alive, published, np.inf)
             cleanest[rr[ok], target[ok]] = np.inf
             alt = cleanest.argmin(axis=1)
@@ -368,12 +333,14 @@ def simulate(
             okk &= (t - E_.start_month) % E_.strike_interval == 0
             strength[rr[okk], struck[okk]] *= 1.0 - E_.strike_hit
             succession[rr[okk], struck[okk]] = E_.succession_months
-            u = _uniform(keys, t, 4, np.zeros(R, np.uint64))
+            u = uniform(keys, t, Stream.KINGPIN, np.zeros(R, np.uint64))
             split = okk & (u < E_.splinter_probability) & (next_slot < N)
             for r in np.flatnonzero(split):
                 i, j = struck[r], next_slot[r]
                 next_slot[r] += 1
-                take = _contiguous_half(owner[r] == i, src, dst, _uniform(keys[r], t, 5, np.arange(M)))
+                take = _contiguous_half(
+                    owner[r] == i, src, dst, uniform(keys[r], t, Stream.SPLINTER_PLAZAS, np.arange(M))
+                )
                 owner[r, take] = j
                 taken = np.flatnonzero(take)
                 refresh(hostile, owner, src, dst, inc_ptr, inc_idx, np.full(len(taken), r), taken)
@@ -386,7 +353,9 @@ def simulate(
                 hostility[r, i, j] = hostility[r, j, i] = 1.0
                 hostility[r, j, j] = 0.0
                 succession[r, j] = E_.succession_months
-                bu = (supplier[r] == i) & (_uniform(keys[r], t, 6, np.arange(supplier.shape[1])) < 0.5)
+                bu = (supplier[r] == i) & (
+                    uniform(keys[r], t, Stream.SPLINTER_BUYERS, np.arange(supplier.shape[1])) < 0.5
+                )
                 supplier[r, bu] = j
 
         # 6. strength and dismantling
@@ -476,7 +445,7 @@ class _Edges:
         vf = violence.ravel()
         va = vf[self.fa]
         attack_p = V.attack_rate * va * self.host
-        u1 = _uniform_from(mk0[self.hr], edge_keys[self.he])
+        u1 = uniform_from(mk0[self.hr], edge_keys[self.he])
         # only the attacked edges go further (a few per cent of the frontier)
         k_ = np.flatnonzero(u1 < attack_p)
         hr, he, ai, vac, fa, fd = (
@@ -494,7 +463,7 @@ class _Edges:
         win_p = as_ / (as_ + ds + V.incumbent)
         won = u1 < attack_p * win_p
         vd = np.where(vac, 0.0, vf[fd])
-        u2 = _uniform_from(mk1[hr], edge_keys[he])
+        u2 = uniform_from(mk1[hr], edge_keys[he])
         d = _poisson(V.deaths_per_clash * (va + vd), u2)
         # ownership: among winners of a plaza, the one with the smallest draw takes it
         if won.any():
@@ -565,12 +534,6 @@ def _contiguous_half(own: np.ndarray, src: np.ndarray, dst: np.ndarray, u: np.nd
         take[ring] = True
         count += len(ring)
     return take
-
-
-def _normal(keys: np.ndarray, month: int, stream: int, n: int) -> np.ndarray:
-    u1 = _uniform(keys[:, None], month, stream, np.arange(n)[None, :])
-    u2 = _uniform(keys[:, None], month, stream + 32, np.arange(n)[None, :])
-    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
 def _p_first(points_hist, violence, lv, fv, alive, E_, V) -> np.ndarray:

@@ -21,9 +21,10 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+from vdto.rng import mix64_scalar
+
+_mix64 = njit(cache=True, inline="always")(mix64_scalar)
+_S11 = np.uint64(11)
 _TO_UNIT = 2.0**-53
 _ONE, _63 = np.uint64(1), np.int64(63)
 
@@ -71,11 +72,7 @@ def _refresh_plaza(bits, owner, src, dst, inc_ptr, inc_idx, r, p):
 
 @njit(cache=True, inline="always")
 def _uniform(month_key, item_key):
-    x = month_key ^ item_key
-    x = (x ^ (x >> _S30)) * _M1
-    x = (x ^ (x >> _S27)) * _M2
-    x = x ^ (x >> _S31)
-    return np.float64(x >> _S11) * _TO_UNIT
+    return np.float64(_mix64(month_key ^ item_key) >> _S11) * _TO_UNIT
 
 
 @njit(cache=True)

@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from vdto.data import bundled, scenario_names
+from vdto.errors import VdtoError
 from vdto.tomlfile import load_model
 
 POLICIES = ("none", "volume", "kingpin", "targeted", "regional", "caribbean")
@@ -142,10 +144,27 @@ def check_policy(policy: str) -> tuple[str, ...]:
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Read and validate a scenario TOML file (the defaults when ``path`` is None)."""
+    """Read and validate a scenario: a bundled one by name (``default``, ``small``), a TOML file,
+    or the defaults when ``path`` is None."""
     if path is None:
         return Scenario()
+    if str(path) in scenario_names():
+        path = bundled("scenario", str(path))
     return load_model(Scenario, path, "docs/model.md for every parameter")
 
 
-__all__ = ["POLICIES", "Scenario", "check_policy", "load_scenario"]
+def with_run(scenario: Scenario, **options: int | None) -> Scenario:
+    """The scenario with some run options (``replicates``, ``months``, ``seed``) replaced; None
+    keeps the scenario's own. A bad value names its option."""
+    data = {**scenario.run.model_dump(), **{k: v for k, v in options.items() if v is not None}}
+    try:
+        run = Run.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise VdtoError(
+            f"bad run option ({err['msg']})", fix="use positive numbers", param=str(err["loc"][0])
+        ) from None
+    return scenario.model_copy(update={"run": run})
+
+
+__all__ = ["POLICIES", "Scenario", "check_policy", "load_scenario", "with_run"]

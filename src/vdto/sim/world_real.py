@@ -88,10 +88,10 @@ def _registry() -> Registry:
 def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events (source_id, year, mun_code) and perpetrators (source_id, org_id, probability) of
     the bundled UCDP GED file, rows with problems dropped (as the importer does)."""
+    from vdto.data import bundled
     from vdto.events import ucdp
-    from vdto.services.demo import UCDP_FILE, bundled
 
-    batch = ucdp.parse(bundled(*UCDP_FILE), _registry())
+    batch = ucdp.parse(bundled("ucdp"), _registry())
     batch.drop_bad_rows()
     ev = batch.events
     events = pd.DataFrame(

@@ -8,9 +8,10 @@ results in a :class:`ReportData`; :func:`write_report` assembles them into a fol
 number comes from :mod:`vdto.scoring`, :mod:`vdto.regional`, :mod:`vdto.network`,
 :mod:`vdto.routes` or :mod:`vdto.sim`.
 
-The page embeds the Vega, Vega-Lite and vega-embed JavaScript once (from vl-convert, which
-carries its own copy) and every chart as a Vega-Lite spec, so it refers to nothing outside
-itself and renders without a network::
+The page (the template ``report.html`` of :mod:`vdto.render.pages`) embeds the Vega, Vega-Lite
+and vega-embed JavaScript once (from vl-convert, which carries its own copy) and every chart as a
+Vega spec compiled by vl-convert, so it refers to nothing outside itself and renders without a
+network::
 
     out_dir/report.html      the report
     out_dir/report.json      provenance, headlines and every table

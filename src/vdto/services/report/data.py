@@ -86,7 +86,8 @@ class SimResults:
             raise InputFileError(
                 "file not found",
                 str(path),
-                "write one with `vdto compare default --out results.parquet`, or leave --sim out",
+                "write one with {compare_out}, or leave the simulation results out",
+                mentions=("compare_out",),
             )
         try:
             table = pq.read_table(path)
@@ -94,7 +95,7 @@ class SimResults:
             raise InputFileError(
                 f"not a Parquet file ({type(exc).__name__})",
                 str(path),
-                "give the file `vdto compare ... --out` wrote",
+                "give the Parquet file a policy comparison wrote",
             ) from None
         raw = (table.schema.metadata or {}).get(b"vdto")
         frame = table.to_pandas()
@@ -103,7 +104,7 @@ class SimResults:
             raise InputFileError(
                 "not a vdto simulation file (no provenance or no policy/replicate/month/deaths columns)",
                 str(path),
-                "give the file `vdto compare ... --out` wrote",
+                "give the Parquet file a policy comparison wrote",
             )
         return cls(outputs_from_long(frame), json.loads(raw), f"read from {path.name}")
 
@@ -157,21 +158,12 @@ def run_comparison(
 ) -> SimResults:
     """A small policy comparison on a bundled scenario (``default``: the real world; ``small``:
     the synthetic grid) or a scenario file."""
-    from importlib import resources
 
-    from vdto.sim.params import Run, load_scenario
+    from vdto.sim.params import load_scenario, with_run
     from vdto.sim.results import provenance
     from vdto.sim.runner import run, world_for
 
-    path = (
-        Path(str(resources.files("vdto.data").joinpath("scenarios", f"{scenario}.toml")))
-        if scenario in ("default", "small")
-        else Path(scenario)
-    )
-    sc = load_scenario(path)
-    sc = sc.model_copy(
-        update={"run": Run.model_validate({"replicates": replicates, "months": months, "seed": seed})}
-    )
+    sc = with_run(load_scenario(scenario), replicates=replicates, months=months, seed=seed)
     world = world_for(sc)
     results = run(world, sc, list(policies), workers=workers)
     return SimResults(results, provenance(sc, world), start_month=sc.enforcement.start_month)
@@ -270,14 +262,13 @@ def _network_origin(meta: dict) -> str:
 
 def latest_full_year(store) -> int:
     """The last calendar year the store's events cover to its final month."""
-    last = store.query("SELECT max(date_start) AS d FROM events")["d"].iloc[0]
-    if last is None or pd.isna(last):
+    last = store.events.last_date()
+    if last is None:
         raise VdtoError(
             "the store has no events",
             str(store.path),
-            "import some with `vdto import ucdp FILE`, or run `vdto demo` for a store with the bundled data",
+            "import some events first (the demo makes a store with the bundled data)",
         )
-    last = pd.Timestamp(last)
     return int(last.year if last.month == 12 else last.year - 1)
 
 
@@ -310,10 +301,12 @@ def collect(
     when the rule names none. ``progress`` is called with a label before each of :data:`STEPS`
     steps.
     """
+    from vdto.network.graph import SupplyNetwork
     from vdto.publication.scorecard import yearly_trend
     from vdto.regional.analysis import analyse
-    from vdto.scoring import decide, margins, robustness, score
+    from vdto.scoring import decide, margins, robustness
     from vdto.scoring.decision import ranking_with_margins
+    from vdto.services.scoring import score_window
     from vdto.store import Store
 
     def step(label: str) -> None:
@@ -328,12 +321,12 @@ def collect(
             year = latest_full_year(store)
         start, end = date(year, 1, 1), date(year, 12, 31)
         step(f"Scoring {year} ({draws:,} Monte Carlo draws)")
-        ranking = score(store, start, end, draws=draws, seed=seed)
+        ranking = score_window(store, start, end, draws=draws, seed=seed)
         if ranking.table.empty:
             raise VdtoError(
                 f"no organization has attributed events in {year}",
-                "--year",
-                "pick a year with events (see `vdto events --by year`)",
+                fix="pick a year with events (the events summary by year lists them)",
+                param="year",
             )
         decision = decide(ranking)
         table = ranking_with_margins(ranking)
@@ -347,12 +340,7 @@ def collect(
         munis = analyse(store, start, end, level="municipality", seed=hot_seed)
         step("Enforcement package on the supply network")
         registry = store.registry()
-        stored = store.count("network_nodes") > 0
-        net = None
-        if stored:
-            from vdto.store.network import load_network
-
-            net = load_network(store)
+        net = SupplyNetwork.load(store) if store.network.exists() else None
     package, note = None, ""
     chosen = decision.target or str(ranking.table.iloc[0]["org"])
     chosen_name = decision.target_name or str(ranking.table.iloc[0]["name"])
@@ -384,7 +372,7 @@ def collect(
     from vdto.routes.lever import shift as routes_shift
 
     shift = routes_shift(CARIBBEAN_CHANGE, seed=0)
-    sim, sim_note = None, "No policy comparison in this report (run without --no-sim to include one)."
+    sim, sim_note = None, "No policy comparison in this report: it was left out."
     if sim_results is False:
         step("Policy comparison: left out")
     elif isinstance(sim_results, SimResults):

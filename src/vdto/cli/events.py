@@ -1,0 +1,326 @@
+"""``vdto import``, ``vdto events``, ``vdto imports`` and ``vdto orgs``: data into the store, what it
+holds, and the organization registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vdto.cli.console import Format, emit, emit_json, out
+from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, QuietOpt, _date, _db
+from vdto.errors import VdtoError
+
+import_app = typer.Typer(
+    help="Import event data or counts into the store (one transaction per file).",
+    no_args_is_help=True,
+)
+orgs_app = typer.Typer(
+    help="The organization registry: list, resolve names, add organizations and aliases.",
+    invoke_without_command=True,
+)
+
+ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write every row problem to this CSV.")]
+SkipOpt = Annotated[
+    bool,
+    typer.Option("--skip-bad-rows", help="Import the valid rows and count the bad ones as rejected."),
+]
+EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of the file.")]
+
+
+def _print_import(result, quiet: bool) -> None:
+    r = result.record
+    if quiet:
+        return
+    out.print(
+        f"[bold]{r.file_name}[/bold] ({r.kind}, source [cyan]{r.source}[/cyan]): read {r.rows_read:,} rows, "
+        f"imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
+    )
+    for reason, n in sorted(result.skipped.items()):
+        out.print(f"  skipped {n:,} rows: {reason}")
+    for what, n in sorted(result.adjusted.items()):
+        out.print(f"  corrected {n:,} rows: {what}")
+    if result.unresolved:
+        names = ", ".join(f"{name!r} ({n})" for name, n in result.unresolved.most_common(8))
+        more = len(result.unresolved) - 8
+        out.print(
+            f"[yellow]{len(result.unresolved)} perpetrator name(s) not in the registry[/yellow] (events): {names}"
+            + (f" and {more} more" if more > 0 else "")
+            + "\n  kept as unresolved; register them with `vdto orgs add ID NAME` or `vdto orgs alias NAME ORG_ID` (see `vdto orgs unresolved`)"
+        )
+
+
+def _import(kind: str, file: Path, db: Path | None, quiet: bool, **options) -> None:
+    """Import through :func:`vdto.services.imports.import_file` and print what it did."""
+    from vdto.services.imports import import_file
+
+    _print_import(import_file(_db(db), kind, file, **options), quiet)
+
+
+@import_app.command("ucdp")
+def import_ucdp(
+    file: Path,
+    db: DbOpt = None,
+    report: ReportOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    encoding: EncodingOpt = "utf-8",
+    quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
+) -> None:
+    """Import a UCDP GED CSV (plain or .gz).
+
+    Example: vdto import ucdp ged_mexico_1989_2023.csv.gz
+    """
+    _import(
+        "ucdp", file, db, quiet, report=report, skip_bad_rows=skip_bad_rows, encoding=encoding, agency=agency
+    )
+
+
+@import_app.command("acled")
+def import_acled(
+    file: Path,
+    db: DbOpt = None,
+    report: ReportOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    encoding: EncodingOpt = "utf-8",
+    quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
+) -> None:
+    """Import an ACLED CSV export.
+
+    Example: vdto import acled acled_mexico_2023.csv --report problems.csv
+    """
+    _import(
+        "acled", file, db, quiet, report=report, skip_bad_rows=skip_bad_rows, encoding=encoding, agency=agency
+    )
+
+
+@import_app.command("csv")
+def import_csv(
+    file: Path,
+    mapping: Annotated[
+        Path, typer.Option("--mapping", "-m", help="TOML column mapping (see docs/schema.md).")
+    ],
+    db: DbOpt = None,
+    report: ReportOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    quiet: QuietOpt = False,
+    agency: AgencyOpt = None,
+) -> None:
+    """Import any CSV or Parquet file through a TOML column mapping.
+
+    Example: vdto import csv agency.csv --mapping agency.toml
+    """
+    _import(
+        "csv", file, db, quiet, report=report, skip_bad_rows=skip_bad_rows, mapping=mapping, agency=agency
+    )
+
+
+@import_app.command("counts")
+def import_counts(
+    file: Path,
+    db: DbOpt = None,
+    report: ReportOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    source: Annotated[str | None, typer.Option(help="Source label (default: from the layout).")] = None,
+    encoding: EncodingOpt = "utf-8",
+    quiet: QuietOpt = False,
+) -> None:
+    """Import region-month counts without perpetrators (SESNSP victims or vdto's own layout).
+
+    Example: vdto import counts db_victimas_delitos_ent_long.csv.bz2
+    """
+    _import(
+        "counts",
+        file,
+        db,
+        quiet,
+        report=report,
+        skip_bad_rows=skip_bad_rows,
+        source=source,
+        encoding=encoding,
+    )
+
+
+def events_cmd(
+    by: Annotated[str, typer.Option("--by", help="Group by year, org or state.")] = "year",
+    start: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY, YYYY-MM or YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last date.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    db: DbOpt = None,
+    fmt: FormatOpt = Format.table,
+    agency: AgencyOpt = None,
+) -> None:
+    """Summarise stored events by year, organization (attributed) or state (all agencies by default).
+
+    Example: vdto events --by org --from 2023 --to 2023-12-31
+    """
+    from vdto.store import Store
+
+    if by not in ("year", "org", "state"):
+        raise VdtoError(f"unknown grouping {by!r}", fix="use year, org or state", param="by")
+    s, e = _date(start, "--from"), _date(end, "--to")
+    if e is not None and end is not None and len(end) == 4:
+        e = e.replace(month=12, day=31)
+    with Store(_db(db), read_only=True) as store:
+        emit(store.events.summary(by, s, e, source, agency), fmt, title=f"Events by {by}")
+
+
+def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List every import: file, SHA-256, rows read/imported/rejected, time, vdto version.
+
+    Example: vdto imports --format csv
+    """
+    from vdto.store import Store
+
+    with Store(_db(db), read_only=True) as store:
+        frame = store.imports.frame()
+    if fmt == Format.table:
+        frame = frame.assign(sha256=frame["sha256"].str[:12] + "…")[
+            [
+                "import_id",
+                "kind",
+                "source",
+                "file_name",
+                "sha256",
+                "rows_read",
+                "rows_imported",
+                "rows_duplicate",
+                "rows_rejected",
+                "rows_skipped",
+                "finished_at",
+                "vdto_version",
+            ]
+        ]
+    emit(frame, fmt, title="Imports")
+
+
+def _registry(db: Path | None):
+    from vdto.events.ingest import current_registry
+
+    return current_registry(_db(db))
+
+
+@orgs_app.callback()
+def orgs_default(ctx: typer.Context) -> None:
+    """The organization registry (default: list)."""
+    if ctx.invoked_subcommand is None:
+        orgs_list(kind=None, db=None, fmt=Format.table)
+
+
+@orgs_app.command("list")
+def orgs_list(
+    kind: Annotated[str | None, typer.Option(help="Only this kind (dto, faction, state, ...).")] = None,
+    db: DbOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List registered organizations.
+
+    Example: vdto orgs list --kind faction
+    """
+    frame = _registry(db).to_frame()
+    if kind:
+        frame = frame[frame["kind"] == kind]
+    emit(frame, fmt, title="Organizations")
+
+
+@orgs_app.command("resolve")
+def orgs_resolve(name: str, db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Show which organization a name resolves to.
+
+    Example: vdto orgs resolve "Jalisco Cartel New Generation"
+    """
+    reg = _registry(db)
+    m = reg.resolve(name)
+    if m.org_id is None:
+        raise VdtoError(
+            f"{name!r} does not resolve to any organization",
+            "vdto orgs resolve",
+            "register it with `vdto orgs add` or `vdto orgs alias`",
+        )
+    org = reg.orgs[m.org_id]
+    row = {
+        "name": name,
+        "org_id": m.org_id,
+        "org_name": org.name,
+        "kind": org.kind,
+        "faction_id": m.faction_id,
+        "faction": m.faction,
+        "status": org.status,
+    }
+    if fmt == Format.json:
+        emit_json(row)
+    else:
+        import pandas as pd
+
+        emit(pd.DataFrame([row]), fmt)
+
+
+@orgs_app.command("add")
+def orgs_add(
+    org_id: Annotated[str, typer.Argument(metavar="ID", help="New id: lowercase letters, digits, '_'.")],
+    name: str,
+    kind: Annotated[
+        str, typer.Option(help="dto, faction, state, civilians, armed_group, self_defense or gang.")
+    ] = "dto",
+    parent: Annotated[str | None, typer.Option(help="Parent organization id (factions only).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Register a new organization in this store; unresolved names it matches are resolved.
+
+    Example: vdto orgs add los_nuevos "Los Nuevos" --kind dto
+    """
+    from pydantic import ValidationError
+
+    from vdto.orgs import Org
+    from vdto.store import Store
+
+    try:
+        org = Org(id=org_id, name=name, kind=kind, parent=parent)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise VdtoError(f"{e['loc'][0]} {e['msg']}", "vdto orgs add", "see `vdto orgs add --help`") from None
+    with Store(_db(db)) as store:
+        store.registry_edits.add_org(org)
+    out.print(f"added {org_id} ({name})")
+
+
+@orgs_app.command("alias")
+def orgs_alias(
+    alias: str,
+    org: Annotated[str, typer.Argument(metavar="ORG", help="Organization id or a name it already has.")],
+    db: DbOpt = None,
+) -> None:
+    """Add an alias to an organization in this store.
+
+    Example: vdto orgs alias "Cartel de Jalisco" cjng
+    """
+    from vdto.store import Store
+
+    with Store(_db(db)) as store:
+        org_id = store.registry().require(org)
+        store.registry_edits.add_alias(alias, org_id)
+    out.print(f"{alias!r} now resolves to {org_id}")
+
+
+@orgs_app.command("unresolved")
+def orgs_unresolved(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Perpetrator names in the store that the registry cannot resolve, with event counts.
+
+    Example: vdto orgs unresolved --format json
+    """
+    from vdto.store import Store
+
+    with Store(_db(db), read_only=True) as store:
+        emit(store.events.unresolved_names(), fmt, title="Unresolved names")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import``, ``events``, ``imports`` and ``orgs`` to the ``vdto`` app."""
+    app.add_typer(import_app, name="import")
+    app.command("events")(events_cmd)
+    app.command("imports")(imports_cmd)
+    app.add_typer(orgs_app, name="orgs")

@@ -1,0 +1,54 @@
+"""Importing a file of events or counts: one entry point for the CLI, the API and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vdto.errors import VdtoError
+from vdto.events import acled, generic, ucdp
+from vdto.events.ingest import ImportResult, import_counts_file, import_events
+from vdto.names import DEFAULT_AGENCY
+
+#: Event importers by kind (``csv`` is the generic importer, which needs a TOML column mapping).
+EVENT_KINDS = {"ucdp": ucdp.parse, "acled": acled.parse, "csv": generic.parse}
+
+
+def import_file(
+    db: str | Path,
+    kind: str,
+    file: str | Path,
+    *,
+    agency: str | None = None,
+    mapping: str | Path | None = None,
+    mapping_name: str | None = None,
+    report: str | Path | None = None,
+    skip_bad_rows: bool = False,
+    encoding: str = "utf-8",
+    source: str | None = None,
+) -> ImportResult:
+    """Import ``file`` as ``kind`` (``ucdp``, ``acled``, ``csv`` with ``mapping``, or ``counts``)
+    into the store at ``db``, in one transaction: all rows or none.
+
+    ``mapping_name`` is how the import record names the mapping file (default: its path).
+    Counts belong to no agency; events go to ``agency`` (default ``"default"``).
+    """
+    if kind == "counts":
+        return import_counts_file(
+            db, file, report=report, skip_bad_rows=skip_bad_rows, source=source, encoding=encoding
+        )
+    if kind not in EVENT_KINDS:
+        raise VdtoError(f"unknown kind {kind!r}", fix="use ucdp, acled, csv or counts", param="kind")
+    options: dict = {}
+    if kind == "csv":
+        if mapping is None:
+            raise VdtoError(
+                "a csv import needs a column mapping", fix="give the TOML mapping", param="mapping"
+            )
+        spec, digest = generic.load_mapping(mapping)
+        options = {"mapping": spec, "mapping_path": mapping_name or str(mapping), "mapping_sha256": digest}
+    else:
+        options = {"encoding": encoding}
+    return import_events(
+        db, kind, file, EVENT_KINDS[kind], report=report, skip_bad_rows=skip_bad_rows,
+        agency=agency or DEFAULT_AGENCY, **options,
+    )  # fmt: skip

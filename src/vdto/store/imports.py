@@ -1,0 +1,75 @@
+"""The record of every import: which file (by SHA-256), what it did, when, with which vdto."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+import vdto
+from vdto.names import DEFAULT_AGENCY
+
+if TYPE_CHECKING:
+    from vdto.store.db import Store
+
+DDL = """
+CREATE TABLE IF NOT EXISTS imports (
+  import_id INTEGER PRIMARY KEY, agency VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR, file_name VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL, mapping_sha256 VARCHAR,
+  rows_read BIGINT, rows_imported BIGINT, rows_duplicate BIGINT, rows_rejected BIGINT, rows_skipped BIGINT,
+  started_at TIMESTAMP, finished_at TIMESTAMP, vdto_version VARCHAR
+);
+"""
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """What one import did; stored in the ``imports`` table."""
+
+    import_id: int
+    kind: str
+    source: str
+    file_name: str
+    sha256: str
+    rows_read: int
+    rows_imported: int
+    rows_duplicate: int
+    rows_rejected: int
+    rows_skipped: int
+    mapping_sha256: str | None = None
+    agency: str = DEFAULT_AGENCY
+
+
+class ImportRepository:
+    """The SQL of the ``imports`` table."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.con = store.con
+
+    def next_id(self, con=None) -> int:
+        """The id the next import gets."""
+        con = con or self.con
+        return int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
+
+    def add(self, con, record: ImportRecord, started: datetime) -> None:
+        """Record an import inside the caller's transaction ``con``."""
+        con.execute(
+            "INSERT INTO imports (import_id, agency, kind, source, file_name, sha256, mapping_sha256, rows_read, "
+            "rows_imported, rows_duplicate, rows_rejected, rows_skipped, started_at, finished_at, vdto_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                record.import_id,
+                record.agency, record.kind, record.source, record.file_name, record.sha256, record.mapping_sha256,
+                record.rows_read, record.rows_imported, record.rows_duplicate, record.rows_rejected, record.rows_skipped,
+                started, datetime.now(UTC), vdto.__version__,
+            ],
+        )  # fmt: skip
+
+    def frame(self, agency: str | None = None) -> pd.DataFrame:
+        """Every import (of ``agency`` when given), oldest first."""
+        if agency is None:
+            return self.store.query("SELECT * FROM imports ORDER BY import_id")
+        return self.store.query("SELECT * FROM imports WHERE agency = ? ORDER BY import_id", [agency])
