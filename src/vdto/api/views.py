@@ -7,44 +7,25 @@ an answer that breaks it is refused rather than served.
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from vdto.publication.disclosure import SensitiveFieldError, check_public
+from vdto.render.jsonout import records as _records
+from vdto.render.jsonout import utc_stamp
 from vdto.store import Round, Store
 
 __all__ = ["SensitiveFieldError", "check_public", "published_scorecard", "records", "round_view", "stamp"]
 
 
-def stamp(value: Any) -> str | None:
-    """A date or time as ISO text (UTC times end in Z); None stays None."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+#: A date or time as the API writes it (see :func:`vdto.render.jsonout.utc_stamp`).
+stamp = utc_stamp
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame as JSON-ready rows (NaN as null, dates as ISO text)."""
-    frame = frame.copy()
-    for col in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            values = frame[col]
-            dates_only = bool((values.dropna() == values.dropna().dt.normalize()).all())
-            frame[col] = (
-                values.map(lambda v: None if pd.isna(v) else v.date().isoformat())
-                if dates_only
-                else values.map(stamp)
-            )
-    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+    """A frame as JSON-ready rows (NaN as null, dates as ISO text, times in UTC)."""
+    return _records(frame, utc=True)
 
 
 def round_view(

@@ -53,9 +53,9 @@ def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = No
     if fmt == Format.csv:
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == Format.json:
-        sys.stdout.write(
-            frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=None) + "\n"
-        )
+        from vdto.render.jsonout import default, records
+
+        sys.stdout.write(json.dumps(records(frame), ensure_ascii=False, default=default) + "\n")
     else:
         table = Table(title=title, title_justify="left", header_style="bold")
         for c in frame.columns:
@@ -67,4 +67,6 @@ def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = No
 
 
 def emit_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    from vdto.render.jsonout import default
+
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=default) + "\n")

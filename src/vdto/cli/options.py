@@ -124,13 +124,16 @@ def _write_frame(
         write_parquet(frame, meta, out_path)
         return
     if fmt == "json":
+        from vdto.render.jsonout import default
+
         text = json.dumps(
             {
                 "meta": meta,
                 **(extra or {}),
-                "rows": json.loads(frame.to_json(orient="records", date_format="iso")),
+                "rows": json_records(frame),
             },
             ensure_ascii=False,
+            default=default,
         )
         _to(out_path, text + "\n")
     elif fmt == "csv":
@@ -161,6 +164,7 @@ def _check_score_format(fmt: str) -> None:
 
 
 def json_records(frame) -> list:
-    import json
+    """A frame's rows as JSON-ready dicts (the one serialiser, :func:`vdto.render.jsonout.records`)."""
+    from vdto.render.jsonout import records
 
-    return json.loads(frame.to_json(orient="records", date_format="iso"))
+    return records(frame)

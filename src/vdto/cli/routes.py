@@ -3,7 +3,6 @@ shell over :mod:`vdto.routes`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, err, out
-from vdto.cli.options import OutOpt, QuietOpt, ScoreFormat, _check_score_format, _write_frame
+from vdto.cli.options import OutOpt, QuietOpt, ScoreFormat, _check_score_format, _write_frame, json_records
 
 routes_app = typer.Typer(
     help="Trafficking routes: corridor shares and the Caribbean interdiction lever.", no_args_is_help=True
@@ -86,7 +85,7 @@ def routes_show(
             "corridors": a.by_corridor().to_dict(),
             "entries": a.by_entry().to_dict(),
             "via_mexico": a.via_mexico,
-            "calibration": json.loads(cal.fit.to_json(orient="records")),
+            "calibration": json_records(cal.fit),
         }
         _write_frame(a.table(), meta, fmt, out_path, "", extra if fmt == "json" else None)
         return

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from vdto.cli.console import Format, emit, err, out
-from vdto.cli.options import QuietOpt, ScoreFormat, _check_score_format, _write_frame
+from vdto.cli.console import Format, emit, emit_json, err, out
+from vdto.cli.options import QuietOpt, ScoreFormat, _check_score_format, _write_frame, json_records
 from vdto.errors import ConfigError, VdtoError
 
 ScenarioArg = Annotated[
@@ -287,7 +286,7 @@ def game_cmd(
     _check_score_format(fmt)
     table = summary(n, k, cost, sanction)
     if fmt == "json":
-        out.print(json.dumps(json.loads(table.to_json(orient="records")), ensure_ascii=False))
+        emit_json(json_records(table))
         return
     if fmt == "csv":
         out.print(table.to_csv(index=False), end="")

@@ -8,13 +8,13 @@ as the public scorecard withholds them.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
 from vdto.errors import VdtoError
 from vdto.publication.scorecard import SENSITIVE_FIELDS
 from vdto.regional.panel import score_store
+from vdto.render.jsonout import records
 from vdto.scoring import Rubric
 from vdto.scoring.engine import resolve_window
 from vdto.store import Store
@@ -87,7 +87,7 @@ def public_region_scores(
         )
     res = score_store(store, start, end, level="state", rubric=rubric, agency=agency)
     rows = []
-    for r in json.loads(res.table.to_json(orient="records")):
+    for r in records(res.table):
         events = int(r.get("events") or 0)
         small = 0 < events < min_count
         rows.append(

@@ -77,11 +77,46 @@ def _is_na(x: Any) -> bool:
         return False
 
 
-def records(frame, *, digits: int | None = None) -> list[dict[str, Any]]:
+def utc_stamp(value: Any) -> str | None:
+    """A date as ``2023-01-01``, a date and time as UTC to the second (``2023-01-01T12:00:00Z``);
+    missing stays None (how the HTTP API writes times)."""
+    if value is None or isinstance(value, str):
+        return value
+    if _is_na(value) or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _utc_times(frame):
+    """``frame`` with every date-time column as :func:`utc_stamp` text (a column holding only
+    midnights as plain dates)."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            values = frame[col]
+            known = values.dropna()
+            dates_only = bool((known == known.dt.normalize()).all())
+            as_text = (lambda v: v.date().isoformat()) if dates_only else utc_stamp
+            frame[col] = values.map(lambda v, f=as_text: None if pd.isna(v) else f(v))
+    return frame
+
+
+def records(frame, *, digits: int | None = None, utc: bool = False) -> list[dict[str, Any]]:
     """The rows of a data frame as JSON-ready dicts (column name -> :func:`plain` value).
 
-    ``digits`` rounds every float (``scorecard.json`` keeps 6 decimals, ``report.json`` 10).
+    ``digits`` rounds every float (``scorecard.json`` keeps 6 decimals, ``report.json`` 10);
+    ``utc`` writes date-time columns as :func:`utc_stamp` does (the HTTP API's times).
     """
+    if utc:
+        frame = _utc_times(frame)
     columns = [str(c) for c in frame.columns]
     return [
         {c: plain(v, digits) for c, v in zip(columns, row, strict=True)}
@@ -105,4 +140,4 @@ def script_json(obj: Any, *, sort_keys: bool = False) -> str:
     return text.replace("<", "\\u003c")
 
 
-__all__ = ["default", "plain", "records", "script_json"]
+__all__ = ["default", "plain", "records", "script_json", "utc_stamp"]
