@@ -1,11 +1,13 @@
 """Killing the server (SIGKILL) in the middle of an import leaves the store consistent.
 
-A real uvicorn server runs in a child process. To kill it at the worst moment, the child's
-``Store.transaction`` is wrapped (in the child only, by the launcher below): when a transaction
-has inserted events, it writes a marker file and sleeps before COMMIT. The test waits for the
-marker, so every row of the import is in the uncommitted transaction, then sends SIGKILL. After
-a restart the import must be entirely absent (events, perpetrators, imports) and importing the
-same file again must succeed. A second test kills the server while the upload is still arriving.
+A real uvicorn server runs in a child process, on a socket the test binds and hands to it (so the
+test's first request waits in the socket's queue until the server answers: no polling for
+readiness). To kill it at the worst moment, the child reports what it is doing on a pipe (the
+launcher below wraps, in the child only, ``Store.transaction`` and the audit log): when a
+transaction has inserted events it says so and waits before COMMIT; when an import's ``started``
+audit row is written it says so. The test blocks on the pipe until the child reports the moment,
+then sends SIGKILL. After a restart the import must be entirely absent (events, perpetrators,
+imports) and importing the same file again must succeed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -30,13 +31,20 @@ from vdto.store import Store
 from .test_api import agency_csv, rows
 
 LAUNCHER = r"""
-import os, sys, time
+import os, sys, threading
 from contextlib import contextmanager
 
+from vdto.access import audit
 from vdto.store import Store
 
-marker = os.environ.get("VDTO_TEST_PAUSE_MARKER")
-if marker:
+report = int(os.environ["VDTO_TEST_REPORT_FD"])
+
+
+def say(line):
+    os.write(report, (line + "\n").encode())
+
+
+if os.environ.get("VDTO_TEST_PAUSE"):
     original = Store.transaction
 
     @contextmanager
@@ -46,60 +54,80 @@ if marker:
             yield con
             after = con.execute("SELECT count(*) FROM events").fetchone()[0]
             if after > before:  # an import's rows are all in, not yet committed
-                with open(marker, "w") as fh:
-                    fh.write(str(after - before))
-                time.sleep(600)
+                say(f"in-transaction {after - before}")
+                threading.Event().wait()  # until the test kills this process
 
     Store.transaction = paused
+
+record = audit.record
+
+
+def recorded(store, **row):
+    entry = record(store, **row)
+    say(f"audit {row['action']} {row['outcome']}")
+    return entry
+
+
+audit.record = recorded
 
 import uvicorn
 from vdto.api.app import create_app
 
-uvicorn.run(create_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+uvicorn.run(create_app(sys.argv[1]), fd=int(sys.argv[2]), log_level="warning")
 """
 
 ROWS = 20_000
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
-    def __init__(self, db: Path, marker: Path | None = None) -> None:
-        self.port = _port()
+    """The API in a child process, on a socket bound here; what it does is read from a pipe."""
+
+    def __init__(self, db: Path, pause: bool = False) -> None:
         tmp = db.parent / "server-tmp"  # uploads left behind by a killed server stay in the test's folder
         tmp.mkdir(exist_ok=True)
-        env = {**os.environ, "TMPDIR": str(tmp)}
-        env.pop("VDTO_TEST_PAUSE_MARKER", None)
-        if marker is not None:
-            env["VDTO_TEST_PAUSE_MARKER"] = str(marker)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.reports, write_end = os.pipe()
+        env = {**os.environ, "TMPDIR": str(tmp), "VDTO_TEST_REPORT_FD": str(write_end)}
+        env.pop("VDTO_TEST_PAUSE", None)
+        if pause:
+            env["VDTO_TEST_PAUSE"] = "1"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCHER, str(db), str(self.port)],
+            [sys.executable, "-c", LAUNCHER, str(db), str(self.sock.fileno())],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            pass_fds=(self.sock.fileno(), write_end),
         )
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("the server died: " + self.proc.stdout.read().decode(errors="replace"))
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        self.kill()
-        raise RuntimeError("the server did not start in 120 s")
+        os.close(write_end)  # the child holds the only writer: the pipe ends when the child does
+        self.lines = self._lines()
+        # the socket already listens: this request waits in its queue until the server answers
+        res = httpx.get(self.url + "/health", timeout=120)
+        if res.status_code != 200:
+            self.kill()
+            raise RuntimeError(f"the server answered {res.status_code}")
+
+    def _lines(self):
+        with os.fdopen(self.reports, "r", encoding="utf-8") as pipe:
+            yield from pipe
+
+    def wait_for(self, prefix: str) -> str:
+        """Block until the child reports a line starting with ``prefix`` (or dies: then fail)."""
+        for line in self.lines:
+            if line.startswith(prefix):
+                return line.strip()
+        raise RuntimeError(
+            "the server ended before saying: " + prefix + "; " + self.proc.stdout.read().decode()
+        )
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
         self.proc.stdout.close()
+        self.sock.close()
 
 
 @pytest.fixture
@@ -143,10 +171,9 @@ def _reimport(db: Path, token: str, csv: Path, mapping: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_inside_the_import_transaction(setup, tmp_path):
+def test_sigkill_inside_the_import_transaction(setup):
     db, token, csv, mapping = setup
-    marker = tmp_path / "in-transaction"
-    server = Server(db, marker)
+    server = Server(db, pause=True)
     answers: list = []
 
     def send() -> None:
@@ -164,11 +191,8 @@ def test_sigkill_inside_the_import_transaction(setup, tmp_path):
 
     client = threading.Thread(target=send)
     client.start()
-    deadline = time.monotonic() + 240
-    while not marker.exists() and time.monotonic() < deadline and server.proc.poll() is None:
-        time.sleep(0.05)
-    assert marker.exists(), "the import never reached its transaction"
-    assert int(marker.read_text() or 0) == ROWS  # every row inserted, none committed
+    line = server.wait_for("in-transaction")
+    assert int(line.split()[1]) == ROWS  # every row inserted, none committed
     server.kill()
     client.join(timeout=60)
     assert isinstance(answers[0], httpx.TransportError)  # the client got no answer
@@ -183,7 +207,7 @@ def test_sigkill_while_the_upload_arrives(setup):
     db, token, csv, mapping = setup
     server = Server(db)
     data = csv.read_bytes()
-    sent = threading.Event()
+    killed = threading.Event()
 
     def body():
         head = (
@@ -194,8 +218,7 @@ def test_sigkill_while_the_upload_arrives(setup):
         yield head
         half = len(data) // 2
         yield data[:half]
-        sent.set()
-        time.sleep(30)  # the server dies meanwhile
+        killed.wait(120)  # the rest never arrives: the server is killed meanwhile
         yield data[half:] + b"\r\n--B--\r\n"
 
     def send() -> None:
@@ -212,9 +235,9 @@ def test_sigkill_while_the_upload_arrives(setup):
 
     client = threading.Thread(target=send, daemon=True)
     client.start()
-    assert sent.wait(60)
-    time.sleep(0.5)
+    server.wait_for("audit import.csv started")  # the attempt is on record; the upload is arriving
     server.kill()
+    killed.set()
     state = _state(db)
     assert (state["events"], state["perpetrators"], state["imports"]) == (0, 0, 0)
     assert state["audit"] == [("import.csv", "started", None)]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
@@ -89,6 +90,143 @@ def _bincount2(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, shape: t
     return np.bincount(rows * shape[1] + cols, weights=weights, minlength=shape[0] * shape[1]).reshape(shape)
 
 
+@dataclass
+class _Run:
+    """What stays fixed during a run: the world's arrays, the parameters and the policy."""
+
+    parts: tuple[str, ...]
+    R: int
+    T: int
+    n0: int
+    N: int
+    M: int
+    src: np.ndarray
+    dst: np.ndarray
+    edge_keys: np.ndarray
+    inc_ptr: np.ndarray  # the edges touching each plaza (to refresh the frontier where owners change)
+    inc_idx: np.ndarray
+    keys: np.ndarray  # one key per replicate
+    rr: np.ndarray
+    value: np.ndarray
+    volume: np.ndarray
+    levels: np.ndarray
+    flow_after: float  # the share of the flow through Mexico once the policy starts
+    share: float  # the capacity each enforcing part of the policy spends
+    compiled: bool
+    host_max: float  # the largest hostility (splits copy hostilities or set 1)
+    refresh: Callable
+    V: Any
+    E: Any
+    X: Any
+    value_tiled: np.ndarray | None = None  # the NumPy engine's per-(replicate, plaza) weights
+    volume_tiled: np.ndarray | None = None
+
+    def has(self, part: str) -> bool:
+        return part in self.parts
+
+
+@dataclass
+class _State:
+    """What changes from month to month (replicates on the first axis)."""
+
+    owner: np.ndarray  # (R, M) organization holding each plaza, -1 for nobody
+    strength: np.ndarray  # (R, N)
+    alive: np.ndarray  # (R, N)
+    violence: np.ndarray  # (R, N)
+    hostility: np.ndarray  # (R, N, N)
+    succession: np.ndarray  # (R, N) months of succession fight left
+    supplier: np.ndarray  # (R, B) organization supplying each US buyer
+    points_hist: np.ndarray  # (R, score months, N) rubric points of the last months, newest first
+    next_slot: np.ndarray  # (R,) the next free organization slot for a splinter
+    focal_mask: np.ndarray  # (R, M) the plazas the focal organization held when the policy started
+    last_deaths_plaza: np.ndarray  # (R, M)
+    hostile: np.ndarray | None = None  # the frontier: hostile directed edges (bits when compiled)
+    cand: np.ndarray | None = None  # buffers of the compiled frontier pass
+    cand_u: np.ndarray | None = None
+    scale: float = 1.0  # the unit of money: an organization's mean revenue at the start, at full flow
+
+
+def _setup(world: World, scenario: Scenario, parts: tuple[str, ...], R: int, first: int, engine: str,
+           flow_factor: float | None) -> _Run:  # fmt: skip
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    compiled = engine == "numba"
+    if compiled:
+        from vdto.sim import kernels
+
+        refresh: Callable = kernels.refresh  # the frontier is kept as bits (kernels.pack)
+    else:
+        refresh = _refresh
+    E_ = scenario.enforcement
+    slots = scenario.world.splinter_slots if "kingpin" in parts else 0
+    M = world.n_plazas
+    src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
+    n_edges = len(src)
+    ends = np.concatenate([src, dst])
+    order_ = np.argsort(ends, kind="stable")
+    if "caribbean" in parts and flow_factor is None:
+        from vdto.routes.lever import mexico_flow_factor
+
+        flow_factor = mexico_flow_factor(E_.caribbean_change)
+    enforcing = [p for p in parts if p in ("volume", "kingpin", "targeted", "regional")]
+    run = _Run(
+        parts=parts, R=R, T=scenario.run.months, n0=world.n_orgs, N=world.n_orgs + slots, M=M, src=src, dst=dst,
+        edge_keys=item_keys(np.arange(n_edges)),
+        inc_ptr=np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=M))]),
+        inc_idx=np.concatenate([np.arange(n_edges), np.arange(n_edges)])[order_],
+        keys=replicate_keys(scenario.run.seed, R, first), rr=np.arange(R), value=world.value,
+        volume=world.volume / world.volume.mean() * (world.value.sum() / max(len(world.volume), 1)),
+        levels=np.asarray(scenario.violence.levels),
+        flow_after=float(flow_factor) if "caribbean" in parts and flow_factor is not None else 1.0,
+        share=E_.capacity / len(enforcing) if enforcing else 0.0, compiled=compiled,
+        host_max=max(1.0, float(world.hostility.max())), refresh=refresh,
+        V=scenario.violence, E=E_, X=scenario.economy,
+    )  # fmt: skip
+    if not compiled:
+        run.value_tiled, run.volume_tiled = np.tile(run.value, R), np.tile(run.volume, R)
+    return run
+
+
+def _initial_state(world: World, run: _Run) -> _State:
+    R, N, n0, M = run.R, run.N, run.n0, run.M
+    # owners as the smallest integers that hold every slot: a quarter of the bytes of int32 to
+    # read (the compiled frontier pass measured about a quarter faster with int8)
+    owner = np.broadcast_to(world.owner, (R, M)).astype(np.int8 if N <= 127 else np.int16).copy()
+    strength = np.zeros((R, N))
+    strength[:, :n0] = world.strength / float(world.strength.mean())
+    alive = np.zeros((R, N), bool)
+    alive[:, :n0] = True
+    violence = np.zeros((R, N))
+    violence[:, :n0] = run.V.start
+    hostility = np.ones((N, N))
+    hostility[:n0, :n0] = world.hostility
+    np.fill_diagonal(hostility, 0.0)
+    return _State(
+        owner=owner, strength=strength, alive=alive, violence=violence,
+        hostility=np.broadcast_to(hostility, (R, N, N)).copy(), succession=np.zeros((R, N)),
+        supplier=np.broadcast_to(world.supplier, (R, len(world.supplier))).astype(np.int64).copy(),
+        points_hist=np.zeros((R, run.E.score_months, N)), next_slot=np.full(R, n0),
+        focal_mask=np.zeros((R, M), bool), last_deaths_plaza=np.zeros((R, M)),
+    )  # fmt: skip
+
+
+def _outputs(run: _Run) -> Outputs:
+    R, T, N = run.R, run.T, run.N
+    return Outputs(
+        deaths=np.zeros((R, T)),
+        deaths_kind=np.zeros((R, T, len(KINDS))),
+        deaths_org=np.zeros((R, T, N)),
+        violence=np.full((R, T, N), np.nan),
+        alive=np.zeros((R, T), np.int64),
+        revenue_mexico=np.zeros((R, T)),
+        target=np.full((R, T), -1, np.int64),
+        dismantled=np.zeros((R, T), np.int64),
+        focal_deaths=np.zeros((R, T)),
+        rival_violence=np.full((R, T), np.nan),
+        focal=np.zeros(R, np.int64),
+    )
+
+
 def simulate(
     world: World,
     scenario: Scenario,
@@ -119,293 +257,309 @@ def simulate(
     (3, 6)
     """
     parts = check_policy(policy)
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     R = scenario.run.replicates if replicates is None else replicates
-    compiled = engine == "numba"
-    if compiled:
-        from vdto.sim import kernels
-
-        refresh = kernels.refresh  # the frontier is kept as bits (kernels.pack)
-        host_max = max(1.0, float(world.hostility.max()))  # splits copy hostilities or set 1
-    else:
-        refresh = _refresh
-    T = scenario.run.months
-    V, E_, X = scenario.violence, scenario.enforcement, scenario.economy
-    slots = scenario.world.splinter_slots if "kingpin" in parts else 0
-    n0 = world.n_orgs
-    N = n0 + slots
-    M = world.n_plazas
-    src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
-    n_edges = len(src)
-    edge_keys = item_keys(np.arange(n_edges))
-    # the edges touching each plaza (to refresh the frontier where owners change)
-    ends = np.concatenate([src, dst])
-    order_ = np.argsort(ends, kind="stable")
-    inc_idx = np.concatenate([np.arange(n_edges), np.arange(n_edges)])[order_]
-    inc_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=M))])
-    keys = replicate_keys(scenario.run.seed, R, first)
-    rr = np.arange(R)
-
-    if "caribbean" in parts and flow_factor is None:
-        from vdto.routes.lever import mexico_flow_factor
-
-        flow_factor = mexico_flow_factor(E_.caribbean_change)
-    flow_after = flow_factor if "caribbean" in parts else 1.0
-
-    # --- state
-    # owners as the smallest integers that hold every slot: a quarter of the bytes of int32 to
-    # read (the compiled frontier pass measured about a quarter faster with int8)
-    owner = np.broadcast_to(world.owner, (R, M)).astype(np.int8 if N <= 127 else np.int16).copy()
-    mean_s = float(world.strength.mean())
-    strength = np.zeros((R, N))
-    strength[:, :n0] = world.strength / mean_s
-    alive = np.zeros((R, N), bool)
-    alive[:, :n0] = True
-    violence = np.zeros((R, N))
-    violence[:, :n0] = V.start
-    hostility = np.ones((N, N))
-    hostility[:n0, :n0] = world.hostility
-    np.fill_diagonal(hostility, 0.0)
-    hostility = np.broadcast_to(hostility, (R, N, N)).copy()
-    succession = np.zeros((R, N))
-    supplier = np.broadcast_to(world.supplier, (R, len(world.supplier))).astype(np.int64).copy()
-    volume = world.volume / world.volume.mean() * (world.value.sum() / max(len(world.volume), 1))
-    value = world.value
-    points_hist = np.zeros((R, E_.score_months, N))
-    next_slot = np.full(R, n0)
-    levels = np.asarray(V.levels)
-
-    # the focal organization: the largest by revenue when the policy starts (the same in every
-    # policy, since all runs share their draws until then), and the plazas it held then
-    focal = np.zeros(R, np.int64)
-    focal_mask = np.zeros((R, M), bool)
-
-    out = Outputs(
-        deaths=np.zeros((R, T)),
-        deaths_kind=np.zeros((R, T, len(KINDS))),
-        deaths_org=np.zeros((R, T, N)),
-        violence=np.full((R, T, N), np.nan),
-        alive=np.zeros((R, T), np.int64),
-        revenue_mexico=np.zeros((R, T)),
-        target=np.full((R, T), -1, np.int64),
-        dismantled=np.zeros((R, T), np.int64),
-        focal_deaths=np.zeros((R, T)),
-        rival_violence=np.full((R, T), np.nan),
-        focal=focal,
-    )
-    enforcing = [p for p in parts if p in ("volume", "kingpin", "targeted", "regional")]
-    share = E_.capacity / len(enforcing) if enforcing else 0.0
-    last_deaths_plaza = np.zeros((R, M))
-    if not compiled:
-        org_offset = (rr * N)[:, None]
-        value_tiled, volume_tiled = np.tile(value, R), np.tile(volume, R)
-
-    for t in range(T):
-        on = t >= E_.start_month
-        flow = flow_after if on else 1.0
-        # 1. revenue
-        if compiled:
-            tv, bv = kernels.revenue(owner, value, supplier, volume, N)
-        else:
-            slot = np.where(owner >= 0, owner + org_offset, R * N).ravel()  # unowned plazas: a spare bin
-            tv = np.bincount(slot, weights=value_tiled, minlength=R * N + 1)[: R * N].reshape(R, N)
-            bv = np.bincount((supplier + org_offset).ravel(), weights=volume_tiled, minlength=R * N)
-            bv = bv.reshape(R, N)
-        revenue = flow * (X.territory_revenue * tv + X.buyer_revenue * bv) * alive
-        if t == 0:
-            # the unit of money: an organization's mean revenue at the start, at full flow (every
-            # replicate starts from the same world, so replicate 0 gives it exactly)
-            scale = max(float((X.territory_revenue * tv + X.buyer_revenue * bv)[0, :n0].mean()), 1e-9)
-        if t == min(E_.start_month, T - 1):
-            focal = np.where(alive, revenue, -np.inf).argmax(axis=1)
-            focal_mask = owner == focal[:, None]
-            out.focal[:] = focal
-
-        # 2. frontier: hostile directed edges (attacker owns src, dst held by a rival or nobody)
-        if t == 0:
-            a_own, d_own = np.take(owner, src, axis=1), np.take(owner, dst, axis=1)  # C-ordered gathers
-            hostile = (a_own >= 0) & (a_own != d_own)  # kept up to date where owners change
-            if compiled:
-                hostile = kernels.pack(hostile)
-                # the attack candidates of a month (kernels.frontier), at most every hostile edge
-                cand, cand_u = np.empty(R * n_edges, np.int32), np.empty(R * n_edges)
-        if compiled:
-            # no attack probability this month can exceed `bound` (violence after the choice is
-            # between the current violence and the levels, or the succession floor)
-            vmax = max(float(levels.max()), E_.succession_floor, float(violence.max()))
-            bound = V.attack_rate * vmax * host_max * (1.0 + 1e-9)
-            fv, rs, pv, ap, cand_ptr = kernels.frontier(
-                hostile, owner, src, dst, value, hostility, strength, violence,
-                month_keys(keys, t, Stream.ATTACK), edge_keys, bound, cand, cand_u,
-            )  # fmt: skip
-            rs /= np.maximum(fv, 1e-12)
-            ap /= np.maximum(pv, 1e-12)
-        else:
-            edges = _frontier_numpy(hostile, owner, src, dst, value, hostility, strength, violence)
-            fv, rs, pv, ap = edges.aggregates(R, N)
-
-        # 3. choice: logit response over levels
-        s = strength[:, :, None]
-        lv = levels[None, None, :]
-        gain = V.attack_rate * lv * fv[:, :, None] * (lv * s) / (lv * s + rs[:, :, None] + V.incumbent)
-        loss = V.attack_rate * pv[:, :, None] * ap[:, :, None] / (ap[:, :, None] + lv * s + V.incumbent)
-        payoff = X.territory_revenue * flow * V.horizon * (gain - loss) - V.cost * lv * s * scale
-        if on and "targeted" in parts:
-            payoff -= (
-                E_.target_loss * revenue[:, :, None] * _p_first(points_hist, violence, lv, fv, alive, E_, V)
-            )
-        if on and "regional" in parts:
-            exposure = lv * fv[:, :, None]
-            total = (violence * fv * alive).sum(axis=1)[:, None, None] + 1e-9
-            payoff -= E_.regional_loss * revenue[:, :, None] * exposure / (total + exposure)
-        z = V.response * payoff / scale
-        z -= z.max(axis=2, keepdims=True)
-        w = np.exp(z)
-        choice = (w * lv).sum(axis=2) / w.sum(axis=2)
-        violence = violence + V.adjustment * (choice - violence)
-        violence = np.where(succession > 0, np.maximum(violence, E_.succession_floor), violence)
-        violence = np.where(alive, violence, 0.0)
-
-        # 4. clashes on hostile edges: one keyed uniform per edge decides attack and victory
-        if compiled:
-            by_att, by_def, deaths_plaza, deaths_rep, focal_deaths = kernels.clash(
-                cand_ptr, cand, cand_u, hostile, owner, src, dst, hostility, strength, violence,
-                month_keys(keys, t, Stream.CLASH), edge_keys, inc_ptr, inc_idx, V.attack_rate, V.incumbent,
-                V.deaths_per_clash, focal_mask, "regional" in parts,
-            )  # fmt: skip
-            by_org = by_att + by_def
-        else:
-            mk0, mk1 = month_keys(keys, t, Stream.ATTACK), month_keys(keys, t, Stream.CLASH)
-            by_org, deaths_plaza, deaths_rep = edges.clash(
-                owner, hostile, strength, violence, mk0, mk1, edge_keys, inc_ptr, inc_idx, V, (R, N, M)
-            )
-            focal_deaths = (deaths_plaza * focal_mask).sum(axis=1)
-        rival = np.clip(V.rival_share - V.rival_share_drop * violence, 0.0, 1.0)
-        kinds = np.concatenate(
-            [(by_org * rival)[:, :, None], (by_org * (1 - rival))[:, :, None] * OTHER_SPLIT], axis=2
-        )
-        points = kinds @ KIND_POINTS
-        points_hist = np.roll(points_hist, 1, axis=1)
-        points_hist[:, 0, :] = points
-
-        # 5. enforcement
-        hit = np.zeros((R, N))
-        target = np.full(R, -1)
-        if on and "volume" in parts:
-            rv = np.where(alive, revenue, 0.0)
-            hit += share * rv / np.maximum(rv.sum(axis=1, keepdims=True), 1e-12)
-        if on and "targeted" in parts:
-            noise = 1.0 + E_.score_noise * normal(keys, t, Stream.SCORE_NOISE, Stream.SCORE_NOISE_2, N)
-            published = np.where(alive, points_hist.sum(axis=1) * np.maximum(noise, 0.0), -np.inf)
-            target = np.where(alive.any(axis=1), published.argmax(axis=1), -1)
-            ok = target >= 0
-            hit[rr[ok], target[ok]] += share
-            # US buyers of the target switch, after a lag, to the least violent alive supplier
-            u = uniform(keys[:, None], t, Stream.BUYER_SWITCH, np.arange(supplier.shape[1])[None, :])
-            cleanest = np.where(alive, published, np.inf)
-            cleanest[rr[ok], target[ok]] = np.inf
-            alt = cleanest.argmin(axis=1)
-            switch = (
-                (supplier == target[:, None])
-                & (u < E_.buyer_switch)
-                & ok[:, None]
-                & np.isfinite(cleanest.min(axis=1))[:, None]
-            )
-            supplier = np.where(switch, alt[:, None], supplier)
-        if on and "regional" in parts:
-            k = min(E_.hot_plazas, M)
-            hot = np.argpartition(-last_deaths_plaza, k - 1, axis=1)[:, :k]
-            hd = np.take_along_axis(last_deaths_plaza, hot, axis=1)
-            ho = np.take_along_axis(owner, hot, axis=1)
-            okp = (ho >= 0) & (hd > 0)
-            tot = np.maximum((hd * okp).sum(axis=1, keepdims=True), 1e-12)
-            hit += _bincount2(
-                np.broadcast_to(rr[:, None], hot.shape)[okp], ho[okp], (share * hd / tot)[okp], (R, N)
-            )
-        if on and "kingpin" in parts:
-            # capacity goes after the leadership of the largest organization; every
-            # strike_interval months a strike removes its leader
-            rv = np.where(alive, revenue, -np.inf)
-            struck = rv.argmax(axis=1)
-            okk = np.isfinite(rv.max(axis=1))
-            hit[rr[okk], struck[okk]] += share
-            okk &= (t - E_.start_month) % E_.strike_interval == 0
-            strength[rr[okk], struck[okk]] *= 1.0 - E_.strike_hit
-            succession[rr[okk], struck[okk]] = E_.succession_months
-            u = uniform(keys, t, Stream.KINGPIN, np.zeros(R, np.uint64))
-            split = okk & (u < E_.splinter_probability) & (next_slot < N)
-            for r in np.flatnonzero(split):
-                i, j = struck[r], next_slot[r]
-                next_slot[r] += 1
-                take = _contiguous_half(
-                    owner[r] == i, src, dst, uniform(keys[r], t, Stream.SPLINTER_PLAZAS, np.arange(M))
-                )
-                owner[r, take] = j
-                taken = np.flatnonzero(take)
-                refresh(hostile, owner, src, dst, inc_ptr, inc_idx, np.full(len(taken), r), taken)
-                strength[r, j] = strength[r, i] * 0.5
-                strength[r, i] *= 0.5
-                alive[r, j] = True
-                violence[r, j] = violence[r, i]
-                hostility[r, j, :] = hostility[r, i, :]
-                hostility[r, :, j] = hostility[r, :, i]
-                hostility[r, i, j] = hostility[r, j, i] = 1.0
-                hostility[r, j, j] = 0.0
-                succession[r, j] = E_.succession_months
-                bu = (supplier[r] == i) & (
-                    uniform(keys[r], t, Stream.SPLINTER_BUYERS, np.arange(supplier.shape[1])) < 0.5
-                )
-                supplier[r, bu] = j
-
-        # 6. strength and dismantling
-        strength = (
-            strength
-            + X.growth * revenue / scale
-            - X.upkeep * strength
-            - V.cost * 0.1 * violence * strength
-            - hit
-        )
-        strength = np.clip(strength, 0.0, X.max_strength) * alive
-        gone = alive & (strength < E_.dismantle_below)
-        if gone.any():
-            alive &= ~gone
-            if compiled:
-                kernels.dismantle(gone, owner, hostile, src, dst, inc_ptr, inc_idx)
-            else:
-                g = gone[rr[:, None], np.where(owner >= 0, owner, 0)] & (owner >= 0)
-                owner[g] = -1
-                _refresh(hostile, owner, src, dst, inc_ptr, inc_idx, *np.nonzero(g))
-            violence = np.where(alive, violence, 0.0)
-            # buyers of a dismantled supplier go to the largest alive organization
-            best = np.where(alive, strength, -np.inf).argmax(axis=1)
-            orphan = gone[rr[:, None], supplier] & alive.any(axis=1)[:, None]
-            supplier = np.where(orphan, best[:, None], supplier)
-        succession = np.maximum(succession - 1, 0)
-        last_deaths_plaza = deaths_plaza
-
-        # outputs
-        out.deaths[:, t] = deaths_rep
-        out.deaths_kind[:, t] = kinds.sum(axis=1)
-        out.deaths_org[:, t] = by_org
-        out.violence[:, t] = np.where(alive, violence, np.nan)
-        out.alive[:, t] = alive.sum(axis=1)
-        out.revenue_mexico[:, t] = revenue.sum(axis=1)
-        out.target[:, t] = target
-        out.dismantled[:, t] = (~alive[:, :n0]).sum(axis=1) + (next_slot - n0 - (alive[:, n0:]).sum(axis=1))
-        out.focal_deaths[:, t] = focal_deaths
+    run = _setup(world, scenario, parts, R, first, engine, flow_factor)
+    st = _initial_state(world, run)
+    out = _outputs(run)
+    for t in range(run.T):
+        _month(run, st, out, t)
         if progress is not None:
             progress(1)
-    # rivals: the alive organizations other than the first one the policy named (the first target,
-    # or for other policies the focal organization), the same set in every month
+    out.rival_violence[:] = _rival_violence(out, run.rr)
+    return out
+
+
+def _month(run: _Run, st: _State, out: Outputs, t: int) -> None:
+    """One month: revenue, the frontier, the choice of violence, clashes, enforcement, strength."""
+    on = t >= run.E.start_month
+    flow = run.flow_after if on else 1.0
+    revenue = _revenue(run, st, out, t, flow)
+    frontier = _frontier(run, st, t)
+    _choose_violence(run, st, revenue, frontier[:4], on, flow)
+    by_org, deaths_plaza, deaths_rep, focal_deaths = _clashes(run, st, t, frontier)
+    rival = np.clip(run.V.rival_share - run.V.rival_share_drop * st.violence, 0.0, 1.0)
+    kinds = np.concatenate(
+        [(by_org * rival)[:, :, None], (by_org * (1 - rival))[:, :, None] * OTHER_SPLIT], axis=2
+    )
+    st.points_hist = np.roll(st.points_hist, 1, axis=1)
+    st.points_hist[:, 0, :] = kinds @ KIND_POINTS
+    hit, target = _enforce(run, st, t, revenue, on)
+    _grow_and_dismantle(run, st, revenue, hit)
+    st.last_deaths_plaza = deaths_plaza
+    _record(run, st, out, t, deaths_rep, kinds, by_org, revenue, target, focal_deaths)
+
+
+def _revenue(run: _Run, st: _State, out: Outputs, t: int, flow: float) -> np.ndarray:
+    """Revenue from held plazas and US buyers; the unit of money and the focal organization are
+    set here (the first month, and the month the policy starts)."""
+    R, N, X, E_ = run.R, run.N, run.X, run.E
+    if run.compiled:
+        from vdto.sim import kernels
+
+        tv, bv = kernels.revenue(st.owner, run.value, st.supplier, run.volume, N)
+    else:
+        org_offset = (run.rr * N)[:, None]
+        slot = np.where(st.owner >= 0, st.owner + org_offset, R * N).ravel()  # unowned plazas: a spare bin
+        tv = np.bincount(slot, weights=run.value_tiled, minlength=R * N + 1)[: R * N].reshape(R, N)
+        bv = np.bincount((st.supplier + org_offset).ravel(), weights=run.volume_tiled, minlength=R * N)
+        bv = bv.reshape(R, N)
+    revenue = flow * (X.territory_revenue * tv + X.buyer_revenue * bv) * st.alive
+    if t == 0:
+        # every replicate starts from the same world, so replicate 0 gives the unit exactly
+        st.scale = max(float((X.territory_revenue * tv + X.buyer_revenue * bv)[0, : run.n0].mean()), 1e-9)
+    if t == min(E_.start_month, run.T - 1):
+        # the focal organization: the largest by revenue when the policy starts (the same in every
+        # policy, since all runs share their draws until then), and the plazas it held then
+        focal = np.where(st.alive, revenue, -np.inf).argmax(axis=1)
+        st.focal_mask = st.owner == focal[:, None]
+        out.focal[:] = focal
+    return revenue
+
+
+def _frontier(run: _Run, st: _State, t: int) -> tuple:
+    """Per organization: value at stake on its frontier, the force met there, its own value under
+    threat and the force threatening it; plus what the clashes need (the compiled pass's attack
+    candidates, or the NumPy pass's hostile edges)."""
+    if t == 0:
+        a_own, d_own = np.take(st.owner, run.src, axis=1), np.take(st.owner, run.dst, axis=1)
+        hostile = (a_own >= 0) & (a_own != d_own)  # kept up to date where owners change
+        if run.compiled:
+            from vdto.sim import kernels
+
+            hostile = kernels.pack(hostile)
+            # the attack candidates of a month (kernels.frontier), at most every hostile edge
+            st.cand, st.cand_u = np.empty(run.R * len(run.src), np.int32), np.empty(run.R * len(run.src))
+        st.hostile = hostile
+    if not run.compiled:
+        edges = _frontier_numpy(st.hostile, st.owner, run.src, run.dst, run.value, st.hostility, st.strength,
+                                st.violence)  # fmt: skip
+        return (*edges.aggregates(run.R, run.N), edges)
+    from vdto.sim import kernels
+
+    V, E_ = run.V, run.E
+    # no attack probability this month can exceed `bound` (violence after the choice is between
+    # the current violence and the levels, or the succession floor)
+    vmax = max(float(run.levels.max()), E_.succession_floor, float(st.violence.max()))
+    bound = V.attack_rate * vmax * run.host_max * (1.0 + 1e-9)
+    fv, rs, pv, ap, cand_ptr = kernels.frontier(
+        st.hostile, st.owner, run.src, run.dst, run.value, st.hostility, st.strength, st.violence,
+        month_keys(run.keys, t, Stream.ATTACK), run.edge_keys, bound, st.cand, st.cand_u,
+    )  # fmt: skip
+    rs /= np.maximum(fv, 1e-12)
+    ap /= np.maximum(pv, 1e-12)
+    return fv, rs, pv, ap, cand_ptr
+
+
+def _choose_violence(
+    run: _Run, st: _State, revenue: np.ndarray, frontier: tuple, on: bool, flow: float
+) -> None:
+    """Each organization moves its violence towards its logit response over the levels."""
+    fv, rs, pv, ap = frontier
+    V, E_, X, scale = run.V, run.E, run.X, st.scale
+    s = st.strength[:, :, None]
+    lv = run.levels[None, None, :]
+    gain = V.attack_rate * lv * fv[:, :, None] * (lv * s) / (lv * s + rs[:, :, None] + V.incumbent)
+    loss = V.attack_rate * pv[:, :, None] * ap[:, :, None] / (ap[:, :, None] + lv * s + V.incumbent)
+    payoff = X.territory_revenue * flow * V.horizon * (gain - loss) - V.cost * lv * s * scale
+    if on and run.has("targeted"):
+        payoff -= (
+            E_.target_loss
+            * revenue[:, :, None]
+            * _p_first(st.points_hist, st.violence, lv, fv, st.alive, E_, V)
+        )
+    if on and run.has("regional"):
+        exposure = lv * fv[:, :, None]
+        total = (st.violence * fv * st.alive).sum(axis=1)[:, None, None] + 1e-9
+        payoff -= E_.regional_loss * revenue[:, :, None] * exposure / (total + exposure)
+    z = V.response * payoff / scale
+    z -= z.max(axis=2, keepdims=True)
+    w = np.exp(z)
+    choice = (w * lv).sum(axis=2) / w.sum(axis=2)
+    violence = st.violence + V.adjustment * (choice - st.violence)
+    violence = np.where(st.succession > 0, np.maximum(violence, E_.succession_floor), violence)
+    st.violence = np.where(st.alive, violence, 0.0)
+
+
+def _clashes(run: _Run, st: _State, t: int, frontier: tuple) -> tuple:
+    """Clashes on hostile edges (one keyed uniform per edge decides attack and victory): deaths by
+    organization, by plaza, by replicate and in the focal plazas; owners change in place."""
+    V = run.V
+    if run.compiled:
+        from vdto.sim import kernels
+
+        by_att, by_def, deaths_plaza, deaths_rep, focal_deaths = kernels.clash(
+            frontier[4], st.cand, st.cand_u, st.hostile, st.owner, run.src, run.dst, st.hostility, st.strength,
+            st.violence, month_keys(run.keys, t, Stream.CLASH), run.edge_keys, run.inc_ptr, run.inc_idx,
+            V.attack_rate, V.incumbent, V.deaths_per_clash, st.focal_mask, run.has("regional"),
+        )  # fmt: skip
+        return by_att + by_def, deaths_plaza, deaths_rep, focal_deaths
+    edges = frontier[4]
+    mk0, mk1 = month_keys(run.keys, t, Stream.ATTACK), month_keys(run.keys, t, Stream.CLASH)
+    by_org, deaths_plaza, deaths_rep = edges.clash(
+        st.owner, st.hostile, st.strength, st.violence, mk0, mk1, run.edge_keys, run.inc_ptr, run.inc_idx, V,
+        (run.R, run.N, run.M),
+    )  # fmt: skip
+    return by_org, deaths_plaza, deaths_rep, (deaths_plaza * st.focal_mask).sum(axis=1)
+
+
+def _enforce(run: _Run, st: _State, t: int, revenue: np.ndarray, on: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The capacity spent this month as the policy says: the hit on each organization's strength,
+    and the organization the targeted policy names (-1 for none)."""
+    hit = np.zeros((run.R, run.N))
+    target = np.full(run.R, -1)
+    if not on:
+        return hit, target
+    if run.has("volume"):
+        rv = np.where(st.alive, revenue, 0.0)
+        hit += run.share * rv / np.maximum(rv.sum(axis=1, keepdims=True), 1e-12)
+    if run.has("targeted"):
+        target = _targeted(run, st, t, hit)
+    if run.has("regional"):
+        _regional(run, st, hit)
+    if run.has("kingpin"):
+        _kingpin(run, st, t, revenue, hit)
+    return hit, target
+
+
+def _targeted(run: _Run, st: _State, t: int, hit: np.ndarray) -> np.ndarray:
+    """Name the top of the published (noisy) score, put the capacity on it, and move a share of its
+    US buyers, after a lag, to the least violent alive supplier."""
+    E_, rr, N = run.E, run.rr, run.N
+    noise = 1.0 + E_.score_noise * normal(run.keys, t, Stream.SCORE_NOISE, Stream.SCORE_NOISE_2, N)
+    published = np.where(st.alive, st.points_hist.sum(axis=1) * np.maximum(noise, 0.0), -np.inf)
+    target = np.where(st.alive.any(axis=1), published.argmax(axis=1), -1)
+    ok = target >= 0
+    hit[rr[ok], target[ok]] += run.share
+    u = uniform(run.keys[:, None], t, Stream.BUYER_SWITCH, np.arange(st.supplier.shape[1])[None, :])
+    cleanest = np.where(st.alive, published, np.inf)
+    cleanest[rr[ok], target[ok]] = np.inf
+    alt = cleanest.argmin(axis=1)
+    switch = (
+        (st.supplier == target[:, None])
+        & (u < E_.buyer_switch)
+        & ok[:, None]
+        & np.isfinite(cleanest.min(axis=1))[:, None]
+    )
+    st.supplier = np.where(switch, alt[:, None], st.supplier)
+    return target
+
+
+def _regional(run: _Run, st: _State, hit: np.ndarray) -> None:
+    """Capacity on the organizations holding last month's most violent plazas."""
+    R, N, rr = run.R, run.N, run.rr
+    k = min(run.E.hot_plazas, run.M)
+    hot = np.argpartition(-st.last_deaths_plaza, k - 1, axis=1)[:, :k]
+    hd = np.take_along_axis(st.last_deaths_plaza, hot, axis=1)
+    ho = np.take_along_axis(st.owner, hot, axis=1)
+    okp = (ho >= 0) & (hd > 0)
+    tot = np.maximum((hd * okp).sum(axis=1, keepdims=True), 1e-12)
+    hit += _bincount2(
+        np.broadcast_to(rr[:, None], hot.shape)[okp], ho[okp], (run.share * hd / tot)[okp], (R, N)
+    )
+
+
+def _kingpin(run: _Run, st: _State, t: int, revenue: np.ndarray, hit: np.ndarray) -> None:
+    """Capacity on the leadership of the largest organization; every ``strike_interval`` months a
+    strike removes its leader, opening a succession fight and maybe a splinter."""
+    E_, rr = run.E, run.rr
+    rv = np.where(st.alive, revenue, -np.inf)
+    struck = rv.argmax(axis=1)
+    okk = np.isfinite(rv.max(axis=1))
+    hit[rr[okk], struck[okk]] += run.share
+    okk &= (t - E_.start_month) % E_.strike_interval == 0
+    st.strength[rr[okk], struck[okk]] *= 1.0 - E_.strike_hit
+    st.succession[rr[okk], struck[okk]] = E_.succession_months
+    u = uniform(run.keys, t, Stream.KINGPIN, np.zeros(run.R, np.uint64))
+    split = okk & (u < E_.splinter_probability) & (st.next_slot < run.N)
+    for r in np.flatnonzero(split):
+        _splinter(run, st, t, r, struck[r])
+
+
+def _splinter(run: _Run, st: _State, t: int, r: int, i: int) -> None:
+    """Organization ``i`` of replicate ``r`` splits: a new one takes a contiguous half of its
+    plazas, half its strength and half its buyers, and is hostile to it."""
+    j = st.next_slot[r]
+    st.next_slot[r] += 1
+    take = _contiguous_half(
+        st.owner[r] == i, run.src, run.dst, uniform(run.keys[r], t, Stream.SPLINTER_PLAZAS, np.arange(run.M))
+    )
+    st.owner[r, take] = j
+    taken = np.flatnonzero(take)
+    run.refresh(
+        st.hostile, st.owner, run.src, run.dst, run.inc_ptr, run.inc_idx, np.full(len(taken), r), taken
+    )
+    st.strength[r, j] = st.strength[r, i] * 0.5
+    st.strength[r, i] *= 0.5
+    st.alive[r, j] = True
+    st.violence[r, j] = st.violence[r, i]
+    h = st.hostility
+    h[r, j, :] = h[r, i, :]
+    h[r, :, j] = h[r, :, i]
+    h[r, i, j] = h[r, j, i] = 1.0
+    h[r, j, j] = 0.0
+    st.succession[r, j] = run.E.succession_months
+    bu = (st.supplier[r] == i) & (
+        uniform(run.keys[r], t, Stream.SPLINTER_BUYERS, np.arange(st.supplier.shape[1])) < 0.5
+    )
+    st.supplier[r, bu] = j
+
+
+def _grow_and_dismantle(run: _Run, st: _State, revenue: np.ndarray, hit: np.ndarray) -> None:
+    """Strength grows with revenue and falls with upkeep, violence and enforcement; below the
+    threshold an organization is dismantled, its plazas left empty and its buyers to the largest."""
+    V, X, E_, rr = run.V, run.X, run.E, run.rr
+    strength = (
+        st.strength
+        + X.growth * revenue / st.scale
+        - X.upkeep * st.strength
+        - V.cost * 0.1 * st.violence * st.strength
+        - hit
+    )
+    st.strength = np.clip(strength, 0.0, X.max_strength) * st.alive
+    gone = st.alive & (st.strength < E_.dismantle_below)
+    if gone.any():
+        st.alive &= ~gone
+        if run.compiled:
+            from vdto.sim import kernels
+
+            kernels.dismantle(gone, st.owner, st.hostile, run.src, run.dst, run.inc_ptr, run.inc_idx)
+        else:
+            g = gone[rr[:, None], np.where(st.owner >= 0, st.owner, 0)] & (st.owner >= 0)
+            st.owner[g] = -1
+            _refresh(st.hostile, st.owner, run.src, run.dst, run.inc_ptr, run.inc_idx, *np.nonzero(g))
+        st.violence = np.where(st.alive, st.violence, 0.0)
+        best = np.where(st.alive, st.strength, -np.inf).argmax(axis=1)
+        orphan = gone[rr[:, None], st.supplier] & st.alive.any(axis=1)[:, None]
+        st.supplier = np.where(orphan, best[:, None], st.supplier)
+    st.succession = np.maximum(st.succession - 1, 0)
+
+
+def _record(run: _Run, st: _State, out: Outputs, t: int, deaths_rep, kinds, by_org, revenue, target,
+            focal_deaths) -> None:  # fmt: skip
+    out.deaths[:, t] = deaths_rep
+    out.deaths_kind[:, t] = kinds.sum(axis=1)
+    out.deaths_org[:, t] = by_org
+    out.violence[:, t] = np.where(st.alive, st.violence, np.nan)
+    out.alive[:, t] = st.alive.sum(axis=1)
+    out.revenue_mexico[:, t] = revenue.sum(axis=1)
+    out.target[:, t] = target
+    n0 = run.n0
+    out.dismantled[:, t] = (~st.alive[:, :n0]).sum(axis=1) + (
+        st.next_slot - n0 - (st.alive[:, n0:]).sum(axis=1)
+    )
+    out.focal_deaths[:, t] = focal_deaths
+
+
+def _rival_violence(out: Outputs, rr: np.ndarray) -> np.ndarray:
+    """Mean violence of the alive organizations other than the first one the policy named (the
+    first target, or for other policies the focal organization), the same set in every month."""
     named = out.target >= 0
     first = np.where(named.any(axis=1), out.target[rr, named.argmax(axis=1)], out.focal)
     v = out.violence.copy()
     v[rr, :, first] = np.nan
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        out.rival_violence[:] = np.nanmean(v, axis=2)
-    return out
+        return np.nanmean(v, axis=2)
 
 
 @dataclass
