@@ -61,7 +61,7 @@ def build_store(folder: Path) -> tuple[Path, Path, Path, float]:
     from vdto.data import bundled
     from vdto.events import ucdp
     from vdto.events.ingest import import_events
-    from vdto.publication.ledger import Signer, new_keypair
+    from vdto.publication.keys import Signer, new_keypair
     from vdto.publication.rounds import announce_round, open_round
     from vdto.store import Store
 

@@ -206,7 +206,7 @@ def time_io(src: np.ndarray, dst: np.ndarray, n: int) -> None:
 
     import pandas as pd
 
-    from vdto.network import io as netio
+    from vdto.network import csvfiles, formats
 
     kinds = np.full(n, "distributor", dtype=object)
     kinds[:50], kinds[50:5050] = "organization", "wholesaler"
@@ -230,14 +230,14 @@ def time_io(src: np.ndarray, dst: np.ndarray, n: int) -> None:
         folder = Path(tmp)
         frame.to_csv(folder / "edges.csv", index=False)
         t0 = time.perf_counter()
-        net = netio.read_edges_csv(folder / "edges.csv")
+        net = csvfiles.read_edges_csv(folder / "edges.csv")
         print(f"  {'read_edges_csv (with every check)':<36} {time.perf_counter() - t0:8.2f}")
         for name, fn in [
-            ("write_graphml", lambda: netio.write_graphml(net, folder / "n.graphml")),
-            ("read_graphml", lambda: netio.read_graphml(folder / "n.graphml")),
-            ("write_gexf", lambda: netio.write_gexf(net, folder / "n.gexf")),
-            ("read_gexf", lambda: netio.read_gexf(folder / "n.gexf")),
-            ("write_link_chart", lambda: netio.write_link_chart(net, folder / "chart")),
+            ("write_graphml", lambda: formats.write_graphml(net, folder / "n.graphml")),
+            ("read_graphml", lambda: formats.read_graphml(folder / "n.graphml")),
+            ("write_gexf", lambda: formats.write_gexf(net, folder / "n.gexf")),
+            ("read_gexf", lambda: formats.read_gexf(folder / "n.gexf")),
+            ("write_link_chart", lambda: formats.write_link_chart(net, folder / "chart")),
         ]:
             t0 = time.perf_counter()
             fn()

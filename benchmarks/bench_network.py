@@ -118,18 +118,18 @@ def child_compare(seed: int, sizes: dict, target: str) -> dict:
     import networkx as nx
     import numpy as np
 
-    from vdto.network import package as P
+    from vdto.network import supply as S
 
     out: dict = {}
     # -- vdto: reachability and share propagation on sparse arrays (validation included) --------
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()
-        sh = P._propagate(net, target)
+        sh = S._propagate(net, target)
         runs.append(time.perf_counter() - t0)
     out["vdto_s"] = min(runs)
     t0 = time.perf_counter()
-    table = P.supply_shares(net, target)
+    table = S.supply_shares(net, target)
     out["vdto_table_s"] = time.perf_counter() - t0
     vdto_share = dict(zip(table["id"], table["share"], strict=True))
 

@@ -18,7 +18,8 @@ from vdto.api.app import create_app, openapi_document
 from vdto.events import generic
 from vdto.events.ingest import import_events
 from vdto.publication.disclosure import SENSITIVE_KEYS
-from vdto.publication.ledger import new_keypair, verify
+from vdto.publication.keys import new_keypair
+from vdto.publication.ledger import verify
 from vdto.publication.rounds import open_round
 from vdto.store import Store
 

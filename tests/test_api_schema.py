@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from vdto.access.tokens import create_token
 from vdto.api.app import create_app
-from vdto.publication.ledger import Signer, new_keypair
+from vdto.publication.keys import Signer, new_keypair
 from vdto.publication.rounds import announce_round, open_round
 from vdto.store import Store
 

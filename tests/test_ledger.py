@@ -21,17 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import vdto.publication.keys as keys_module
 import vdto.publication.ledger as ledger_module
 from vdto.errors import VdtoError
+from vdto.publication.keys import Signer, load_public_key, load_trusted, new_keypair
 from vdto.publication.ledger import (
     ZERO_HASH,
     Ledger,
-    Signer,
     canonical_json,
     entry_hash,
-    load_public_key,
-    load_trusted,
-    new_keypair,
     signed_bytes,
     verify,
 )
@@ -361,6 +359,8 @@ def test_trusted_keys_that_match_pass(six, tmp_path, keys):
 def test_doc_examples_run():
     result = doctest.testmod(ledger_module)
     assert result.attempted >= 20 and result.failed == 0
+    keys = doctest.testmod(keys_module)
+    assert keys.attempted >= 9 and keys.failed == 0
 
 
 # -------------------------------------------------------------------------------- tampering

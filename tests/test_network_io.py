@@ -17,19 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vdto.errors import InputFileError, RowErrors, VdtoError
-from vdto.network import io as netio
+from vdto.network import formats
 from vdto.network.bacrim import bundled_folder, load_bacrim2020
+from vdto.network.checks import canonical, check_network
+from vdto.network.csvfiles import read_edges_csv
+from vdto.network.formats import read_gexf, read_graphml, write_gexf, write_graphml, write_link_chart
 from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
-from vdto.network.io import (
-    canonical,
-    check_network,
-    read_edges_csv,
-    read_gexf,
-    read_graphml,
-    write_gexf,
-    write_graphml,
-    write_link_chart,
-)
 from vdto.orgs import Registry
 
 DATA = Path(__file__).parent / "data" / "network"
@@ -420,7 +413,7 @@ def test_round_trip_fixture_and_bacrim(tmp_path, fmt):
 def test_graph_files_are_checked_like_csv(tmp_path):
     net = full_network()
     net.edges.loc[len(net.edges)] = ["dist2", "dist1", "supplies", 1.0, np.nan, 1.0, np.nan, pd.NaT, pd.NaT]
-    g = netio.to_networkx(net)
+    g = formats.to_networkx(net)
     path = tmp_path / "cycle.graphml"
     nx.write_graphml(g, path)
     with pytest.raises(InputFileError, match="closes a supply cycle: dist1 -> dist2 -> dist1"):
@@ -431,7 +424,7 @@ def test_graph_files_are_checked_like_csv(tmp_path):
     bad.write_text("<graphml><graph>", encoding="utf-8")
     with pytest.raises(InputFileError, match="not a readable GraphML file"):
         read_graphml(bad)
-    g = netio.to_networkx(full_network())
+    g = formats.to_networkx(full_network())
     g.nodes["port"]["type"] = "harbour"
     nx.write_graphml(g, path)
     with pytest.raises(InputFileError) as err:
@@ -465,8 +458,8 @@ def test_link_chart_pair(tmp_path):
     ent_path, link_path = write_link_chart(net, tmp_path / "chart")
     assert path_bytes_start(ent_path) == b"\xef\xbb\xbf"
     entities, links = read_rows(ent_path), read_rows(link_path)
-    assert list(entities[0]) == list(netio.ENTITY_COLUMNS)
-    assert list(links[0]) == list(netio.LINK_COLUMNS)
+    assert list(entities[0]) == list(formats.ENTITY_COLUMNS)
+    assert list(links[0]) == list(formats.LINK_COLUMNS)
     assert len(entities) == len(net.nodes) and len(links) == len(net.edges)
     ids = [e["Entity ID"] for e in entities]
     assert len(set(ids)) == len(ids) and set(ids) == set(net.nodes["id"])

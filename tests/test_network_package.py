@@ -11,6 +11,7 @@ import pytest
 
 from vdto.errors import UnknownNameError, VdtoError
 from vdto.network import package as P
+from vdto.network import selection, substitution, supply
 from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
 from vdto.network.synthetic import generate
 from vdto.orgs import Registry
@@ -53,7 +54,7 @@ def chain() -> SupplyNetwork:
 
 
 def test_shares_through_an_intermediary(chain: SupplyNetwork) -> None:
-    s = P.supply_shares(chain, "cjng").set_index("id")
+    s = supply.supply_shares(chain, "cjng").set_index("id")
     assert set(s.index) == {"W", "D"}  # the target's own nodes are not listed; Sinaloa is upstream only
     # W: 60 of its 100 from the target's cell; D: 30/40 from W (60% cjng) + 10/40 from Sinaloa
     assert s.loc["W", "share"] == pytest.approx(0.60)
@@ -65,7 +66,7 @@ def test_shares_through_an_intermediary(chain: SupplyNetwork) -> None:
     assert s.loc["D", "path"] == ["org:A", "cell:A1", "W", "D"]
     assert s.loc["D", "depth"] == 3
     # from Sinaloa's side the same distributor is 10/40 direct + 30/40 x 40%
-    b = P.supply_shares(chain, "sinaloa").set_index("id")
+    b = supply.supply_shares(chain, "sinaloa").set_index("id")
     assert b.loc["D", "share"] == pytest.approx(0.25 + 0.75 * 0.40)
     assert b.loc["D", "path"] == ["org:B", "W", "D"]  # W carries 12 of Sinaloa's units, direct 10
 
@@ -74,14 +75,14 @@ def test_share_column_overrides_volumes(chain: SupplyNetwork) -> None:
     edges = chain.edges.copy()
     edges.loc[(edges["source"] == "cell:A1") & (edges["target"] == "W"), "share"] = 0.9
     net = SupplyNetwork.from_frames(chain.nodes, edges)
-    s = P.supply_shares(net, "cjng").set_index("id")
+    s = supply.supply_shares(net, "cjng").set_index("id")
     assert s.loc["W", "share"] == pytest.approx(0.9)  # org:B gets the remaining 10%
     assert s.loc["D", "share"] == pytest.approx(0.75 * 0.9)
 
 
 def test_unknown_target(chain: SupplyNetwork) -> None:
     with pytest.raises(UnknownNameError, match="gulf"):
-        P.supply_shares(chain, "gulf")
+        supply.supply_shares(chain, "gulf")
 
 
 def test_target_without_buyers() -> None:
@@ -93,10 +94,10 @@ def test_target_without_buyers() -> None:
         ],
         [("org:O", "w", 3)],
     )
-    assert P.supply_shares(net, "sinaloa").empty
+    assert supply.supply_shares(net, "sinaloa").empty
     pk = P.enforcement_package(net, "sinaloa", 5)
     assert pk.buyers.empty and pk.selected.empty and pk.objective == 0 and pk.total_revenue == 0
-    assert P.substitution(net, pk).empty
+    assert substitution.substitution(net, pk).empty
     # the organization node's id works as well as its org_id
     assert P.enforcement_package(net, "org:O", 5).selected["id"].tolist() == ["w"]
 
@@ -113,7 +114,7 @@ def test_supply_cycle_names_an_edge() -> None:
         [("org:T", "w1", 5), ("w1", "w2", 3), ("w2", "w3", 2), ("w3", "w1", 1), ("w3", "d", 1)],
     )
     with pytest.raises(VdtoError, match="cycle") as info:
-        P.supply_shares(net, "sinaloa")
+        supply.supply_shares(net, "sinaloa")
     msg = str(info.value)
     assert re.search(r"(w1 -> w2|w2 -> w3|w3 -> w1)", msg), msg
     assert "\n" not in msg
@@ -131,7 +132,7 @@ def test_supply_rules_are_enforced() -> None:
         [("org:T", "d", 5), ("d", "w", 1)],
     )
     with pytest.raises(VdtoError, match="distributor cannot supply a wholesaler"):
-        P.supply_shares(net, "sinaloa")
+        supply.supply_shares(net, "sinaloa")
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,14 +287,16 @@ def test_milp_matches_brute_force_on_random_networks() -> None:
         pk = P.enforcement_package(net, "sinaloa", budget, budget_kind=kind)
         ids = pk.buyers["id"].tolist()
         cost = dict(zip(pk.buyers["id"], pk.buyers["budget_cost"], strict=True))
-        sh = P._propagate(net, "sinaloa")
+        sh = supply._propagate(net, "sinaloa")
         un = P._units(sh, net, P.MAX_UNITS)
         local = {sh.g.ids[c]: i for i, c in enumerate(un.cand)}
         best = 0.0
         for k in range(len(ids) + 1):
             for combo in combinations(ids, k):
                 if sum(cost[c] for c in combo) <= budget:
-                    best = max(best, P._denied(un.member, un.value, np.array([local[c] for c in combo])))
+                    best = max(
+                        best, selection._denied(un.member, un.value, np.array([local[c] for c in combo]))
+                    )
         assert pk.method == "milp"
         assert pk.objective == pytest.approx(best, rel=1e-9), (trial, kind)
         assert pk.greedy_objective <= pk.objective + 1e-9
@@ -341,7 +344,7 @@ SCORES = pd.DataFrame(
 def test_substitution_least_violent_at_similar_price(market: SupplyNetwork) -> None:
     pk = P.enforcement_package(market, "sinaloa", 1)
     assert pk.selected["id"].tolist() == ["W"]
-    sub = P.substitution(market, pk, SCORES).set_index("buyer")
+    sub = substitution.substitution(market, pk, SCORES).set_index("buyer")
     row = sub.loc["W"]
     assert row["current_suppliers"] == ["cjng"]
     assert row["alternatives"] == ["cdn", "cjng", "gulf"]  # Zetas are not in Chicago
@@ -354,18 +357,18 @@ def test_substitution_least_violent_at_similar_price(market: SupplyNetwork) -> N
 
 def test_substitution_cheapest_when_none_is_close(market: SupplyNetwork) -> None:
     pk = P.enforcement_package(market, "sinaloa", 1)
-    sub = P.substitution(market, pk, SCORES, tolerance=0.01).set_index("buyer")
+    sub = substitution.substitution(market, pk, SCORES, tolerance=0.01).set_index("buyer")
     assert sub.loc["W", "switch_to"] == "cjng"  # 10,500: the cheapest of cjng, gulf, cdn
     assert "cheapest" in sub.loc["W", "reason"]
 
 
 def test_substitution_without_scores_prefers_current_supplier(market: SupplyNetwork) -> None:
     pk = P.enforcement_package(market, "sinaloa", 1)
-    sub = P.substitution(market, pk, None).set_index("buyer")
+    sub = substitution.substitution(market, pk, None).set_index("buyer")
     assert sub.loc["W", "switch_to"] == "cjng"
     assert math.isnan(sub.loc["W", "switch_score"])
     with pytest.raises(VdtoError, match="org and score"):
-        P.substitution(market, pk, pd.DataFrame({"name": ["x"]}))
+        substitution.substitution(market, pk, pd.DataFrame({"name": ["x"]}))
 
 
 def test_substitution_derives_prices_from_buyers() -> None:
@@ -383,7 +386,7 @@ def test_substitution_derives_prices_from_buyers() -> None:
     )
     pk = P.enforcement_package(net, "sinaloa", 1)
     scores = pd.DataFrame({"org": ["cjng", "gulf"], "score": [50.0, 10.0]})
-    row = P.substitution(net, pk, scores).iloc[0]
+    row = substitution.substitution(net, pk, scores).iloc[0]
     assert row["target_price"] == pytest.approx(20_000)
     assert row["switch_to"] == "cjng"  # gulf is less violent but 50% dearer
     assert row["switch_price"] == pytest.approx(21_000)
@@ -419,7 +422,7 @@ def test_succession_risk_ordering() -> None:
     )
     net = SupplyNetwork.from_frames(nodes, edges)
     scores = pd.DataFrame({"org": ["cjng", "gulf", "zetas", "lnfm"], "score": [90.0, 10.0, 95.0, 30.0]})
-    out = P.succession_risk(net, "cjng", scores)
+    out = substitution.succession_risk(net, "cjng", scores)
     assert out["org_id"].tolist() == ["lnfm", "carteles_unidos", "sinaloa", "zetas", "gulf"]
     top = out.iloc[0]
     assert top["weight"] == 13 and top["relation"] == "rivalry" and top["regions"] == ["MICH"]
@@ -430,7 +433,7 @@ def test_succession_risk_ordering() -> None:
     assert out["rank"].tolist() == [1, 2, 3, 4, 5]
     assert set(out.loc[out["relation"] == "alliance", "org_id"]) == {"gulf", "zetas"}
     with pytest.raises(UnknownNameError):
-        P.succession_risk(net, "tijuana")
+        substitution.succession_risk(net, "tijuana")
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,7 +488,7 @@ def test_generator_realism() -> None:
     assert price[D] > 1.3 * price[W] > price[ORG]
     assert (nodes.loc[nodes["type"].isin([W, D]), "cost"] > 0).all()
     # well formed: acyclic, follows SUPPLY_RULES, every wholesaler's volume conserved or kept
-    s = P.supply_shares(net, "sinaloa")
+    s = supply.supply_shares(net, "sinaloa")
     assert len(s) > 0 and s["share"].between(0, 1 + 1e-9).all()
     out_w = sup[src_type == W].groupby("source")["volume"].sum()
     assert (out_w <= w_vol.reindex(out_w.index) + 1e-6).all()
@@ -507,6 +510,6 @@ def test_package_on_a_synthetic_network() -> None:
     assert pk.objective <= pk.bound + 1e-6 and pk.bound <= pk.total_revenue + 1e-6
     assert set(pk.buyers["type"]) <= {W, D}
     assert pk.selected["cumulative"].iloc[-1] == pytest.approx(pk.objective)
-    sub = P.substitution(net, pk)
+    sub = substitution.substitution(net, pk)
     assert len(sub) == len(pk.selected) and sub["switch_to"].notna().all()
     assert "sinaloa" not in set(sub["switch_to"])

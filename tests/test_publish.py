@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vdto.errors import VdtoError
 from vdto.orgs import Registry
-from vdto.publication.ledger import Ledger, Signer, load_trusted, verify
+from vdto.publication.keys import Signer, load_trusted
+from vdto.publication.ledger import Ledger, verify
 from vdto.publication.scorecard import SENSITIVE_FIELDS, build_scorecard, public_aggregates, yearly_trend
 from vdto.publication.site import recompute_site, write_site
 from vdto.scoring import score

@@ -12,7 +12,8 @@ from vdto.errors import VdtoError
 from vdto.events import generic
 from vdto.events.ingest import import_events
 from vdto.publication.agreement import compare
-from vdto.publication.ledger import Signer, new_keypair, verify
+from vdto.publication.keys import Signer, new_keypair
+from vdto.publication.ledger import verify
 from vdto.publication.rounds import (
     announce_round,
     close_round,

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from vdto.access.tokens import create_token
 from vdto.api.app import create_app
-from vdto.publication.ledger import Signer
+from vdto.publication.keys import Signer
 from vdto.publication.rounds import announce_round, close_round, open_round
 from vdto.services.scoring import rank_window, score_window
 from vdto.store import Store

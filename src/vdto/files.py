@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None], *, mode: int | None = None) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], object], *, mode: int | None = None) -> Path:
     """Run ``write(tmp)`` on a temporary file next to ``path``, then move it into place.
 
     Parent folders are created; on any error the temporary file is removed and ``path`` is left

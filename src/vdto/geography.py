@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,7 @@ class Geography:
         return pop
 
     @cached_property
-    def _mun_shapes(self) -> tuple[list[str], object]:
+    def _mun_shapes(self) -> tuple[list[str], Any]:
         import shapefile
         import shapely
         from shapely.geometry import shape

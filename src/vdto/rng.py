@@ -50,7 +50,9 @@ def draw_keys(seed: int, draws: range | np.ndarray) -> np.ndarray:
     """One 64-bit key per Monte Carlo draw, from the seed."""
     d = np.asarray(draws, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        return mix64(mix64(np.uint64(seed) * _GOLDEN + np.uint64(0x632BE59BD9B4E019)) + d * _GOLDEN)
+        return mix64(
+            mix64(np.asarray(np.uint64(seed) * _GOLDEN + np.uint64(0x632BE59BD9B4E019))) + d * _GOLDEN
+        )
 
 
 def uniforms(draw_key: np.ndarray, item_key: np.ndarray) -> np.ndarray:
@@ -113,7 +115,8 @@ def replicate_keys(seed: int, replicates: int, first: int = 0) -> np.ndarray:
 def month_keys(rep_key: np.ndarray, month: int, stream: Stream) -> np.ndarray:
     """The (replicate, month, stream) part of a simulator draw's hash (computed once per month)."""
     with np.errstate(over="ignore"):
-        return mix64(rep_key ^ mix64(np.uint64(month * STREAMS_PER_MONTH + int(stream) + 1) * _GOLDEN))
+        counter = np.asarray(np.uint64(month * STREAMS_PER_MONTH + int(stream) + 1) * _GOLDEN)
+        return mix64(rep_key ^ mix64(counter))
 
 
 def item_keys(item: np.ndarray) -> np.ndarray:

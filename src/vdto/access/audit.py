@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from vdto.store import Store
@@ -76,14 +77,14 @@ def record(
     with store.transaction() as con:
         last = store.audit.last(con)
         seq, prev = (last[0] + 1, last[1]) if last else (1, ZERO_HASH)
-        values = {
-            "seq": seq, "logged_at": stamp(at), "request_id": request_id, "actor": actor, "agency": agency, "role": role,
-            "method": method, "path": path[:500], "action": action, "outcome": outcome, "status": status,
-            "detail": detail, "prev_hash": prev,
-        }  # fmt: skip
-        digest = _row_hash(values)
-        store.audit.insert(con, {**values, "hash": digest}, at)
-    return AuditEntry(**values, hash=digest)
+        entry = AuditEntry(
+            seq=seq, logged_at=stamp(at), request_id=request_id, actor=actor, agency=agency, role=role,
+            method=method, path=path[:500], action=action, outcome=outcome, status=status, detail=detail,
+            prev_hash=prev, hash="",
+        )  # fmt: skip
+        entry = replace(entry, hash=_row_hash(entry.as_dict()))
+        store.audit.insert(con, entry.as_dict(), at)
+    return entry
 
 
 def entries(

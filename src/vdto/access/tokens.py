@@ -110,7 +110,7 @@ def create_token(
     token_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
     now = _now()
     store.tokens.add(token_id, agency, role, label, salt, _digest(salt, secret), now, created_by)
-    info = TokenInfo(token_id, agency, role, label, stamp(now), created_by, None, None)
+    info = TokenInfo(token_id, agency, role, label, stamp(now) or "", created_by, None, None)
     return f"{PREFIX}_{token_id}_{secret}", info
 
 

@@ -289,7 +289,7 @@ def round_open(body: models.RoundOpen, who: Caller, ctx: Ctx, request: Request) 
 
 
 def _signer(ctx: Context, agency: str):
-    from vdto.publication.ledger import Signer
+    from vdto.publication.keys import Signer
 
     keys = ctx.settings.keys_dir
     if keys is None:

@@ -99,7 +99,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         503: "The store is in use by another process; try again.",
     }.items()
 }
-PUBLIC_ERRORS = {k: v for k, v in ERRORS.items() if k in (400, 404, 409, 413, 422, 503)}
+PUBLIC_ERRORS: dict[int | str, dict[str, Any]] = {
+    k: v for k, v in ERRORS.items() if k in (400, 404, 409, 413, 422, 503)
+}
 
 
 class AuditMiddleware:
@@ -123,7 +125,7 @@ class AuditMiddleware:
             state["request_id"] = uuid.uuid4().hex[:16]
 
         length = dict(scope.get("headers") or []).get(b"content-length")
-        too_big = None
+        too_big: StarletteHTTPException | None = None
         if length is not None:
             try:
                 if int(length) > limit:

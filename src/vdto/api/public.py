@@ -133,7 +133,8 @@ def public_ledger(
 @router.get("/public/ledger/verify", response_model=models.LedgerCheck, summary="Verify the ledger")
 def public_ledger_verify(ctx: Context = Depends(context)) -> dict:
     """Check every link and signature of the ledger, against the agencies' public keys when the server has them."""
-    from vdto.publication.ledger import load_trusted, verify
+    from vdto.publication.keys import load_trusted
+    from vdto.publication.ledger import verify
 
     path, keys = ctx.settings.ledger, ctx.settings.keys_dir
     if path is None:
@@ -144,7 +145,7 @@ def public_ledger_verify(ctx: Context = Depends(context)) -> dict:
     pubs = sorted(keys.glob("*.pub")) if keys is not None else []
 
     def check() -> dict:
-        trusted = load_trusted([keys]) if pubs else None
+        trusted = load_trusted([keys]) if pubs and keys is not None else None
         if trusted is not None:
             # pin the keys of the agencies that published rounds (the keys folder may hold others')
             with ctx.access.read() as store:

@@ -11,6 +11,7 @@ import typer
 from vdto.cli.console import Format, emit, emit_json, out
 from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, QuietOpt, _date, _db
 from vdto.errors import VdtoError
+from vdto.store.events import By
 
 import_app = typer.Typer(
     help="Import event data or counts into the store (one transaction per file).",
@@ -166,7 +167,8 @@ def events_cmd(
     if e is not None and end is not None and len(end) == 4:
         e = e.replace(month=12, day=31)
     with Store(_db(db), read_only=True) as store:
-        emit(store.events.summary(by, s, e, source, agency), fmt, title=f"Events by {by}")
+        grouping: By = "year" if by == "year" else ("org" if by == "org" else "state")
+        emit(store.events.summary(grouping, s, e, source, agency), fmt, title=f"Events by {by}")
 
 
 def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:

@@ -27,14 +27,14 @@ network_app = typer.Typer(help="Supply networks and the US enforcement package."
 
 
 def _read_network_file(path: Path, nodes: Path | None, registry):
-    from vdto.network import io as netio
+    from vdto.network import csvfiles, formats
 
     suffix = path.suffix.lower()
     if suffix == ".graphml":
-        return netio.read_graphml(path, registry=registry)
+        return formats.read_graphml(path, registry=registry)
     if suffix == ".gexf":
-        return netio.read_gexf(path, registry=registry)
-    return netio.read_edges_csv(path, nodes, registry=registry)
+        return formats.read_gexf(path, registry=registry)
+    return csvfiles.read_edges_csv(path, nodes, registry=registry)
 
 
 @network_app.command("import")
@@ -84,7 +84,7 @@ def network_generate(
 
     Example: vdto network generate --seed 1 --distributors 20000
     """
-    from vdto.network.io import write_graphml
+    from vdto.network.formats import write_graphml
     from vdto.network.synthetic import generate
     from vdto.store import Store
 
@@ -233,7 +233,7 @@ def network_export(
 
     Example: vdto network export network.gexf --format gexf
     """
-    from vdto.network import io as netio
+    from vdto.network import formats
     from vdto.network.graph import SupplyNetwork
     from vdto.store import Store
 
@@ -243,9 +243,9 @@ def network_export(
         net = SupplyNetwork.load(store)
     if fmt == "i2":
         out_path.mkdir(parents=True, exist_ok=True)
-        written = list(netio.write_link_chart(net, out_path))
+        written = list(formats.write_link_chart(net, out_path))
     else:
-        written = [(netio.write_graphml if fmt == "graphml" else netio.write_gexf)(net, out_path)]
+        written = [(formats.write_graphml if fmt == "graphml" else formats.write_gexf)(net, out_path)]
     out.print("wrote " + ", ".join(str(p) for p in written))
 
 

@@ -49,7 +49,7 @@ def keys_new(
 
     Example: vdto keys new mx --dir keys
     """
-    from vdto.publication.ledger import load_public_key, new_keypair
+    from vdto.publication.keys import load_public_key, new_keypair
 
     folder.mkdir(parents=True, exist_ok=True)
     private, public = new_keypair(agency, folder)
@@ -59,7 +59,7 @@ def keys_new(
 
 
 def _signers(keys: list[Path] | None):
-    from vdto.publication.ledger import Signer
+    from vdto.publication.keys import Signer
 
     return [Signer.load(k) for k in keys or []]
 
@@ -75,7 +75,8 @@ def verify_cmd(
 
     Example: vdto verify ledger.jsonl --trust keys/
     """
-    from vdto.publication.ledger import load_trusted, verify
+    from vdto.publication.keys import load_trusted
+    from vdto.publication.ledger import verify
 
     report = verify(ledger, load_trusted(trust) if trust else None)
     if report.ok:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, emit_json, err, out
@@ -228,7 +229,7 @@ def sweep_cmd(
             from vdto.sim.params import Scenario
 
             sc = Scenario.model_validate(data)
-        except Exception as exc:
+        except ValidationError as exc:
             raise ConfigError(
                 f"bad value ({exc.errors()[0]['msg']})", f"{grid}:{', '.join(names)}", "fix the grid values"
             ) from None

@@ -123,7 +123,10 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     mun = geo.mun_codes(state, frame["admin2"])
 
     pairs = frame["actor2"].str.strip() + "\x1f" + frame["assoc_actor_2"].str.strip()
-    kind_of = {p: victim_kind(*p.split("\x1f"), registry).value for p in pairs.unique()}
+    kind_of = {}
+    for p in pairs.unique():
+        actor, assoc = p.split("\x1f", 1)
+        kind_of[p] = victim_kind(actor, assoc, registry).value
     kinds = pairs.map(kind_of).to_numpy(dtype=object)
     sub = frame["sub_event_type"].str.strip().str.casefold()
     abduction = sub.str.contains("abduction|disappearance").to_numpy()

@@ -202,6 +202,10 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
             else parse_number(frame[key], key, problems, integer=integer, minimum=minimum, required=required)
         )
 
+    def column_of(key: str, integer: bool, required: bool) -> np.ndarray:
+        """A mapped numeric column (``number`` of a key that is there)."""
+        return parse_number(frame[key], key, problems, integer=integer, minimum=0, required=required)
+
     def date_format(column: str) -> str | None:
         return None if column in typed_dates else mapping.date_format
 
@@ -232,14 +236,15 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
         )
         category = category.to_numpy(dtype=object)
     else:
+        assert mapping.default_category is not None  # checked when the mapping was loaded
         category = np.full(n, mapping.default_category.value, dtype=object)
 
     victims = {f"victims_{k.value}": np.zeros(n) for k in VictimKind}
     for kind, column in mapping.victims.items():
-        victims[f"victims_{kind.value}"] = np.nan_to_num(number(column, True, required=False))
+        victims[f"victims_{kind.value}"] = np.nan_to_num(column_of(column, True, required=False))
     total_victims = sum(victims.values())
     if cols.deaths:
-        deaths = np.nan_to_num(number(cols.deaths, True, required=True))
+        deaths = np.nan_to_num(column_of(cols.deaths, True, required=True))
     else:  # victims count as deaths except for kidnappings and disappearances
         nonfatal = np.isin(category, [Category.KIDNAPPING.value, Category.DISAPPEARANCE.value])
         deaths = np.where(nonfatal, 0, total_victims)
@@ -300,7 +305,7 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
         notes=frame[cols.notes].to_numpy(dtype=object) if cols.notes else None, **victims,
     )  # fmt: skip
 
-    perps, unresolved = _empty_perps(), Counter()
+    perps, unresolved = _empty_perps(), Counter[str]()
     if cols.perpetrator:
         raw = _split_perpetrators(frame, source_id, mapping, cols, problems)
         if len(raw):
@@ -344,6 +349,7 @@ def _split_perpetrators(
             minimum=0,
             required=False,
         )
+    assert cols.perpetrator is not None  # only called when perpetrators are mapped
     text = frame[cols.perpetrator].fillna("").str.strip()
     # each distinct cell is parsed once (agency files repeat a few dozen values many times)
     parsed_cells = {cell: _parse_cell(cell, sep, psep, unknown) for cell in text.unique()}

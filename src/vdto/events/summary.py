@@ -1,26 +1,12 @@
-"""Summaries of what the store holds: events and deaths by year, organization and state."""
+"""Who killed most, year by year: the organizations with the most attributed deaths (the check of
+docs/ucdp-hand-check.md). Events and deaths by year, organization or state are
+:meth:`vdto.store.events.EventRepository.summary`."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import pandas as pd
 
 from vdto.store import Store
-from vdto.store.events import By
-
-
-def events_by(
-    store: Store,
-    by: By,
-    start: date | None = None,
-    end: date | None = None,
-    source: str | None = None,
-    agency: str | None = None,
-) -> pd.DataFrame:
-    """Events and deaths grouped by year, organization (attributed) or state; see
-    :meth:`vdto.store.events.EventRepository.summary`."""
-    return store.events.summary(by, start, end, source, agency)
 
 
 def top_orgs_by_year(

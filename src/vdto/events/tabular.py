@@ -16,9 +16,10 @@ import gzip
 import hashlib
 import io
 import lzma
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,9 @@ def _read_bytes(path: Path) -> bytes:
         raise InputFileError("file not found", str(path), "check the path")
     if path.is_dir():
         raise InputFileError("is a folder, not a file", str(path), "pass a file")
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    opener: Callable[..., IO[bytes]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(
+        path.suffix.lower(), open
+    )  # type: ignore[assignment]
     try:
         with opener(path, "rb") as fh:
             return fh.read()

@@ -58,142 +58,46 @@ def side_victim_kind(side: str, registry: Registry) -> VictimKind:
 
 
 def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encoding: str = "utf-8") -> Batch:
-    """Read a GED CSV into a :class:`Batch` of canonical events and perpetrators."""
+    """Read a GED CSV into a :class:`Batch` of canonical events and perpetrators.
+
+    Each cell is checked (a bad one is a row problem naming its row and column); events outside
+    Mexico are skipped and counted; low/high estimates that do not bracket best are widened.
+    """
     frame = read_csv(path, encoding=encoding)
     require_columns(frame, REQUIRED, path, "UCDP GED")
     problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
     rows = frame[ROW].to_numpy()
-
-    ids = parse_number(frame["id"], "id", problems, integer=True, minimum=0)
-    source_id = pd.Series(
-        np.where(
-            np.isfinite(ids),
-            np.nan_to_num(ids).astype(np.int64).astype(str),
-            frame["id"].to_numpy(),
-        ),
-        dtype=object,
-    )
-    tov = parse_number(frame["type_of_violence"], "type_of_violence", problems, integer=True)
-    problems.add(
-        np.isfinite(tov) & ~np.isin(tov, (1, 2, 3)),
-        "type_of_violence",
-        frame["type_of_violence"],
-        "is not 1, 2 or 3",
-        "GED codes are 1 state-based, 2 non-state, 3 one-sided",
-    )
-    d = {c: parse_number(frame[c], c, problems, integer=True, minimum=0) for c in DEATH_COLUMNS}
-    parts = d["deaths_a"] + d["deaths_b"] + d["deaths_civilians"] + d["deaths_unknown"]
-    problems.add(
-        np.isfinite(parts) & np.isfinite(d["best"]) & (parts != d["best"]),
-        "best",
-        frame["best"],
-        "differs from deaths_a + deaths_b + deaths_civilians + deaths_unknown",
-        "fix the death counts so the parts add up to best",
-    )
+    source_id = _source_ids(frame, problems)
+    tov = _violence_types(frame, problems)
+    d, adjusted = _deaths(frame, problems)
     start = parse_date(frame["date_start"], "date_start", problems)
     end = parse_date(frame["date_end"], "date_end", problems)
     lat = parse_number(frame["latitude"], "latitude", problems, integer=False, required=False)
     lon = parse_number(frame["longitude"], "longitude", problems, integer=False, required=False)
-    prec = parse_number(frame["where_prec"], "where_prec", problems, integer=True, minimum=1, required=False)
-    problems.add(
-        np.isfinite(prec) & (prec > 7),
-        "where_prec",
-        frame["where_prec"],
-        "is above 7",
-        "GED where_prec runs from 1 to 7",
-    )
+    prec = _precision(frame, problems)
     for side in ("side_a", "side_b"):
         empty = (frame[side].str.strip() == "").to_numpy()
         problems.add(empty, side, frame[side], "is empty", "every GED event names both sides")
-
     skipped: Counter = Counter()
     in_mexico = (frame["country"].str.strip().str.casefold() == "mexico").to_numpy()
     if (~in_mexico).any():
         skipped["country is not Mexico"] = int((~in_mexico).sum())
-
-    # GED has events whose low/high estimates do not bracket best (89 in the 1989-2023 Mexico
-    # file): best is kept and the interval widened to include it.
-    adjusted: Counter = Counter()
-    fin = np.isfinite(d["best"]) & np.isfinite(d["low"]) & np.isfinite(d["high"])
-    widen = fin & ((d["low"] > d["best"]) | (d["high"] < d["best"]))
-    if widen.any():
-        adjusted["low/high widened to include best"] = int(widen.sum())
-        d["low"] = np.where(widen, np.minimum(d["low"], d["best"]), d["low"])
-        d["high"] = np.where(widen, np.maximum(d["high"], d["best"]), d["high"])
-
-    # location: names first, then the point for precise coordinates
-    geo = geography()
-    state = geo.state_codes(frame["adm_1"])
-    mun = geo.mun_codes(state, frame["adm_2"])
-    need = mun.isna().to_numpy() & np.isfinite(prec) & (prec <= 4) & np.isfinite(lat)
-    if need.any():
-        found = geo.locate(lat[need], lon[need])
-        pmun = pd.Series(found, index=np.flatnonzero(need), dtype=object)
-        fill_state = state.isna().to_numpy()[need]
-        state.iloc[pmun.index[fill_state]] = pmun[fill_state].str[:2].to_numpy()
-        precise = prec[need] <= 3
-        agree = pmun.str[:2].to_numpy() == state.iloc[pmun.index].to_numpy()
-        take = precise & agree & pmun.notna().to_numpy()
-        mun.iloc[pmun.index[take]] = pmun[take].to_numpy()
-
-    # victims by kind: each side's deaths count as that side's kind
-    kinds = {
-        name: side_victim_kind(name, registry)
-        for name in pd.unique(frame[["side_a", "side_b"]].to_numpy().ravel())
-    }
-    victims = {f"victims_{k.value}": np.zeros(len(frame)) for k in VictimKind}
-    for side, deaths in (("side_a", d["deaths_a"]), ("side_b", d["deaths_b"])):
-        side_kind = frame[side].map(kinds).to_numpy()
-        for k in VictimKind:
-            victims[f"victims_{k.value}"] += np.where(side_kind == k, np.nan_to_num(deaths), 0)
-    victims["victims_civilian"] += np.nan_to_num(d["deaths_civilians"])
-    victims["victims_unknown"] += np.nan_to_num(d["deaths_unknown"])
-
+    state, mun = _locate(frame, lat, lon, prec)
     clarity = frame["event_clarity"].str.strip() if "event_clarity" in frame else pd.Series([""] * len(frame))
     events = new_events(
         rows, source, source_id,
-        date_start=start, date_end=end, country=np.where(in_mexico, "MEX", None),
+        date_start=start, date_end=end, country=np.where(in_mexico, "MEX", np.full(len(in_mexico), None, dtype=object)),
         state_code=state.to_numpy(dtype=object), mun_code=mun.to_numpy(dtype=object),
         latitude=lat, longitude=lon, location_precision=pd.array(np.where(np.isfinite(prec), prec, np.nan), dtype="Float64").astype("Int8"),
         category=np.where(tov == 3, Category.ATTACK_CIVILIANS.value, Category.ARMED_CLASH.value),
         deaths_best=np.nan_to_num(d["best"]), deaths_low=np.nan_to_num(d["low"]), deaths_high=np.nan_to_num(d["high"]),
         reliability=np.where(clarity.isin(["2", "2.0"]), 0.5, 1.0),
         notes=frame["dyad_name"].to_numpy(dtype=object) if "dyad_name" in frame else None,
-        **victims,
+        **_victims(frame, d, registry),
     )  # fmt: skip
-
-    # perpetrators: side shares from who died where
-    best = np.nan_to_num(d["best"])
-    shared = 0.5 * (np.nan_to_num(d["deaths_civilians"]) + np.nan_to_num(d["deaths_unknown"]))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_a = np.where(best > 0, (np.nan_to_num(d["deaths_b"]) + shared) / best, 0.5)
-    p_a = np.where(tov == 3, 1.0, np.clip(p_a, 0.0, 1.0))
-    raw = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    ROW: rows,
-                    "source": source,
-                    "source_id": source_id,
-                    "raw_name": frame["side_a"].str.strip(),
-                    "probability": p_a,
-                }
-            ),
-            pd.DataFrame(
-                {
-                    ROW: rows,
-                    "source": source,
-                    "source_id": source_id,
-                    "raw_name": frame["side_b"].str.strip(),
-                    "probability": 1.0 - p_a,
-                }
-            ),
-        ],
-        ignore_index=True,
+    perps, unresolved = resolve_perpetrators(
+        _sides(frame, rows, source, source_id, d, tov), registry, split=", "
     )
-    raw = raw[(raw["probability"] > 0) & (raw["raw_name"] != "")]
-    perps, unresolved = resolve_perpetrators(raw, registry, split=", ")
-
     check(
         events,
         perps,
@@ -219,3 +123,125 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
         unresolved,
         adjusted,
     )
+
+
+def _source_ids(frame: pd.DataFrame, problems: Problems) -> pd.Series:
+    """GED ``id`` as text without a decimal point ("182027", not "182027.0")."""
+    ids = parse_number(frame["id"], "id", problems, integer=True, minimum=0)
+    return pd.Series(
+        np.where(
+            np.isfinite(ids),
+            np.nan_to_num(ids).astype(np.int64).astype(str),
+            frame["id"].to_numpy(),
+        ),
+        dtype=object,
+    )
+
+
+def _violence_types(frame: pd.DataFrame, problems: Problems) -> np.ndarray:
+    tov = parse_number(frame["type_of_violence"], "type_of_violence", problems, integer=True)
+    problems.add(
+        np.isfinite(tov) & ~np.isin(tov, (1, 2, 3)),
+        "type_of_violence",
+        frame["type_of_violence"],
+        "is not 1, 2 or 3",
+        "GED codes are 1 state-based, 2 non-state, 3 one-sided",
+    )
+    return tov
+
+
+def _deaths(frame: pd.DataFrame, problems: Problems) -> tuple[dict[str, np.ndarray], Counter]:
+    """The death columns, checked (the parts add up to best), and the low/high estimates widened
+    to include best where they do not (89 events in the 1989-2023 Mexico file)."""
+    d = {c: parse_number(frame[c], c, problems, integer=True, minimum=0) for c in DEATH_COLUMNS}
+    parts = d["deaths_a"] + d["deaths_b"] + d["deaths_civilians"] + d["deaths_unknown"]
+    problems.add(
+        np.isfinite(parts) & np.isfinite(d["best"]) & (parts != d["best"]),
+        "best",
+        frame["best"],
+        "differs from deaths_a + deaths_b + deaths_civilians + deaths_unknown",
+        "fix the death counts so the parts add up to best",
+    )
+    adjusted: Counter = Counter()
+    fin = np.isfinite(d["best"]) & np.isfinite(d["low"]) & np.isfinite(d["high"])
+    widen = fin & ((d["low"] > d["best"]) | (d["high"] < d["best"]))
+    if widen.any():
+        adjusted["low/high widened to include best"] = int(widen.sum())
+        d["low"] = np.where(widen, np.minimum(d["low"], d["best"]), d["low"])
+        d["high"] = np.where(widen, np.maximum(d["high"], d["best"]), d["high"])
+    return d, adjusted
+
+
+def _precision(frame: pd.DataFrame, problems: Problems) -> np.ndarray:
+    prec = parse_number(frame["where_prec"], "where_prec", problems, integer=True, minimum=1, required=False)
+    problems.add(
+        np.isfinite(prec) & (prec > 7),
+        "where_prec",
+        frame["where_prec"],
+        "is above 7",
+        "GED where_prec runs from 1 to 7",
+    )
+    return prec
+
+
+def _locate(
+    frame: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, prec: np.ndarray
+) -> tuple[pd.Series, pd.Series]:
+    """State and municipality codes: from the names first, then from the point for precise
+    coordinates (a point fills a missing state, and a municipality when it agrees with the state)."""
+    geo = geography()
+    state = geo.state_codes(frame["adm_1"])
+    mun = geo.mun_codes(state, frame["adm_2"])
+    need = mun.isna().to_numpy() & np.isfinite(prec) & (prec <= 4) & np.isfinite(lat)
+    if need.any():
+        found = geo.locate(lat[need], lon[need])
+        pmun = pd.Series(found, index=np.flatnonzero(need), dtype=object)
+        fill_state = state.isna().to_numpy()[need]
+        state.iloc[pmun.index[fill_state]] = pmun[fill_state].str[:2].to_numpy()
+        precise = prec[need] <= 3
+        agree = pmun.str[:2].to_numpy() == state.iloc[pmun.index].to_numpy()
+        take = precise & agree & pmun.notna().to_numpy()
+        mun.iloc[pmun.index[take]] = pmun[take].to_numpy()
+    return state, mun
+
+
+def _victims(frame: pd.DataFrame, d: dict[str, np.ndarray], registry: Registry) -> dict[str, np.ndarray]:
+    """Victims by kind: each side's deaths count as that side's kind; civilians and unknown as such."""
+    kinds = {
+        name: side_victim_kind(name, registry)
+        for name in pd.unique(frame[["side_a", "side_b"]].to_numpy().ravel())
+    }
+    victims = {f"victims_{k.value}": np.zeros(len(frame)) for k in VictimKind}
+    for side, deaths in (("side_a", d["deaths_a"]), ("side_b", d["deaths_b"])):
+        side_kind = frame[side].map(kinds).to_numpy()
+        for k in VictimKind:
+            victims[f"victims_{k.value}"] += np.where(side_kind == k, np.nan_to_num(deaths), 0)
+    victims["victims_civilian"] += np.nan_to_num(d["deaths_civilians"])
+    victims["victims_unknown"] += np.nan_to_num(d["deaths_unknown"])
+    return victims
+
+
+def _sides(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    source: str,
+    source_id: pd.Series,
+    d: dict[str, np.ndarray],
+    tov: np.ndarray,
+) -> pd.DataFrame:
+    """The perpetrator candidates: side A with the share of deaths on side B (plus half the
+    civilian and unknown deaths), side B with the rest; one-sided violence is side A's alone."""
+    best = np.nan_to_num(d["best"])
+    shared = 0.5 * (np.nan_to_num(d["deaths_civilians"]) + np.nan_to_num(d["deaths_unknown"]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_a = np.where(best > 0, (np.nan_to_num(d["deaths_b"]) + shared) / best, 0.5)
+    p_a = np.where(tov == 3, 1.0, np.clip(p_a, 0.0, 1.0))
+    raw = pd.concat(
+        [
+            pd.DataFrame({ROW: rows, "source": source, "source_id": source_id,
+                          "raw_name": frame[side].str.strip(), "probability": p})
+            for side, p in (("side_a", p_a), ("side_b", 1.0 - p_a))
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    return raw[(raw["probability"] > 0) & (raw["raw_name"] != "")]

@@ -23,8 +23,8 @@ import pandas as pd
 from vdto.data import bundled
 from vdto.errors import InputFileError
 from vdto.events.tabular import ROW, read_csv, require_columns, sha256_file
+from vdto.network.checks import canonical
 from vdto.network.graph import EdgeType, NodeType, SupplyNetwork
-from vdto.network.io import canonical
 from vdto.orgs import Registry
 
 NODES_FILE = "BACRIM2020_Nodes.csv"

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from vdto.store.network import EDGE_COLUMNS as STORED_EDGE_COLUMNS
+from vdto.store.network import NODE_COLUMNS as STORED_NODE_COLUMNS
+
 if TYPE_CHECKING:
     from vdto.store import Store
 
@@ -40,23 +43,12 @@ class EdgeType(StrEnum):
 #: an organization, or of the organization a cell belongs to; empty otherwise), region (free
 #: text, e.g. a US state or a Mexican state code), price (US dollars per unit a buyer pays; NaN
 #: when unknown), cost (agent-hours to build a case against this buyer; NaN = 1 case).
-NODE_COLUMNS: tuple[str, ...] = ("id", "type", "name", "org_id", "region", "price", "cost")
-
 #: Columns of the edge frame: source, target (node ids), type (EdgeType), volume (units per
 #: year for supplies; NaN otherwise), share (the share of the target's supply this edge is;
 #: NaN to derive it from volumes), confidence (0..1), weight (alliance/rivalry strength, e.g.
-#: number of states where the tie is observed), start, end (dates; NaT = open).
-EDGE_COLUMNS: tuple[str, ...] = (
-    "source",
-    "target",
-    "type",
-    "volume",
-    "share",
-    "confidence",
-    "weight",
-    "start",
-    "end",
-)
+#: number of states where the tie is observed), start, end (dates; NaT = open). The store keeps
+#: the same columns (:mod:`vdto.store.network`).
+NODE_COLUMNS, EDGE_COLUMNS = STORED_NODE_COLUMNS, STORED_EDGE_COLUMNS
 
 #: Which node types may supply which (seller type -> buyer types).
 SUPPLY_RULES: dict[str, frozenset[str]] = {

@@ -9,7 +9,8 @@ what. docs/ledger.md describes the format and what verification can and cannot d
 
 The first entry is a ``"rule"`` entry whose payload declares the agencies and their public keys
 (``"agencies": {"mx": "<64 hex>", "us": "<64 hex>"}``); every declared agency must sign it, and
-every later signature must be by one of those agencies with exactly its declared key.
+every later signature must be by one of those agencies with exactly its declared key. The keys
+themselves (making them, signing, reading public keys to pin) are in :mod:`vdto.publication.keys`.
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ import hashlib
 import json
 import os
 import re
-import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from vdto.errors import VdtoError
+from vdto.publication.keys import _AGENCY, _HEX64, _check_agency, _short
+
+if TYPE_CHECKING:
+    from vdto.publication.keys import Signer
 
 try:  # advisory locking keeps two writers from appending at once; not available on Windows
     import fcntl
@@ -44,10 +47,8 @@ ZERO_HASH = "0" * 64
 ENTRY_KEYS = frozenset({"seq", "kind", "time", "prev", "payload", "payload_sha256", "signatures", "hash"})
 SIGNATURE_KEYS = frozenset({"agency", "key", "sig"})
 
-_AGENCY = re.compile(r"[a-z0-9_-]{1,32}")
 _KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
 
 
@@ -67,249 +68,6 @@ def canonical_json(obj: Any) -> str:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _check_agency(agency: str, where: str = "") -> str:
-    if not isinstance(agency, str) or not _AGENCY.fullmatch(agency):
-        raise VdtoError(
-            f"invalid agency name {_short(agency)}",
-            where,
-            "use 1 to 32 characters from a-z, 0-9, '_' and '-', e.g. 'mx' or 'us'",
-        )
-    return agency
-
-
-# --------------------------------------------------------------------------------------- keys
-
-
-def new_keypair(agency: str, folder: str | Path) -> tuple[Path, Path]:
-    """Create an Ed25519 key pair for ``agency``: ``folder/<agency>.key`` and ``folder/<agency>.pub``.
-
-    The private key is written as unencrypted PEM (PKCS8) to a file created with mode 0600, so it
-    is never readable by others, not even for an instant. The public key file holds the raw
-    32-byte key as 64 hex characters and a newline. Neither file may exist already. ``folder`` is
-    created (mode 0700) when missing. The private key is never printed or returned.
-
-    Parameters
-    ----------
-    agency
-        The agency's name, ``^[a-z0-9_-]{1,32}$`` (e.g. ``"mx"``); it names both files.
-    folder
-        Where to write the files.
-
-    Returns
-    -------
-    tuple[Path, Path]
-        The private key path and the public key path.
-
-    Raises
-    ------
-    VdtoError
-        If the name is invalid, a file exists already or cannot be written.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> key, pub = new_keypair("mx", folder)
-    >>> key.name, pub.name, oct(key.stat().st_mode & 0o777)
-    ('mx.key', 'mx.pub', '0o600')
-    >>> len(load_public_key(pub))
-    64
-    """
-    _check_agency(agency)
-    folder = Path(folder)
-    key_path, pub_path = folder / f"{agency}.key", folder / f"{agency}.pub"
-    for path in (key_path, pub_path):
-        if path.exists() or path.is_symlink():
-            raise VdtoError(
-                "file exists already; keys are never overwritten",
-                str(path),
-                "choose another folder or delete the file",
-            )
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as error:
-        raise VdtoError(f"cannot create the key folder ({error.strerror})", str(folder)) from error
-
-    private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public_hex = _public_hex(private.public_key())
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    written: list[Path] = []
-    try:
-        for path, data, mode in ((key_path, pem, 0o600), (pub_path, (public_hex + "\n").encode(), 0o644)):
-            fd = os.open(path, flags, mode)
-            written.append(path)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-    except FileExistsError as error:
-        _remove(written)
-        raise VdtoError(
-            "file exists already; keys are never overwritten",
-            str(error.filename),
-            "choose another folder or delete the file",
-        ) from error
-    except OSError as error:
-        _remove(written)
-        raise VdtoError(
-            f"cannot write the key file ({error.strerror})", str(error.filename or folder)
-        ) from error
-    return key_path, pub_path
-
-
-def _remove(paths: Iterable[Path]) -> None:
-    for path in paths:
-        with suppress(OSError):
-            path.unlink()
-
-
-def _public_hex(key: Ed25519PublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-
-
-class Signer:
-    """An agency's private signing key, loaded from ``<agency>.key`` with :meth:`load`.
-
-    Attributes
-    ----------
-    agency
-        The agency's name (the key file's stem).
-    public_hex
-        The public key, 64 hex characters.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> key, pub = new_keypair("us", tempfile.mkdtemp())
-    >>> signer = Signer.load(key)
-    >>> signer.agency, signer.public_hex == load_public_key(pub), len(signer.sign(b"hello"))
-    ('us', True, 128)
-    """
-
-    def __init__(self, agency: str, private_key: Ed25519PrivateKey) -> None:
-        self.agency = _check_agency(agency)
-        self._key = private_key
-        self.public_hex = _public_hex(private_key.public_key())
-
-    def __repr__(self) -> str:  # never shows the private key
-        return f"Signer(agency={self.agency!r}, public_hex={self.public_hex!r})"
-
-    @classmethod
-    def load(cls, path: str | Path) -> Signer:
-        """Load a private key file written by :func:`new_keypair`.
-
-        Raises
-        ------
-        VdtoError
-            If the file is missing or unreadable, is readable or writable by group or others,
-            is not an unencrypted Ed25519 PEM key, or its name is not ``<agency>.key``.
-        """
-        path = Path(path)
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError as error:
-            raise VdtoError("private key file not found", str(path), "check the path") from error
-        except OSError as error:
-            raise VdtoError(f"cannot read the private key file ({error.strerror})", str(path)) from error
-        if not stat.S_ISREG(mode):
-            raise VdtoError("private key path is not a file", str(path), "pass the <agency>.key file")
-        if os.name != "nt" and mode & 0o077:
-            raise VdtoError("private key is readable by others", str(path), f"chmod 600 {path}")
-        agency = _check_agency(path.stem, str(path))
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise VdtoError(f"cannot read the private key file ({error.strerror})", str(path)) from error
-        try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except TypeError as error:  # encrypted with a password
-            raise VdtoError(
-                "private key is encrypted; an unencrypted PKCS8 PEM key is needed",
-                str(path),
-                "create keys with vdto's key generation",
-            ) from error
-        except (ValueError, UnsupportedAlgorithm) as error:
-            raise VdtoError(
-                "not a PEM private key", str(path), "pass the <agency>.key file written with the public key"
-            ) from error
-        if not isinstance(key, Ed25519PrivateKey):
-            raise VdtoError("not an Ed25519 private key", str(path), "create keys with vdto's key generation")
-        return cls(agency, key)
-
-    def sign(self, data: bytes) -> str:
-        """Sign ``data``; returns the 64-byte Ed25519 signature as 128 hex characters."""
-        return self._key.sign(data).hex()
-
-
-def load_public_key(path: str | Path) -> str:
-    """Read a ``<agency>.pub`` file; returns the public key as 64 lowercase hex characters.
-
-    Raises
-    ------
-    VdtoError
-        If the file is missing or unreadable or does not hold a 32-byte Ed25519 key in hex.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as error:
-        raise VdtoError("public key file not found", str(path), "check the path") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise VdtoError("cannot read the public key file as text", str(path)) from error
-    if "PRIVATE KEY" in text:
-        raise VdtoError(
-            "this is a private key, not a public key",
-            str(path),
-            "pass the <agency>.pub file and keep the .key file secret",
-        )
-    value = text.strip().lower()
-    if not _HEX64.fullmatch(value):
-        raise VdtoError(
-            "not a public key (expected 64 hex characters)",
-            str(path),
-            "pass the <agency>.pub file written with the key pair",
-        )
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(value))
-    except ValueError as error:
-        raise VdtoError("not a valid Ed25519 public key", str(path)) from error
-    return value
-
-
-def load_trusted(paths: Iterable[str | Path]) -> dict[str, str]:
-    """Read public keys to pin: each path is a ``<agency>.pub`` file or a folder of them.
-
-    Returns ``{agency: public_hex}`` for :func:`verify`'s ``trusted``. The agency is the file's
-    stem. A folder with no ``.pub`` file, or the same agency given twice with different keys, is
-    a :class:`VdtoError`.
-    """
-    trusted: dict[str, str] = {}
-    for item in paths:
-        item = Path(item)
-        files = sorted(item.glob("*.pub")) if item.is_dir() else [item]
-        if not files:
-            raise VdtoError(
-                "no .pub file in the folder", str(item), "pass a folder holding <agency>.pub files"
-            )
-        for file in files:
-            agency = _check_agency(file.stem, str(file))
-            key = load_public_key(file)
-            if trusted.get(agency, key) != key:
-                raise VdtoError(
-                    f"two different keys given for agency {agency!r}", str(file), "pass one key per agency"
-                )
-            trusted[agency] = key
-    return trusted
 
 
 # ------------------------------------------------------------------------------ verification
@@ -350,6 +108,15 @@ def signed_bytes(entry: dict[str, Any]) -> bytes:
 
     The UTF-8 of ``canonical_json`` of the entry's ``seq``, ``kind``, ``time``, ``prev`` and
     ``payload_sha256``.
+
+    Examples
+    --------
+    >>> entry = {"seq": 1, "kind": "rule", "time": "2026-11-21T23:00:00Z", "prev": ZERO_HASH,
+    ...          "payload": {"agencies": {}}, "payload_sha256": "ab" * 32, "signatures": []}
+    >>> signed_bytes(entry).startswith(b'{"kind":"rule","payload_sha256":"abab')
+    True
+    >>> b"agencies" in signed_bytes(entry)  # the payload is signed through its hash
+    False
     """
     return canonical_json({k: entry[k] for k in ("seq", "kind", "time", "prev", "payload_sha256")}).encode(
         "utf-8"
@@ -357,7 +124,16 @@ def signed_bytes(entry: dict[str, Any]) -> bytes:
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of ``entry`` without its ``hash`` key (signatures included)."""
+    """SHA-256 of the canonical JSON of ``entry`` without its ``hash`` key (signatures included).
+
+    Examples
+    --------
+    >>> entry = {"seq": 1, "kind": "rule", "time": "2026-11-21T23:00:00Z", "prev": ZERO_HASH,
+    ...          "payload": {}, "payload_sha256": "ab" * 32, "signatures": []}
+    >>> digest = entry_hash(entry)
+    >>> len(digest), entry_hash({**entry, "hash": digest}) == digest
+    (64, True)
+    """
     return _sha256(canonical_json({k: v for k, v in entry.items() if k != "hash"}))
 
 
@@ -585,8 +361,9 @@ def verify(path: str | Path, trusted: dict[str, str] | None = None) -> VerifyRep
         The ledger (JSON Lines).
     trusted
         Optional ``{agency: public hex}`` obtained independently of the ledger (see
-        :func:`load_trusted`); the rule entry must then declare exactly these agencies and keys.
-        Without it, the ledger is only checked against the keys it declares itself.
+        :func:`~vdto.publication.keys.load_trusted`); the rule entry must then declare exactly
+        these agencies and keys. Without it, the ledger is only checked against the keys it
+        declares itself.
 
     Returns
     -------
@@ -602,6 +379,7 @@ def verify(path: str | Path, trusted: dict[str, str] | None = None) -> VerifyRep
     --------
     >>> import tempfile
     >>> from datetime import datetime, UTC
+    >>> from vdto.publication.keys import Signer, load_trusted, new_keypair
     >>> folder = Path(tempfile.mkdtemp())
     >>> mx = Signer.load(new_keypair("mx", folder)[0])
     >>> us = Signer.load(new_keypair("us", folder)[0])

@@ -180,7 +180,6 @@ def yearly_trend(
 
     rows = []
     for year in range(end_year - years + 1, end_year + 1):
-        kwargs = {"agency": agency} if agency else {}
         res = score(
             store,
             date(year, 1, 1),
@@ -189,7 +188,7 @@ def yearly_trend(
             draws=1,
             seed=0,
             sources=sources,
-            **kwargs,
+            agency=agency,
         )
         got = dict(zip(res.table["org"], res.table["score"], strict=True))
         rows += [{"org": o, "year": year, "score": float(got.get(o, 0.0))} for o in orgs]

@@ -120,11 +120,12 @@ def _decision(card: dict) -> dict[str, Any]:
     d = card.get("decision") or {}
     ranking = card.get("ranking") or []
     names = _names(card)
-    runner = next((r for r in ranking if r.get("org") == d.get("runner_up")), {})
+    runner: dict = next((r for r in ranking if r.get("org") == d.get("runner_up")), {})
+    target = d.get("target")
     lead = ranking[0] if ranking else {}
     close = finite(runner.get("hi90")) and finite(lead.get("lo90")) and runner["hi90"] >= lead["lo90"]
     return {
-        "target": d.get("target"), "name": d.get("target_name") or names.get(d.get("target"), d.get("target")),
+        "target": target, "name": d.get("target_name") or (names.get(target, target) if target else None),
         "p_rank1": d.get("p_rank1"), "threshold": d.get("threshold"), "reason": d.get("reason") or "",
         "fallback": d.get("fallback") or "", "lead": lead, "runner": runner, "close": close,
         "runner_name": names.get(d["runner_up"], d["runner_up"]) if d.get("runner_up") else None,

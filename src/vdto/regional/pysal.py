@@ -36,7 +36,7 @@ def _numba_hidden() -> Iterator[None]:
     saved_jit = getattr(common, "jit", None)
     sys.modules["numba"] = None  # type: ignore[assignment]  # makes the import raise ImportError
     if common is not None:
-        common.jit = _plain_jit
+        common.jit = _plain_jit  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -45,7 +45,7 @@ def _numba_hidden() -> Iterator[None]:
         else:
             sys.modules["numba"] = saved  # type: ignore[assignment]
         if common is not None:
-            common.jit = saved_jit
+            common.jit = saved_jit  # type: ignore[attr-defined]
 
 
 def _load() -> None:

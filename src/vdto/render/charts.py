@@ -39,7 +39,7 @@ OKABE_ITO: tuple[str, ...] = (
 DASHES: tuple[tuple[int, ...], ...] = ((1, 0), (6, 3), (2, 3), (8, 3, 2, 3)) * 2
 
 
-def vl_options() -> dict[str, str]:
+def vl_options() -> dict[str, Any]:
     """vl-convert's ``vl_version`` for the Vega-Lite schema Altair writes, when vl-convert has
     it (else vl-convert's default)."""
     import altair as alt

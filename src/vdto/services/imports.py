@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from vdto.errors import VdtoError
 from vdto.events import acled, generic, ucdp
+from vdto.events.canonical import Batch
 from vdto.events.ingest import ImportResult, import_counts_file, import_events
 from vdto.names import DEFAULT_AGENCY
 
 #: Event importers by kind (``csv`` is the generic importer, which needs a TOML column mapping).
-EVENT_KINDS = {"ucdp": ucdp.parse, "acled": acled.parse, "csv": generic.parse}
+EVENT_KINDS: dict[str, Callable[..., Batch]] = {
+    "ucdp": ucdp.parse,
+    "acled": acled.parse,
+    "csv": generic.parse,
+}
 
 
 def import_file(

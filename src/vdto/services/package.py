@@ -15,7 +15,9 @@ import pandas as pd
 from vdto.errors import VdtoError
 from vdto.network.bacrim import load_bacrim2020
 from vdto.network.graph import SupplyNetwork
-from vdto.network.package import Package, enforcement_package, substitution, succession_risk, supply_shares
+from vdto.network.package import Package, enforcement_package
+from vdto.network.substitution import substitution, succession_risk
+from vdto.network.supply import supply_shares
 from vdto.services.scoring import score_window
 from vdto.store import Store
 

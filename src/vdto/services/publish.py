@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.publication.ledger import Ledger, load_trusted
+from vdto.publication.keys import load_trusted
+from vdto.publication.ledger import Ledger
 from vdto.publication.rounds import get_round
 from vdto.publication.scorecard import build_scorecard, public_aggregates, yearly_trend
 from vdto.publication.site import write_site

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from vdto.regional.analysis import RegionalAnalysis, analyse
 from vdto.regional.panel import RegionScores, check_level, score_store
@@ -12,34 +13,27 @@ from vdto.store import Store
 
 
 def region_scores(
-    store: Store,
-    start: date | None = None,
-    end: date | None = None,
-    *,
-    level: str = "state",
-    rubric: Rubric | None = None,
-    **options,
+    store: Store, start: date | None = None, end: date | None = None, **options: Any
 ) -> RegionScores:
-    """Scores of every state or municipality over ``[start, end]`` (default: the rubric's window
-    ending at the last event), from the events of one agency and the store's counts."""
-    check_level(level)
-    rubric = rubric or Rubric.default()
-    start, end = resolve_window(start, end, rubric, store)
-    return score_store(store, start, end, level=level, rubric=rubric, **options)
+    """Scores of every state or municipality (``level``) over ``[start, end]`` (default: the
+    rubric's window ending at the last event), from the events of one agency and the store's
+    counts; ``options`` are :func:`vdto.regional.panel.score_store`'s."""
+    return _in_window(score_store, store, start, end, **options)
 
 
 def regional_analysis(
-    store: Store,
-    start: date | None = None,
-    end: date | None = None,
-    *,
-    level: str = "state",
-    rubric: Rubric | None = None,
-    **options,
+    store: Store, start: date | None = None, end: date | None = None, **options: Any
 ) -> RegionalAnalysis:
     """Region scores, hot spots and region targets over ``[start, end]`` (default: the rubric's
-    window ending at the last event); see :func:`vdto.regional.analysis.analyse`."""
+    window ending at the last event); ``options`` are :func:`vdto.regional.analysis.analyse`'s."""
+    return _in_window(analyse, store, start, end, **options)
+
+
+def _in_window(fn, store: Store, start: date | None, end: date | None, *, level: str = "state",
+               rubric: Rubric | None = None, **options: Any):  # fmt: skip
+    """``fn`` over the window settled the same way for every shell: the level checked first, the
+    end defaulting to the last event and the start to the rubric's window before it."""
     check_level(level)
     rubric = rubric or Rubric.default()
     start, end = resolve_window(start, end, rubric, store)
-    return analyse(store, start, end, level=level, rubric=rubric, **options)
+    return fn(store, start, end, level=level, rubric=rubric, **options)

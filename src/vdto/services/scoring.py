@@ -7,34 +7,24 @@ report, the enforcement package). :func:`score_window` is the one way the shells
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from vdto.scoring import ScoreResult, TargetDecision, decide, robustness, score
 from vdto.scoring import what_if as what_if_ranks
 from vdto.scoring.decision import ranking_with_margins
-from vdto.scoring.engine import DEFAULT_DRAWS, DEFAULT_SEED
-from vdto.scoring.rubric import Rubric
 from vdto.store import Store
 
 
 def score_window(
-    store: Store,
-    start: date | None = None,
-    end: date | None = None,
-    *,
-    rubric: Rubric | None = None,
-    draws: int = DEFAULT_DRAWS,
-    seed: int = DEFAULT_SEED,
-    sources: list[str] | None = None,
-    agency: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    store: Store, start: date | None = None, end: date | None = None, **options: Any
 ) -> ScoreResult:
     """Score one agency's organizations over a window, the organizations dismantled by earlier
-    rounds listed apart (see :func:`vdto.scoring.score`).
+    rounds listed apart. ``options`` are :func:`vdto.scoring.score`'s (rubric, draws, seed,
+    sources, agency, progress).
 
     Examples
     --------
@@ -44,10 +34,7 @@ def score_window(
     ...     score_window(store, date(2020, 1, 1), date(2020, 12, 31), draws=10).table.empty
     True
     """
-    return score(
-        store, start, end, rubric=rubric, draws=draws, seed=seed, sources=sources, agency=agency,
-        progress=progress, dismantled=store.rounds.dismantled_before(),
-    )  # fmt: skip
+    return score(store, start, end, dismantled=store.rounds.dismantled_before(), **options)
 
 
 @dataclass
@@ -72,7 +59,7 @@ def rank_window(
     end: date | None = None,
     *,
     what_if: tuple[str, float] | None = None,
-    **options,
+    **options: Any,
 ) -> Ranking:
     """Score a window (:func:`score_window`), apply the target rule, and add margins, the
     manipulation risk and, with ``what_if=(org, cut)``, the ranks if that organization cut its

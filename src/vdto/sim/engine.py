@@ -472,7 +472,7 @@ def _kingpin(run: _Run, st: _State, t: int, revenue: np.ndarray, hit: np.ndarray
     u = uniform(run.keys, t, Stream.KINGPIN, np.zeros(run.R, np.uint64))
     split = okk & (u < E_.splinter_probability) & (st.next_slot < run.N)
     for r in np.flatnonzero(split):
-        _splinter(run, st, t, r, struck[r])
+        _splinter(run, st, t, int(r), int(struck[r]))
 
 
 def _splinter(run: _Run, st: _State, t: int, r: int, i: int) -> None:
@@ -516,7 +516,7 @@ def _grow_and_dismantle(run: _Run, st: _State, revenue: np.ndarray, hit: np.ndar
         - hit
     )
     st.strength = np.clip(strength, 0.0, X.max_strength) * st.alive
-    gone = st.alive & (st.strength < E_.dismantle_below)
+    gone: np.ndarray = st.alive & (st.strength < E_.dismantle_below)
     if gone.any():
         st.alive &= ~gone
         if run.compiled:
@@ -528,8 +528,8 @@ def _grow_and_dismantle(run: _Run, st: _State, revenue: np.ndarray, hit: np.ndar
             st.owner[g] = -1
             _refresh(st.hostile, st.owner, run.src, run.dst, run.inc_ptr, run.inc_idx, *np.nonzero(g))
         st.violence = np.where(st.alive, st.violence, 0.0)
-        best = np.where(st.alive, st.strength, -np.inf).argmax(axis=1)
-        orphan = gone[rr[:, None], st.supplier] & st.alive.any(axis=1)[:, None]
+        best = np.asarray(np.where(st.alive, st.strength, -np.inf).argmax(axis=1))
+        orphan = np.take_along_axis(gone, st.supplier, axis=1) & np.asarray(st.alive.any(axis=1))[:, None]
         st.supplier = np.where(orphan, best[:, None], st.supplier)
     st.succession = np.maximum(st.succession - 1, 0)
 

@@ -39,7 +39,7 @@ import pandas as pd
 from vdto.errors import VdtoError
 
 Regime = Literal["uniform", "priority"]
-REGIMES: tuple[str, ...] = ("uniform", "priority")
+REGIMES: tuple[Regime, ...] = ("uniform", "priority")
 STARTS: tuple[str, ...] = ("all_violate", "all_comply")
 UPDATES: tuple[str, ...] = ("simultaneous", "sequential")
 PATH_SHOWN = 12  # summary(): entries of the violators' path shown before "..."
@@ -71,8 +71,9 @@ def _sanction(value: object) -> float:
 
 def _costs(n: int, cost: object) -> tuple[np.ndarray, bool]:
     """The costs as a float array of length ``n`` and whether one cost was given for all."""
+    values: np.ndarray | None
     scalar = isinstance(cost, Real) and not isinstance(cost, bool)
-    if scalar:
+    if isinstance(cost, Real) and scalar:
         values = np.full(n, float(cost))
     else:
         if isinstance(cost, str | bytes | bool) or cost is None:
@@ -94,6 +95,7 @@ def _costs(n: int, cost: object) -> tuple[np.ndarray, bool]:
                 fix=f"give one cost per actor ({n}), or a single cost",
                 param="cost",
             )
+    assert values is not None
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise VdtoError(
             f"compliance costs must be finite and >= 0 (got {cost!r})",
@@ -103,10 +105,11 @@ def _costs(n: int, cost: object) -> tuple[np.ndarray, bool]:
     return values, scalar
 
 
-def _regime(regime: object) -> str:
-    if regime not in REGIMES:
-        raise VdtoError(f"unknown regime {regime!r}", fix=f"use one of: {', '.join(REGIMES)}", param="regime")
-    return str(regime)
+def _regime(regime: object) -> Regime:
+    for known in REGIMES:
+        if regime == known:
+            return known
+    raise VdtoError(f"unknown regime {regime!r}", fix=f"use one of: {', '.join(REGIMES)}", param="regime")
 
 
 def _inputs(n: object, k: object, cost: object) -> tuple[int, int, np.ndarray, bool]:
@@ -173,7 +176,7 @@ def _priority_violating(k: int, costs: np.ndarray, sanction: float) -> np.ndarra
     # Walk down the ranking: an actor with sanction <= cost violates whatever happens; once k
     # of them rank above an actor, it is never sanctioned and violates too.
     hard = ~(sanction > costs)
-    hard_ahead = np.cumsum(hard) - hard
+    hard_ahead: np.ndarray = np.cumsum(hard) - hard
     return hard | (hard_ahead >= k)
 
 

@@ -82,7 +82,7 @@ def compare_table(
         cum_h = o.deaths[:, :h].sum(axis=1)
         total = o.deaths.sum(axis=1)
         last = o.deaths[:, max(0, T - 12) :].mean(axis=1)
-        row = {"policy": policy}
+        row: dict[str, object] = {"policy": policy}
         for name, x in (
             (f"deaths_by_{h}", cum_h),
             ("deaths_total", total),

@@ -114,7 +114,8 @@ def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _verified(table: tuple[tuple[str, str, str], ...], names: dict[str, str]) -> tuple[list[str], list[str]]:
     """Codes of ``table`` whose catalog name matches (folded), and the codes dropped."""
-    keep, dropped = [], []
+    keep: list[str] = []
+    dropped: list[str] = []
     for code, name, _ in table:
         (keep if code in names and fold(names[code]) == fold(name) else dropped).append(code)
     return keep, dropped

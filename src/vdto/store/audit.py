@@ -82,7 +82,8 @@ class AuditRepository:
         self, *, agency: str | None = None, limit: int = 100, before: int | None = None
     ) -> list[AuditEntry]:
         """The latest rows, newest first: all, or those by ``agency``'s tokens or on its paths."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if agency is not None:
             where.append("(agency = ? OR path = ? OR path LIKE ?)")
             params += [agency, f"/agencies/{agency}", f"/agencies/{agency}/%"]

@@ -59,18 +59,24 @@ class EventRepository:
         """The agencies that hold events, in order."""
         return [r[0] for r in self.con.execute("SELECT DISTINCT agency FROM events ORDER BY 1").fetchall()]
 
+    def _row(self, sql: str, params: list | None = None) -> tuple:
+        """The one row an aggregate query returns."""
+        row = self.con.execute(sql, params or []).fetchone()
+        assert row is not None  # an aggregate without GROUP BY always returns a row
+        return row
+
     def count(self, agency: str | None = None) -> int:
         """Events stored (of ``agency`` when given)."""
         if agency is None:
-            return int(self.con.execute("SELECT count(*) FROM events").fetchone()[0])
-        return int(self.con.execute("SELECT count(*) FROM events WHERE agency = ?", [agency]).fetchone()[0])
+            return int(self._row("SELECT count(*) FROM events")[0])
+        return int(self._row("SELECT count(*) FROM events WHERE agency = ?", [agency])[0])
 
     def last_date(self, agency: str | None = None) -> date | None:
         """The start date of the latest event (of ``agency`` when given), or None when there is none."""
         sql, params = "SELECT max(date_start) FROM events", []
         if agency is not None:
             sql, params = sql + " WHERE agency = ?", [agency]
-        last = self.con.execute(sql, params).fetchone()[0]
+        last = self._row(sql, params)[0]
         return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
 
     def window(
@@ -96,10 +102,10 @@ class EventRepository:
     def located(self, agency: str, start: date, end: date) -> int:
         """How many of the agency's events in the window have a state."""
         return int(
-            self.con.execute(
+            self._row(
                 "SELECT count(*) FROM events WHERE agency = ? AND date_start BETWEEN ? AND ? AND state_code IS NOT NULL",
                 [agency, start, end],
-            ).fetchone()[0]
+            )[0]
         )
 
     def page(self, agency: str, offset: int, limit: int) -> pd.DataFrame:
@@ -111,9 +117,9 @@ class EventRepository:
 
     def totals(self) -> dict:
         """Events, deaths (best) and the first and last date in the store."""
-        events, deaths, first, last = self.con.execute(
+        events, deaths, first, last = self._row(
             "SELECT count(*), sum(deaths_best), min(date_start), max(date_start) FROM events"
-        ).fetchone()
+        )
         return {"events": int(events), "deaths": int(deaths or 0), "first": first, "last": last}
 
     def summary(

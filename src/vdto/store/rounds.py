@@ -83,7 +83,8 @@ def _round(r: pd.Series) -> Round:
     return Round(
         int(r["round_id"]), r["status"], pd.Timestamp(r["window_from"]).date(), pd.Timestamp(r["window_to"]).date(),
         tuple(r["agencies"].split(",")), bool(r["require_agreement"]), _text(r["target"]),
-        json.loads(r["decision"]), json.loads(r["evidence"]), _time(r["opened_at"]), _time(r["announced_at"]),
+        json.loads(r["decision"]), json.loads(r["evidence"]), pd.Timestamp(r["opened_at"]).to_pydatetime(),
+        _time(r["announced_at"]),
         _time(r["closed_at"]), _text(r["outcome"]), _text(r["reason"]), _text(r["ledger_hash"]),
     )  # fmt: skip
 

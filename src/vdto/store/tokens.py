@@ -46,8 +46,15 @@ def stamp(value: datetime | None) -> str | None:
 def _info(row: tuple) -> TokenInfo:
     token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by = row
     return TokenInfo(
-        token_id, agency, role, label or "", stamp(created_at), created_by, stamp(revoked_at), revoked_by
-    )  # type: ignore[arg-type]
+        token_id,
+        agency,
+        role,
+        label or "",
+        stamp(created_at) or "",
+        created_by,
+        stamp(revoked_at),
+        revoked_by,
+    )
 
 
 class TokenRepository:

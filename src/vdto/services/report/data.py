@@ -114,8 +114,10 @@ class SimResults:
             from vdto.sim.results import compare_table
 
             start = self.start_month if self.start_month is not None else self.meta.get("start_month")
-            self._table = compare_table(
-                self.results, **({"start_month": int(start)} if start is not None else {})
+            self._table = (
+                compare_table(self.results, start_month=int(start))
+                if start is not None
+                else compare_table(self.results)
             )
         return self._table.copy()
 
@@ -314,7 +316,7 @@ def collect(
             progress(label)
 
     db = Path(db)
-    if sim_results not in (None, True, False) and not isinstance(sim_results, SimResults):
+    if sim_results is not None and not isinstance(sim_results, bool | SimResults):
         sim_results = SimResults.from_parquet(sim_results)  # a bad file fails before any work
     with Store(db, read_only=True) as store:
         if year is None:
@@ -348,7 +350,12 @@ def collect(
     if net is None:
         from vdto.network.synthetic import generate
 
-        net = generate(seed=network_seed, **NETWORK_SIZE)
+        net = generate(
+            seed=network_seed,
+            organizations=NETWORK_SIZE["organizations"],
+            wholesalers=NETWORK_SIZE["wholesalers"],
+            distributors=NETWORK_SIZE["distributors"],
+        )
         where = (
             f"a synthetic supply network (seed {network_seed}; real supply data are confidential: "
             "`vdto network import` loads an agency's own)"
@@ -471,7 +478,7 @@ def headlines(data: ReportData) -> dict[str, str]:
         + (f"; the most violent are {places}." if places else ".")
     )
     if data.package is not None:
-        s = data.package.summary()
+        s: dict[str, Any] = data.package.summary()
         out["package"] = (
             f"Enforcement package: {s['cases_selected']} cases against {data.package.target_name} would deny "
             f"{_money(float(s['revenue_denied']))} a year, {float(s['denied_share']):.0%} of its US revenue; "
@@ -496,12 +503,12 @@ def headlines(data: ReportData) -> dict[str, str]:
                 text += f"; fewer than volume in {float(p):.0%} of paired replicates"
         out["policies"] = text + "."
     if data.shift is not None:
-        s = data.shift
-        v = s.violence_summary()
+        sh = data.shift
+        v = sh.violence_summary()
         out["routes"] = (
-            f"Caribbean shift: {'halving' if s.change == -0.5 else f'changing by {s.change:+.0%}'} Caribbean "
-            f"interdiction moves the share of US-bound cocaine through Mexico from {s.before.via_mexico:.0%} "
-            f"to {s.after.via_mexico:.0%} ({s.mexico_flow_change:+.0%}); expected change of Mexican violence "
+            f"Caribbean shift: {'halving' if sh.change == -0.5 else f'changing by {sh.change:+.0%}'} Caribbean "
+            f"interdiction moves the share of US-bound cocaine through Mexico from {sh.before.via_mexico:.0%} "
+            f"to {sh.after.via_mexico:.0%} ({sh.mexico_flow_change:+.0%}); expected change of Mexican violence "
             f"{v['median']:+.1%} (90% interval {v['lo90']:+.1%} to {v['hi90']:+.1%})."
         )
     return out
