@@ -32,9 +32,19 @@ PYTHON_NAMES: dict[str, str] = {
 }
 
 
-def plain(param: str) -> str:
-    """The library's own spelling of a parameter (its Python name) or of an action."""
-    return PYTHON_NAMES.get(param, param)
+def spelling(names: dict[str, str], default: Spell = str) -> Spell:
+    """A shell's spelling: ``names[param]`` where the shell has its own name, else ``default``.
+
+    Examples
+    --------
+    >>> spelling({"start": "--from"}, lambda p: "--" + p)("start"), spelling({})("draws")
+    ('--from', 'draws')
+    """
+    return lambda param: names.get(param, default(param))
+
+
+#: The library's own spelling of a parameter (its Python name) or of an action.
+plain: Spell = spelling(PYTHON_NAMES)
 
 
 class VdtoError(Exception):

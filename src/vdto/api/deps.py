@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from vdto.access import audit
 from vdto.access.tokens import Principal, check_token
 from vdto.api.access import Cache, StoreAccess
+from vdto.errors import spelling
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -65,9 +66,8 @@ FIELD_NAMES: dict[str, str] = {
 }
 
 
-def spell(param: str) -> str:
-    """A library parameter as the API names it (a JSON field or query parameter)."""
-    return FIELD_NAMES.get(param, param)
+#: A library parameter as the API names it (a JSON field or query parameter).
+spell = spelling(FIELD_NAMES)
 
 
 class ApiError(Exception):

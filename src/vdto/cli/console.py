@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
+import time
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -70,3 +72,57 @@ def emit_json(obj: object) -> None:
     from vdto.render.jsonout import default
 
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=default) + "\n")
+
+
+class Steps:
+    """A progress bar over a job's named steps, and how long each took.
+
+    ``with Steps("vdto demo", total) as steps:`` gives ``steps.step(label)``, the callback the
+    services call before each step; afterwards ``steps.print_timings()`` prints the times.
+    """
+
+    def __init__(
+        self, label: str, total: int, *, quiet: bool, console: Console = err, transient: bool = True
+    ):
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+            console=console, transient=transient, disable=quiet,
+        )  # fmt: skip
+        self.label, self.total = label, total
+        self.marks: list[tuple[str, float]] = []
+
+    def __enter__(self) -> Steps:
+        self.progress.__enter__()
+        self.task = self.progress.add_task(self.label, total=self.total)
+        return self
+
+    def step(self, label: str) -> None:
+        if self.marks:
+            self.progress.advance(self.task)
+        self.marks.append((label, time.perf_counter()))
+        self.progress.update(self.task, description=label)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.progress.advance(self.task)
+        self.marks.append(("done", time.perf_counter()))
+        self.progress.update(self.task, description="Done")
+        self.progress.__exit__(kind, value, traceback)
+
+    def print_timings(self) -> None:
+        """How long each step took, one dim line each."""
+        from rich.markup import escape
+
+        for (label, t0), (_, t1) in itertools.pairwise(self.marks):
+            out.print(f"[dim]{t1 - t0:6.1f} s  {escape(label)}[/dim]")
+
+
+def print_headlines(headlines: dict[str, str], heading: str = "") -> None:
+    """The report's findings, one plain sentence a bullet (under ``heading`` when given)."""
+    from rich.markup import escape
+
+    if heading:
+        out.print(f"\n[bold]{escape(heading)}[/bold]")
+    for line in headlines.values():
+        out.print("• " + escape(line))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from vdto.cli.console import emit, out
+from vdto.cli.console import Steps, emit, out, print_headlines
 from vdto.cli.options import QuietOpt
 
 
@@ -30,28 +27,12 @@ def demo_cmd(
     """
     from vdto.services.demo import run_demo, steps
 
-    marks: list[tuple[str, float]] = []
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=out, disable=quiet, transient=False,
-    ) as progress:  # fmt: skip
-        task = progress.add_task("vdto demo", total=steps())
-
-        def step(label: str) -> None:
-            if marks:
-                progress.advance(task)
-            marks.append((label, time.perf_counter()))
-            progress.update(task, description=label)
-
-        result = run_demo(out_dir, progress=step)
-        progress.advance(task)
-        marks.append(("done", time.perf_counter()))
-        progress.update(task, description="Done")
+    with Steps("vdto demo", steps(), quiet=quiet, console=out, transient=False) as progress:
+        result = run_demo(out_dir, progress=progress.step)
     if quiet:
         return
     if verbose:
-        for (label, t0), (_, t1) in itertools.pairwise(marks):
-            out.print(f"[dim]{t1 - t0:6.1f} s  {escape(label)}[/dim]")
+        progress.print_timings()
     print_summary(result)
 
 
@@ -85,9 +66,7 @@ def print_summary(result) -> None:
             f"SESNSP counts: {s.counts_total:,} intentional-homicide victims in {s.counts_year}; most in {top}."
         )
     if s.headlines:
-        out.print("\n[bold]In plain words[/bold]")
-        for line in s.headlines.values():
-            out.print("• " + escape(line))
+        print_headlines(s.headlines, "In plain words")
     if s.unresolved:
         out.print(
             f"{s.unresolved} perpetrator names are not in the registry: see `vdto orgs unresolved --db {result.db}`"

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from vdto.cli.console import Format, emit, emit_json, out
-from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, QuietOpt, _date, _db
+from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, Options, QuietOpt, _date, _db
 from vdto.errors import VdtoError
 from vdto.store.events import By
 
@@ -52,96 +52,74 @@ def _print_import(result, quiet: bool) -> None:
         )
 
 
-def _import(kind: str, file: Path, db: Path | None, quiet: bool, **options) -> None:
+#: What every import takes: the store, the problem report, what to do with bad rows, quietness.
+IMPORT = Options(
+    db=(DbOpt, None), report=(ReportOpt, None), skip_bad_rows=(SkipOpt, False), quiet=(QuietOpt, False)
+)
+
+
+def _import(kind: str, file: Path, *, db: Path | None, quiet: bool, **options) -> None:
     """Import through :func:`vdto.services.imports.import_file` and print what it did."""
     from vdto.services.imports import import_file
 
     _print_import(import_file(_db(db), kind, file, **options), quiet)
 
 
-@import_app.command("ucdp")
-def import_ucdp(
-    file: Path,
-    db: DbOpt = None,
-    report: ReportOpt = None,
-    skip_bad_rows: SkipOpt = False,
-    encoding: EncodingOpt = "utf-8",
-    quiet: QuietOpt = False,
-    agency: AgencyOpt = None,
-) -> None:
-    """Import a UCDP GED CSV (plain or .gz).
+def _event_import(kind: str, doc: str):
+    """The command importing one source's event export (UCDP GED, ACLED)."""
 
-    Example: vdto import ucdp ged_mexico_1989_2023.csv.gz
-    """
-    _import(
-        "ucdp", file, db, quiet, report=report, skip_bad_rows=skip_bad_rows, encoding=encoding, agency=agency
+    @IMPORT
+    def command(file: Path, encoding: EncodingOpt = "utf-8", agency: AgencyOpt = None, **options) -> None:
+        _import(kind, file, encoding=encoding, agency=agency, **options)
+
+    command.__doc__ = doc
+    return command
+
+
+import_app.command("ucdp")(
+    _event_import(
+        "ucdp",
+        "Import a UCDP GED CSV (plain or .gz).\n\nExample: vdto import ucdp ged_mexico_1989_2023.csv.gz",
     )
-
-
-@import_app.command("acled")
-def import_acled(
-    file: Path,
-    db: DbOpt = None,
-    report: ReportOpt = None,
-    skip_bad_rows: SkipOpt = False,
-    encoding: EncodingOpt = "utf-8",
-    quiet: QuietOpt = False,
-    agency: AgencyOpt = None,
-) -> None:
-    """Import an ACLED CSV export.
-
-    Example: vdto import acled acled_mexico_2023.csv --report problems.csv
-    """
-    _import(
-        "acled", file, db, quiet, report=report, skip_bad_rows=skip_bad_rows, encoding=encoding, agency=agency
+)
+import_app.command("acled")(
+    _event_import(
+        "acled",
+        "Import an ACLED CSV export.\n\nExample: vdto import acled acled_mexico_2023.csv --report problems.csv",
     )
+)
 
 
 @import_app.command("csv")
+@IMPORT
 def import_csv(
     file: Path,
     mapping: Annotated[
         Path, typer.Option("--mapping", "-m", help="TOML column mapping (see docs/schema.md).")
     ],
-    db: DbOpt = None,
-    report: ReportOpt = None,
-    skip_bad_rows: SkipOpt = False,
-    quiet: QuietOpt = False,
     agency: AgencyOpt = None,
+    **options,
 ) -> None:
     """Import any CSV or Parquet file through a TOML column mapping.
 
     Example: vdto import csv agency.csv --mapping agency.toml
     """
-    _import(
-        "csv", file, db, quiet, report=report, skip_bad_rows=skip_bad_rows, mapping=mapping, agency=agency
-    )
+    _import("csv", file, mapping=mapping, agency=agency, **options)
 
 
 @import_app.command("counts")
+@IMPORT
 def import_counts(
     file: Path,
-    db: DbOpt = None,
-    report: ReportOpt = None,
-    skip_bad_rows: SkipOpt = False,
     source: Annotated[str | None, typer.Option(help="Source label (default: from the layout).")] = None,
     encoding: EncodingOpt = "utf-8",
-    quiet: QuietOpt = False,
+    **options,
 ) -> None:
     """Import region-month counts without perpetrators (SESNSP victims or vdto's own layout).
 
     Example: vdto import counts db_victimas_delitos_ent_long.csv.bz2
     """
-    _import(
-        "counts",
-        file,
-        db,
-        quiet,
-        report=report,
-        skip_bad_rows=skip_bad_rows,
-        source=source,
-        encoding=encoding,
-    )
+    _import("counts", file, source=source, encoding=encoding, **options)
 
 
 def events_cmd(

@@ -3,16 +3,18 @@ own, before or without :mod:`vdto.cli`)."""
 
 from __future__ import annotations
 
+import inspect
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, out
-from vdto.errors import VdtoError
+from vdto.errors import VdtoError, spelling
 
 DbOpt = Annotated[
     Path | None,
@@ -45,9 +47,8 @@ OPTION_NAMES: dict[str, str] = {
 }
 
 
-def spell(param: str) -> str:
-    """A library parameter as the command line names it: ``draws`` -> ``--draws``."""
-    return OPTION_NAMES.get(param, "--" + param.replace("_", "-"))
+#: A library parameter as the command line names it: ``draws`` -> ``--draws``.
+spell = spelling(OPTION_NAMES, lambda param: "--" + param.replace("_", "-"))
 
 
 def _db(db: Path | None) -> Path:
@@ -168,3 +169,49 @@ def json_records(frame) -> list:
     from vdto.render.jsonout import records
 
     return records(frame)
+
+
+class Options:
+    """A bundle of options that several commands share, declared once (as sqlite-utils bundles
+    click options): decorating a command adds them to its signature after its own options, and the
+    command receives them as keyword arguments (``**options``).
+
+    Examples
+    --------
+    >>> import typer
+    >>> WINDOW = Options(start=(FromOpt, None), end=(ToOpt, None))
+    >>> @WINDOW
+    ... def command(top: int = 5, **options) -> dict:
+    ...     return options
+    >>> list(inspect.signature(command).parameters)
+    ['top', 'start', 'end']
+    """
+
+    def __init__(self, **options: tuple[Any, Any]) -> None:
+        self.parameters = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+            for name, (annotation, default) in options.items()
+        ]
+
+    def __call__(self, command: Callable) -> Callable:
+        # the command's own options, then the bundle's; its ``**options`` is left out of what the
+        # parser sees (it receives the bundle)
+        sig = inspect.signature(command, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        command.__signature__ = sig.replace(parameters=[*own, *self.parameters])  # type: ignore[attr-defined]
+        return command
+
+
+def parse_policies(text: str, param: str = "policies") -> list[str]:
+    """Comma-separated policies (``none,volume,targeted+caribbean``), each checked."""
+    from vdto.sim.params import check_policy
+
+    items = [p.strip() for p in text.split(",") if p.strip()]
+    if not items:
+        raise VdtoError("no policy given", fix="e.g. none,volume,targeted", param=param)
+    for p in items:
+        try:
+            check_policy(p)
+        except ValueError as exc:
+            raise VdtoError(str(exc), fix="see `vdto compare --help`", param=param) from None
+    return items

@@ -15,6 +15,7 @@ from vdto.cli.options import (
     AgencyOpt,
     DbOpt,
     FromOpt,
+    Options,
     OutOpt,
     QuietOpt,
     RubricOpt,
@@ -57,7 +58,26 @@ WindowsOpt = Annotated[
 TopOpt = Annotated[int, typer.Option("--top", help="Rows (or targets) to show.")]
 
 
-def _run(fn, db, start, end, level, rubric, agency, source, measure, no_counts, **kw):
+#: What every ``regions`` command reads: the counts measure, the rubric, the sources, the store, the agency.
+INPUTS = Options(
+    measure=(MeasureOpt, "homicidio_doloso"),
+    no_counts=(NoCountsOpt, False),
+    rubric=(RubricOpt, None),
+    source=(SourceOpt, None),
+    db=(DbOpt, None),
+    agency=(AgencyOpt, None),
+)
+#: How hot spots are tested (``hotspots``, ``target``, ``map``).
+TESTS = Options(
+    permutations=(PermOpt, 999),
+    seed=(HotSeedOpt, 1),
+    alpha=(AlphaOpt, 0.05),
+    fdr=(FdrOpt, False),
+    islands=(IslandsOpt, "nearest"),
+)
+
+
+def _run(fn, start, end, level, *, measure, no_counts, rubric, source, db, agency, **kw):
     """Open the store and call the regional service ``fn`` (it settles the window)."""
     from vdto.regional.panel import check_level
     from vdto.scoring import load_rubric
@@ -71,17 +91,11 @@ def _run(fn, db, start, end, level, rubric, agency, source, measure, no_counts, 
                   measure=measure, use_counts=not no_counts, **kw)  # fmt: skip
 
 
-def _analyse(db, start, end, level, *args, **kw):
+def _analyse(start, end, level, **options):
     from vdto.services.regions import regional_analysis
 
     with err.status(f"Scoring {level} regions and testing for hot spots", spinner="dots"):
-        return _run(regional_analysis, db, start, end, level, *args, **kw)
-
-
-def _scores_only(db, start, end, level, *args):
-    from vdto.services.regions import region_scores
-
-    return _run(region_scores, db, start, end, level, *args)
+        return _run(regional_analysis, start, end, level, **options)
 
 
 def _provenance(meta: dict) -> str:
@@ -103,26 +117,24 @@ def _meta_line(meta: dict) -> None:
 
 
 @regions_app.command("score")
+@INPUTS
 def regions_score(
     start: FromOpt = None,
     end: ToOpt = None,
     level: LevelOpt = "state",
-    measure: MeasureOpt = "homicidio_doloso",
-    no_counts: NoCountsOpt = False,
-    rubric: RubricOpt = None,
-    source: SourceOpt = None,
     top: TopOpt = 15,
-    db: DbOpt = None,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
-    agency: AgencyOpt = None,
+    **inputs,
 ) -> None:
     """Violence score of every state or municipality, from all events and homicide counts.
 
     Example: vdto regions score --from 2019 --to 2019 --level state
     """
     _check_score_format(fmt)
-    res = _scores_only(db, start, end, level, rubric, agency, source, measure, no_counts)
+    from vdto.services.regions import region_scores
+
+    res = _run(region_scores, start, end, level, **inputs)
     if fmt != "table":
         _write_frame(
             res.table,
@@ -140,48 +152,25 @@ def regions_score(
     _meta_line(res.meta)
 
 
-def _hot_options(permutations, seed, alpha, fdr, islands, windows=1, top=5) -> dict:
-    return {
-        "permutations": permutations,
-        "seed": seed,
-        "alpha": alpha,
-        "fdr": fdr,
-        "islands": islands,
-        "windows": windows,
-        "top": top,
-    }
-
-
 @regions_app.command("hotspots")
+@TESTS
+@INPUTS
 def regions_hotspots(
     start: FromOpt = None,
     end: ToOpt = None,
     level: LevelOpt = "state",
-    permutations: PermOpt = 999,
-    seed: HotSeedOpt = 1,
-    alpha: AlphaOpt = 0.05,
-    fdr: FdrOpt = False,
-    islands: IslandsOpt = "nearest",
     windows: WindowsOpt = 1,
-    measure: MeasureOpt = "homicidio_doloso",
-    no_counts: NoCountsOpt = False,
-    rubric: RubricOpt = None,
-    source: SourceOpt = None,
     top: TopOpt = 20,
-    db: DbOpt = None,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
-    agency: AgencyOpt = None,
+    **options,
 ) -> None:
     """Hot spots (Getis-Ord Gi*, local Moran) with permutation p-values; emerging hot spots with --windows.
 
     Example: vdto regions hotspots --from 2017 --to 2019 --level municipality --windows 3 --seed 1
     """
     _check_score_format(fmt)
-    res = _analyse(
-        db, start, end, level, rubric, agency, source, measure, no_counts,
-        **_hot_options(permutations, seed, alpha, fdr, islands, windows),
-    )  # fmt: skip
+    res = _analyse(start, end, level, windows=windows, **options)
     frame = res.hot.merge(res.scores.table[["region_code", "rank"]], on="region_code", how="left")
     if res.emerging is not None:
         frame = frame.merge(
@@ -202,7 +191,7 @@ def regions_hotspots(
         shown,
         Format.table,
         title=f"{level.capitalize()} hot spots {res.meta['from']} to {res.meta['to']}: {n_hot} hot, {n_cold} cold "
-        f"(Gi*, {'FDR' if fdr else 'p'} <= {alpha:g}; {int(res.hot['fdr_significant'].sum())} pass FDR)",
+        f"(Gi*, {'FDR' if options['fdr'] else 'p'} <= {options['alpha']:g}; {int(res.hot['fdr_significant'].sum())} pass FDR)",
     )
     if res.emerging is not None:
         counts = res.emerging["status"].value_counts()
@@ -219,34 +208,23 @@ def regions_hotspots(
 
 
 @regions_app.command("target")
+@TESTS
+@INPUTS
 def regions_target(
     start: FromOpt = None,
     end: ToOpt = None,
     level: LevelOpt = "municipality",
     top: TopOpt = 5,
-    permutations: PermOpt = 999,
-    seed: HotSeedOpt = 1,
-    alpha: AlphaOpt = 0.05,
-    fdr: FdrOpt = False,
-    islands: IslandsOpt = "nearest",
-    measure: MeasureOpt = "homicidio_doloso",
-    no_counts: NoCountsOpt = False,
-    rubric: RubricOpt = None,
-    source: SourceOpt = None,
-    db: DbOpt = None,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
-    agency: AgencyOpt = None,
+    **options,
 ) -> None:
     """The regional fallback: the top hot spots, the organizations there and the events to focus on.
 
     Example: vdto regions target --from 2023 --to 2023 --level municipality --top 5
     """
     _check_score_format(fmt)
-    res = _analyse(
-        db, start, end, level, rubric, agency, source, measure, no_counts,
-        **_hot_options(permutations, seed, alpha, fdr, islands, top=top),
-    )  # fmt: skip
+    res = _analyse(start, end, level, top=top, **options)
     t = res.targets
     if fmt != "table":
         extra = {"reason": t.reason, "orgs": json_records(t.orgs), "events": json_records(t.events)}
@@ -263,24 +241,16 @@ def regions_target(
 
 
 @regions_app.command("map")
+@TESTS
+@INPUTS
 def regions_map(
     out_file: Annotated[Path, typer.Option("--out", help="Map file: .png, .svg or .html (interactive).")],
     start: FromOpt = None,
     end: ToOpt = None,
     level: LevelOpt = "state",
     value: Annotated[str, typer.Option("--value", help="score or per100k (states only).")] = "score",
-    permutations: PermOpt = 999,
-    seed: HotSeedOpt = 1,
-    alpha: AlphaOpt = 0.05,
-    fdr: FdrOpt = False,
-    islands: IslandsOpt = "nearest",
-    measure: MeasureOpt = "homicidio_doloso",
-    no_counts: NoCountsOpt = False,
-    rubric: RubricOpt = None,
-    source: SourceOpt = None,
-    db: DbOpt = None,
     quiet: QuietOpt = False,
-    agency: AgencyOpt = None,
+    **options,
 ) -> None:
     """Draw a choropleth of region scores with hot spots outlined (offline: no network needed).
 
@@ -289,22 +259,19 @@ def regions_map(
     from vdto.regional.maps import map_regions
 
     if value not in ("score", "per100k"):
-        raise VdtoError(f"unknown value {value!r}", "--value", "use score or per100k")
+        raise VdtoError(f"unknown value {value!r}", fix="use score or per100k", param="value")
     if value == "per100k" and level != "state":
         raise VdtoError(
             "rates need population, which the bundled data give for states only",
-            "--value",
-            "use --value score",
+            fix="use score",
+            param="value",
         )
     suffix = out_file.suffix.lower()
     if suffix not in (".png", ".svg", ".html"):
         raise VdtoError(
             f"unknown map format {suffix or '(none)'!r}", str(out_file), "use .png, .svg or .html"
         )
-    res = _analyse(
-        db, start, end, level, rubric, agency, source, measure, no_counts,
-        **_hot_options(permutations, seed, alpha, fdr, islands), value=value,
-    )  # fmt: skip
+    res = _analyse(start, end, level, value=value, **options)
     with err.status("Drawing the map", spinner="dots"):
         map_regions(res.scores, res.hot, value=value, path=out_file)
     meta_path = out_file.with_suffix(out_file.suffix + ".json")

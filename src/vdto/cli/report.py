@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from vdto.cli.console import err, out
-from vdto.cli.options import DbOpt, QuietOpt, _db
+from vdto.cli.console import Steps, out, print_headlines
+from vdto.cli.options import DbOpt, QuietOpt, _db, parse_policies
 from vdto.errors import VdtoError
 
 VerboseOpt = Annotated[
@@ -72,22 +71,11 @@ def report_cmd(
     """
     import time
 
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from vdto.services.report import STEPS, collect, headlines, write_report
 
     if sim is not None and no_sim:
         raise VdtoError("--sim and --no-sim contradict each other", "--no-sim", "give one of them")
-    pols = [p.strip() for p in policies.split(",") if p.strip()]
-    if not pols:
-        raise VdtoError("no policy given", "--policies", "e.g. --policies none,volume,targeted")
-    from vdto.sim.params import check_policy
-
-    for p in pols:
-        try:
-            check_policy(p)
-        except ValueError as exc:
-            raise VdtoError(str(exc), "--policies", "see `vdto compare --help`") from None
+    pols = parse_policies(policies)
     for name, value in (("--replicates", replicates), ("--months", months), ("--draws", draws)):
         if value < 1:
             raise VdtoError(f"{name} must be at least 1 (got {value})", name, "give a positive number")
@@ -100,19 +88,7 @@ def report_cmd(
     if out_dir.exists() and not out_dir.is_dir():
         raise VdtoError("not a folder", str(out_dir), "give a folder for --out")
     started = time.perf_counter()
-    marks: list[tuple[str, float]] = []
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=quiet,
-    ) as progress:  # fmt: skip
-        task = progress.add_task("vdto report", total=STEPS)
-
-        def step(label: str) -> None:
-            if marks:
-                progress.advance(task)
-            marks.append((label, time.perf_counter()))
-            progress.update(task, description=label)
-
+    with Steps("vdto report", STEPS, quiet=quiet) as progress:
         data = collect(
             _db(db),
             year=year,
@@ -125,20 +101,16 @@ def report_cmd(
             policies=pols,
             replicates=replicates,
             months=months,
-            progress=step,
+            progress=progress.step,
         )
-        page = write_report(data, out_dir, progress=step)
-        progress.advance(task)
-    marks.append(("done", time.perf_counter()))
+        page = write_report(data, out_dir, progress=progress.step)
     if quiet:
         return
     if verbose:
-        for (label, t0), (_, t1) in itertools.pairwise(marks):
-            out.print(f"[dim]{t1 - t0:6.1f} s  {escape(label)}[/dim]")
+        progress.print_timings()
         for png in sorted((out_dir / "figures").glob("*.png")):
             out.print(f"[dim]wrote {escape(str(png))} ({png.stat().st_size:,} bytes)[/dim]")
-    for line in headlines(data).values():
-        out.print("• " + escape(line))
+    print_headlines(headlines(data))
     n_figs = len(list((out_dir / "figures").glob("*.png")))
     out.print(
         f"\nReport written to [bold]{escape(str(page))}[/bold] (open it in a browser; works offline), "

@@ -16,6 +16,7 @@ from vdto.cli.options import (
     DrawsOpt,
     FormatOpt,
     FromOpt,
+    Options,
     OutOpt,
     QuietOpt,
     RubricOpt,
@@ -31,6 +32,7 @@ from vdto.cli.options import (
     json_records,
 )
 from vdto.errors import VdtoError
+from vdto.units import share_of
 
 rubric_app = typer.Typer(help="The published violence rubric: show, validate, compare.", no_args_is_help=True)
 
@@ -45,7 +47,20 @@ def _progress_bar(draws: int, quiet: bool):
     )  # fmt: skip
 
 
-def _rank(db, start, end, rubric, draws, seed, source, quiet: bool, agency: str | None = None, what_if=None):
+#: What a scoring needs: the window, the rubric, the Monte Carlo, the sources, the store, the agency.
+SCORING = Options(
+    start=(FromOpt, None),
+    end=(ToOpt, None),
+    rubric=(RubricOpt, None),
+    draws=(DrawsOpt, 2000),
+    seed=(SeedOpt, 7),
+    source=(SourceOpt, None),
+    db=(DbOpt, None),
+    agency=(AgencyOpt, None),
+)
+
+
+def _rank(*, start, end, rubric, draws, seed, source, db, agency, quiet: bool, what_if=None):
     """The ranking the services give (organizations dismantled by earlier rounds listed apart)."""
     import threading
 
@@ -69,19 +84,13 @@ def _rank(db, start, end, rubric, draws, seed, source, quiet: bool, agency: str 
         )  # fmt: skip
 
 
+@SCORING
 def score_cmd(
-    start: FromOpt = None,
-    end: ToOpt = None,
-    rubric: RubricOpt = None,
-    draws: DrawsOpt = 2000,
-    seed: SeedOpt = 7,
     by: Annotated[str, typer.Option("--by", help="org, or org and state ('state').")] = "org",
-    source: SourceOpt = None,
-    db: DbOpt = None,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
     quiet: QuietOpt = False,
-    agency: AgencyOpt = None,
+    **scoring,
 ) -> None:
     """Score every organization over a window, with 90% intervals and P(rank 1).
 
@@ -90,7 +99,7 @@ def score_cmd(
     _check_score_format(fmt)
     if by not in ("org", "state"):
         raise VdtoError(f"unknown grouping {by!r}", fix="use org or state", param="by")
-    result = _rank(db, start, end, rubric, draws, seed, source, quiet, agency).result
+    result = _rank(quiet=quiet, **scoring).result
     frame = result.table if by == "org" else result.by_state
     title = f"Violence scores {result.meta['from']} to {result.meta['to']}" + (
         " by state" if by == "state" else ""
@@ -100,30 +109,24 @@ def score_cmd(
         emit(result.dismantled, Format.table, title="Dismantled organizations (listed apart, not ranked)")
 
 
+@SCORING
 def rank_cmd(
-    start: FromOpt = None,
-    end: ToOpt = None,
-    rubric: RubricOpt = None,
-    draws: DrawsOpt = 2000,
-    seed: SeedOpt = 7,
-    source: SourceOpt = None,
     what_if: Annotated[
         str | None,
         typer.Option("--what-if", help="ORG:SHARE, e.g. cjng:0.3 = CJNG cuts its violence by 30%."),
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Rows to show in the table.")] = 10,
-    db: DbOpt = None,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
     quiet: QuietOpt = False,
-    agency: AgencyOpt = None,
+    **scoring,
 ) -> None:
     """Rank organizations with intervals, P(rank 1), margins and the target decision.
 
     Example: vdto rank --from 2020 --to 2020 --what-if cjng:0.5
     """
     _check_score_format(fmt)
-    ranking = _rank(db, start, end, rubric, draws, seed, source, quiet, agency, _what_if(what_if))
+    ranking = _rank(quiet=quiet, what_if=_what_if(what_if), **scoring)
     result, decision, table = ranking.result, ranking.decision, ranking.table
     n_events, moved = ranking.events_to_change_top, ranking.weight_moved
     extra = {
@@ -179,14 +182,10 @@ def _what_if(text: str | None) -> tuple[str, float] | None:
     """``ORG:SHARE`` (``cjng:0.3`` or ``cjng:30%``) as (org, cut)."""
     if not text:
         return None
-    org, _, share = text.partition(":")
-    try:
-        cut = float(share.rstrip("%")) / (100 if share.endswith("%") else 1)
-    except ValueError:
-        raise VdtoError(
-            f"{text!r} is not ORG:SHARE", fix="write e.g. cjng:0.3 or cjng:30%", param="cut"
-        ) from None
-    return org, cut
+    org, sep, share = text.partition(":")
+    if not sep:
+        raise VdtoError(f"{text!r} is not ORG:SHARE", fix="write e.g. cjng:0.3 or cjng:30%", param="cut")
+    return org, share_of(share, param="cut", what="a share", example="cjng:0.3 or cjng:30%")
 
 
 def extra_frame(frame):

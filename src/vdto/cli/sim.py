@@ -12,7 +12,15 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, emit_json, err, out
-from vdto.cli.options import QuietOpt, ScoreFormat, _check_score_format, _write_frame, json_records
+from vdto.cli.options import (
+    Options,
+    QuietOpt,
+    ScoreFormat,
+    _check_score_format,
+    _write_frame,
+    json_records,
+    parse_policies,
+)
 from vdto.errors import ConfigError, VdtoError
 
 ScenarioArg = Annotated[
@@ -33,23 +41,38 @@ OutFileOpt = Annotated[
 ]
 
 
-def _scenario(name: str, replicates: int | None, months: int | None, seed: int | None):
+#: What overrides the scenario's run (replicates, months, seed) and where it runs.
+RUN = Options(
+    replicates=(ReplicatesOpt, None),
+    months=(MonthsOpt, None),
+    seed=(SeedOpt, None),
+    workers=(WorkersOpt, None),
+    dask=(DaskOpt, False),
+    scheduler=(SchedulerOpt, None),
+    quiet=(QuietOpt, False),
+)
+
+
+def _scenario(name: str, run: dict):
     from vdto.sim.params import load_scenario, with_run
 
-    return with_run(load_scenario(name), replicates=replicates, months=months, seed=seed)
+    return with_run(load_scenario(name), replicates=run["replicates"], months=run["months"], seed=run["seed"])
 
 
-def _run(sc, policies: list[str], workers, dask, scheduler, quiet: bool):
+def _run(sc, policies: list[str], options: dict):
+    """Build the world and run the policies on it, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from vdto.sim.runner import run, world_for
+
+    workers, dask, scheduler = options["workers"], options["dask"], options["scheduler"]
 
     with err.status("Building the world", spinner="dots"):
         world = world_for(sc)
     total = sc.run.replicates * len(policies)
     with Progress(
         TextColumn("Simulating {task.fields[what]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=quiet,
+        console=err, transient=True, disable=options["quiet"],
     ) as progress:  # fmt: skip
         task = progress.add_task(
             "sim", total=total, what=f"{len(policies)} policies x {sc.run.replicates} replicates"
@@ -59,34 +82,15 @@ def _run(sc, policies: list[str], workers, dask, scheduler, quiet: bool):
     return world, results
 
 
-def _policies(text: str, option: str = "--policies") -> list[str]:
-    from vdto.sim.params import check_policy
-
-    items = [p.strip() for p in text.split(",") if p.strip()]
-    if not items:
-        raise VdtoError("no policy given", option, "e.g. none,volume,targeted")
-    for p in items:
-        try:
-            check_policy(p)
-        except ValueError as exc:
-            raise VdtoError(str(exc), option, "see vdto compare --help") from None
-    return items
-
-
+@RUN
 def simulate_cmd(
     scenario: ScenarioArg = "default",
     policy: Annotated[
         str, typer.Option("--policy", help="Policy, e.g. targeted or targeted+caribbean.")
     ] = "targeted",
-    replicates: ReplicatesOpt = None,
-    months: MonthsOpt = None,
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    dask: DaskOpt = False,
-    scheduler: SchedulerOpt = None,
     out_file: OutFileOpt = None,
     fmt: ScoreFormat = "table",
-    quiet: QuietOpt = False,
+    **run,
 ) -> None:
     """Simulate one policy: monthly deaths, organizations, targets, with 90% intervals.
 
@@ -95,9 +99,9 @@ def simulate_cmd(
     from vdto.sim.results import compare_table, long_frame, provenance, write_parquet
 
     _check_score_format(fmt)
-    sc = _scenario(scenario, replicates, months, seed)
-    pols = _policies(policy, "--policy")
-    world, results = _run(sc, pols, workers, dask, scheduler, quiet)
+    sc = _scenario(scenario, run)
+    pols = parse_policies(policy, "policy")
+    world, results = _run(sc, pols, run)
     meta = provenance(sc, world)
     if out_file is not None:
         write_parquet(long_frame(results), meta, out_file)
@@ -106,7 +110,7 @@ def simulate_cmd(
         _write_frame(table, meta, fmt, None, "")
         return
     _show(table, meta, f"{pols[0]} on {world.label}")
-    if out_file is not None and not quiet:
+    if out_file is not None and not run["quiet"]:
         out.print(f"Monthly outputs written to {out_file}")
 
 
@@ -137,23 +141,18 @@ def _show(table, meta: dict, title: str) -> None:
     out.print(f"[dim]{escape(line)}[/dim]")
 
 
+@RUN
 def compare_cmd(
     scenario: ScenarioArg = "default",
     policies: Annotated[
         str, typer.Option("--policies", help="Comma-separated policies (combine with +).")
     ] = "none,volume,kingpin,targeted,regional,caribbean",
-    replicates: ReplicatesOpt = None,
-    months: MonthsOpt = None,
-    seed: SeedOpt = None,
     chart: Annotated[
         Path | None, typer.Option("--chart", help="Chart of monthly deaths: .png, .svg or .html.")
     ] = None,
-    workers: WorkersOpt = None,
-    dask: DaskOpt = False,
-    scheduler: SchedulerOpt = None,
     out_file: OutFileOpt = None,
     fmt: ScoreFormat = "table",
-    quiet: QuietOpt = False,
+    **run,
 ) -> None:
     """Compare policies on paired replicates (common random numbers): deaths with intervals.
 
@@ -162,13 +161,13 @@ def compare_cmd(
     from vdto.sim.results import compare_table, deaths_chart, long_frame, provenance, write_parquet
 
     _check_score_format(fmt)
-    pols = _policies(policies)
+    pols = parse_policies(policies)
     if chart is not None and chart.suffix.lower() not in (".png", ".svg", ".html"):
         raise VdtoError(
             f"unknown chart format {chart.suffix or '(none)'!r}", str(chart), "use .png, .svg or .html"
         )
-    sc = _scenario(scenario, replicates, months, seed)
-    world, results = _run(sc, pols, workers, dask, scheduler, quiet)
+    sc = _scenario(scenario, run)
+    world, results = _run(sc, pols, run)
     meta = provenance(sc, world)
     table = compare_table(results, start_month=sc.enforcement.start_month)
     if out_file is not None:
@@ -181,13 +180,14 @@ def compare_cmd(
         _write_frame(table, meta, fmt, None, "")
         return
     _show(table, meta, f"Policies on {world.label}")
-    if not quiet:
+    if not run["quiet"]:
         if chart is not None:
             out.print(f"Chart written to {chart}")
         if out_file is not None:
             out.print(f"Monthly outputs written to {out_file}")
 
 
+@RUN
 def sweep_cmd(
     scenario: ScenarioArg,
     grid: Annotated[
@@ -196,15 +196,9 @@ def sweep_cmd(
     policies: Annotated[
         str, typer.Option("--policies", help="Comma-separated policies.")
     ] = "volume,targeted",
-    replicates: ReplicatesOpt = None,
-    months: MonthsOpt = None,
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    dask: DaskOpt = False,
-    scheduler: SchedulerOpt = None,
     fmt: ScoreFormat = "table",
     out_path: Annotated[Path | None, typer.Option("--out", help="Write the table (csv/json).")] = None,
-    quiet: QuietOpt = False,
+    **run,
 ) -> None:
     """Run the policies over a grid of parameter values; one row per (point, policy).
 
@@ -215,8 +209,8 @@ def sweep_cmd(
     from vdto.sim.results import compare_table, provenance
 
     _check_score_format(fmt)
-    pols = _policies(policies)
-    base = _scenario(scenario, replicates, months, seed)
+    pols = parse_policies(policies)
+    base = _scenario(scenario, run)
     axes = _grid(grid, base)
     rows = []
     names = list(axes)
@@ -233,7 +227,7 @@ def sweep_cmd(
             raise ConfigError(
                 f"bad value ({exc.errors()[0]['msg']})", f"{grid}:{', '.join(names)}", "fix the grid values"
             ) from None
-        world, results = _run(sc, pols, workers, dask, scheduler, quiet)
+        world, results = _run(sc, pols, run)
         t = compare_table(results, start_month=sc.enforcement.start_month)
         for name, v in zip(names, values, strict=True):
             t.insert(0, name, v)

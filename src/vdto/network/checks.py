@@ -5,7 +5,7 @@
   canonical frames are equal;
 - :func:`check_network` checks a network against the data model: node ids and types, value
   ranges, who may supply whom, ties between organizations and cells only, repeated edges and
-  supply cycles. The same checks (:func:`_node_frame_issues`, :func:`_edge_issues`) back the file
+  supply cycles. The same checks (:func:`node_frame_issues`, :func:`edge_issues`) back the file
   readers of :mod:`vdto.network.csvfiles` and :mod:`vdto.network.formats`, which locate each
   problem in their own terms (file, row and column; node or edge).
 """
@@ -45,17 +45,17 @@ TIE_TYPES: frozenset[str] = frozenset({EdgeType.ALLIANCE.value, EdgeType.RIVALRY
 TIE_NODE_TYPES: frozenset[str] = frozenset({NodeType.ORGANIZATION.value, NodeType.CELL.value})
 
 #: node and edge columns by kind: text, numbers, dates
-_STR_NODE = ("id", "type", "name", "org_id", "region")
-_NUM_NODE = ("price", "cost")
-_STR_EDGE = ("source", "target", "type")
-_NUM_EDGE = ("volume", "share", "confidence", "weight")
-_DATE_EDGE = ("start", "end")
+STR_NODE = ("id", "type", "name", "org_id", "region")
+NUM_NODE = ("price", "cost")
+STR_EDGE = ("source", "target", "type")
+NUM_EDGE = ("volume", "share", "confidence", "weight")
+DATE_EDGE = ("start", "end")
 #: how to fix an organization the registry does not know
-_REGISTER_FIX = "give the node an org_id, or register the name as an organization or an alias of one"
+REGISTER_FIX = "give the node an org_id, or register the name as an organization or an alias of one"
 
 
 @dataclass(frozen=True)
-class _Issue:
+class Issue:
     """A problem in one row of a node or edge frame (``pos`` is the row's position)."""
 
     pos: int
@@ -66,7 +66,7 @@ class _Issue:
 
 
 # -- frames ------------------------------------------------------------------------------
-def _strings(values: Iterable[object]) -> pd.Series:
+def strings(values: Iterable[object]) -> pd.Series:
     """Object series of stripped strings, None where missing or blank."""
     ser = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     try:
@@ -78,29 +78,29 @@ def _strings(values: Iterable[object]) -> pd.Series:
     return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
 
 
-def _dates(values: Iterable[object]) -> pd.Series:
+def dates(values: Iterable[object]) -> pd.Series:
     ser = pd.to_datetime(pd.Series(list(values), dtype=object), errors="coerce", format="ISO8601")
     if isinstance(ser.dtype, pd.DatetimeTZDtype):
         ser = ser.dt.tz_localize(None)
     return ser.astype("datetime64[ns]")
 
 
-def _typed(net: SupplyNetwork) -> SupplyNetwork:
+def typed(net: SupplyNetwork) -> SupplyNetwork:
     """The network with its columns in the canonical dtypes (object strings, float, datetime64)."""
     filled = SupplyNetwork.from_frames(net.nodes, net.edges, net.meta)
-    nodes = pd.DataFrame({c: _strings(filled.nodes[c]) for c in _STR_NODE})
-    for c in _NUM_NODE:
+    nodes = pd.DataFrame({c: strings(filled.nodes[c]) for c in STR_NODE})
+    for c in NUM_NODE:
         nodes[c] = pd.to_numeric(filled.nodes[c], errors="coerce").astype(float).to_numpy()
     nodes["name"] = nodes["name"].where(nodes["name"].notna(), nodes["id"])
-    edges = pd.DataFrame({c: _strings(filled.edges[c]) for c in _STR_EDGE})
-    for c in _NUM_EDGE:
+    edges = pd.DataFrame({c: strings(filled.edges[c]) for c in STR_EDGE})
+    for c in NUM_EDGE:
         edges[c] = pd.to_numeric(filled.edges[c], errors="coerce").astype(float).to_numpy()
-    for c in _DATE_EDGE:
-        edges[c] = _dates(filled.edges[c]).to_numpy()
+    for c in DATE_EDGE:
+        edges[c] = dates(filled.edges[c]).to_numpy()
     return SupplyNetwork(nodes[list(NODE_COLUMNS)], edges[list(EDGE_COLUMNS)], dict(filled.meta))
 
 
-def _orient_ties(edges: pd.DataFrame) -> pd.DataFrame:
+def orient_ties(edges: pd.DataFrame) -> pd.DataFrame:
     swap = (edges["type"].isin(TIE_TYPES) & (edges["source"] > edges["target"])).to_numpy()
     if swap.any():
         edges = edges.copy()
@@ -117,9 +117,9 @@ def canonical(net: SupplyNetwork) -> SupplyNetwork:
     Two networks hold the same data exactly when their canonical frames are equal, which is how
     a round trip through a file is checked.
     """
-    net = _typed(net)
+    net = typed(net)
     nodes = net.nodes.sort_values("id", kind="mergesort").reset_index(drop=True)
-    edges = _orient_ties(net.edges)
+    edges = orient_ties(net.edges)
     order = ["source", "target", "type", "start", "end", "volume", "share", "confidence", "weight"]
     edges = edges.sort_values(order, kind="mergesort", na_position="last").reset_index(drop=True)
     return SupplyNetwork(nodes, edges, net.meta)
@@ -131,7 +131,7 @@ def _fmt_cycle(nodes: list[str]) -> str:
     return " -> ".join(shown)
 
 
-def _cycle_issues(edges: pd.DataFrame, ok: np.ndarray) -> list[_Issue]:
+def _cycle_issues(edges: pd.DataFrame, ok: np.ndarray) -> list[Issue]:
     """One issue per strongly connected group of supply edges (a supply cycle)."""
     sup = np.flatnonzero(ok & (edges["type"] == EdgeType.SUPPLIES.value).to_numpy())
     if len(sup) == 0:
@@ -157,7 +157,7 @@ def _cycle_issues(edges: pd.DataFrame, ok: np.ndarray) -> list[_Issue]:
         back = nx.shortest_path(g, int(t[k]), int(s[k]))  # from the edge's buyer back to its seller
         cycle = [str(ids[int(s[k])]), *(str(ids[i]) for i in back)]
         issues.append(
-            _Issue(
+            Issue(
                 int(sup[k]),
                 "target",
                 str(ids[int(t[k])]),
@@ -168,13 +168,13 @@ def _cycle_issues(edges: pd.DataFrame, ok: np.ndarray) -> list[_Issue]:
     return issues
 
 
-def _edge_issues(
+def edge_issues(
     edges: pd.DataFrame,
     node_type: dict[str, str],
     skip: set[str],
     label: Callable[[int], str],
     dangling_fix: str,
-) -> list[_Issue]:
+) -> list[Issue]:
     """Checks of typed edge rows against the nodes: types, values, rules, duplicates, cycles.
 
     ``skip`` holds node ids whose own definition was already reported as bad. Each check leaves
@@ -202,29 +202,29 @@ def _endpoint_issues(
     skip: set[str],
     dangling_fix: str,
     ok: np.ndarray,
-) -> list[_Issue]:
+) -> list[Issue]:
     """Empty or undefined ends, empty or unknown edge types, and edges from a node to itself;
     clears ``ok`` (in place) for those rows."""
-    issues: list[_Issue] = []
+    issues: list[Issue] = []
     skip_index = pd.Index(list(skip), dtype=object)
     for col, ends in (("source", src), ("target", dst)):
         empty = pd.isna(ends)
         for i in np.flatnonzero(empty):
-            issues.append(_Issue(int(i), col, "", "is empty", f"fill in the {col} node id"))
+            issues.append(Issue(int(i), col, "", "is empty", f"fill in the {col} node id"))
         ser = pd.Series(ends, dtype=object)
         skipped = ~empty & ser.isin(skip_index).to_numpy()
         undefined = ~empty & ~skipped & ~ser.isin(types.index).to_numpy()
         for i in np.flatnonzero(undefined):
-            issues.append(_Issue(int(i), col, ends[i], f"{ends[i]!r} is not a defined node", dangling_fix))
+            issues.append(Issue(int(i), col, ends[i], f"{ends[i]!r} is not a defined node", dangling_fix))
         ok &= ~(empty | skipped | undefined)
     known_kind = np.isin(kind.astype(str), EDGE_TYPES) & ~pd.isna(kind)
     for i in np.flatnonzero(~known_kind):
         what = "is empty" if pd.isna(kind[i]) else "is not an edge type"
-        issues.append(_Issue(int(i), "type", kind[i] or "", what, f"use one of {', '.join(EDGE_TYPES)}"))
+        issues.append(Issue(int(i), "type", kind[i] or "", what, f"use one of {', '.join(EDGE_TYPES)}"))
     ok &= known_kind
     for i in np.flatnonzero(ok & (src == dst)):
         issues.append(
-            _Issue(
+            Issue(
                 int(i),
                 "target",
                 dst[i],
@@ -256,17 +256,17 @@ _VALUE_CHECKS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], str, str], .
 )
 
 
-def _value_issues(edges: pd.DataFrame) -> list[_Issue]:
+def _value_issues(edges: pd.DataFrame) -> list[Issue]:
     """Numbers out of range (:data:`_VALUE_CHECKS`) and edges that end before they start."""
-    issues: list[_Issue] = []
+    issues: list[Issue] = []
     for col, bad_fn, what, fix in _VALUE_CHECKS:
         vals = edges[col].to_numpy(dtype=float)
         for i in np.flatnonzero(np.isfinite(vals) & bad_fn(vals)):
-            issues.append(_Issue(int(i), col, _num_text(vals[i]), what, fix))
+            issues.append(Issue(int(i), col, _num_text(vals[i]), what, fix))
     start, end = edges["start"], edges["end"]
     for i in np.flatnonzero((end < start).to_numpy()):
         issues.append(
-            _Issue(
+            Issue(
                 int(i),
                 "end",
                 end.iloc[i].date().isoformat(),
@@ -279,10 +279,10 @@ def _value_issues(edges: pd.DataFrame) -> list[_Issue]:
 
 def _rule_issues(
     src: np.ndarray, dst: np.ndarray, kind: np.ndarray, types: pd.Series, ok: np.ndarray
-) -> list[_Issue]:
+) -> list[Issue]:
     """Supplies edges that break ``SUPPLY_RULES`` and ties that join anything but organizations
     and cells; clears ``ok`` (in place) for those rows."""
-    issues: list[_Issue] = []
+    issues: list[Issue] = []
     st = pd.Series(src, dtype=object).map(types).fillna("").to_numpy(dtype=object)
     tt = pd.Series(dst, dtype=object).map(types).fillna("").to_numpy(dtype=object)
     supplies = kind == EdgeType.SUPPLIES.value
@@ -294,7 +294,7 @@ def _rule_issues(
         may_supply = SUPPLY_RULES.get(st[i], frozenset())
         may = ", ".join(sorted(may_supply)) if may_supply else "nothing"
         issues.append(
-            _Issue(
+            Issue(
                 int(i),
                 "type",
                 kind[i],
@@ -307,7 +307,7 @@ def _rule_issues(
     bad_tie = ~supplies & ~(np.isin(st.astype(str), tie_nodes) & np.isin(tt.astype(str), tie_nodes))
     for i in np.flatnonzero(ok & bad_tie):
         issues.append(
-            _Issue(
+            Issue(
                 int(i),
                 "type",
                 kind[i],
@@ -327,10 +327,10 @@ def _repeat_issues(
     kind: np.ndarray,
     label: Callable[[int], str],
     ok: np.ndarray,
-) -> list[_Issue]:
+) -> list[Issue]:
     """The same edge twice (ties in either direction, same dates); clears ``ok`` (in place) for
     every repeat after the first."""
-    issues: list[_Issue] = []
+    issues: list[Issue] = []
     s_txt, t_txt = src.astype(str), dst.astype(str)
     swap = np.isin(kind.astype(str), list(TIE_TYPES)) & (s_txt > t_txt)
     key = pd.DataFrame(
@@ -350,7 +350,7 @@ def _repeat_issues(
             first[k] = int(i)
             continue
         issues.append(
-            _Issue(
+            Issue(
                 int(i),
                 "type",
                 kind[i],
@@ -366,7 +366,7 @@ def _num_text(v: float) -> str:
     return f"{v:g}"
 
 
-def _resolve_orgs(nodes: pd.DataFrame, registry: Registry) -> tuple[pd.Series, list[tuple[int, str]]]:
+def resolve_orgs(nodes: pd.DataFrame, registry: Registry) -> tuple[pd.Series, list[tuple[int, str]]]:
     """Fill missing org_ids from names (or ids): organizations must resolve, cells may.
 
     Returns the new org_id column and ``(pos, key)`` for organizations that do not resolve.
@@ -398,47 +398,47 @@ def check_network(net: SupplyNetwork) -> None:
     organizations and cells only, repeated edges, acyclic supply), located as ``node 'id'`` or
     ``edge N (source -> target)``, N counting the edge frame's rows from 0.
     """
-    net = _typed(net)
-    issues = _node_frame_issues(net.nodes)
+    net = typed(net)
+    issues = node_frame_issues(net.nodes)
     if issues:
-        raise _first_issue(issues, "network", lambda p: f"node {net.nodes['id'].iloc[p]!r}", "nodes")
-    label = _edge_label(net.edges)
-    issues = _edge_issues(net.edges, _type_map(net.nodes), set(), label, "add the node to the node frame")
+        raise first_issue(issues, "network", lambda p: f"node {net.nodes['id'].iloc[p]!r}", "nodes")
+    label = edge_label(net.edges)
+    issues = edge_issues(net.edges, type_map(net.nodes), set(), label, "add the node to the node frame")
     if issues:
-        raise _first_issue(issues, "network", label, "edges")
+        raise first_issue(issues, "network", label, "edges")
 
 
-def _type_map(nodes: pd.DataFrame) -> dict[str, str]:
+def type_map(nodes: pd.DataFrame) -> dict[str, str]:
     return dict(zip(nodes["id"], nodes["type"], strict=True))
 
 
-def _edge_label(edges: pd.DataFrame) -> Callable[[int], str]:
+def edge_label(edges: pd.DataFrame) -> Callable[[int], str]:
     def label(p: int) -> str:
         return f"edge {p} ({edges['source'].iloc[p]} -> {edges['target'].iloc[p]})"
 
     return label
 
 
-def _node_frame_issues(nodes: pd.DataFrame) -> list[_Issue]:
+def node_frame_issues(nodes: pd.DataFrame) -> list[Issue]:
     issues = []
     ids = nodes["id"]
     for i in np.flatnonzero(ids.isna().to_numpy()):
-        issues.append(_Issue(int(i), "id", "", "is empty", "give every node an id"))
+        issues.append(Issue(int(i), "id", "", "is empty", "give every node an id"))
     for i in np.flatnonzero((ids.duplicated() & ids.notna()).to_numpy()):
-        issues.append(_Issue(int(i), "id", ids.iloc[i], "is a repeated node id", "give each node one entry"))
+        issues.append(Issue(int(i), "id", ids.iloc[i], "is a repeated node id", "give each node one entry"))
     kinds = nodes["type"]
     for i in np.flatnonzero(~kinds.isin(NODE_TYPES).to_numpy()):
         v = kinds.iloc[i]
         what = "is empty" if v is None else "is not a node type"
-        issues.append(_Issue(int(i), "type", v or "", what, f"use one of {', '.join(NODE_TYPES)}"))
-    for col in _NUM_NODE:
+        issues.append(Issue(int(i), "type", v or "", what, f"use one of {', '.join(NODE_TYPES)}"))
+    for col in NUM_NODE:
         vals = nodes[col].to_numpy(dtype=float)
         for i in np.flatnonzero(np.isfinite(vals) & (vals < 0)):
-            issues.append(_Issue(int(i), col, _num_text(vals[i]), "is negative", f"{col} is 0 or more"))
+            issues.append(Issue(int(i), col, _num_text(vals[i]), "is negative", f"{col} is 0 or more"))
     return issues
 
 
-def _first_issue(issues: list[_Issue], file: str, label: Callable[[int], str], what: str) -> VdtoError:
+def first_issue(issues: list[Issue], file: str, label: Callable[[int], str], what: str) -> VdtoError:
     first = min(issues, key=lambda x: x.pos)
     more = len(issues) - 1
     tail = f" ({more} more problem{'s' if more > 1 else ''} in the {what})" if more else ""
@@ -448,6 +448,6 @@ def _first_issue(issues: list[_Issue], file: str, label: Callable[[int], str], w
     )
 
 
-def _norm_type(series: pd.Series) -> pd.Series:
+def norm_type(series: pd.Series) -> pd.Series:
     """Stripped, lower-case type names; None where blank."""
-    return pd.Series([v.lower() if v is not None else None for v in _strings(series)], dtype=object)
+    return pd.Series([v.lower() if v is not None else None for v in strings(series)], dtype=object)

@@ -20,21 +20,7 @@ import pandas as pd
 
 from vdto.errors import InputFileError, RowErrors, RowProblem, VdtoError
 from vdto.events.tabular import ROW, Problems, parse_number, read_csv, require_columns, sha256_file
-from vdto.network.checks import (
-    _DATE_EDGE,
-    _NUM_EDGE,
-    _NUM_NODE,
-    _REGISTER_FIX,
-    NODE_TYPES,
-    _dates,
-    _edge_issues,
-    _norm_type,
-    _orient_ties,
-    _resolve_orgs,
-    _strings,
-    _type_map,
-    _typed,
-)
+from vdto.network import checks
 from vdto.network.graph import EDGE_COLUMNS, NODE_COLUMNS, SupplyNetwork
 from vdto.orgs import Registry
 
@@ -114,23 +100,25 @@ def _parse_nodes_file(path: Path, registry: Registry) -> tuple[pd.DataFrame, lis
     header = [c for c in frame.columns if c != ROW]
     rows = frame[ROW].to_numpy()
     probs = Problems(rows, header)
-    out = pd.DataFrame({"id": _strings(frame["id"]), "type": _norm_type(frame["type"])})
+    out = pd.DataFrame({"id": checks.strings(frame["id"]), "type": checks.norm_type(frame["type"])})
     for c in ("name", "org_id", "region"):
-        out[c] = _strings(frame[c]) if c in frame else pd.Series([None] * len(frame), dtype=object)
-    for c in _NUM_NODE:
+        out[c] = checks.strings(frame[c]) if c in frame else pd.Series([None] * len(frame), dtype=object)
+    for c in checks.NUM_NODE:
         if c in frame:
             out[c] = parse_number(frame[c], c, probs, integer=False, required=False)
             probs.add(out[c].to_numpy() < 0, c, frame[c], "is negative", f"{c} is 0 or more")
         else:
             out[c] = np.nan
     probs.add(out["id"].isna(), "id", frame["id"], "is empty", "give every node an id")
-    probs.add(out["type"].isna(), "type", frame["type"], "is empty", f"use one of {', '.join(NODE_TYPES)}")
     probs.add(
-        out["type"].notna() & ~out["type"].isin(NODE_TYPES),
+        out["type"].isna(), "type", frame["type"], "is empty", f"use one of {', '.join(checks.NODE_TYPES)}"
+    )
+    probs.add(
+        out["type"].notna() & ~out["type"].isin(checks.NODE_TYPES),
         "type",
         frame["type"],
         "is not a node type",
-        f"use one of {', '.join(NODE_TYPES)}",
+        f"use one of {', '.join(checks.NODE_TYPES)}",
     )
     if "org_id" in frame:
         probs.add(
@@ -155,7 +143,7 @@ def _parse_nodes_file(path: Path, registry: Registry) -> tuple[pd.DataFrame, lis
                 "give each node one row (node ids are unique)",
             )
         )
-    out.loc[~out["type"].isin(NODE_TYPES), "type"] = None
+    out.loc[~out["type"].isin(checks.NODE_TYPES), "type"] = None
     out["at_file"] = str(path)
     out["at_row"] = rows
     out["at_side"] = ""
@@ -172,16 +160,18 @@ def _inline_nodes(frame: pd.DataFrame, probs: Problems, registry: Registry) -> t
         cols = {a: f"{side}_{suf}" for a, suf in _INLINE.items()}
         if not any(c in frame for c in cols.values()):
             continue
-        part = pd.DataFrame({"id": _strings(frame[side])})
+        part = pd.DataFrame({"id": checks.strings(frame[side])})
         for a, c in cols.items():
             if c in frame:
-                part[a] = _norm_type(frame[c]) if a == "type" else _strings(frame[c])
+                part[a] = checks.norm_type(frame[c]) if a == "type" else checks.strings(frame[c])
             else:
                 part[a] = pd.Series([None] * len(frame), dtype=object)
         tcol = cols["type"]
         if tcol in frame:
-            bad = (part["type"].notna() & ~part["type"].isin(NODE_TYPES)).to_numpy()
-            probs.add(bad, tcol, frame[tcol], "is not a node type", f"use one of {', '.join(NODE_TYPES)}")
+            bad = (part["type"].notna() & ~part["type"].isin(checks.NODE_TYPES)).to_numpy()
+            probs.add(
+                bad, tcol, frame[tcol], "is not a node type", f"use one of {', '.join(checks.NODE_TYPES)}"
+            )
             bad_ids |= set(part["id"][bad].dropna())
             part.loc[bad, "type"] = None
         ocol = cols["org_id"]
@@ -265,7 +255,7 @@ def read_edges_csv(
         raise NetworkFileErrors(str(nodes_path), sorted(found.node_problems, key=lambda p: (p.row, p.column)))
     edges = _edge_rows(frame, probs)
     fix = _dangling_fix(nodes_path, has_inline_types)
-    for x in _edge_issues(edges, _type_map(nodes), skip, lambda p: f"row {rows[p]}", fix):
+    for x in checks.edge_issues(edges, checks.type_map(nodes), skip, lambda p: f"row {rows[p]}", fix):
         found.add(str(path), rows[x.pos], x.column, x.value, x.message, x.fix)
     problems = probs.to_list() + found.extra
     if problems:
@@ -273,7 +263,7 @@ def read_edges_csv(
     meta = {"source": path.name, "sha256": sha256_file(path)}
     if nodes_path is not None:
         meta |= {"nodes_source": nodes_path.name, "nodes_sha256": sha256_file(nodes_path)}
-    return _typed(SupplyNetwork.from_frames(nodes, _orient_ties(edges), meta))
+    return checks.typed(SupplyNetwork.from_frames(nodes, checks.orient_ties(edges), meta))
 
 
 def _node_file(
@@ -316,15 +306,15 @@ def _merged_nodes(
     resolved), the ids whose bad type was already reported, and where each attribute came from."""
     inline, skip = _inline_nodes(frame, probs, registry)
     inline["at_file"] = found.path
-    every = pd.concat([file_nodes.drop(columns=list(_NUM_NODE)), inline], ignore_index=True)
+    every = pd.concat([file_nodes.drop(columns=list(checks.NUM_NODE)), inline], ignore_index=True)
     first_at = _first_values(every, found)
     typed = first_at["type"]
     skip = set(skip) - set(typed.index)
     nodes = pd.DataFrame({"id": pd.Series(typed.index.to_numpy(), dtype=object)})
     for attr in ("type", "name", "org_id", "region"):
-        nodes[attr] = _strings(nodes["id"].map(first_at[attr][attr]))
-    numbers = file_nodes.set_index("id")[list(_NUM_NODE)]
-    for c in _NUM_NODE:
+        nodes[attr] = checks.strings(nodes["id"].map(first_at[attr][attr]))
+    numbers = file_nodes.set_index("id")[list(checks.NUM_NODE)]
+    for c in checks.NUM_NODE:
         nodes[c] = nodes["id"].map(numbers[c]).astype(float).to_numpy()
     return nodes, skip, first_at
 
@@ -368,7 +358,7 @@ def _resolve_names(
 ) -> None:
     """Fill missing org_ids (in place) through the registry; an organization that does not
     resolve is a problem at its name (or, without one, at its id)."""
-    nodes["org_id"], unresolved = _resolve_orgs(nodes, registry)
+    nodes["org_id"], unresolved = checks.resolve_orgs(nodes, registry)
     for pos, key in unresolved:
         nid = nodes["id"].iloc[pos]
         loc = _where(first_at, nid, "name")
@@ -378,21 +368,26 @@ def _resolve_names(
             side = "" if loc.column == "type" else loc.column.removesuffix("_type")
             loc = _Located(loc.file, loc.row, _col_of(side, "id"))
         found.add(
-            loc.file, loc.row, loc.column, key, f"organization {key!r} is not in the registry", _REGISTER_FIX
+            loc.file,
+            loc.row,
+            loc.column,
+            key,
+            f"organization {key!r} is not in the registry",
+            checks.REGISTER_FIX,
         )
 
 
 def _edge_rows(frame: pd.DataFrame, probs: Problems) -> pd.DataFrame:
     """The edge list as a typed edge frame; numbers and dates that do not parse go to ``probs``."""
-    edges = pd.DataFrame({c: _strings(frame[c]) for c in ("source", "target")})
-    edges["type"] = _norm_type(frame["type"])
-    for c in _NUM_EDGE:
+    edges = pd.DataFrame({c: checks.strings(frame[c]) for c in ("source", "target")})
+    edges["type"] = checks.norm_type(frame["type"])
+    for c in checks.NUM_EDGE:
         edges[c] = parse_number(frame[c], c, probs, integer=False, required=False) if c in frame else np.nan
     edges["confidence"] = edges["confidence"].fillna(1.0)
-    for c in _DATE_EDGE:
+    for c in checks.DATE_EDGE:
         if c in frame:
-            text = _strings(frame[c])
-            parsed = _dates(text)
+            text = checks.strings(frame[c])
+            parsed = checks.dates(text)
             probs.add(
                 text.notna().to_numpy() & parsed.isna().to_numpy(),
                 c,

@@ -27,27 +27,7 @@ import pandas as pd
 
 from vdto.errors import InputFileError
 from vdto.files import atomic_write
-from vdto.network.checks import (
-    _DATE_EDGE,
-    _NUM_EDGE,
-    _NUM_NODE,
-    _REGISTER_FIX,
-    _STR_EDGE,
-    _STR_NODE,
-    TIE_TYPES,
-    _dates,
-    _edge_issues,
-    _edge_label,
-    _first_issue,
-    _Issue,
-    _node_frame_issues,
-    _norm_type,
-    _orient_ties,
-    _resolve_orgs,
-    _strings,
-    _type_map,
-    _typed,
-)
+from vdto.network import checks
 from vdto.network.graph import EDGE_COLUMNS, NODE_COLUMNS, EdgeType, NodeType, SupplyNetwork
 from vdto.orgs import Registry
 
@@ -79,7 +59,7 @@ def to_networkx(net: SupplyNetwork, *, gexf: bool = False) -> nx.MultiDiGraph:
     follow GEXF: the node's name is its ``label``, the edge type is ``edge_type`` (GEXF reserves
     ``type`` for directedness) and the edge is labelled with its type.
     """
-    net = _typed(net)
+    net = checks.typed(net)
     g = nx.MultiDiGraph()
     g.graph[_META_KEY] = json.dumps(net.meta, default=str, sort_keys=True)
     nodes = net.nodes
@@ -87,7 +67,7 @@ def to_networkx(net: SupplyNetwork, *, gexf: bool = False) -> nx.MultiDiGraph:
     if gexf:
         columns["label"] = columns.pop("name")
     g.add_nodes_from(zip(nodes["id"], _attr_dicts(columns, len(nodes)), strict=True))
-    edges = _orient_ties(net.edges)
+    edges = checks.orient_ties(net.edges)
     columns = {c: _cells(edges[c]) for c in EDGE_COLUMNS[2:]}
     if gexf:
         columns["edge_type"] = columns.pop("type")
@@ -126,23 +106,23 @@ def from_networkx(
     """
     nodes = _graph_nodes(g, where, gexf, registry)
     edges, issues = _graph_edges(g, gexf)
-    elabel = _edge_label(edges)
+    elabel = checks.edge_label(edges)
     if not g.is_directed() and (edges["type"] == EdgeType.SUPPLIES.value).any():
         raise InputFileError(
             "the graph is undirected but has supplies edges",
             where,
             "write the graph as directed (supplies run from seller to buyer)",
         )
-    issues += _edge_issues(edges, _type_map(nodes), set(), elabel, "add the node to the graph")
+    issues += checks.edge_issues(edges, checks.type_map(nodes), set(), elabel, "add the node to the graph")
     if issues:
-        raise _first_issue(issues, where, elabel, "edges")
-    return _typed(SupplyNetwork.from_frames(nodes, _orient_ties(edges), _graph_meta(g)))
+        raise checks.first_issue(issues, where, elabel, "edges")
+    return checks.typed(SupplyNetwork.from_frames(nodes, checks.orient_ties(edges), _graph_meta(g)))
 
 
 def _graph_nodes(g: nx.Graph, where: str, gexf: bool, registry: Registry | None) -> pd.DataFrame:
     """The graph's nodes as a node frame, checked; organizations without an org_id resolved
     through the registry (default: the seed registry)."""
-    issues: list[_Issue] = []
+    issues: list[checks.Issue] = []
     recs = []
     for pos, n in enumerate(g.nodes):
         d = dict(g.nodes[n])
@@ -151,59 +131,65 @@ def _graph_nodes(g: nx.Graph, where: str, gexf: bool, registry: Registry | None)
         rec: dict[str, object] = {"id": str(n)}
         for c in ("type", "name", "org_id", "region"):
             rec[c] = d.get(c)
-        for c in _NUM_NODE:
+        for c in checks.NUM_NODE:
             rec[c], bad = _as_float(d.get(c))
             if bad:
-                issues.append(_Issue(pos, c, str(d.get(c)), "is not a number", f"write {c} as a number"))
+                issues.append(
+                    checks.Issue(pos, c, str(d.get(c)), "is not a number", f"write {c} as a number")
+                )
         recs.append(rec)
     nodes = pd.DataFrame(recs, columns=list(NODE_COLUMNS))
-    for c in _STR_NODE:
-        nodes[c] = _strings(nodes[c])
-    nodes["type"] = _norm_type(nodes["type"])
+    for c in checks.STR_NODE:
+        nodes[c] = checks.strings(nodes[c])
+    nodes["type"] = checks.norm_type(nodes["type"])
     nodes["name"] = nodes["name"].where(nodes["name"].notna(), nodes["id"])
-    issues += _node_frame_issues(nodes)
+    issues += checks.node_frame_issues(nodes)
     nlabel = lambda p: f"node {nodes['id'].iloc[p]!r}"  # noqa: E731
     if issues:
-        raise _first_issue(issues, where, nlabel, "nodes")
+        raise checks.first_issue(issues, where, nlabel, "nodes")
     registry_needed = (nodes["type"] == NodeType.ORGANIZATION.value) & nodes["org_id"].isna()
     if registry_needed.any() or (nodes["type"] == NodeType.CELL.value).any():
         registry = registry if registry is not None else Registry.seed()
-        org, unresolved = _resolve_orgs(nodes, registry)
+        org, unresolved = checks.resolve_orgs(nodes, registry)
         nodes["org_id"] = org
         for pos, key in unresolved:
             issues.append(
-                _Issue(pos, "name", key, f"organization {key!r} is not in the registry", _REGISTER_FIX)
+                checks.Issue(
+                    pos, "name", key, f"organization {key!r} is not in the registry", checks.REGISTER_FIX
+                )
             )
         if issues:
-            raise _first_issue(issues, where, nlabel, "nodes")
+            raise checks.first_issue(issues, where, nlabel, "nodes")
     return nodes
 
 
-def _graph_edges(g: nx.Graph, gexf: bool) -> tuple[pd.DataFrame, list[_Issue]]:
+def _graph_edges(g: nx.Graph, gexf: bool) -> tuple[pd.DataFrame, list[checks.Issue]]:
     """The graph's edges as an edge frame, and the numbers and dates that do not parse."""
-    issues: list[_Issue] = []
+    issues: list[checks.Issue] = []
     erecs = []
     multi = g.is_multigraph()
     items = g.edges(keys=True, data=True) if multi else ((u, v, None, d) for u, v, d in g.edges(data=True))
     for pos, (u, v, _k, d) in enumerate(items):
         rec = {"source": str(u), "target": str(v), "type": d.get("edge_type" if gexf else "type")}
-        for c in _NUM_EDGE:
+        for c in checks.NUM_EDGE:
             rec[c], bad = _as_float(d.get(c))
             if bad:
-                issues.append(_Issue(pos, c, str(d.get(c)), "is not a number", f"write {c} as a number"))
-        for c in _DATE_EDGE:
+                issues.append(
+                    checks.Issue(pos, c, str(d.get(c)), "is not a number", f"write {c} as a number")
+                )
+        for c in checks.DATE_EDGE:
             rec[c] = d.get(c)
         erecs.append(rec)
     edges = pd.DataFrame(erecs, columns=list(EDGE_COLUMNS))
-    for c in _STR_EDGE:
-        edges[c] = _strings(edges[c])
-    edges["type"] = _norm_type(edges["type"])
+    for c in checks.STR_EDGE:
+        edges[c] = checks.strings(edges[c])
+    edges["type"] = checks.norm_type(edges["type"])
     edges["confidence"] = edges["confidence"].fillna(1.0)
-    for c in _DATE_EDGE:
-        raw = _strings(edges[c])
-        edges[c] = _dates(raw).to_numpy()
+    for c in checks.DATE_EDGE:
+        raw = checks.strings(edges[c])
+        edges[c] = checks.dates(raw).to_numpy()
         for p in np.flatnonzero(raw.notna().to_numpy() & edges[c].isna().to_numpy()):
-            issues.append(_Issue(int(p), c, raw.iloc[p], "is not a date", "write dates as YYYY-MM-DD"))
+            issues.append(checks.Issue(int(p), c, raw.iloc[p], "is not a date", "write dates as YYYY-MM-DD"))
     return edges, issues
 
 
@@ -315,7 +301,7 @@ def _num_cell(v: float) -> str:
 def _link_label(rec) -> str:
     if rec.type == EdgeType.SUPPLIES.value and np.isfinite(rec.volume):
         return f"supplies {rec.volume:,.6g}/yr"
-    if rec.type in TIE_TYPES and np.isfinite(rec.weight):
+    if rec.type in checks.TIE_TYPES and np.isfinite(rec.weight):
         return f"{rec.type} ({rec.weight:g})"
     return str(rec.type)
 
@@ -328,7 +314,7 @@ def write_link_chart(net: SupplyNetwork, folder: str | Path) -> tuple[Path, Path
     cells for missing values; dates as YYYY-MM-DD. Links are numbered ``L1, L2, ...`` in the
     order of the edge frame; ties run from the smaller entity id to the larger.
     """
-    net = _typed(net)
+    net = checks.typed(net)
     folder = Path(folder)
     ent = pd.DataFrame(
         {
@@ -341,7 +327,7 @@ def write_link_chart(net: SupplyNetwork, folder: str | Path) -> tuple[Path, Path
             "Cost": net.nodes["cost"],
         }
     )
-    edges = _orient_ties(net.edges)
+    edges = checks.orient_ties(net.edges)
 
     def dates(col: str) -> pd.Series:
         return edges[col].map(lambda v: "" if pd.isna(v) else _iso(pd.Timestamp(v)))

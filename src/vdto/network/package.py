@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from vdto.errors import VdtoError
 from vdto.network.graph import BUYER_TYPES, NodeType, SupplyNetwork
-from vdto.network.selection import _select, _Selection
+from vdto.network.selection import Solution, _select, _Selection
 from vdto.network.supply import _paths, _propagate, _ranges, _Shares, _Supply
 
 #: Default time limit of the MILP (seconds) before falling back to greedy.
@@ -177,7 +177,7 @@ def _membership(
 
 
 @dataclass
-class Package:
+class Package(Solution):
     """An enforcement package against one target organization.
 
     ``buyers``: every US wholesaler and distributor the target supplies (directly or through
@@ -199,18 +199,7 @@ class Package:
     target_name: str
     budget: float
     budget_kind: str
-    method: str
-    status: str
-    objective: float
     total_revenue: float
-    bound: float
-    gap: float
-    lp_bound: float | None
-    lp_gap: float | None
-    mip_gap: float | None
-    greedy_objective: float
-    solve_seconds: float
-    guarantee: str
     buyers: pd.DataFrame
     selected: pd.DataFrame
     size: dict = field(default_factory=dict)
@@ -392,22 +381,12 @@ def _package(
     types = sh.g.types[sh.tnodes]
     org_names = name[types == NodeType.ORGANIZATION.value]
     return Package(
+        **sel.solution(),
         target=sh.target,
         target_name=str(org_names[0] if len(org_names) else name[0]),
         budget=budget,
         budget_kind=budget_kind,
-        method=sel.method,
-        status=sel.status,
-        objective=sel.objective,
         total_revenue=float(un.value.sum()),
-        bound=sel.bound,
-        gap=sel.gap,
-        lp_bound=sel.lp_bound,
-        lp_gap=sel.lp_gap,
-        mip_gap=sel.mip_gap,
-        greedy_objective=sel.greedy_objective,
-        solve_seconds=sel.solve_seconds,
-        guarantee=sel.guarantee,
         buyers=buyers,
         selected=selected,
         size=sel.size,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -288,15 +288,13 @@ class _Solved:
 
 
 @dataclass
-class _Selection:
-    """The chosen candidates (in the order each adds the most) and how good the choice is; the
-    fields mirror :class:`~vdto.network.package.Package`'s."""
+class Solution:
+    """How a selection was made and how good it is (a :class:`~vdto.network.package.Package`
+    carries the same fields; see its docstring)."""
 
     method: str
     status: str
     guarantee: str
-    order: list[int]
-    gains: list[float]
     objective: float
     bound: float
     gap: float
@@ -305,6 +303,18 @@ class _Selection:
     mip_gap: float | None
     greedy_objective: float
     solve_seconds: float
+
+    def solution(self) -> dict:
+        """The :class:`Solution` fields of this object, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(Solution)}
+
+
+@dataclass
+class _Selection(Solution):
+    """The chosen candidates (in the order each adds the most) and how good the choice is."""
+
+    order: list[int]
+    gains: list[float]
     v_alone: np.ndarray
     size: dict[str, int]
     notes: list[str]

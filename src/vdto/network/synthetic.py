@@ -190,8 +190,9 @@ def generate(
     direct = _direct_purchases(rng, opts, mk, orgs, dis)
     routes = _routes(rng, opts)
     lay = _Layout.of(opts, len(cells.org), mk.n)
-    src, dst, vol = _supply_edges(rng, opts, lay, mk, cells, whs, inflow, dis, direct, routes)
-    prices = _prices_and_costs(rng, opts, mk, orgs, whs, inflow, dis)
+    drawn = _Drawn(opts, mk, orgs, cells, whs, dis, inflow, direct, routes, lay)
+    src, dst, vol = _supply_edges(rng, drawn)
+    prices = _prices_and_costs(rng, drawn)
     ids, nodes = _node_frame(mk, orgs, cells, whs, dis, prices)
     edges = _edge_frame(rng, ids, src, dst, vol)
     return SupplyNetwork.from_frames(nodes, edges, _meta(opts))
@@ -499,40 +500,37 @@ class _EdgeParts:
         self.vol.append(np.asarray(vol, dtype=float))
 
 
-def _supply_edges(
-    rng: np.random.Generator,
-    o: _Options,
-    lay: _Layout,
-    mk: _Markets,
-    cells: _Cells,
-    whs: _Wholesalers,
-    inflow: np.ndarray,
-    dis: _Distributors,
-    direct: _Direct,
-    routes: _Routes,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _Drawn:
+    """Everything drawn before the edges: what the edge and price steps read."""
+
+    o: _Options
+    mk: _Markets
+    orgs: _Orgs
+    cells: _Cells
+    whs: _Wholesalers
+    dis: _Distributors
+    inflow: np.ndarray
+    direct: _Direct
+    routes: _Routes
+    lay: _Layout
+
+
+def _supply_edges(rng: np.random.Generator, d: _Drawn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every supply edge (seller, buyer, volume), parallel edges merged, in a stable order."""
     parts = _EdgeParts()
-    _wholesaler_edges(parts, o, lay, mk, cells, whs, inflow, routes)
-    _distributor_edges(rng, parts, o, lay, mk, cells, dis, direct)
-    src, dst, vol = _merge_parallel(parts, lay.n)
-    if o.cells_per_org:
-        _fill_cell_volumes(src, dst, vol, lay, len(cells.org))
+    _wholesaler_edges(parts, d)
+    _distributor_edges(rng, parts, d)
+    src, dst, vol = _merge_parallel(parts, d.lay.n)
+    if d.o.cells_per_org:
+        _fill_cell_volumes(src, dst, vol, d.lay, len(d.cells.org))
     return src, dst, vol
 
 
-def _wholesaler_edges(
-    parts: _EdgeParts,
-    o: _Options,
-    lay: _Layout,
-    mk: _Markets,
-    cells: _Cells,
-    whs: _Wholesalers,
-    inflow: np.ndarray,
-    routes: _Routes,
-) -> None:
+def _wholesaler_edges(parts: _EdgeParts, d: _Drawn) -> None:
     """Wholesaler purchases (from a cell, the organization or the city market) and what the city
     markets and cells buy to sell them on."""
+    o, lay, mk, cells, whs, inflow, routes = d.o, d.lay, d.mk, d.cells, d.whs, d.inflow, d.routes
     rows, slots = np.nonzero(whs.sup >= 0)
     org = whs.sup[rows, slots]
     vol = whs.mix[rows, slots] * inflow[rows]
@@ -557,17 +555,9 @@ def _wholesaler_edges(
         parts.add(lay.o0 + org[ct], lay.m0 + mkt[ct], vol[ct])
 
 
-def _distributor_edges(
-    rng: np.random.Generator,
-    parts: _EdgeParts,
-    o: _Options,
-    lay: _Layout,
-    mk: _Markets,
-    cells: _Cells,
-    dis: _Distributors,
-    direct: _Direct,
-) -> None:
+def _distributor_edges(rng: np.random.Generator, parts: _EdgeParts, d: _Drawn) -> None:
     """Distributor purchases from wholesalers, and direct ones from a cell or organization."""
+    o, lay, mk, cells, dis, direct = d.o, d.lay, d.mk, d.cells, d.dis, d.direct
     rows, slots = np.nonzero(dis.sup >= 0)
     parts.add(lay.w0 + dis.sup[rows, slots], lay.d0 + rows, dis.bought[rows, slots])
     if len(direct.idx):
@@ -612,16 +602,9 @@ class _Prices:
     d_cost: np.ndarray
 
 
-def _prices_and_costs(
-    rng: np.random.Generator,
-    o: _Options,
-    mk: _Markets,
-    orgs: _Orgs,
-    whs: _Wholesalers,
-    inflow: np.ndarray,
-    dis: _Distributors,
-) -> _Prices:
+def _prices_and_costs(rng: np.random.Generator, d: _Drawn) -> _Prices:
     """Prices (regional, by supplier price level, with markups) and case costs (by volume)."""
+    o, mk, orgs, whs, inflow, dis = d.o, d.mk, d.orgs, d.whs, d.inflow, d.dis
     n_w, n_d = o.n_w, o.n_d
     w_price_level = (whs.mix * np.where(whs.sup >= 0, orgs.factor[np.maximum(whs.sup, 0)], 0.0)).sum(axis=1)
     w_price = mk.price[whs.mkt] * w_price_level * np.exp(rng.normal(0.0, 0.05, n_w))

@@ -222,26 +222,16 @@ def line_chart(
     legend = alt.Legend(
         orient="right", labelLimit=260, symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=500
     )
+    # one legend for colour and dash: both channels sorted and titled alike
+    shared = {"sort": order, "title": series_title or None, "legend": legend}
     return (
         alt.Chart(rows[[x, y, series]])
         .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=40, filled=True))
         .encode(
             x=alt.X(f"{x}:O", title=x_title or None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y(f"{y}:Q", title=y_title or None, axis=alt.Axis(format=",.0f")),
-            color=alt.Color(
-                f"{series}:N",
-                sort=order,
-                title=series_title or None,
-                scale=alt.Scale(domain=order, range=colours),
-                legend=legend,
-            ),
-            strokeDash=alt.StrokeDash(
-                f"{series}:N",
-                sort=order,
-                title=series_title or None,
-                scale=alt.Scale(domain=order, range=dashes),
-                legend=legend,
-            ),
+            color=alt.Color(f"{series}:N", scale=alt.Scale(domain=order, range=colours), **shared),
+            strokeDash=alt.StrokeDash(f"{series}:N", scale=alt.Scale(domain=order, range=dashes), **shared),
         )
         .properties(width=width, height=height)
         .configure_axis(labelFontSize=12, titleFontSize=13)

@@ -28,6 +28,7 @@ import vdto
 from vdto.errors import VdtoError
 from vdto.routes.assign import Assignment
 from vdto.routes.calibrate import Calibration, default_calibration
+from vdto.units import share_of
 
 #: INEGI homicides (REFERENCES: Mexico, violence and enforcement).
 HOMICIDES_2007, HOMICIDES_2010 = 8_867, 25_757
@@ -53,14 +54,8 @@ def parse_change(text: str) -> float:
     >>> parse_change("-50%"), parse_change("0.25")
     (-0.5, 0.25)
     """
-    t = str(text).strip()
-    try:
-        value = float(t.removesuffix("%")) / (100.0 if t.endswith("%") else 1.0)
-    except ValueError:
-        raise VdtoError(
-            f"{text!r} is not a change", fix="write e.g. -50% or -0.5", param="caribbean_change"
-        ) from None
-    if not np.isfinite(value) or value <= -1.0:
+    value = share_of(text, param="caribbean_change", what="a change", example="-50% or -0.5")
+    if value <= -1.0:
         raise VdtoError(
             f"a change of {text} leaves no interdiction to scale",
             fix="use a change above -100%",

@@ -9,10 +9,10 @@ working directory; the ``VDTO_DB`` environment variable chooses another.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
+from typing import Generic, TypeVar, overload
 
 import duckdb
 import pandas as pd
@@ -21,6 +21,8 @@ from vdto.errors import VdtoError
 from vdto.names import DEFAULT_AGENCY, check_agency
 from vdto.orgs import Registry
 from vdto.store import audit, counts, events, imports, network, registry, rounds, tokens
+
+R = TypeVar("R")
 
 #: Version 3 renamed the ``namespace`` column to ``agency``; a version-2 store is migrated in place.
 SCHEMA_VERSION = "3"
@@ -47,6 +49,30 @@ ALTER TABLE perpetrators RENAME COLUMN namespace TO agency;
 ALTER TABLE imports RENAME COLUMN namespace TO agency;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 """
+
+
+class _Repository(Generic[R]):
+    """A store's repository of one kind, made on first use and kept (a typed cached attribute)."""
+
+    def __init__(self, kind: Callable[[Store], R]) -> None:
+        self.kind = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, store: None, owner: type) -> _Repository[R]: ...
+
+    @overload
+    def __get__(self, store: Store, owner: type) -> R: ...
+
+    def __get__(self, store: Store | None, owner: type) -> R | _Repository[R]:
+        if store is None:
+            return self
+        repo = store.__dict__.get(self.name)
+        if repo is None:
+            repo = store.__dict__[self.name] = self.kind(store)
+        return repo
 
 
 def default_db_path() -> Path:
@@ -115,38 +141,15 @@ class Store:
                 fix,
             )
 
-    # -- repositories: each owns the SQL of its tables -------------------------------------
-    @cached_property
-    def events(self) -> events.EventRepository:
-        return events.EventRepository(self)
-
-    @cached_property
-    def imports(self) -> imports.ImportRepository:
-        return imports.ImportRepository(self)
-
-    @cached_property
-    def counts(self) -> counts.CountRepository:
-        return counts.CountRepository(self)
-
-    @cached_property
-    def registry_edits(self) -> registry.RegistryRepository:
-        return registry.RegistryRepository(self)
-
-    @cached_property
-    def rounds(self) -> rounds.RoundRepository:
-        return rounds.RoundRepository(self)
-
-    @cached_property
-    def network(self) -> network.NetworkRepository:
-        return network.NetworkRepository(self)
-
-    @cached_property
-    def tokens(self) -> tokens.TokenRepository:
-        return tokens.TokenRepository(self)
-
-    @cached_property
-    def audit(self) -> audit.AuditRepository:
-        return audit.AuditRepository(self)
+    # -- repositories: each owns the SQL of its tables (made on first use, one per store) ----
+    events = _Repository(events.EventRepository)
+    imports = _Repository(imports.ImportRepository)
+    counts = _Repository(counts.CountRepository)
+    registry_edits = _Repository(registry.RegistryRepository)
+    rounds = _Repository(rounds.RoundRepository)
+    network = _Repository(network.NetworkRepository)
+    tokens = _Repository(tokens.TokenRepository)
+    audit = _Repository(audit.AuditRepository)
 
     # -- the connection --------------------------------------------------------------------
     def close(self) -> None:

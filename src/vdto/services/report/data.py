@@ -342,59 +342,14 @@ def collect(
         munis = analyse(store, start, end, level="municipality", seed=hot_seed)
         step("Enforcement package on the supply network")
         registry = store.registry()
-        net = SupplyNetwork.load(store) if store.network.exists() else None
-    package, note = None, ""
-    chosen = decision.target or str(ranking.table.iloc[0]["org"])
-    chosen_name = decision.target_name or str(ranking.table.iloc[0]["name"])
-    generated = net is None
-    if net is None:
-        from vdto.network.synthetic import generate
-
-        net = generate(
-            seed=network_seed,
-            organizations=NETWORK_SIZE["organizations"],
-            wholesalers=NETWORK_SIZE["wholesalers"],
-            distributors=NETWORK_SIZE["distributors"],
-        )
-        where = (
-            f"a synthetic supply network (seed {network_seed}; real supply data are confidential: "
-            "`vdto network import` loads an agency's own)"
-        )
-    else:
-        where = "the store's supply network"
-    try:
-        from vdto.network.package import enforcement_package
-
-        package = enforcement_package(net, registry.top(chosen), budget)
-        why = (
-            f"against the target, {chosen_name}"
-            if decision.target
-            else f"against the leading organization, {chosen_name}, to show what naming it would mean "
-            "(the rule named no target)"
-        )
-        note = f"The package is built {why}, on {where}, with a budget of {budget:g} cases."
-    except VdtoError as exc:
-        note = f"No enforcement package: {exc.what} ({where})."
+        stored = store.network.exists()
+        net = SupplyNetwork.load(store) if stored else None
+    package, net, note = _package(net, registry, decision, ranking, budget, network_seed)
     step(f"Caribbean shift: interdiction {CARIBBEAN_CHANGE:+.0%}")
     from vdto.routes.lever import shift as routes_shift
 
     shift = routes_shift(CARIBBEAN_CHANGE, seed=0)
-    sim, sim_note = None, "No policy comparison in this report: it was left out."
-    if sim_results is False:
-        step("Policy comparison: left out")
-    elif isinstance(sim_results, SimResults):
-        step(f"Policy comparison: {sim_results.source}")
-        sim = sim_results
-    else:
-        step(
-            f"Policy comparison: {len(policies)} policies x {replicates} replicates x {months} months "
-            f"({scenario} world)",
-        )
-        sim = run_comparison(
-            scenario, policies, replicates=replicates, months=months, seed=sim_seed, workers=workers
-        )
-    if sim is not None:
-        sim_note = _sim_note(sim)
+    sim = _comparison(sim_results, step, scenario, policies, replicates, months, sim_seed, workers)
     return ReportData(
         db=db,
         year=year,
@@ -411,14 +366,70 @@ def collect(
         package_note=note,
         shift=shift,
         sim=sim,
-        sim_note=sim_note,
+        sim_note=_sim_note(sim)
+        if sim is not None
+        else "No policy comparison in this report: it was left out.",
         seeds={
             "scoring": seed,
             "hotspots": hot_seed,
-            "network": network_seed if generated else None,
+            "network": None if stored else network_seed,
             "routes": 0,
             "sim": sim_seed,
         },
+    )
+
+
+def _package(net, registry, decision, ranking, budget: float, network_seed: int):
+    """The enforcement package against the target (or the leader when the rule names none), on
+    the store's supply network or a synthetic one; and a note saying which."""
+    from vdto.network.package import enforcement_package
+
+    chosen = decision.target or str(ranking.table.iloc[0]["org"])
+    chosen_name = decision.target_name or str(ranking.table.iloc[0]["name"])
+    if net is None:
+        from vdto.network.synthetic import generate
+
+        net = generate(
+            seed=network_seed,
+            organizations=NETWORK_SIZE["organizations"],
+            wholesalers=NETWORK_SIZE["wholesalers"],
+            distributors=NETWORK_SIZE["distributors"],
+        )
+        where = (
+            f"a synthetic supply network (seed {network_seed}; real supply data are confidential: "
+            "an agency imports its own)"
+        )
+    else:
+        where = "the store's supply network"
+    try:
+        package = enforcement_package(net, registry.top(chosen), budget)
+    except VdtoError as exc:
+        return None, net, f"No enforcement package: {exc.what} ({where})."
+    why = (
+        f"against the target, {chosen_name}"
+        if decision.target
+        else f"against the leading organization, {chosen_name}, to show what naming it would mean "
+        "(the rule named no target)"
+    )
+    return package, net, f"The package is built {why}, on {where}, with a budget of {budget:g} cases."
+
+
+def _comparison(
+    sim_results, step, scenario, policies, replicates, months, seed, workers
+) -> SimResults | None:
+    """The policy comparison to show: none, the results given, or a small run made here."""
+    if sim_results is False:
+        step("Policy comparison: left out")
+        return None
+    if isinstance(sim_results, SimResults):
+        step(f"Policy comparison: {sim_results.source}")
+        return sim_results
+    step(
+        f"Policy comparison: {len(policies)} policies x {replicates} replicates x {months} months "
+        f"({scenario} world)",
+    )
+    return run_comparison(
+        scenario, policies, replicates=replicates, months=months, seed=seed, workers=workers
     )
 
 
