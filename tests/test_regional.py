@@ -170,7 +170,13 @@ def test_municipal_event_deaths_equal_a_direct_query(ucdp_store):
     pd.testing.assert_series_equal(got.reindex(direct.index), direct.astype(float), check_names=False)
     assert (got.drop(direct.index) == 0).all()
     assert res.meta["events_unlocated"] == unlocated
-    assert res.table["per100k"].isna().all()  # no municipal population is bundled
+    # rates use CONAPO's municipal population: defined wherever it has a figure for 2019
+    from vdto.geography import geography
+
+    pop = geography().municipal_population(2019)
+    rated = res.table.set_index("region_code")
+    assert rated["per100k"].notna().sum() == len(pop) == 2_457
+    assert np.allclose(rated.loc[pop.index, "per100k"], rated.loc[pop.index, "score"] / pop * 1e5)
 
 
 def test_organization_shares_add_up_to_one_per_region(ucdp_store):
@@ -287,7 +293,7 @@ def test_region_target_command_names_regions_and_organizations(full_store):
         (["regions", "hotspots", "--alpha", "2"], "--alpha"),
         (["regions", "hotspots", "--islands", "sink"], "--islands"),
         (["regions", "hotspots", "--from", "2019-01", "--to", "2019-02", "--windows", "5"], "--windows"),
-        (["regions", "map", "--value", "per100k", "--level", "municipality", "--out", "m.png"], "--value"),
+        (["regions", "map", "--value", "rate", "--level", "municipality", "--out", "m.png"], "--value"),
     ],
 )
 def test_bad_options_get_one_line_and_exit_2(full_store, tmp_path, args, where):

@@ -3,7 +3,8 @@
 Data (bundled, see ``vdto/data/real/mx_geo/SOURCE.md``): state polygons and 2010 census counts
 (``estatal.json``), 2,457 municipality polygons (``municipios.shp``), the INEGI municipality
 catalog (``municipio_names.csv``, Latin-1) and CONAPO monthly state population projections
-(``pop_states.csv``).
+(``pop_states.csv``); CONAPO mid-year population by municipality and sex, 1990-2030
+(``vdto/data/real/conapo_municipal``, 2007-2009 filled by linear interpolation).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from vdto.data import bundled
+from vdto.errors import VdtoError
 from vdto.names import fold
 
 #: INEGI state codes and the names vdto prints.
@@ -38,6 +40,12 @@ _STATE_ALIASES: dict[str, str] = {
     "Coahuila de Zaragoza": "05", "Michoacán de Ocampo": "16", "Veracruz de Ignacio de la Llave": "30",
     "Queretaro de Arteaga": "22",
 }  # fmt: skip
+
+#: CONAPO's municipal population: the sexes, the years and the years filled by interpolation.
+SEXES: tuple[str, ...] = ("Total", "Males", "Females")
+MUNICIPAL_YEARS: tuple[int, int] = (1990, 2030)
+FILLED_YEARS: tuple[int, ...] = (2007, 2008, 2009)
+_CONAPO_FILES = ("municipio-population1990-2009.csv.bz2", "municipio-population2010-2030.csv.bz2")
 
 _SUFFIX = re.compile(r"\s+(state|municipality|municipio|delegacion|alcaldia)$")
 _PREFIX = re.compile(r"^(estado de|municipio de|delegacion|alcaldia)\s+")
@@ -138,6 +146,63 @@ class Geography:
         pop["state_code"] = pop["state_code"].str.zfill(2)
         pop["date"] = pd.to_datetime(pop["date"])
         return pop
+
+    @cached_property
+    def municipal_populations(self) -> pd.DataFrame:
+        """CONAPO mid-year population by municipality, year (1990-2030) and sex.
+
+        Columns ``mun_code, state_code, year, sex (Total/Males/Females), population, filled``.
+        1990-2006 are the CONAPO-COLMEX estimates (2,454 municipalities), 2010-2030 CONAPO's 2010
+        projections (2,457). The source leaves 2007-2009 empty: they are filled, per municipality
+        and sex, by linear interpolation between 2006 and 2010 (rounded to whole people) and
+        marked ``filled``. The three municipalities created between 2006 and 2010 (14125, 23009,
+        23010) have no figure before 2010: their people are counted in the municipalities they
+        were split from.
+        """
+        folder = bundled("conapo_municipal")
+        early = pd.read_csv(folder / _CONAPO_FILES[0], dtype={"Code": float, "Sex": str})
+        late = pd.read_csv(folder / _CONAPO_FILES[1], dtype={"Code": np.int64, "Sex": str})
+        both = pd.concat(
+            [early[["Code", "Population", "Sex", "Year"]], late[["Code", "Population", "Sex", "Year"]]],
+            ignore_index=True,
+        )
+        both["mun_code"] = both["Code"].astype(np.int64).astype(str).str.zfill(5)
+        wide = both.pivot_table(index=["mun_code", "Sex"], columns="Year", values="Population", dropna=False)
+        a, b = FILLED_YEARS[0] - 1, FILLED_YEARS[-1] + 1
+        for year in FILLED_YEARS:
+            wide[year] = np.round(wide[a] + (wide[b] - wide[a]) * (year - a) / (b - a))
+        long = wide.stack().rename("population").reset_index()
+        long = long.rename(columns={"Sex": "sex", "Year": "year"}).dropna(subset=["population"])
+        out = pd.DataFrame(
+            {
+                "mun_code": long["mun_code"].to_numpy(dtype=object),
+                "state_code": long["mun_code"].str[:2].to_numpy(dtype=object),
+                "year": long["year"].astype(np.int64).to_numpy(),
+                "sex": long["sex"].to_numpy(dtype=object),
+                "population": long["population"].astype(np.int64).to_numpy(),
+                "filled": long["year"].isin(FILLED_YEARS).to_numpy(),
+            }
+        )
+        return out.sort_values(["year", "sex", "mun_code"], kind="stable").reset_index(drop=True)
+
+    def municipal_population(self, year: int, sex: str = "Total") -> pd.Series:
+        """Mid-year population of every municipality in ``year`` (1990-2030), indexed by the
+        5-digit code; ``sex`` is Total, Males or Females. 2007-2009 are interpolated (see
+        :attr:`municipal_populations`).
+
+        >>> int(geography().municipal_population(2010).sum())
+        114255551
+        """
+        if sex not in SEXES:
+            raise VdtoError(f"unknown sex {sex!r}", fix=f"use one of: {', '.join(SEXES)}", param="sex")
+        lo, hi = MUNICIPAL_YEARS
+        if not lo <= int(year) <= hi:
+            raise VdtoError(
+                f"no municipal population for {year}", fix=f"use a year from {lo} to {hi}", param="year"
+            )
+        pop = self.municipal_populations
+        part = pop[(pop["year"] == int(year)) & (pop["sex"] == sex)]
+        return pd.Series(part["population"].to_numpy(), index=part["mun_code"].to_numpy(), name="population")
 
     @cached_property
     def _mun_shapes(self) -> tuple[list[str], Any]:

@@ -122,6 +122,47 @@ def import_counts(
     _import("counts", file, source=source, encoding=encoding, **options)
 
 
+@import_app.command("inegi")
+def import_inegi(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A yearly file (YYYY.csv, or .csv.bz2) or a folder of them (default: the bundled 1990-2015)."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="Text encoding (INEGI exports latin-1).")
+    ] = "latin-1",
+    db: DbOpt = None,
+    report: ReportOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import INEGI's homicide deaths by municipality of occurrence and month of registration.
+
+    Every year is checked against INEGI's own totals (months to Total, municipalities to their
+    state, states to the nation) and imported whole or not at all.
+
+    Example: vdto import inegi                      # the bundled 1990-2015 files
+    """
+    from vdto.services.imports import import_inegi as service
+
+    result = service(_db(db), path, encoding=encoding, report=report)
+    _print_import(result, quiet)
+    files = result.files
+    if quiet or files is None or files.empty:
+        return
+    for row in files.itertuples(index=False):
+        out.print(
+            f"  {row.file}: {row.year} registrations, {row.deaths:,} homicide deaths in "
+            f"{row.municipal_rows:,} municipal rows, sha256 {row.sha256[:12]}…"
+        )
+    out.print(
+        f"  stored as measure [cyan]defunciones_homicidio[/cyan], level municipality: month = month of "
+        f"REGISTRATION; codes SS999 = municipality not specified, 33999-35999 = abroad "
+        f"({int(files['deaths'].sum()):,} deaths, {len(files)} year(s))"
+    )
+
+
 def events_cmd(
     by: Annotated[str, typer.Option("--by", help="Group by year, org or state.")] = "year",
     start: Annotated[

@@ -248,7 +248,9 @@ def regions_map(
     start: FromOpt = None,
     end: ToOpt = None,
     level: LevelOpt = "state",
-    value: Annotated[str, typer.Option("--value", help="score or per100k (states only).")] = "score",
+    value: Annotated[
+        str, typer.Option("--value", help="score or per100k (score per 100,000 people, CONAPO population).")
+    ] = "score",
     quiet: QuietOpt = False,
     **options,
 ) -> None:
@@ -260,12 +262,6 @@ def regions_map(
 
     if value not in ("score", "per100k"):
         raise VdtoError(f"unknown value {value!r}", fix="use score or per100k", param="value")
-    if value == "per100k" and level != "state":
-        raise VdtoError(
-            "rates need population, which the bundled data give for states only",
-            fix="use score",
-            param="value",
-        )
     suffix = out_file.suffix.lower()
     if suffix not in (".png", ".svg", ".html"):
         raise VdtoError(

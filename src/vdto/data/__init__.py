@@ -21,6 +21,8 @@ from pathlib import Path
 FILES: dict[str, tuple[str, ...]] = {
     "ucdp": ("real", "ucdp_ged", "ged_mexico_1989_2023.csv.gz"),
     "sesnsp": ("real", "sesnsp", "db_victimas_delitos_ent_long.csv.bz2"),
+    "inegi": ("real", "inegi_homicidios"),
+    "conapo_municipal": ("real", "conapo_municipal"),
     "geography": ("real", "mx_geo"),
     "bacrim2020": ("real", "bacrim2020"),
     "registry": ("orgs.toml",),

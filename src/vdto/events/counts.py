@@ -12,6 +12,7 @@ Two layouts are read:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,11 +25,27 @@ from vdto.names import slug
 SESNSP = ("date_year_month", "cve_ent", "subtipo_de_delito", "modalidad", "n_victimas")
 PLAIN = ("region_code", "period", "measure", "count")
 
+#: What a SESNSP count is and what its month means (recorded in the store's ``measures`` table).
+SESNSP_UNIT = "victims"
+SESNSP_PERIOD = (
+    "month the investigation file (carpeta de investigación) was opened by the state prosecutor, "
+    "not necessarily the month of the crime"
+)
 
-def parse(
-    path: str | Path, *, source: str | None = None, encoding: str = "utf-8"
-) -> tuple[pd.DataFrame, Problems, int, str]:
-    """Read a counts file; return (counts with ROW, problems, rows read, source label)."""
+
+class CountsRead(NamedTuple):
+    """A counts file read: the counts (with ROW), the problems found, the rows read, the source
+    label and what each measure is (``measure, source, unit, description, period_meaning``)."""
+
+    counts: pd.DataFrame
+    problems: Problems
+    rows_read: int
+    source: str
+    measures: pd.DataFrame
+
+
+def parse(path: str | Path, *, source: str | None = None, encoding: str = "utf-8") -> CountsRead:
+    """Read a counts file (see :class:`CountsRead`)."""
     frame = read_csv(path, encoding=encoding)
     if set(SESNSP) <= set(frame.columns):
         layout, src = "sesnsp", source or "sesnsp-victimas"
@@ -90,7 +107,28 @@ def parse(
             "count": np.nan_to_num(count).astype(np.int64),
         }
     )
-    return out, problems, len(frame), src
+    return CountsRead(out, problems, len(frame), src, _measures(out["measure"], measure, layout, src))
+
+
+def _measures(slugs: pd.Series, names: pd.Series, layout: str, src: str) -> pd.DataFrame:
+    """One row per measure of the file: what it counts and what its month means."""
+    first = pd.DataFrame({"measure": slugs.to_numpy(), "name": names.to_numpy()})
+    first = first[first["measure"] != ""].drop_duplicates("measure").sort_values("measure")
+    if layout == "sesnsp":
+        description = "SESNSP: victims of '" + first["name"] + "' (fuero común crimes), by state"
+        unit, period = SESNSP_UNIT, SESNSP_PERIOD
+    else:
+        description = "'" + first["name"] + "' as counted in the file (vdto counts layout)"
+        unit, period = "count", "the month given in the file's period column"
+    return pd.DataFrame(
+        {
+            "measure": first["measure"].to_numpy(),
+            "source": src,
+            "unit": unit,
+            "description": description.to_numpy(),
+            "period_meaning": period,
+        }
+    )
 
 
 def _slugs(values: pd.Series, empty: str = "") -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vdto.errors import RowErrors, RowProblem
+from vdto.errors import RowErrors, RowProblem, VdtoError
 from vdto.events.canonical import Batch
 from vdto.events.tabular import ROW, sha256_file
 from vdto.names import DEFAULT_AGENCY, check_agency
@@ -28,6 +28,29 @@ class ImportResult:
     skipped: Counter = field(default_factory=Counter)
     adjusted: Counter = field(default_factory=Counter)
     problems: list[RowProblem] = field(default_factory=list)
+    #: per file of a folder import (INEGI): file, year, sha256, rows_read, deaths, municipal_rows, counts
+    files: pd.DataFrame | None = None
+
+
+class TableErrors(RowErrors):
+    """Rows of a table that is imported whole (INEGI) failed its checks: the first is shown, all
+    are in ``problems``; there are no valid rows to keep, so the fix names only ``report``."""
+
+    def __init__(self, file: str, problems: list[RowProblem], report: str | None = None) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = len(problems) - 1
+        tail = ""
+        if more:
+            tail = f" ({more} more problem{'s' if more > 1 else ''}"
+            tail += f", all listed in {report})" if report else "; list them all with {report})"
+        VdtoError.__init__(
+            self,
+            what=f"{first.column_name} {first.message} (value {first.value!r}){tail}",
+            where=f"{file}:{first.row}:{first.column}",
+            fix=first.fix,
+            mentions=("report",),
+        )
 
 
 def current_registry(db: str | Path) -> Registry:
@@ -40,11 +63,17 @@ def current_registry(db: str | Path) -> Registry:
 
 def write_report(path: str | Path, file: str, problems: list[RowProblem]) -> None:
     """Write every row problem to a CSV (file,row,column,column_name,value,problem,fix)."""
+    write_reports(path, [(file, problems)])
+
+
+def write_reports(path: str | Path, files: list[tuple[str, list[RowProblem]]]) -> None:
+    """Write the row problems of several files to one CSV (as :func:`write_report`)."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["file", "row", "column", "column_name", "value", "problem", "fix"])
-        for p in problems:
-            out.writerow([file, p.row, p.column, p.column_name, p.value, p.message, p.fix])
+        for file, problems in files:
+            for p in problems:
+                out.writerow([file, p.row, p.column, p.column_name, p.value, p.message, p.fix])
 
 
 def finish(
@@ -114,14 +143,18 @@ def import_counts(
     source: str,
     rows_read: int,
     rejected: int = 0,
+    measures: pd.DataFrame | None = None,
 ) -> ImportResult:
-    """Store region-month counts; a re-import replaces the same keys instead of adding to them."""
+    """Store region-month counts (and what each measure is); a re-import replaces the same keys
+    instead of adding to them."""
     path = Path(path)
     digest = sha256_file(path)
     started = datetime.now(UTC)
     with Store(db) as store, store.transaction() as con:
         import_id = store.imports.next_id(con)
         same = store.counts.replace(con, counts, import_id)
+        if measures is not None:
+            store.counts.describe(con, measures)
         record = ImportRecord(
             import_id,
             "counts",
@@ -151,7 +184,7 @@ def import_counts_file(
     from vdto.events import counts as counts_mod
 
     path = Path(path)
-    frame, problems, rows_read, src = counts_mod.parse(path, source=source, encoding=encoding)
+    frame, problems, rows_read, src, measures = counts_mod.parse(path, source=source, encoding=encoding)
     listed = problems.to_list() if problems else []
     if report is not None:
         write_report(report, str(path), listed)
@@ -166,6 +199,71 @@ def import_counts_file(
         source=src,
         rows_read=rows_read,
         rejected=int(bad.sum()),
+        measures=measures[measures["measure"].isin(set(frame["measure"]))],
     )
     result.problems = listed
     return result
+
+
+def import_inegi(
+    db: str | Path,
+    path: str | Path,
+    *,
+    encoding: str = "latin-1",
+    report: str | Path | None = None,
+) -> ImportResult:
+    """Check and store INEGI's homicide deaths by municipality (one yearly file, or a folder of
+    them) in one transaction: every year or none.
+
+    A year's counts replace everything the store held of that source, measure and year (a
+    re-import changes nothing; a revised file replaces the old figures). There is no skipping of
+    bad rows: a year whose rows do not add up to INEGI's totals is refused whole. The import
+    record names the file (a folder: ``name/``) and the SHA-256 of the text as INEGI published it
+    (a folder: of the lines ``<sha256>  <file>``, sorted; compressed copies give the same digest).
+    """
+    from vdto.events import inegi
+
+    path = Path(path)
+    tables = inegi.read(path, encoding=encoding)
+    bad = [(str(t.path), t.problems) for t in tables if t.problems]
+    if report is not None:
+        write_reports(report, bad)
+    if bad:
+        raise TableErrors(bad[0][0], bad[0][1], str(report) if report else None)
+    started = datetime.now(UTC)
+    files = pd.DataFrame(
+        {
+            "file": [t.path.name for t in tables],
+            "year": [t.year for t in tables],
+            "sha256": [t.sha256 for t in tables],
+            "rows_read": [t.rows_read for t in tables],
+            "deaths": [t.deaths for t in tables],
+            "municipal_rows": [t.municipal_rows for t in tables],
+            "counts": [len(t.counts) for t in tables],
+        }
+    )
+    one = len(tables) == 1 and not path.is_dir()
+    with Store(db) as store, store.transaction() as con:
+        import_id = store.imports.next_id(con)
+        same = 0
+        for t in tables:
+            months = list(pd.date_range(f"{t.year}-01-01", periods=12, freq="MS"))
+            same += store.counts.replace_months(
+                con, t.counts, import_id, source=inegi.SOURCE, measure=inegi.MEASURE, months=months
+            )
+        store.counts.describe(con, inegi.measures())
+        stored = int(files["counts"].sum())
+        record = ImportRecord(
+            import_id,
+            "inegi",
+            inegi.SOURCE,
+            path.name if one else path.name + "/",
+            tables[0].sha256 if one else inegi.manifest_sha256(tables),
+            int(files["rows_read"].sum()),
+            stored - same,
+            same,
+            0,
+            0,
+        )
+        store.imports.add(con, record, started)
+    return ImportResult(record, files=files)

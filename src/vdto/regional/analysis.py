@@ -86,7 +86,8 @@ def analyse(
 ) -> RegionalAnalysis:
     """Score the regions of ``level`` over ``[start, end]`` and find hot spots and targets.
 
-    Hot spots are tested on ``value``: the score, or for states the score per 100,000 people.
+    Hot spots are tested on ``value``: the score, or the score per 100,000 people (CONAPO's
+    state or municipal population; a region without population counts as 0).
     With ``windows`` >= 2 the span is also split into that many windows and each region is
     classed as a new, intensifying, persistent or fading hot spot (see
     :func:`vdto.regional.hotspots.emerging`).
@@ -100,12 +101,8 @@ def analyse(
             fix=f"use one of: {', '.join(contig.ISLAND_RULES)}",
             param="islands",
         )
-    if value not in ("score", "per100k") or (value == "per100k" and level != "state"):
-        raise VdtoError(
-            f"cannot test {value!r} at the {level} level",
-            fix="use score (per100k needs state population)",
-            param="value",
-        )
+    if value not in ("score", "per100k"):
+        raise VdtoError(f"unknown value {value!r}", fix="use score or per100k", param="value")
     spans = split_windows(start, end, windows) if windows >= 2 else []
     events, perps, counts = load_inputs(
         store, start, end, agency=agency, sources=sources, measure=measure, use_counts=use_counts

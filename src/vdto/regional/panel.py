@@ -99,7 +99,11 @@ def count_frame(counts: pd.DataFrame, level: str) -> pd.DataFrame:
     """Counted victims per region and month at ``level``.
 
     For the state level a source's state rows are used; a source with only municipality rows
-    is summed to states. For the municipality level only municipality rows can be used.
+    (INEGI's homicide deaths) is summed to states. For the municipality level only municipality
+    rows can be used: they are placed on their municipalities (codes that are no municipality,
+    such as INEGI's 999 "not specified" and 33999-35999 abroad, keep their own code and so fall
+    outside the level's regions). Several sources of the same measure: each source is summed
+    first, then the largest is taken for each region and month, never the sum.
     """
     empty = pd.DataFrame(
         {
@@ -121,19 +125,17 @@ def count_frame(counts: pd.DataFrame, level: str) -> pd.DataFrame:
             code = part["region_code"]
         else:
             code = part["state_code"]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "region_code": code.to_numpy(),
-                    "period": part["period"].to_numpy(),
-                    "counted": part["count"].to_numpy(),
-                }
-            )
+        one = pd.DataFrame(
+            {
+                "region_code": code.to_numpy(),
+                "period": part["period"].to_numpy(),
+                "counted": part["count"].to_numpy(),
+            }
         )
+        parts.append(one.groupby(["region_code", "period"], as_index=False)["counted"].sum())
     out = pd.concat(parts, ignore_index=True) if parts else empty
     # several counts sources for the same region and month: take the largest, never the sum
-    by_source = out.groupby(["region_code", "period"], as_index=False)["counted"]
-    return by_source.max() if len(parts) > 1 else by_source.sum()
+    return out.groupby(["region_code", "period"], as_index=False)["counted"].max()
 
 
 def region_panel(
@@ -185,17 +187,31 @@ def month_decay(periods: pd.Series, end: date, half_life_days: float) -> np.ndar
 
 
 def population(level: str, start: date, end: date) -> pd.Series:
-    """Mean CONAPO population over the window's months, by state; empty for municipalities.
+    """Mean population over the window's months, by region.
 
-    The bundled data hold no municipal population, so municipal rates are left empty rather
-    than guessed.
+    States: CONAPO's monthly state population. Municipalities: CONAPO's mid-year municipal
+    population of each month's year (1990-2030; 2007-2009 interpolated, see
+    :meth:`vdto.geography.Geography.municipal_populations`), averaged over the window's months
+    that have one; a municipality without a figure (created after 2010, or outside 1990-2030)
+    has no rate.
     """
-    if level != "state":
+    if check_level(level) == "state":
+        pop = geography().population
+        lo, hi = pd.Timestamp(start).to_period("M").start_time, pd.Timestamp(end)
+        window = pop[(pop["date"] >= lo) & (pop["date"] <= hi)]
+        return window.groupby("state_code")["population"].mean()
+    months = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="M")
+    per_year = pd.Series(months.year).value_counts()
+    pop = geography().municipal_populations
+    pop = pop[(pop["sex"] == "Total") & pop["year"].isin(per_year.index)]
+    if pop.empty:
         return pd.Series(dtype=float)
-    pop = geography().population
-    lo, hi = pd.Timestamp(start).to_period("M").start_time, pd.Timestamp(end)
-    window = pop[(pop["date"] >= lo) & (pop["date"] <= hi)]
-    return window.groupby("state_code")["population"].mean()
+    weight = pop["year"].map(per_year).to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {"mun_code": pop["mun_code"].to_numpy(), "w": weight, "wp": weight * pop["population"].to_numpy()}
+    )
+    sums = frame.groupby("mun_code")[["w", "wp"]].sum()
+    return (sums["wp"] / sums["w"]).rename("population")
 
 
 @dataclass
@@ -203,7 +219,8 @@ class RegionScores:
     """Region scores over one window.
 
     ``table``: one row per region of the level (all of them, zeros included), highest score
-    first: ``rank, region_code, name, events, event_deaths, counted, score, per100k`` and
+    first: ``rank, region_code, name, events, event_deaths, counted, score, per100k`` (the score
+    per 100,000 people, states and municipalities: see :func:`population`) and
     ``top_org``/``top_org_share`` (the organization with the largest share of the region's
     attributed event points; organizations are the armed non-state actors: DTOs, factions,
     gangs, armed and self-defence groups, not the state or civilians). ``panel``: the region-month rows behind it. ``orgs``: every
@@ -347,6 +364,9 @@ def region_scores(
         "events": len(events),
         "events_unlocated": int(ev["region_code"].isna().sum()),
         "counted_in_window": int(table["counted"].sum()),
+        # counts in the window on codes that are no region of the level (INEGI: municipality not
+        # specified, deaths abroad): kept in the store, not on the map
+        "counted_unplaced": int(panel["counted"].sum()) - int(table["counted"].sum()),
         "counted_all_loaded": counts_total,
     }
     return RegionScores(level, table, panel.reset_index(drop=True), orgs, located, meta)

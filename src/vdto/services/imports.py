@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from vdto.data import bundled
 from vdto.errors import VdtoError
-from vdto.events import acled, generic, ucdp
+from vdto.events import acled, generic, ingest, ucdp
 from vdto.events.canonical import Batch
 from vdto.events.ingest import ImportResult, import_counts_file, import_events
 from vdto.names import DEFAULT_AGENCY
@@ -19,6 +20,19 @@ EVENT_KINDS: dict[str, Callable[..., Batch]] = {
 }
 
 
+def import_inegi(
+    db: str | Path,
+    path: str | Path | None = None,
+    *,
+    encoding: str = "latin-1",
+    report: str | Path | None = None,
+) -> ImportResult:
+    """Import INEGI's homicide deaths by municipality of occurrence and month of registration:
+    one yearly file or a folder of them (default: the bundled 1990-2015 files), all or nothing."""
+    return ingest.import_inegi(db, path if path is not None else bundled("inegi"), encoding=encoding,
+                               report=report)  # fmt: skip
+
+
 def import_file(
     db: str | Path,
     kind: str,
@@ -29,21 +43,32 @@ def import_file(
     mapping_name: str | None = None,
     report: str | Path | None = None,
     skip_bad_rows: bool = False,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     source: str | None = None,
 ) -> ImportResult:
-    """Import ``file`` as ``kind`` (``ucdp``, ``acled``, ``csv`` with ``mapping``, or ``counts``)
-    into the store at ``db``, in one transaction: all rows or none.
+    """Import ``file`` as ``kind`` (``ucdp``, ``acled``, ``csv`` with ``mapping``, ``counts``, or
+    ``inegi``: a yearly file or a folder of them) into the store at ``db``, in one transaction:
+    all rows or none.
 
+    ``encoding`` defaults to UTF-8, and to Latin-1 for ``inegi`` (INEGI's export).
     ``mapping_name`` is how the import record names the mapping file (default: its path).
     Counts belong to no agency; events go to ``agency`` (default ``"default"``).
     """
+    if kind == "inegi":
+        if skip_bad_rows:
+            raise VdtoError(
+                "an INEGI year is imported whole or not at all (its rows must add up to INEGI's totals)",
+                fix="fix the file, or use the file as INEGI exported it",
+                param="skip_bad_rows",
+            )
+        return import_inegi(db, file, encoding=encoding or "latin-1", report=report)
+    encoding = encoding or "utf-8"
     if kind == "counts":
         return import_counts_file(
             db, file, report=report, skip_bad_rows=skip_bad_rows, source=source, encoding=encoding
         )
     if kind not in EVENT_KINDS:
-        raise VdtoError(f"unknown kind {kind!r}", fix="use ucdp, acled, csv or counts", param="kind")
+        raise VdtoError(f"unknown kind {kind!r}", fix="use ucdp, acled, csv, counts or inegi", param="kind")
     options: dict = {}
     if kind == "csv":
         if mapping is None:

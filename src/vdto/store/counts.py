@@ -1,4 +1,5 @@
-"""Region-month counts without perpetrators (SESNSP victims, INEGI homicides, an observatory's own)."""
+"""Region-month counts without perpetrators (SESNSP victims, INEGI homicides, an observatory's own),
+and what each counted measure is (the ``measures`` table: unit, description, what the month means)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,21 @@ CREATE TABLE IF NOT EXISTS region_counts (
   modality VARCHAR NOT NULL, count BIGINT NOT NULL, import_id INTEGER NOT NULL,
   PRIMARY KEY (source, region_code, period, measure, modality)
 );
+CREATE TABLE IF NOT EXISTS measures (
+  measure VARCHAR NOT NULL, source VARCHAR NOT NULL, unit VARCHAR NOT NULL,
+  description VARCHAR NOT NULL, period_meaning VARCHAR NOT NULL,
+  PRIMARY KEY (source, measure)
+);
 """
+
+#: The columns of the ``measures`` table, in order.
+MEASURE_COLUMNS: tuple[str, ...] = ("measure", "source", "unit", "description", "period_meaning")
 
 KEYS: tuple[str, ...] = ("source", "region_code", "period", "measure", "modality")
 
 
 class CountRepository:
-    """The SQL of the ``region_counts`` table."""
+    """The SQL of the ``region_counts`` and ``measures`` tables."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -63,6 +72,59 @@ class CountRepository:
             "SELECT year(period) AS year, count(DISTINCT period) AS n FROM region_counts GROUP BY ALL"
         )
         return frame.set_index("year")["n"]
+
+    def measure_info(self, measure: str | None = None) -> pd.DataFrame:
+        """What each stored measure is (``measure, source, unit, description, period_meaning``),
+        of ``measure`` only when given; empty for a store made before the table existed."""
+        cols = ", ".join(MEASURE_COLUMNS)
+        if not self._has_measures():
+            return pd.DataFrame(columns=list(MEASURE_COLUMNS))
+        if measure is None:
+            return self.store.query(f"SELECT {cols} FROM measures ORDER BY source, measure")
+        return self.store.query(f"SELECT {cols} FROM measures WHERE measure = ? ORDER BY source", [measure])
+
+    def _has_measures(self) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'measures' AND schema_name = 'main'"
+        ).fetchall()
+        return bool(found[0][0])
+
+    def describe(self, con, measures: pd.DataFrame) -> None:
+        """Record what each measure is, inside the caller's transaction (a re-import replaces the
+        description of the same source and measure)."""
+        if measures.empty:
+            return
+        con.register("incoming_measures", measures[list(MEASURE_COLUMNS)])
+        con.execute(
+            "DELETE FROM measures m USING incoming_measures i WHERE m.source = i.source AND m.measure = i.measure"
+        )
+        con.execute(f"INSERT INTO measures SELECT {', '.join(MEASURE_COLUMNS)} FROM incoming_measures")
+        con.unregister("incoming_measures")
+
+    def replace_months(
+        self, con, frame: pd.DataFrame, import_id: int, *, source: str, measure: str, months: list
+    ) -> int:
+        """Store a source's complete counts of ``measure`` for ``months`` inside the caller's
+        transaction: every stored row of that source, measure and months is replaced (a region
+        the new figures leave out no longer counts). Returns how many incoming rows were already
+        stored with the same count."""
+        con.register("incoming_months", pd.DataFrame({"period": pd.to_datetime(pd.Series(months))}))
+        con.register("incoming_counts", frame.assign(import_id=import_id))
+        same = int(
+            con.execute(
+                "SELECT count(*) FROM incoming_counts i JOIN region_counts r USING (source, region_code, period, measure, modality) WHERE r.count = i.count"
+            ).fetchall()[0][0]
+        )
+        con.execute(
+            "DELETE FROM region_counts WHERE source = ? AND measure = ? AND period IN (SELECT CAST(period AS DATE) FROM incoming_months)",
+            [source, measure],
+        )
+        con.execute(
+            "INSERT INTO region_counts SELECT source, level, region_code, state_code, period, measure, modality, count, import_id FROM incoming_counts"
+        )
+        con.unregister("incoming_counts")
+        con.unregister("incoming_months")
+        return same
 
     def replace(self, con, frame: pd.DataFrame, import_id: int) -> int:
         """Store counts inside the caller's transaction, replacing those with the same keys; returns
