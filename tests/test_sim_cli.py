@@ -44,6 +44,12 @@ def test_compare_json_and_chart(tmp_path):
     assert doc["meta"].keys() >= META
     assert [r["policy"] for r in doc["rows"]] == ["none", "volume", "targeted"]
     assert all(r["deaths_by_24_lo90"] <= r["deaths_by_24"] <= r["deaths_by_24_hi90"] for r in doc["rows"])
+    # homicides in people per month, each policy's mean over replicates and months
+    assert all(r["deaths_per_month"] == pytest.approx(r["deaths_total"] / 24, rel=0.5) for r in doc["rows"])
+    assert all(
+        r["deaths_per_month_lo90"] <= r["deaths_per_month"] <= r["deaths_per_month_hi90"] for r in doc["rows"]
+    )
+    assert doc["meta"]["unit"] == "homicides (people) per month"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the same command, the same numbers and the same hashes
     again = json.loads(run_cli(*args, "-f", "json", "--workers", "1").stdout)
@@ -100,6 +106,9 @@ def test_game_json():
         (("sweep", "small", "--grid", "{tmp}/missing-grid.toml"), "not found"),
         (("simulate", "{tmp}/missing.toml"), "not found"),
         (("simulate", "{bad_scenario}"), "violence.bogus"),
+        (("simulate", "{negative_members}"), "people.members"),
+        (("simulate", "{early_start}"), "world.start_year"),
+        (("compare", "{unknown_key}"), "people.bogus"),
         (("compare", "small", "--chart", "{tmp}/c.gif"), ".gif"),
         (("simulate", "small", "--months", "-1"), "--months"),
         (("simulate", "small", "-r", "0"), "--replicates"),
@@ -110,7 +119,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
     (tmp_path / "bad_grid.toml").write_text('[grid]\n"enforcement.nope" = [1]\n')
     (tmp_path / "bad_value.toml").write_text('[grid]\n"enforcement.capacity" = [-1.0]\n')
     (tmp_path / "bad_scenario.toml").write_text("[violence]\nbogus = 1\n")
+    (tmp_path / "negative_members.toml").write_text("[people]\nmembers = -100.0\n")
+    (tmp_path / "early_start.toml").write_text("[world]\nstart_year = 1985\n")
+    (tmp_path / "unknown_key.toml").write_text("[people]\nbogus = 2\n")
     paths = {
+        "negative_members": str(tmp_path / "negative_members.toml"),
+        "early_start": str(tmp_path / "early_start.toml"),
+        "unknown_key": str(tmp_path / "unknown_key.toml"),
         "tmp": str(tmp_path),
         "bad_grid": str(tmp_path / "bad_grid.toml"),
         "bad_value": str(tmp_path / "bad_value.toml"),

@@ -94,6 +94,11 @@ class Stream(IntEnum):
     KINGPIN = 4  #: whether a leader strike succeeds
     SPLINTER_PLAZAS = 5  #: which plazas a splinter takes
     SPLINTER_BUYERS = 6  #: which buyers follow a splinter
+    START_OWNER = 7  #: which claimant holds an event plaza on the starting map
+    START_SPREAD = 8  #: which neighbour's organization an unplaced plaza joins on the starting map
+    ONE_SIDED = 9  #: homicides by the organization holding a plaza, per state
+    BASELINE = 10  #: homicides that are not organized-crime killings, per state
+    SPLIT = 11  #: whether an organization splits this month
     SCORE_NOISE_2 = 34  #: second uniform of the score noise's normal (Box-Muller)
 
 

@@ -47,8 +47,9 @@ OPTION_NAMES: dict[str, str] = {
 }
 
 
-#: A library parameter as the command line names it: ``draws`` -> ``--draws``.
-spell = spelling(OPTION_NAMES, lambda param: "--" + param.replace("_", "-"))
+#: A library parameter as the command line names it: ``draws`` -> ``--draws``; a scenario key
+#: (``world.start_year``) stays as the scenario file writes it.
+spell = spelling(OPTION_NAMES, lambda param: param if "." in param else "--" + param.replace("_", "-"))
 
 
 def _db(db: Path | None) -> Path:

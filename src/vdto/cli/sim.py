@@ -92,7 +92,7 @@ def simulate_cmd(
     fmt: ScoreFormat = "table",
     **run,
 ) -> None:
-    """Simulate one policy: monthly deaths, organizations, targets, with 90% intervals.
+    """Simulate one policy: monthly homicides (people), organizations, targets, with 90% intervals.
 
     Example: vdto simulate small --policy targeted --replicates 200 --out run.parquet
     """
@@ -123,16 +123,22 @@ def _show(table, meta: dict, title: str) -> None:
             for m, lo, hi in zip(table[col], table[f"{col}_lo90"], table[f"{col}_hi90"], strict=True)
         ]
 
-    shown = {"policy": table["policy"], h.replace("_", " "): iv(h), "deaths total": iv("deaths_total"),
-             "per month, last year": [f"{x:,.1f}" for x in table["deaths_per_month_last_year"]],
-             "alive at end": [f"{x:.1f}" for x in table["alive_end"]]}  # fmt: skip
+    shown = {"policy": table["policy"], h.replace("deaths_by_", "homicides by month "): iv(h),
+             "homicides total": iv("deaths_total"),
+             "per month (mean)": [f"{x:,.0f}" for x in table["deaths_per_month"]],
+             "per month, last year": [f"{x:,.0f}" for x in table["deaths_per_month_last_year"]],
+             "organizations at end": [f"{x:.1f}" for x in table["alive_end"]]}  # fmt: skip
     if "p_below_volume" in table and table["p_below_volume"].notna().any():
         shown["P(below volume)"] = [f"{x:.2f}" for x in table["p_below_volume"]]
     if "focal_deaths_vs_none" in table:
         shown["focal plazas vs none"] = [f"{x:.2f}x" for x in table["focal_deaths_vs_none"]]
     import pandas as pd
 
-    emit(pd.DataFrame(shown), Format.table, title=f"{title}: medians and 90% intervals over replicates")
+    emit(
+        pd.DataFrame(shown),
+        Format.table,
+        title=f"{title}: homicides (people), medians and 90% intervals over replicates and starting maps",
+    )
     line = (
         f"vdto {meta['vdto_version']} · scenario {meta['scenario']} sha256:{meta['scenario_sha256'][:16]} · "
         f"world sha256:{meta['world_sha256'][:16]} · seed {meta['seed']} · "
@@ -154,7 +160,7 @@ def compare_cmd(
     fmt: ScoreFormat = "table",
     **run,
 ) -> None:
-    """Compare policies on paired replicates (common random numbers): deaths with intervals.
+    """Compare policies on paired replicates (common random numbers): homicides with intervals.
 
     Example: vdto compare default --policies none,volume,kingpin,targeted,regional,caribbean --replicates 500 --chart deaths.png
     """

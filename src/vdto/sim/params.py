@@ -1,6 +1,8 @@
 """Simulation parameters and scenario files (TOML, validated by pydantic, hashed into results).
 
-Every parameter, its default and where the default comes from is in docs/model.md.
+Every parameter, its default and where the default comes from is in docs/model.md. Rates that
+the literature gives per week (Prieto-Curiel, Campedelli & Hope 2023) are converted to the
+simulator's month with :data:`WEEKS_PER_MONTH`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ from vdto.errors import VdtoError
 from vdto.tomlfile import load_model
 
 POLICIES = ("none", "volume", "kingpin", "targeted", "regional", "caribbean")
+#: The four ways the targeted policy acts; each can be switched off (``[channels]``).
+CHANNELS = ("incapacitation", "buyers", "restraint", "deterrence")
+#: Start years the data allow: UCDP GED covers 1989-2023, CONAPO's municipal population 1990-2030.
+START_YEARS = (1991, 2024)
+#: Weeks in a month (52 / 12).
+WEEKS_PER_MONTH = 52.0 / 12.0
+
+#: Prieto-Curiel et al. (2023), ReclutamientoC.R: weekly recruitment per member (rho), members
+#: incapacitated per week by the status quo (eta) and the weekly fragmentation term (omega).
+PRIETO_RHO_WEEK = 2.527474e-3
+PRIETO_ETA_WEEK = 110.0
+PRIETO_OMEGA_WEEK = 4.0e-8
 
 
 class _Model(BaseModel):
@@ -30,20 +44,68 @@ class Run(_Model):
 
 
 class WorldSpec(_Model):
-    kind: Literal["default", "grid"] = "default"
-    organizations: int = Field(20, ge=2, le=60, description="organizations in the default world")
+    kind: Literal["default", "grid"] = Field("default", description="default: Mexico from real data")
+    start_year: int = Field(2016, description="the simulation starts on 1 January of this year")
+    lookback_years: int = Field(
+        3, ge=1, le=20, description="years of located events before the start that draw the starting map"
+    )
+    organizations: int = Field(20, ge=2, le=60, description="at most this many organizations at the start")
+    spread_hops: int = Field(
+        3, ge=0, le=20, description="contiguity hops a starting territory reaches beyond its event plazas"
+    )
+    splinter_slots: int = Field(
+        60, ge=0, le=400, description="slots for organizations born of splits during a run"
+    )
     rows: int = Field(8, ge=2, description="grid rows (synthetic world)")
     cols: int = Field(8, ge=2, description="grid columns (synthetic world)")
     grid_orgs: int = Field(4, ge=2, description="organizations in the synthetic world")
-    splinter_slots: int = Field(8, ge=0, le=60, description="spare slots for factions born of splits")
+
+    @field_validator("start_year")
+    @classmethod
+    def _start_year(cls, v: int) -> int:
+        lo, hi = START_YEARS
+        if not lo <= v <= hi:
+            raise ValueError(
+                f"no data to start in {v}: use a start year from {lo} to {hi} (UCDP GED events 1989-2023 before it)"
+            )
+        return v
+
+
+class People(_Model):
+    members: float | None = Field(
+        None, gt=0, description="members of all organizations at the start (None: from published estimates)"
+    )
+    recruitment: float = Field(
+        PRIETO_RHO_WEEK * WEEKS_PER_MONTH, ge=0, description="recruits per member per month at the start"
+    )
+    revenue_elasticity: float = Field(
+        1.0, ge=0, description="elasticity of recruitment to revenue per member"
+    )
+    pool_half: float = Field(
+        10.0, gt=0, description="young men per member in its plazas at which recruitment is halved"
+    )
+    arrests: float = Field(
+        PRIETO_ETA_WEEK * WEEKS_PER_MONTH, ge=0, description="members arrested per month by the status quo"
+    )
+    defection: float = Field(
+        PRIETO_OMEGA_WEEK * WEEKS_PER_MONTH,
+        ge=0,
+        description="flow to splinters per member squared per month (splits happen at this rate)",
+    )
+    split_share: float = Field(0.4, gt=0, lt=1, description="share of members and plazas a splinter takes")
+    enforcement_split: float = Field(
+        1.0,
+        ge=0,
+        description="rise of the monthly split hazard per unit share of members lost to enforcement",
+    )
+    dismantle_below: float = Field(
+        100.0, ge=0, description="an organization is dismantled below this many members"
+    )
 
 
 class Economy(_Model):
     territory_revenue: float = Field(1.0, ge=0, description="monthly revenue per unit of plaza value")
     buyer_revenue: float = Field(1.0, ge=0, description="monthly revenue per unit of US buyer volume")
-    growth: float = Field(0.02, ge=0, description="strength gained per unit of revenue")
-    upkeep: float = Field(0.02, ge=0, le=1, description="share of strength lost each month to upkeep")
-    max_strength: float = Field(3.0, gt=0, description="cap on strength, in multiples of the starting mean")
 
 
 class Violence(_Model):
@@ -58,11 +120,19 @@ class Violence(_Model):
     )
     incumbent: float = Field(0.25, ge=0, description="defender's advantage in the contest success function")
     deaths_per_clash: float = Field(
-        1.5, ge=0, description="mean deaths of a clash per unit of both sides' violence"
+        12.0,
+        ge=0,
+        description="mean homicides of a clash (a month's contest of a plaza) per unit of both sides' violence",
+    )
+    one_sided: float = Field(
+        2.0, ge=0, description="homicides per 100,000 people per month in a plaza held at violence 1"
     )
     rival_share: float = Field(0.7, ge=0, le=1, description="share of victims who are rivals at violence 0")
     rival_share_drop: float = Field(
         0.4, ge=0, le=1, description="fall of the rival share from violence 0 to 1"
+    )
+    kin_hostility: float = Field(
+        1.0, ge=0, le=1, description="hostility between organizations of one lineage"
     )
     start: float = Field(0.5, ge=0, le=1, description="starting violence level")
     horizon: float = Field(12.0, gt=0, description="months of revenue a plaza taken (or lost) is worth")
@@ -76,12 +146,20 @@ class Violence(_Model):
 
 
 class Enforcement(_Model):
-    capacity: float = Field(0.04, ge=0, description="strength removed per month by all enforcement")
-    dismantle_below: float = Field(0.2, ge=0, description="an organization is dismantled below this strength")
+    capacity: float = Field(
+        PRIETO_ETA_WEEK * WEEKS_PER_MONTH,
+        ge=0,
+        description="members arrested per month by the policy's added enforcement",
+    )
     start_month: int = Field(12, ge=0, description="month the policy starts (0 = from the start)")
+    crackdown: float = Field(
+        5.0,
+        ge=0,
+        description="rise of rivals' attack rate on an organization per unit share of members lost to enforcement in a year",
+    )
     # kingpin
     strike_interval: int = Field(12, ge=1, description="months between leader strikes")
-    strike_hit: float = Field(0.2, ge=0, le=1, description="share of strength lost with the leader")
+    strike_hit: float = Field(0.05, ge=0, le=1, description="share of members lost with the leader")
     splinter_probability: float = Field(0.6, ge=0, le=1)
     succession_months: int = Field(9, ge=0, description="months of succession fighting after a strike")
     succession_floor: float = Field(
@@ -92,6 +170,13 @@ class Enforcement(_Model):
     score_noise: float = Field(0.25, ge=0, description="attribution noise of published scores (relative sd)")
     target_loss: float = Field(
         6.0, ge=0, description="expected loss of being the target, in months of revenue"
+    )
+    lookahead_rounds: int = Field(
+        3, ge=1, le=10, description="rounds of naming an organization looks ahead (1: only this month)"
+    )
+    discount: float = Field(0.95, gt=0, le=1, description="monthly discount factor of a future loss")
+    fall_months: float = Field(
+        24.0, gt=0, description="expected months from naming to the fall of a target (later rounds)"
     )
     buyer_switch: float = Field(
         0.15, ge=0, le=1, description="monthly probability a targeted supplier's buyer switches"
@@ -107,6 +192,15 @@ class Enforcement(_Model):
     )
 
 
+class Channels(_Model):
+    """The targeted policy's four channels; switching one off (same seed) isolates its effect."""
+
+    incapacitation: bool = Field(True, description="the added capacity arrests the target's members")
+    buyers: bool = Field(True, description="the target's US buyers switch supplier")
+    restraint: bool = Field(True, description="the target weighs its own chance of staying named")
+    deterrence: bool = Field(True, description="the others weigh their chance of being named next")
+
+
 class Scenario(_Model):
     """A scenario file: what world, how long, and every parameter of the model."""
 
@@ -114,9 +208,11 @@ class Scenario(_Model):
     policies: list[str] = Field(default_factory=lambda: list(POLICIES))
     run: Run = Run()
     world: WorldSpec = WorldSpec()
+    people: People = People()
     economy: Economy = Economy()
     violence: Violence = Violence()
     enforcement: Enforcement = Enforcement()
+    channels: Channels = Channels()
 
     @field_validator("policies")
     @classmethod
@@ -129,6 +225,15 @@ class Scenario(_Model):
         """SHA-256 of the scenario's canonical JSON (every parameter, defaults included)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_channels(self, **switches: bool) -> Scenario:
+        """The scenario with some of the targeted policy's channels switched (see :data:`CHANNELS`)."""
+        unknown = sorted(set(switches) - set(CHANNELS))
+        if unknown:
+            raise VdtoError(
+                f"unknown channel {unknown[0]!r}", fix=f"use {', '.join(CHANNELS)}", param="channels"
+            )
+        return self.model_copy(update={"channels": self.channels.model_copy(update=switches)})
 
 
 def check_policy(policy: str) -> tuple[str, ...]:
@@ -167,4 +272,11 @@ def with_run(scenario: Scenario, **options: int | None) -> Scenario:
     return scenario.model_copy(update={"run": run})
 
 
-__all__ = ["POLICIES", "Scenario", "check_policy", "load_scenario", "with_run"]
+__all__ = [
+    "CHANNELS",
+    "POLICIES",
+    "Scenario",
+    "check_policy",
+    "load_scenario",
+    "with_run",
+]

@@ -1,6 +1,8 @@
 """Simulation results: long tables, policy comparisons with intervals, charts, Parquet files.
 
-Every result carries the vdto version, the scenario hash, the world hash and the seed.
+Every result carries the vdto version, the scenario hash, the world hash and the seed. Deaths
+are homicides in people (all homicides, the baseline included, comparable with INEGI and
+SESNSP counts).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import pandas as pd
 
 import vdto
 from vdto.files import write_parquet
-from vdto.sim.engine import KINDS, Outputs
+from vdto.sim.engine import KINDS, SOURCES, Outputs
 from vdto.sim.params import Scenario
 from vdto.sim.world import World
 
@@ -25,6 +27,9 @@ def provenance(scenario: Scenario, world: World) -> dict:
         "seed": scenario.run.seed,
         "replicates": scenario.run.replicates,
         "months": scenario.run.months,
+        "start_year": world.start_year or None,
+        "start_month": scenario.enforcement.start_month,
+        "unit": "homicides (people) per month",
     }
 
 
@@ -38,14 +43,21 @@ def long_frame(results: dict[str, Outputs]) -> pd.DataFrame:
                 "policy": policy,
                 "replicate": np.repeat(np.arange(R), T),
                 "month": np.tile(np.arange(1, T + 1), R),
-                "deaths": o.deaths.ravel(),
+                "deaths": o.homicides.ravel(),
+                **{f"homicides_{k}": o.homicides_source[:, :, j].ravel() for j, k in enumerate(SOURCES)},
                 **{f"deaths_{k}": o.deaths_kind[:, :, j].ravel() for j, k in enumerate(KINDS)},
+                "members": o.members.ravel(),
+                "recruits": o.recruits.ravel(),
+                "arrests": o.arrests.ravel(),
+                "members_killed": o.members_killed.ravel(),
                 "organizations_alive": o.alive.ravel(),
+                "splits": o.splits.ravel(),
                 "dismantled": o.dismantled.ravel(),
-                "revenue": o.revenue_mexico.ravel(),
+                "revenue": o.revenue.ravel(),
                 "target": o.target.ravel(),
                 "focal_deaths": o.focal_deaths.ravel(),
                 "rival_violence": o.rival_violence.ravel(),
+                "violence_mean": o.violence_mean.ravel(),
             }
         )
         parts.append(frame)
@@ -67,11 +79,13 @@ def compare_table(
 ) -> pd.DataFrame:
     """Outcomes per policy with 90% intervals over replicates, and paired comparisons.
 
-    Columns: deaths by ``horizon`` and over the whole run (median and 90% interval), monthly
-    deaths in the last year, organizations alive at the end, dismantled, the share of paired
-    replicates (same seed) in which the policy's deaths by ``horizon`` are below ``baseline``'s,
-    and the focal organization's plaza deaths in the 12 months after the policy starts
-    (``start_month``) relative to ``reference``.
+    Columns (deaths are homicides, in people): deaths by ``horizon`` and over the whole run
+    (median and 90% interval), mean deaths per month (``deaths_per_month``, with the 90% interval
+    of the replicates' means) and in the last year, members and organizations alive at the end,
+    organizations born of splits and dismantled, the share of paired replicates (same seed, so
+    the same starting map) in which the policy's deaths by ``horizon`` are below
+    ``baseline``'s, and the homicides in the focal organization's plazas in the 12 months after
+    the policy starts (``start_month``) relative to ``reference``.
     """
     rows = []
     base = results.get(baseline)
@@ -89,7 +103,14 @@ def compare_table(
             ("deaths_per_month_last_year", last),
         ):
             row[name], row[f"{name}_lo90"], row[f"{name}_hi90"] = _q(x)
+        per_month = o.deaths.mean(axis=1)
+        row["deaths_per_month"] = float(per_month.mean())
+        row["deaths_per_month_lo90"], row["deaths_per_month_hi90"] = (
+            float(v) for v in np.quantile(per_month, [0.05, 0.95])
+        )
+        row["members_end"] = float(np.mean(o.members[:, -1]))
         row["alive_end"] = float(np.mean(o.alive[:, -1]))
+        row["splits_end"] = float(np.mean(o.splits[:, -1]))
         row["dismantled_end"] = float(np.mean(o.dismantled[:, -1]))
         row[f"p_below_{baseline}"] = (
             float(np.mean(cum_h < base.deaths[:, :h].sum(axis=1))) if base is not None else np.nan
@@ -104,7 +125,7 @@ def compare_table(
 
 
 def monthly_bands(results: dict[str, Outputs]) -> pd.DataFrame:
-    """Median and 90% band of monthly deaths per policy and month."""
+    """Median and 90% band of monthly homicides (people) per policy and month."""
     parts = []
     for policy, o in results.items():
         lo, mid, hi = np.quantile(o.deaths, [0.05, 0.5, 0.95], axis=0)
@@ -114,7 +135,7 @@ def monthly_bands(results: dict[str, Outputs]) -> pd.DataFrame:
 
 
 def deaths_chart(results: dict[str, Outputs], meta: dict):
-    """Altair chart: monthly deaths per policy, median line and 90% band over replicates."""
+    """Altair chart: monthly homicides per policy, median line and 90% band over replicates."""
     import altair as alt
 
     bands = monthly_bands(results)
@@ -125,7 +146,9 @@ def deaths_chart(results: dict[str, Outputs], meta: dict):
     base = alt.Chart(bands).encode(
         x=alt.X("month:Q", title="month"), color=alt.Color("policy:N", title="policy")
     )
-    band = base.mark_area(opacity=0.15).encode(y=alt.Y("lo90:Q", title="deaths per month"), y2="hi90:Q")
+    band = base.mark_area(opacity=0.15).encode(
+        y=alt.Y("lo90:Q", title="homicides per month (people)"), y2="hi90:Q"
+    )
     line = base.mark_line(strokeWidth=2).encode(
         y="median:Q", tooltip=["policy", "month", alt.Tooltip("median:Q", format=".1f")]
     )
@@ -133,7 +156,7 @@ def deaths_chart(results: dict[str, Outputs], meta: dict):
         width=720,
         height=380,
         title=alt.TitleParams(
-            "Monthly deaths by policy (median and 90% band over paired replicates)",
+            "Monthly homicides by policy (median and 90% band over paired replicates)",
             subtitle=sub,
             anchor="start",
         ),

@@ -19,13 +19,15 @@ from vdto.sim.world import World, grid_world
 
 
 def world_for(scenario: Scenario) -> World:
-    """The world a scenario names: the default world from real data, or the synthetic grid."""
+    """The world a scenario names: Mexico from real data for its start year, or the synthetic grid."""
     w = scenario.world
     if w.kind == "grid":
         return grid_world(w.rows, w.cols, w.grid_orgs)
-    from vdto.sim.world_real import default_world
+    from vdto.sim.world_real import mexico_world
 
-    return default_world(w.organizations)
+    return mexico_world(
+        w.start_year, w.organizations, lookback_years=w.lookback_years, spread_hops=w.spread_hops
+    )
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,18 @@ def chunks(policy: str, replicates: int, size: int) -> list[Chunk]:
     return [Chunk(policy, f, min(size, replicates - f)) for f in range(0, replicates, size)]
 
 
-def run_chunk(world: World, scenario: Scenario, chunk: Chunk, flow_factor: float | None) -> Outputs:
+def run_chunk(
+    world: World, scenario: Scenario, chunk: Chunk, flow_factor: float | None, detail: bool = False
+) -> Outputs:
     """Run one chunk of replicates (what every worker does)."""
     return simulate(
-        world, scenario, chunk.policy, replicates=chunk.replicates, first=chunk.first, flow_factor=flow_factor
+        world,
+        scenario,
+        chunk.policy,
+        replicates=chunk.replicates,
+        first=chunk.first,
+        flow_factor=flow_factor,
+        detail=detail,
     )
 
 
@@ -57,13 +67,15 @@ def run(
     dask: bool = False,
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    detail: bool = False,
 ) -> dict[str, Outputs]:
     """Run every policy over the scenario's replicates; returns outputs per policy.
 
     ``workers`` local processes (default: the CPU count; 1 runs in this process); with
     ``dask=True`` the chunks go to a Dask ``LocalCluster`` of ``workers`` processes, or to the
     cluster at ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``). ``progress`` is called with the
-    number of replicates each finished chunk holds.
+    number of replicates each finished chunk holds; ``detail`` records each organization's
+    violence, points and members (see :func:`vdto.sim.engine.simulate`).
     """
     for p in policies:
         try:
@@ -80,25 +92,25 @@ def run(
     size = chunk_size or max(1, min(250, -(-R // workers)))
     todo = [c for p in policies for c in chunks(p, R, size)]
     if dask or scheduler:
-        results = _run_dask(world, scenario, todo, flow, workers, scheduler, progress)
+        results = _run_dask(world, scenario, todo, flow, workers, scheduler, progress, detail)
     elif workers == 1:
-        results = _collect(todo, (run_chunk(world, scenario, c, flow) for c in todo), progress)
+        results = _collect(todo, (run_chunk(world, scenario, c, flow, detail) for c in todo), progress)
     else:
-        results = _run_local(world, scenario, todo, flow, workers, progress)
+        results = _run_local(world, scenario, todo, flow, workers, progress, detail)
     by_policy: dict[str, list[Outputs]] = {p: [] for p in policies}
     for c, res in zip(todo, results, strict=True):
         by_policy[c.policy].append(res)
     return {p: Outputs.concat(parts) for p, parts in by_policy.items()}
 
 
-def _run_local(world, scenario, todo, flow, workers, progress) -> list[Outputs]:
+def _run_local(world, scenario, todo, flow, workers, progress, detail) -> list[Outputs]:
     import multiprocessing
 
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(run_chunk, world, scenario, c, flow) for c in todo]
+        futures = [pool.submit(run_chunk, world, scenario, c, flow, detail) for c in todo]
         return _collect(todo, (f.result() for f in futures), progress)
 
 
@@ -112,7 +124,7 @@ def _collect(todo: list[Chunk], results, progress: Callable[[int], None] | None)
     return out
 
 
-def _run_dask(world, scenario, todo, flow, workers, scheduler, progress) -> list[Outputs]:
+def _run_dask(world, scenario, todo, flow, workers, scheduler, progress, detail) -> list[Outputs]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - distributed is a dependency
@@ -142,7 +154,13 @@ def _run_dask(world, scenario, todo, flow, workers, scheduler, progress) -> list
         with client:
             w, s = client.scatter(world, broadcast=True), client.scatter(scenario, broadcast=True)
             futures = client.map(
-                run_chunk, [w] * len(todo), [s] * len(todo), todo, [flow] * len(todo), pure=False
+                run_chunk,
+                [w] * len(todo),
+                [s] * len(todo),
+                todo,
+                [flow] * len(todo),
+                [detail] * len(todo),
+                pure=False,
             )
             return _collect(todo, (f.result() for f in futures), progress)
     finally:

@@ -1,14 +1,18 @@
-"""The default world from real data: Mexico's 2,457 municipalities, the organizations most active
-in UCDP GED and their BACRIM 2020 rivalries and alliances.
+"""The world from real data for a start year: Mexico's 2,457 municipalities with their people
+and homicides outside organized crime, the organizations active in UCDP GED in the years before,
+their members, where they are seen, their BACRIM 2020 rivalries and alliances, and the
+distribution their starting map is drawn from.
 
-See :func:`default_world` for how each array is built and the assumptions behind it. The world
+See :func:`mexico_world` for how each array is built and the assumptions behind it. The world
 is built once per process and argument set (cached); its arrays are read-only, so copy before
 changing them.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -16,6 +20,7 @@ import pandas as pd
 from vdto.errors import VdtoError
 from vdto.names import fold
 from vdto.orgs import DTO_KINDS, Registry
+from vdto.sim.params import START_YEARS
 from vdto.sim.world import World
 
 #: Municipalities holding the main land ports of entry to the United States (INEGI code, name in
@@ -65,7 +70,7 @@ SEAPORTS: tuple[tuple[str, str, str], ...] = (
     ("23005", "Benito Juárez", "Cancún"),
 )  # fmt: skip
 
-#: Weights of the value terms (stated assumptions, see :func:`default_world`).
+#: Weights of the value terms (stated assumptions, see :func:`mexico_world`).
 BORDER_WEIGHT = 4.0
 PORT_WEIGHT = 2.0
 ROUTE_WEIGHT = 1.0
@@ -73,10 +78,23 @@ ROUTE_CAP = 3.0  # log1p(events) units: ~19 events or more earn the full route t
 POPULATION_WEIGHT = 0.5
 #: Hostility between organizations.
 RIVALS, NEUTRAL, ALLIES = 1.0, 0.5, 0.1
-#: How far (contiguity hops) an organization's territory reaches beyond its event plazas.
-SPREAD_HOPS = 3
-#: US buyers in total, split over organizations in proportion to strength (at least 1 each).
+#: US buyers in total, split over organizations in proportion to members (at least 1 each).
 BUYERS = 100
+#: Members of all organizations: Prieto-Curiel, Campedelli & Hope (2023) start their model with
+#: 115,000 in 2012 (ReclutamientoC.R, ``Crime0``) and estimate 160,000-185,000 in 2022 (175,000
+#: taken); other years by log-linear interpolation (extrapolation before 2012 and after 2022).
+MEMBERS_ANCHORS = ((2012, 115_000.0), (2022, 175_000.0))
+#: Share of men aged 15-29 among men (INEGI, Censo de Población y Vivienda 2010: 29.7 million of
+#: 112.3 million people were aged 15-29, 26.4%; taken for men too).
+YOUNG_SHARE = 0.264
+#: The baseline of homicides that are not organized-crime killings: the rate of 2000-2006 (INEGI,
+#: by municipality of occurrence) less the organized-crime share of 2006 (Lantia: about 20%).
+BASELINE_YEARS = (2000, 2006)
+PREWAR_OC_SHARE = 0.20
+#: Prior weight (person-years) pulling a municipality's baseline rate towards its state's.
+SHRINK_PERSON_YEARS = 100_000.0
+#: An organization needs this much attributed weight (events) in the look-back to be in the world.
+MIN_EVENTS = 1.0
 
 
 @cache
@@ -121,31 +139,13 @@ def _verified(table: tuple[tuple[str, str, str], ...], names: dict[str, str]) ->
     return keep, dropped
 
 
-def _spread(owner: np.ndarray, src: np.ndarray, dst: np.ndarray, hops: int) -> np.ndarray:
-    """Multi-source BFS: each unowned plaza within ``hops`` of owned ones goes to the owner of
-    its nearest owned plaza (by hops), ties to the lowest organization index."""
-    owner = owner.copy()
-    dist = np.where(owner >= 0, 0, np.iinfo(np.int32).max)
-    n = int(owner.max()) + 1 if (owner >= 0).any() else 0
-    for hop in range(1, hops + 1):
-        edge = (dist[src] == hop - 1) & (dist[dst] > hop)
-        if not edge.any():
-            break
-        best = np.full(len(owner), n, dtype=np.int64)
-        np.minimum.at(best, dst[edge], owner[src[edge]])
-        reached = best < n
-        owner[reached] = best[reached]
-        dist[reached] = hop
-    return owner
-
-
-def _buyers(strength: np.ndarray, total: int) -> np.ndarray:
-    """Buyers per organization: ``total`` split by largest remainder in proportion to strength,
-    at least 1 each."""
-    quota = total * strength / strength.sum()
+def _buyers(members: np.ndarray, org_ids: list[str], total: int) -> np.ndarray:
+    """Buyers per organization: ``total`` split by largest remainder in proportion to members,
+    at least 1 each (ties of remainder to the smaller id, never to a position)."""
+    quota = total * members / members.sum()
     counts = np.floor(quota).astype(np.int64)
     rest = total - int(counts.sum())
-    order = np.lexsort((np.arange(len(quota)), -(quota - counts)))  # largest remainder, then index
+    order = sorted(range(len(quota)), key=lambda i: (-(quota[i] - counts[i]), org_ids[i]))
     counts[order[:rest]] += 1
     return np.maximum(counts, 1)
 
@@ -155,123 +155,251 @@ def _readonly(*arrays: np.ndarray) -> None:
         a.flags.writeable = False
 
 
+def members_at(year: int) -> float:
+    """Members of all organizations in ``year`` (:data:`MEMBERS_ANCHORS`, log-linear).
+
+    >>> round(members_at(2012)), round(members_at(2022))
+    (115000, 175000)
+    """
+    (y0, m0), (y1, m1) = MEMBERS_ANCHORS
+    return float(m0 * (m1 / m0) ** ((year - y0) / (y1 - y0)))
+
+
+def as_of(registry: Registry, org_id: str, year: int) -> str:
+    """The organization ``org_id``'s events count for in ``year``: its top-level organization,
+    or the one it split from when the registry dates the split on or after 1 January of
+    ``year`` (so Los Zetas count for the Gulf Cartel in 2007)."""
+    org = registry.top(org_id)
+    start = date(year, 1, 1)
+    for _ in range(20):
+        later = [ch for ch in registry.changes if ch.kind == "split" and org in ch.to and ch.date >= start]
+        if not later:
+            return org
+        org = registry.top(min(later, key=lambda ch: ch.date).from_[0])
+    return org
+
+
+def _check_year(year: int, lookback: int) -> None:
+    lo, hi = START_YEARS
+    if not lo <= year <= hi:
+        raise VdtoError(
+            f"no data to start in {year}",
+            fix=f"use a start year from {lo} to {hi} (UCDP GED events 1989-2023 before it)",
+            param="world.start_year",
+        )
+    if lookback < 1:
+        raise VdtoError(
+            "the look-back needs at least one year", fix="use 1 or more", param="world.lookback_years"
+        )
+
+
+def _municipal(codes: np.ndarray, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """People and men of each municipality in ``year`` (CONAPO; 0 where the code is missing)."""
+    from vdto.geography import geography
+
+    geo = geography()
+    total = geo.municipal_population(year).reindex(codes).fillna(0.0).to_numpy(float)
+    men = geo.municipal_population(year, "Males").reindex(codes).fillna(0.0).to_numpy(float)
+    return total, men
+
+
 @cache
-def default_world(organizations: int = 20, *, years: tuple[int, int] = (2016, 2020)) -> World:
-    """The default world from real data (cached per argument set; arrays are read-only).
+def _baseline_rates(codes: tuple[str, ...]) -> tuple[np.ndarray, dict[str, float]]:
+    """Homicides per person-year of :data:`BASELINE_YEARS` by municipality (shrunk towards the
+    state's, :data:`SHRINK_PERSON_YEARS`) and by state (municipality unknown included)."""
+    from vdto.data import bundled
+    from vdto.events import inegi
+
+    y0, y1 = BASELINE_YEARS
+    counts = pd.concat([t.counts for t in inegi.read(bundled("inegi")) if y0 <= t.year <= y1])
+    deaths = counts.groupby("region_code")["count"].sum()
+    state_deaths = counts.groupby("state_code")["count"].sum()
+    years = range(y0, y1 + 1)
+    py = sum(_municipal(np.array(codes), y)[0] for y in years)
+    idx = pd.Index(codes)
+    h = deaths.reindex(idx).fillna(0.0).to_numpy(float)
+    state = np.array([c[:2] for c in codes])
+    py_state = pd.Series(py).groupby(state).sum()
+    state_rate = {s: float(state_deaths.get(s, 0.0)) / float(py_state[s]) for s in py_state.index}
+    prior = np.array([state_rate[s] for s in state])
+    rate = (h + SHRINK_PERSON_YEARS * prior) / (py + SHRINK_PERSON_YEARS)
+    return rate, state_rate
+
+
+def _baseline(codes: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Expected homicides a month that are not organized-crime killings, per municipality: the
+    shrunk rate x population x (1 - :data:`PREWAR_OC_SHARE`) / 12, rescaled so each state's sum
+    is its own rate (unknown municipalities included) x its population."""
+    rate, state_rate = _baseline_rates(tuple(codes))
+    state = np.array([c[:2] for c in codes])
+    raw = rate * population
+    out = np.zeros(len(codes))
+    for s in np.unique(state):
+        inside = state == s
+        want = state_rate[s] * population[inside].sum()
+        got = raw[inside].sum()
+        out[inside] = raw[inside] * (want / got if got > 0 else 0.0)
+    return out * (1.0 - PREWAR_OC_SHARE) / 12.0
+
+
+def _organizations(
+    perps: pd.DataFrame, reg: Registry, year: int, organizations: int
+) -> list[tuple[str, float]]:
+    """The organizations of the world: DTOs as of ``year`` by attributed weight (most first, ties
+    by id), at most ``organizations``, each with at least :data:`MIN_EVENTS`."""
+    weight = perps.groupby("org")["probability"].sum()
+    ranked = sorted(
+        ((o, float(w)) for o, w in weight.items() if w >= MIN_EVENTS), key=lambda kv: (-kv[1], kv[0])
+    )
+    return ranked[:organizations]
+
+
+def _presence(org_ids: list[str], located: pd.DataFrame, reg: Registry, year: int,
+              states: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+    """Where each organization may hold plazas ``(N, S)``: the states of its located events,
+    plus for a start in 2020 or later the states BACRIM 2020 places its groups in."""
+    from vdto.geography import geography
+    from vdto.network.bacrim import load_bacrim2020
+
+    pos = {o: i for i, o in enumerate(org_ids)}
+    spos = {s: i for i, s in enumerate(states)}
+    allowed = np.zeros((len(org_ids), len(states)), bool)
+    for o, s in zip(located["org"], located["mun"].str[:2], strict=True):
+        if o in pos and s in spos:
+            allowed[pos[o], spos[s]] = True
+    sources = ["UCDP GED events"]
+    if year >= 2020:
+        geo = geography()
+        nodes = load_bacrim2020(registry=reg).nodes
+        for org, region in zip(nodes["org_id"], nodes["region"], strict=True):
+            if not isinstance(org, str) or org not in reg:
+                continue
+            o, s = as_of(reg, org, year), geo.state_code(region)
+            if o in pos and s in spos:
+                allowed[pos[o], spos[s]] = True
+        sources.append("BACRIM 2020 states")
+    return allowed, sources
+
+
+def _hostility(org_ids: list[str], reg: Registry) -> np.ndarray:
+    """Hostility from BACRIM 2020 between organizations its groups resolve to (top level)."""
+    from vdto.network.bacrim import load_bacrim2020
+
+    n = len(org_ids)
+    pos = {o: i for i, o in enumerate(org_ids)}
+    net = load_bacrim2020(registry=reg)
+    node_org = dict(zip(net.nodes["id"], net.nodes["org_id"], strict=True))
+    hostility = np.full((n, n), NEUTRAL)
+    for kind, level in (("alliance", ALLIES), ("rivalry", RIVALS)):  # rivalry last: it wins
+        ties = net.edges[net.edges["type"] == kind]
+        for a, b in zip(ties["source"].map(node_org), ties["target"].map(node_org), strict=True):
+            a, b = (reg.top(x) if isinstance(x, str) and x in reg else None for x in (a, b))
+            if a in pos and b in pos and a != b:
+                hostility[pos[a], pos[b]] = hostility[pos[b], pos[a]] = level
+    np.fill_diagonal(hostility, 0.0)
+    return hostility
+
+
+@cache
+def mexico_world(start_year: int = 2016, organizations: int = 20, *, lookback_years: int = 3,
+                 spread_hops: int = 3) -> World:  # fmt: skip
+    """The world from real data for a simulation starting on 1 January ``start_year`` (cached
+    per argument set; arrays are read-only).
 
     **Plazas** are the 2,457 bundled municipalities in INEGI code order; neighbours are their
-    queen contiguity (:func:`vdto.regional.contiguity.bundled`), both directions.
+    queen contiguity (:func:`vdto.regional.contiguity.bundled`), both directions; ``state`` is
+    the state of each.
 
-    **Value** (trafficking value) is, before normalising to mean 1, these stated assumptions::
+    **People**: ``population`` and ``young`` (men x :data:`YOUNG_SHARE`, men aged 15-29) are
+    CONAPO's mid-year figures for ``start_year`` (2007-2009 interpolated; see
+    :meth:`vdto.geography.Geography.municipal_population`).
+
+    **Baseline** homicides that are not organized-crime killings: :func:`_baseline`, from INEGI's
+    municipal counts of :data:`BASELINE_YEARS` (before the drug war) less 20% (Lantia's
+    organized-crime share of 2006), at ``start_year``'s population.
+
+    **Value** (trafficking value), before normalising to mean 1, stated assumptions::
 
         1 + 4 * border + 2 * port + 1 * min(log1p(events), 3) + 0.5 * population / max population
 
     ``border`` is 1 in a municipality holding a main land port of entry to the US
     (:data:`BORDER_CROSSINGS`), ``port`` 1 in one holding a major seaport (:data:`SEAPORTS`);
-    ``events`` is the number of UCDP GED events located in the municipality in ``years`` (a
-    proxy for the trafficking routes fought over), its term capped at 3 log-units (about 19
-    events). The population term is minor by design.
+    ``events`` is the number of UCDP GED events located there in the look-back years.
 
-    **Population**: the bundled data have population by state only (CONAPO, averaged over the
-    months of ``years``); each state's population is split equally over its municipalities.
-    This is a crude estimate (a state capital and a village get the same figure).
+    **Organizations** are the drug-trafficking organizations (registry kinds dto and faction,
+    factions rolled up to their parent, and an organization the registry says split off on or
+    after 1 January ``start_year`` counted with the one it split from, :func:`as_of`) with UCDP
+    GED events in the ``lookback_years`` before ``start_year``: at most ``organizations``, by
+    the sum of their attributed perpetrator probabilities (most first, ties by id), each with at
+    least :data:`MIN_EVENTS`. **Members**: :func:`members_at` ``(start_year)`` in all, split in
+    proportion to 1 / rank (Prieto-Curiel et al. 2023 give cartel sizes a power law with
+    exponent -1).
 
-    **Organizations** are the ``organizations`` drug-trafficking organizations (registry kinds
-    dto and faction, factions rolled up to their parent) with the most UCDP-attributed events in
-    ``years`` (the sum of their perpetrator probabilities), most active first, named by their
-    registry names. ``strength`` is proportional to the square root of each one's share of those
-    events, normalised to mean 1.
+    **Starting map** (a distribution, drawn per replicate by :mod:`vdto.sim.startmap`): the
+    claims are each organization's attributed weight in each municipality with located events;
+    an organization may hold plazas only in the states where its events are located (and, from
+    2020, where BACRIM 2020 places its groups); territories reach ``spread_hops`` hops beyond.
 
-    **Owner**: a municipality with attributed events goes to the chosen organization with the
-    largest attributed weight there (ties to the lower index); the other municipalities go to
-    the owner of the nearest owned one by contiguity hops (ties to the lower index), up to 3
-    hops; farther ones belong to nobody (-1).
+    **Hostility** from BACRIM 2020 (groups resolved to top-level organizations): 1.0 for a pair
+    with a rivalry tie, else 0.1 for an alliance, else 0.5; for start years well before 2020 these
+    are anachronistic (docs/model.md).
 
-    **Hostility** comes from BACRIM 2020, its groups resolved through the registry to top-level
-    organizations: 1.0 for a pair with a rivalry tie between any of their groups, else 0.1 for a
-    pair with an alliance tie, else 0.5 (a pair both rival and allied counts as rivals).
-
-    **Buyers**: 100 US buyers split over the organizations in proportion to strength (largest
-    remainder, at least 1 each, so the total can exceed 100 slightly), each of volume 1.
-
-    ``notes`` gives the counts: plazas owned (by events and by spread) and unowned, border
-    plazas and ports found (and any dropped because the catalog name did not match), events
-    used, the organization ids and their event weights.
+    **Buyers**: 100 US buyers split in proportion to members (largest remainder, at least 1
+    each), each of volume 1.
     """
     from vdto.geography import geography
-    from vdto.network.bacrim import load_bacrim2020
     from vdto.regional.contiguity import bundled
 
-    y0, y1 = (int(y) for y in years)
-    if organizations < 1 or y0 > y1:
-        raise VdtoError(
-            f"cannot build a world of {organizations} organizations over {y0}-{y1}",
-            "default_world",
-            "ask for 1 or more organizations and a year range with start <= end",
-        )
+    year, lookback = int(start_year), int(lookback_years)
+    _check_year(year, lookback)
     reg = _registry()
     geo = geography()
-
-    # plazas and contiguity
     cont = bundled("municipality")
     codes = np.array(cont.codes)
     m = len(codes)
     pos = {c: i for i, c in enumerate(cont.codes)}
     src = np.array([pos[c] for c in cont.codes for _ in cont.neighbors[c]], dtype=np.int32)
     dst = np.array([pos[n] for c in cont.codes for n in cont.neighbors[c]], dtype=np.int32)
+    states = tuple(sorted({c[:2] for c in cont.codes}))
+    state = np.array([states.index(c[:2]) for c in cont.codes], dtype=np.int64)
 
-    # events in the years
+    # events of the look-back years, their perpetrators as of the start year
+    y0, y1 = year - lookback, year - 1
     events, perps = _ucdp()
     events = events[(events["year"] >= y0) & (events["year"] <= y1)]
-    located = events[events["mun_code"].isin(pos)]
-    n_events = np.bincount(located["mun_code"].map(pos).to_numpy(np.int64), minlength=m)
-
-    # organizations: DTOs (factions rolled up) by attributed events
     perps = perps[perps["source_id"].isin(set(events["source_id"])) & perps["org_id"].notna()]
-    top = {o: reg.top(o) for o in pd.unique(perps["org_id"]) if o in reg}
-    perps = perps.assign(org_id=perps["org_id"].map(top))
-    perps = perps[perps["org_id"].map(lambda o: isinstance(o, str) and reg.get(o).kind in DTO_KINDS)]
-    weight = perps.groupby("org_id")["probability"].sum()
-    ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:organizations]
-    if len(ranked) < organizations:
+    perps = perps[perps["org_id"].map(lambda o: o in reg)]
+    perps = perps.assign(org=perps["org_id"].map(lambda o: as_of(reg, o, year)))
+    perps = perps[perps["org"].map(lambda o: reg.get(o).kind in DTO_KINDS)]
+    ranked = _organizations(perps, reg, year, organizations)
+    if len(ranked) < 2:
         raise VdtoError(
-            f"only {len(ranked)} organizations have UCDP events in {y0}-{y1}",
-            "default_world",
-            f"ask for at most {len(ranked)} organizations or widen the years",
+            f"only {len(ranked)} organization(s) have UCDP GED events in {y0}-{y1}",
+            fix="start later or look back more years (world.lookback_years)",
+            param="world.start_year",
         )
     org_ids = [o for o, _ in ranked]
     org_pos = {o: i for i, o in enumerate(org_ids)}
     n = len(org_ids)
-    share = np.array([w for _, w in ranked]) / weight.sum()
-    strength = np.sqrt(share)
-    strength /= strength.mean()
+    rank = np.arange(1, n + 1, dtype=float)
+    members = members_at(year) * (1 / rank) / (1 / rank).sum()
 
-    # owner: the largest attributed weight per municipality, then spread by contiguity
+    # claims: attributed weight per (municipality, organization)
     mun_of = dict(zip(events["source_id"], events["mun_code"], strict=True))
-    chosen = perps[perps["org_id"].isin(org_pos)]
-    chosen = chosen.assign(mun=chosen["source_id"].map(mun_of))
-    chosen = chosen[chosen["mun"].isin(pos)]
-    table = np.zeros((m, n))
-    np.add.at(
-        table,
-        (chosen["mun"].map(pos).to_numpy(np.int64), chosen["org_id"].map(org_pos).to_numpy(np.int64)),
-        chosen["probability"].to_numpy(float),
+    located = perps.assign(mun=perps["source_id"].map(mun_of))
+    located = located[located["mun"].isin(pos) & located["org"].isin(org_pos)]
+    table = (
+        located.assign(p=located["mun"].map(pos), o=located["org"].map(org_pos))
+        .groupby(["p", "o"], sort=True)["probability"]
+        .sum()
     )
-    seeded = table.max(axis=1) > 0
-    owner = np.where(seeded, table.argmax(axis=1), -1).astype(np.int32)  # argmax: lowest index on ties
-    owner = _spread(owner, src, dst, SPREAD_HOPS).astype(np.int32)
+    table = table[table > 0]
+    p_idx = table.index.get_level_values("p").to_numpy(np.int64)
+    claim_ptr = np.concatenate([[0], np.cumsum(np.bincount(p_idx, minlength=m))]).astype(np.int64)
+    allowed, presence = _presence(org_ids, located, reg, year, states)
 
-    # population: the state's (mean over the months of the years) split equally
-    pop = geo.population
-    pop = pop[(pop["date"].dt.year >= y0) & (pop["date"].dt.year <= y1)]
-    state_pop = pop.groupby("state_code")["population"].mean()
-    state_of = pd.Series([c[:2] for c in cont.codes])
-    per_state = state_of.map(state_of.value_counts())
-    population = (state_of.map(state_pop) / per_state).to_numpy(float)
-    if np.isnan(population).any():
-        raise VdtoError(
-            f"no state population for {y0}-{y1}", "default_world", "use years within the CONAPO projections"
-        )
+    population, men = _municipal(codes, year)
+    baseline = _baseline(codes, population)
 
     # value
     names = dict(zip(geo.municipalities["mun_code"], geo.municipalities["name"], strict=True))
@@ -279,69 +407,67 @@ def default_world(organizations: int = 20, *, years: tuple[int, int] = (2016, 20
     port_codes, port_dropped = _verified(SEAPORTS, names)
     border = np.isin(codes, border_codes).astype(float)
     port = np.isin(codes, port_codes).astype(float)
+    in_catalog = events[events["mun_code"].isin(pos)]
+    n_events = np.bincount(in_catalog["mun_code"].map(pos).to_numpy(np.int64), minlength=m)
     route = np.minimum(np.log1p(n_events), ROUTE_CAP)
     value = (
-        1.0
-        + BORDER_WEIGHT * border
-        + PORT_WEIGHT * port
-        + ROUTE_WEIGHT * route
+        1.0 + BORDER_WEIGHT * border + PORT_WEIGHT * port + ROUTE_WEIGHT * route
         + POPULATION_WEIGHT * population / population.max()
-    )
+    )  # fmt: skip
     value /= value.mean()
 
-    # hostility from BACRIM 2020
-    net = load_bacrim2020(registry=reg)
-    node_org = dict(zip(net.nodes["id"], net.nodes["org_id"], strict=True))
-    hostility = np.full((n, n), NEUTRAL)
-    for kind, level in (("alliance", ALLIES), ("rivalry", RIVALS)):  # rivalry last: it wins
-        ties = net.edges[net.edges["type"] == kind]
-        for a, b in zip(ties["source"].map(node_org), ties["target"].map(node_org), strict=True):
-            if a in org_pos and b in org_pos and a != b:
-                hostility[org_pos[a], org_pos[b]] = hostility[org_pos[b], org_pos[a]] = level
-    np.fill_diagonal(hostility, 0.0)
-
-    # US buyers
-    supplier = np.repeat(np.arange(n, dtype=np.int32), _buyers(strength, BUYERS))
+    hostility = _hostility(org_ids, reg)
+    supplier = np.repeat(np.arange(n, dtype=np.int32), _buyers(members, org_ids, BUYERS))
+    young = men * YOUNG_SHARE
+    claim_org = table.index.get_level_values("o").to_numpy(np.int64)
+    claim_weight = table.to_numpy(float)
     volume = np.ones(len(supplier))
-
-    arrays = (codes, value, population, src, dst, strength, hostility, owner, supplier, volume)
-    _readonly(*arrays)
-    owned = int((owner >= 0).sum())
+    _readonly(codes, value, population, young, baseline, state, src, dst, members, hostility, claim_ptr,
+              claim_org, claim_weight, allowed, supplier, volume)  # fmt: skip
     world = World(
-        codes=codes,
-        value=value,
-        population=population,
-        src=src,
-        dst=dst,
-        names=tuple(reg.get(o).name for o in org_ids),
-        strength=strength,
-        hostility=hostility,
-        owner=owner,
-        supplier=supplier,
-        volume=volume,
-        label=(f"Mexico {y0}-{y1}: {n} organizations (UCDP), rivalries (BACRIM 2020), {m:,} municipalities"),
+        codes=codes, value=value, population=population, young=young, baseline=baseline, state=state,
+        state_codes=states, src=src, dst=dst, org_ids=tuple(org_ids), names=tuple(reg.get(o).name for o in org_ids),
+        members=members, hostility=hostility, claim_ptr=claim_ptr, claim_org=claim_org, claim_weight=claim_weight,
+        allowed=allowed, supplier=supplier, volume=volume, spread_hops=int(spread_hops), start_year=year,
+        label=(f"Mexico from {year}: {n} organizations (UCDP GED {y0}-{y1}), rivalries (BACRIM 2020), "
+               f"{m:,} municipalities"),
         notes={
+            "start_year": year,
+            "event_years": [y0, y1],
+            "events_used": len(events),
+            "events_located": len(in_catalog),
             "plazas": m,
-            "plazas_owned": owned,
-            "plazas_owned_by_events": int(seeded.sum()),
-            "plazas_owned_by_spread": owned - int(seeded.sum()),
-            "plazas_unowned": m - owned,
+            "plazas_claimed": int((np.diff(claim_ptr) > 0).sum()),
+            "claims": len(claim_org),
+            "claims_tied": int(_tied_plazas(claim_ptr, claim_weight)),
             "border_plazas": len(border_codes),
             "border_codes": border_codes,
             "border_dropped": border_dropped,
             "ports": len(port_codes),
             "port_codes": port_codes,
             "ports_dropped": port_dropped,
-            "events_used": len(events),
-            "events_located": len(located),
             "organization_ids": org_ids,
-            "organization_events": [round(float(w), 3) for _, w in ranked],
+            "organization_events": [round(w, 3) for _, w in ranked],
+            "members": round(float(members.sum())),
+            "presence_from": presence,
             "rival_pairs": int(np.triu(hostility == RIVALS, 1).sum()),
             "allied_pairs": int(np.triu(hostility == ALLIES, 1).sum()),
             "buyers": len(supplier),
+            "population": round(float(population.sum())),
+            "baseline_per_month": round(float(baseline.sum()), 1),
         },
-    )
+    )  # fmt: skip
     return world.check()
 
 
-__all__ = ["BORDER_CROSSINGS", "SEAPORTS", "default_world"]
+def _tied_plazas(ptr: np.ndarray, weight: np.ndarray) -> int:
+    """Plazas whose largest claim is shared by two or more organizations."""
+    tied = 0
+    for a, b in pairwise(ptr):
+        if b - a > 1:
+            w = weight[a:b]
+            tied += int((w == w.max()).sum() > 1)
+    return tied
+
+
+__all__ = ["BORDER_CROSSINGS", "SEAPORTS", "as_of", "members_at", "mexico_world"]

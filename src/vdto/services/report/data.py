@@ -134,6 +134,8 @@ def outputs_from_long(frame: pd.DataFrame) -> dict[str, SimpleNamespace]:
         "alive": "organizations_alive",
         "dismantled": "dismantled",
         "focal_deaths": "focal_deaths",
+        "members": "members",
+        "splits": "splits",
     }
     out: dict[str, SimpleNamespace] = {}
     for policy in pd.unique(frame["policy"]):

@@ -181,10 +181,14 @@ def _policies(data: ReportData) -> dict[str, Any] | None:
     ]
     columns: list[Column] = [
         ("policy", "Policy", None),
-        ("deaths_h", f"Deaths by month {h.removeprefix('deaths_by_')}: median (90% interval)", str),
-        ("per_month", "Deaths per month, last year", str),
+        (
+            "deaths_h",
+            f"Homicides (people) by month {h.removeprefix('deaths_by_')}: median (90% interval)",
+            str,
+        ),
+        ("per_month", "Homicides per month, last year", str),
         ("alive", "Organizations alive at the end", str),
-        ("p_below", "P(fewer deaths than volume)", str),
+        ("p_below", "P(fewer homicides than volume)", str),
     ]
     return {"note": data.sim_note, "rows": rows, "columns": columns}
 
