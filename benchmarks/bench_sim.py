@@ -1,56 +1,48 @@
-"""Simulation benchmark: ``simulate`` at the target size, against a Mesa 3 reference.
+"""Simulation benchmark: ``simulate`` at the target size, run by ``vdto.sim.runner.run``, against
+the Mesa 3 reference in the same run.
 
 Run from the repository root::
 
-    uv run python benchmarks/bench_sim.py                 # 1,000 replicates x 120 months
-    uv run python benchmarks/bench_sim.py --quick         # 100 replicates x 24 months
-    uv run python benchmarks/bench_sim.py --world synthetic --chunk 0
-    uv run python benchmarks/bench_sim.py --engines numba   # skip the NumPy engine
+    uv run python benchmarks/bench_sim.py                      # 1,000 replicates x 120 months
+    uv run python benchmarks/bench_sim.py --quick              # 100 replicates x 24 months
+    uv run python benchmarks/bench_sim.py --policies targeted --workers 2
 
-What is measured, in this order:
+What is measured, in this order, all in this one process and the workers it starts:
 
-1. **World**: ``vdto.sim.world_real.default_world()`` (2,457 municipalities, 20 organizations,
-   100 US buyers) when it exists, else (or with ``--world synthetic``) a synthetic world of the
-   same size: the real municipal queen contiguity (``vdto.regional.contiguity.bundled``), 20
-   seed municipalities drawn at random, every municipality given to the nearest seed by
-   breadth-first search, lognormal plaza values, random rivalries and 100 buyers. Building it
-   is timed apart (not part of the target).
-2. **simulate on 2 cores**, policies ``none`` (the default) and ``targeted``: the replicates
-   split in two halves (``first=0`` and ``first=R/2``), one half per worker process
-   (``ProcessPoolExecutor``, spawn, started and warmed up before the clock starts: each worker
-   imports the simulator and runs a 2-replicate, 2-month ``simulate`` on a small grid, which
-   compiles the Numba kernels or loads them from Numba's cache, timed apart). Each ``--engines``
-   (``numba``, the default engine, and ``numpy``, to measure what the compiled kernels gain) is
-   run, and both must give the same deaths and survivors. Printed:
-   wall time from submitting the two halves to holding both results (the target: under 30 s),
-   plaza-months per second (replicates x months x plazas / wall), each worker's seconds and CPU
-   seconds, and peak memory (``VmHWM`` of each worker, of this process). With ``--chunk N`` (50
-   by default, 0 to skip) the same run again, each worker calling ``simulate`` on at most N
-   replicates at a time (same numbers: every replicate has its own key), with the first engine.
-3. **First call** of the compiled engine in a new process (import + a small ``simulate``), with
-   an empty ``NUMBA_CACHE_DIR`` (the kernels are compiled) and again with the cache it left.
-4. **Mesa reference** (benchmarks/mesa_reference): ``--mesa-replicates`` (2) replicates of
-   ``--mesa-months`` (default: all the months of the simulate run, so that both cover the same
-   phases of the run; the policies start in month 12) on the same world, in this process, one
-   ``CartelModel`` per replicate. Its deaths per month must equal those of the same replicates
-   in the simulate run (printed). The speed ratio (target: at least 100x) is plaza-months per
-   second of simulate's 2-worker wall time (first engine) over the reference's; also per core, by wall time
-   (simulate's plaza-months per worker-second) and by CPU time (per CPU second, both sides),
-   the last one being the least sensitive to other processes on the machine.
+1. **World**: ``vdto.sim.world_real.mexico_world(2016)`` (2,457 municipalities, 14,388 directed
+   neighbour pairs, the organizations of UCDP GED 2013-2015, 100 US buyers). Building it is timed
+   apart (not part of the target).
+2. **Warm-up**, timed apart: a 1-replicate run of each policy on a small grid, with ``simulate``
+   (loads the Numba kernels from Numba's cache, or compiles them; workers forked afterwards
+   inherit them) and with the Mesa reference (its calls of ``kernels.poisson`` from Python).
+3. **simulate**, policies ``none`` and ``targeted`` by default, the bundled ``default``
+   scenario with seed 1 and ``--replicates`` x ``--months``: ``vdto.sim.runner.run(world,
+   scenario, [policy], workers=W)`` for each ``--workers`` W (default 2, then 1 for the per-core
+   figure; 1 runs the chunks in this process). The wall time runs from calling ``run`` to holding
+   its Outputs: starting the pool (fork), sending the chunks (250 replicates at most), the
+   months, gathering and joining the results. Printed: wall seconds, plaza-months per second
+   (replicates x months x plazas / wall), CPU seconds of this process and of the workers. The
+   target: 1,000 x 120 in under 30 s on 2 workers. Every run of a policy must give the same
+   homicides and survivors whatever the number of workers.
+4. **Mesa reference** (benchmarks/mesa_reference): ``--mesa-replicates`` (2) replicates x
+   ``--mesa-months`` (default: all the months of the run, so that both cover the months before
+   and under the policy) on the same world and scenario, one ``CartelModel`` per replicate, in
+   this process. Its homicides, organizations alive and splits, month by month, must equal those
+   of the same replicates in the timed runs. The speed ratio (target: at least 100x) is
+   plaza-months per second of simulate on the first ``--workers`` over the reference's, and per
+   core: the 1-worker run over the reference (both one process on one core).
 
-Wall times depend on what else runs on the machine; the load average is printed at the start
-and the end, and each worker's CPU seconds next to its wall seconds (on an idle machine they are
-about equal, so the slower worker's CPU seconds are what the wall time would be).
+Wall times depend on what else runs on the machine: the load average is printed at the start
+and at the end, and the CPU seconds next to the wall seconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
+import resource
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -61,171 +53,46 @@ REPLICATES, MONTHS = 1000, 120
 QUICK_REPLICATES, QUICK_MONTHS = 100, 24
 MESA_REPLICATES = 2
 POLICIES = ("none", "targeted")
-WORKERS = 2
+WORKERS = (2, 1)
 TARGET_S = 30.0
 TARGET_RATIO = 100.0
-ENGINES = ("numba", "numpy")
 SEED = 1
+START_YEAR = 2016
 
 
-# -- world ---------------------------------------------------------------------------------------
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the pool's workers, once it is shut down)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
-def synthetic_world(organizations: int = 20, buyers: int = 100, seed: int = 20240601):
-    """The real municipal contiguity with ``organizations`` territories grown by BFS from random
-    seed municipalities (the fallback when vdto.sim.world_real is not there)."""
-    from collections import deque
-
-    from vdto.regional.contiguity import bundled
-    from vdto.sim.world import World
-
-    c = bundled("municipality")
-    codes = list(c.codes)
-    pos = {code: i for i, code in enumerate(codes)}
-    src = np.array([pos[a] for a in codes for _ in c.neighbors[a]], dtype=np.int32)
-    dst = np.array([pos[b] for a in codes for b in c.neighbors[a]], dtype=np.int32)
-    m = len(codes)
-    rng = np.random.default_rng(seed)
-    owner = np.full(m, -1, dtype=np.int32)
-    seeds = rng.choice(m, organizations, replace=False)
-    owner[seeds] = np.arange(organizations)
-    neighbours = [c.neighbors[code] for code in codes]
-    queue = deque(seeds.tolist())
-    while queue:
-        a = queue.popleft()
-        for b in neighbours[a]:
-            if owner[pos[b]] < 0:
-                owner[pos[b]] = owner[a]
-                queue.append(pos[b])
-    value = rng.lognormal(0.0, 1.0, m)
-    value /= value.mean()
-    upper = np.triu(rng.choice([1.0, 0.5, 0.1], size=(organizations, organizations), p=[0.5, 0.3, 0.2]), 1)
-    size = np.bincount(owner[owner >= 0], minlength=organizations).astype(float)
-    strength = np.sqrt(size) / np.sqrt(size).mean()
-    supplier = np.sort(rng.choice(organizations, buyers, p=strength / strength.sum())).astype(np.int32)
-    return World(
-        codes=np.array(codes),
-        value=value,
-        population=np.full(m, 1e5),
-        src=src,
-        dst=dst,
-        names=tuple(f"org{i:02d}" for i in range(organizations)),
-        strength=strength,
-        hostility=upper + upper.T,
-        owner=owner,
-        supplier=supplier,
-        volume=rng.lognormal(0.0, 1.0, buyers),
-        label=f"synthetic: municipal contiguity, {organizations} organizations by BFS, seed {seed}",
-    ).check()
-
-
-def build_world(kind: str):
-    if kind == "default":
-        try:
-            from vdto.sim.world_real import default_world
-        except ImportError:
-            kind = "synthetic"
-        else:
-            return default_world(), "default_world()"
-    return synthetic_world(), "synthetic fallback"
-
-
-# -- workers -------------------------------------------------------------------------------------
-
-
-def _warm(_: int) -> tuple[int, float]:
-    """Import the simulator and run it once on a small grid (compiles or loads the kernels)."""
-    t0 = time.perf_counter()
+def warm_up(policies: list[str]) -> tuple[float, float]:
+    """A 1-replicate run of each policy on a small grid with simulate and with the Mesa reference."""
+    from mesa_reference.model import run_reference
     from vdto.sim.engine import simulate
     from vdto.sim.params import Scenario
     from vdto.sim.world import grid_world
 
-    simulate(grid_world(4, 4, 2), Scenario.model_validate({"run": {"months": 2, "replicates": 2}}), "none")
-    seconds = time.perf_counter() - t0
-    time.sleep(0.5)  # keep this worker busy so that the other one takes the other warm-up
-    return os.getpid(), seconds
-
-
-def _half(
-    world, scenario_json: str, policy: str, engine: str, first: int, replicates: int, chunk: int, keep: int
-) -> dict:
-    """One worker's half: replicates ``first .. first + replicates - 1``, in chunks of ``chunk``."""
-    from vdto.sim.engine import simulate
-    from vdto.sim.params import Scenario
-
-    scenario = Scenario.model_validate_json(scenario_json)
-    size = chunk if chunk > 0 else replicates
-    t0, c0 = time.perf_counter(), time.process_time()
-    deaths, alive, first_months = [], [], None
-    for f in range(first, first + replicates, size):
-        out = simulate(
-            world, scenario, policy, replicates=min(size, first + replicates - f), first=f, engine=engine
-        )
-        deaths.append(out.deaths.sum(axis=1))
-        alive.append(out.alive[:, -1])
-        if first_months is None:
-            first_months = (out.deaths[:keep].copy(), out.alive[:keep].copy())
-    return {
-        "seconds": time.perf_counter() - t0,
-        "cpu": time.process_time() - c0,
-        "peak_kib": peak_rss_kib(),
-        "pid": os.getpid(),
-        "deaths": np.concatenate(deaths),
-        "alive": np.concatenate(alive),
-        "first_months": first_months,
-    }
-
-
-FIRST_CALL = (
-    "import time; t = time.perf_counter()\n"
-    "from vdto.sim.engine import simulate\n"
-    "from vdto.sim.params import Scenario\n"
-    "from vdto.sim.world import grid_world\n"
-    "simulate(grid_world(4, 4, 2), Scenario.model_validate({'run': {'months': 2, 'replicates': 2}}), 'none')\n"
-    "print(time.perf_counter() - t)\n"
-)
-
-
-def first_calls() -> tuple[float, float]:
-    """Import and first call of the compiled engine in a new process: with an empty Numba cache
-    (the kernels are compiled) and again with the cache that run left (they are loaded)."""
-    import subprocess
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cmd = [sys.executable, "-c", FIRST_CALL]
-        return tuple(float(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout)
-                     for _ in range(2))  # fmt: skip
-
-
-def run_parallel(world, scenario, policy: str, engine: str, replicates: int, chunk: int, keep: int) -> dict:
-    """Both halves on a fresh, warmed-up pool of 2 spawned workers; the wall time is submit to results."""
-    ctx = multiprocessing.get_context("spawn")
+    grid = grid_world(4, 4, 2)
+    small = Scenario.model_validate({"run": {"months": 14, "replicates": 1}})
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx) as pool:
-        warm = list(pool.map(_warm, range(WORKERS)))
-        pids = {pid for pid, _ in warm}
-        startup = time.perf_counter() - t0
-        halves = [(0, replicates // 2), (replicates // 2, replicates - replicates // 2)]
-        sj = scenario.model_dump_json()
-        t1 = time.perf_counter()
-        futures = [pool.submit(_half, world, sj, policy, engine, f, n, chunk, keep) for f, n in halves]
-        results = [fu.result() for fu in futures]
-        wall = time.perf_counter() - t1
-    return {
-        "wall": wall,
-        "startup": startup,
-        "compile": max(s for _, s in warm),
-        "workers": len(pids | {r["pid"] for r in results}),
-        "halves": results,
-        "deaths": np.concatenate([r["deaths"] for r in results]),
-        "alive": np.concatenate([r["alive"] for r in results]),
-        "first_months": results[0]["first_months"],
-    }
+    for policy in policies:
+        simulate(grid, small, policy, flow_factor=0.7)
+    t1 = time.perf_counter()
+    for policy in policies:
+        run_reference(grid, small, policy, flow_factor=0.7)
+    return t1 - t0, time.perf_counter() - t1
 
 
-# -- main ----------------------------------------------------------------------------------------
+def timed_run(world, scenario, policy: str, workers: int) -> dict:
+    """``runner.run`` end to end: wall and CPU seconds, and its Outputs."""
+    from vdto.sim.runner import run
+
+    c0, k0 = time.process_time(), _children_cpu()
+    t0 = time.perf_counter()
+    out = run(world, scenario, [policy], workers=workers)[policy]
+    wall = time.perf_counter() - t0
+    return {"wall": wall, "cpu": time.process_time() - c0, "workers_cpu": _children_cpu() - k0, "out": out}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,127 +102,123 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--replicates", type=int, default=None)
     p.add_argument("--months", type=int, default=None)
-    p.add_argument("--chunk", type=int, default=None, help="also run with chunks of N replicates (0: skip)")
-    p.add_argument("--mesa-replicates", type=int, default=MESA_REPLICATES)
-    p.add_argument("--mesa-months", type=int, default=None, help="default: the months of the run")
-    p.add_argument("--world", choices=("default", "synthetic"), default="default")
     p.add_argument("--policies", default=",".join(POLICIES))
     p.add_argument(
-        "--engines", default=",".join(ENGINES), help="simulate engines, the first one compared with Mesa"
+        "--workers",
+        default=",".join(map(str, WORKERS)),
+        help="worker counts, the first one for the target (default 2, then 1 for the per-core figure)",
     )
+    p.add_argument("--mesa-replicates", type=int, default=MESA_REPLICATES)
+    p.add_argument("--mesa-months", type=int, default=None, help="default: the months of the run")
     args = p.parse_args(argv)
     R = args.replicates or (QUICK_REPLICATES if args.quick else REPLICATES)
     T = args.months or (QUICK_MONTHS if args.quick else MONTHS)
-    chunk = args.chunk if args.chunk is not None else (0 if args.quick else 50)
     policies = [s.strip() for s in args.policies.split(",") if s.strip()]
-    engines = [s.strip() for s in args.engines.split(",") if s.strip()]
-    main_engine = engines[0]
+    workers = [int(s) for s in args.workers.split(",") if s.strip()]
+    mr, mt = min(args.mesa_replicates, R), min(args.mesa_months or T, T)
     load_start = os.getloadavg()[0]
 
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import mesa
     from rich.console import Console
     from rich.table import Table
 
-    from vdto.sim.params import Scenario
+    from vdto.sim.params import load_scenario, with_run
+    from vdto.sim.world_real import mexico_world
 
     console = Console(width=150)
     print_machine(
         console,
         [
             ("cpu", cpu_name()),
-            *_machine("scipy", "mesa"),
+            *_machine("numba", "mesa"),
             ("load average (1 min) at start", f"{load_start:.2f}"),
         ],
     )
 
     t0 = time.perf_counter()
-    world, world_kind = build_world(args.world)
+    world = mexico_world(START_YEAR)
     world_s = time.perf_counter() - t0
     M = world.n_plazas
     console.print(
-        f"world: {world_kind}, {world.label}: {M:,} plazas, {len(world.src):,} directed neighbour pairs, "
-        f"{world.n_orgs} organizations, {len(world.volume)} buyers (built in {world_s:.1f} s, not timed below)"
+        f"world: mexico_world({START_YEAR}): {world.label}; {M:,} plazas, {len(world.src):,} directed "
+        f"neighbour pairs, {world.n_orgs} organizations, {len(world.volume)} buyers, {world.n_states} states "
+        f"(built in {world_s:.1f} s, not timed below)"
     )
-    scenario = Scenario.model_validate({"run": {"months": T, "replicates": R, "seed": SEED}})
+    scenario = with_run(load_scenario("default"), replicates=R, months=T, seed=SEED)
     plaza_months = R * T * M
-    keep = min(args.mesa_replicates, R // 2)
+    sim_warm, mesa_warm = warm_up(policies)
+    console.print(
+        f"warm-up (1 replicate x 14 months of each policy on a 4 x 4 grid): simulate {sim_warm:.2f} s "
+        f"(Numba kernels loaded or compiled), Mesa reference {mesa_warm:.2f} s"
+    )
 
-    # -- simulate, 2 workers
-    runs: dict[tuple[str, str, int], dict] = {}
+    # -- simulate through the runner
+    runs: dict[tuple[str, int], dict] = {}
     for policy in policies:
-        for engine in engines:
-            for c in [0] + ([chunk] if chunk > 0 and engine == main_engine else []):
-                console.print(
-                    f"simulate {policy} ({engine}): {R:,} replicates x {T} months, 2 workers, "
-                    f"chunk {c or 'half'} ..."
-                )
-                runs[policy, engine, c] = run_parallel(world, scenario, policy, engine, R, c, keep)
-
-    compile_s, load_s = first_calls() if "numba" in engines else (float("nan"), float("nan"))
+        for w in workers:
+            console.print(
+                f"simulate {policy}: {R:,} replicates x {T} months, runner.run with {w} worker(s) ..."
+            )
+            runs[policy, w] = timed_run(world, scenario, policy, w)
 
     # -- Mesa reference, this process
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import mesa
-
+    mesa_scenario = with_run(scenario, replicates=mr, months=mt)
     from mesa_reference.model import run_reference
 
     mesa_runs = {}
-    mr, mt = args.mesa_replicates, min(args.mesa_months or T, T)
     for policy in policies:
-        t0, c0 = time.perf_counter(), time.process_time()
-        ref = run_reference(world, scenario, policy, replicates=mr, months=mt)
+        console.print(f"Mesa reference {policy}: {mr} replicates x {mt} months ...")
+        c0, t0 = time.process_time(), time.perf_counter()
+        ref = run_reference(world, mesa_scenario, policy)
         mesa_runs[policy] = {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "out": ref}
     parent_peak = peak_rss_kib() / 1024
 
     # -- report
     table = Table(
-        title=f"simulate: {R:,} replicates x {T} months x {M:,} plazas ({plaza_months:,} plaza-months), 2 workers"
+        title=f"simulate (vdto.sim.runner.run): {R:,} replicates x {T} months x {M:,} plazas "
+        f"({plaza_months:,} plaza-months)"
     )
-    table.add_column("policy")
-    table.add_column("engine")
-    table.add_column("chunk")
-    table.add_column("wall (s)", justify="right")
-    table.add_column("plaza-months/s", justify="right")
-    table.add_column("worker s (CPU s)", justify="right")
-    table.add_column("peak per worker (MiB)", justify="right")
-    table.add_column("pool start (s)", justify="right")
-    table.add_column("of it, import + first call (s)", justify="right")
-    table.add_column(f"< {TARGET_S:g} s", justify="center")
-    for (policy, engine, c), run in runs.items():
-        halves = run["halves"]
+    for col, just in [
+        ("policy", "left"),
+        ("workers", "right"),
+        ("wall (s)", "right"),
+        ("plaza-months/s", "right"),
+        ("ms per replicate", "right"),
+        ("CPU s: this process + workers", "right"),
+        (f"< {TARGET_S:g} s", "center"),
+    ]:
+        table.add_column(col, justify=just)
+    for (policy, w), run in runs.items():
         table.add_row(
             policy,
-            engine,
-            f"{c}" if c else "half",
+            str(w),
             f"{run['wall']:.2f}",
             f"{plaza_months / run['wall'] / 1e6:.2f} M",
-            " / ".join(f"{h['seconds']:.1f} ({h['cpu']:.1f})" for h in halves),
-            " / ".join(f"{h['peak_kib'] / 1024:.0f}" for h in halves),
-            f"{run['startup']:.2f}",
-            f"{run['compile']:.2f}",
-            "PASS" if run["wall"] < TARGET_S else "FAIL",
+            f"{run['wall'] / R * 1e3:.1f}",
+            f"{run['cpu']:.1f} + {run['workers_cpu']:.1f}",
+            ("PASS" if run["wall"] < TARGET_S else "FAIL") if w == workers[0] else "",
         )
     console.print(table)
 
-    table = Table(title="Outcomes (simulate, all replicates)")
-    table.add_column("policy")
-    table.add_column("deaths per replicate: mean (sd)", justify="right")
-    table.add_column("alive at the end: mean", justify="right")
-    table.add_column("same with chunks", justify="center")
-    table.add_column("same with every engine", justify="center")
+    table = Table(title="Outcomes (simulate, all replicates, whole run)")
+    for col in ("policy", "homicides per replicate: mean (sd)", "alive at the end", "splits", "dismantled",
+                "same with every worker count"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "policy" else "right")
     for policy in policies:
-        run = runs[policy, main_engine, 0]
-        others = [(e, c, r) for (p, e, c), r in runs.items() if p == policy]
-
-        def same(*, chunked: bool, run=run, others=others) -> bool:
-            picked = [r for e, c, r in others if (c != 0 if chunked else e != main_engine)]
-            return all(np.array_equal(run[k], r[k]) for r in picked for k in ("deaths", "alive"))
-
+        outs = [runs[policy, w]["out"] for w in workers]
+        o = outs[0]
+        h = o.homicides.sum(axis=1)
+        same = all(
+            np.array_equal(o.homicides, x.homicides) and np.array_equal(o.alive, x.alive) for x in outs[1:]
+        )
         table.add_row(
             policy,
-            f"{run['deaths'].mean():,.1f} ({run['deaths'].std(ddof=1):,.1f})",
-            f"{run['alive'].mean():.2f}",
-            str(same(chunked=True)) if chunk else "-",
-            str(same(chunked=False)) if len(engines) > 1 else "-",
+            f"{h.mean():,.0f} ({h.std(ddof=1) if R > 1 else 0.0:,.0f})",
+            f"{o.alive[:, -1].mean():.2f}",
+            f"{o.splits[:, -1].mean():.2f}",
+            f"{o.dismantled[:, -1].mean():.2f}",
+            str(same) if len(outs) > 1 else "-",
         )
     console.print(table)
 
@@ -363,59 +226,40 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(
         title=f"Mesa {mesa.__version__} reference: {mr} replicates x {mt} months on the same world, 1 process"
     )
-    table.add_column("policy")
-    table.add_column("seconds (CPU)", justify="right")
-    table.add_column("ms per replicate-month", justify="right")
-    table.add_column("plaza-months/s", justify="right")
-    table.add_column("simulate engine", justify="left")
-    table.add_column("ratio (2 workers, wall)", justify="right")
-    table.add_column("ratio per core (wall)", justify="right")
-    table.add_column("ratio per core (CPU)", justify="right")
-    table.add_column(f">= {TARGET_RATIO:g}x", justify="center")
-    table.add_column("same deaths as simulate", justify="center")
+    for col in ("policy", "seconds (CPU)", "ms per replicate-month", "plaza-months/s",
+                f"ratio, {workers[0]} workers (wall)", "ratio per core (1 worker, wall)", f">= {TARGET_RATIO:g}x",
+                "same homicides, alive, splits as simulate"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "policy" else "right")
     ratios = {}
     for policy, m in mesa_runs.items():
         mesa_rate = mesa_pm / m["seconds"]
-        for engine in engines:
-            run = runs[policy, engine, 0]
-            sim_rate = plaza_months / run["wall"]
-            per_core = plaza_months / sum(h["seconds"] for h in run["halves"])
-            per_cpu = plaza_months / sum(h["cpu"] for h in run["halves"])
-            ratios[policy, engine] = sim_rate / mesa_rate
-            d_sim, a_sim = run["first_months"]
-            ref = m["out"]
-            k = min(len(d_sim), mr)
-            same = np.array_equal(ref.deaths[:k], d_sim[:k, :mt]) and np.array_equal(
-                ref.alive[:k], a_sim[:k, :mt]
-            )
-            first_row = engine == engines[0]
-            table.add_row(
-                policy if first_row else "",
-                f"{m['seconds']:.2f} ({m['cpu']:.2f})" if first_row else "",
-                f"{m['seconds'] / (mr * mt) * 1e3:.2f}" if first_row else "",
-                f"{mesa_rate / 1e6:.3f} M" if first_row else "",
-                engine,
-                f"{ratios[policy, engine]:.1f}x",
-                f"{per_core / mesa_rate:.1f}x",
-                f"{per_cpu / (mesa_pm / m['cpu']):.1f}x",
-                "PASS" if ratios[policy, engine] >= TARGET_RATIO else "FAIL",
-                f"{same} (replicates 0-{k - 1}, months 0-{mt - 1})",
-            )
+        ratios[policy] = plaza_months / runs[policy, workers[0]]["wall"] / mesa_rate
+        per_core = plaza_months / runs[policy, 1]["wall"] / mesa_rate if 1 in workers else float("nan")
+        o, ref = runs[policy, workers[0]]["out"], m["out"]
+        same = all(
+            np.array_equal(getattr(ref, k), getattr(o, k)[:mr, :mt]) for k in ("homicides", "alive", "splits")
+        )
+        table.add_row(
+            policy,
+            f"{m['seconds']:.2f} ({m['cpu']:.2f})",
+            f"{m['seconds'] / (mr * mt) * 1e3:.2f}",
+            f"{mesa_rate / 1e6:.3f} M",
+            f"{ratios[policy]:.1f}x",
+            f"{per_core:.1f}x",
+            "PASS" if ratios[policy] >= TARGET_RATIO else "FAIL",
+            f"{same} (replicates 0-{mr - 1}, months 0-{mt - 1})",
+        )
     console.print(table)
-    console.print(f"peak memory of this process (world, Mesa runs): {parent_peak:.0f} MiB")
     console.print(
-        f"numba engine, import + first call in a new process: {compile_s:.2f} s with an empty "
-        f"Numba cache (kernels compiled), {load_s:.2f} s from the cache"
+        f"peak memory of this process (world, results, 1-worker runs, Mesa runs): {parent_peak:.0f} MiB"
     )
     console.print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
     for policy in policies:
-        run = runs[policy, main_engine, 0]
-        ratio = ratios[policy, main_engine]
+        run = runs[policy, workers[0]]
         console.print(
-            f"target {policy} ({main_engine}): {R:,} x {T} x {M:,} in < {TARGET_S:g} s on 2 cores: "
-            f"{'PASS' if run['wall'] < TARGET_S else 'FAIL'} ({run['wall']:.2f} s wall, slower worker "
-            f"{max(h['cpu'] for h in run['halves']):.2f} CPU s); "
-            f"speed ratio >= {TARGET_RATIO:g}x: {'PASS' if ratio >= TARGET_RATIO else 'FAIL'} ({ratio:.1f}x)"
+            f"target {policy}: {R:,} x {T} x {M:,} in < {TARGET_S:g} s on {workers[0]} workers: "
+            f"{'PASS' if run['wall'] < TARGET_S else 'FAIL'} ({run['wall']:.2f} s); speed ratio >= "
+            f"{TARGET_RATIO:g}x: {'PASS' if ratios[policy] >= TARGET_RATIO else 'FAIL'} ({ratios[policy]:.1f}x)"
         )
     return 0
 
