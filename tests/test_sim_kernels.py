@@ -243,9 +243,10 @@ def test_killings_one_sided_per_organization_and_state_and_baseline():
         pair_org, pair_state, pair_pop, pair_focal, n_pairs,
     )  # fmt: skip
     assert (n_pairs == 4).all()  # (0, 0), (0, 1), (1, 0), (2, 1)
+    pair_k = np.full((R, N * S), -1.0)
     by_org, os_state, bl_state, foc = kernels.killings(
         pair_org, pair_state, pair_pop, pair_focal, n_pairs, violence, 2.0, org_key, state_key,
-        month_keys(keys, 0, Stream.ONE_SIDED), np.array([3.0, 40.0]), month_keys(keys, 0, Stream.BASELINE), N,
+        month_keys(keys, 0, Stream.ONE_SIDED), np.array([3.0, 40.0]), month_keys(keys, 0, Stream.BASELINE), N, pair_k,
     )  # fmt: skip
     # means: org 0: 2 x 1 x (1 + 2) = 6 (2 in state 0, 4 in state 1); org 1: 2 x 0.5 x 4 = 4; org 2: 0
     np.testing.assert_allclose(by_org.mean(axis=0), [6.0, 4.0, 0.0], rtol=0.1)
@@ -255,10 +256,15 @@ def test_killings_one_sided_per_organization_and_state_and_baseline():
     np.testing.assert_allclose(bl_state.var(axis=0), [3.0, 40.0], rtol=0.25)  # Poisson
     # org 0's state-1 homicides all happen in plaza 1 (the focal one)
     assert foc.mean() == pytest.approx(4.0, rel=0.15)
+    # each pair's homicides, written for kernels.place, add up to the organization's
+    per_org = np.zeros((R, N))
+    for j in range(4):
+        np.add.at(per_org, (np.arange(R), pair_org[:, j]), pair_k[:, j])
+    np.testing.assert_array_equal(per_org, by_org)
     # keyed draws: the same keys give the same homicides
     again = kernels.killings(
         pair_org, pair_state, pair_pop, pair_focal, n_pairs, violence, 2.0, org_key, state_key,
-        month_keys(keys, 0, Stream.ONE_SIDED), np.array([3.0, 40.0]), month_keys(keys, 0, Stream.BASELINE), N,
+        month_keys(keys, 0, Stream.ONE_SIDED), np.array([3.0, 40.0]), month_keys(keys, 0, Stream.BASELINE), N, pair_k,
     )  # fmt: skip
     np.testing.assert_array_equal(again[0], by_org)
 

@@ -803,6 +803,8 @@ def run_reference(
         org_violence=per_org("org_violence"),
         org_points=per_org("org_points"),
         org_members=per_org("org_members"),
+        homicides_municipal=np.zeros((R, 0, 0), np.float32),  # the municipal panel is not ported
+        lineage_deaths=np.zeros((R, 0, world.n_orgs)),
     )
 
 

@@ -99,6 +99,7 @@ class Stream(IntEnum):
     ONE_SIDED = 9  #: homicides by the organization holding a plaza, per state
     BASELINE = 10  #: homicides that are not organized-crime killings, per state
     SPLIT = 11  #: whether an organization splits this month
+    PLACE = 12  #: which municipality each one-sided and baseline homicide happens in (municipal panel)
     SCORE_NOISE_2 = 34  #: second uniform of the score noise's normal (Box-Muller)
 
 

@@ -59,11 +59,12 @@ def _scenario(name: str, run: dict):
     return with_run(load_scenario(name), replicates=run["replicates"], months=run["months"], seed=run["seed"])
 
 
-def _run(sc, policies: list[str], options: dict):
-    """Build the world and run the policies on it, with a progress bar."""
+def _run(sc, policies: list[str], options: dict, draws: list[dict] | None = None):
+    """Build the world and run the policies on it, with a progress bar; with ``draws``
+    (parameter sets from a posterior), the replicates are shared among them."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from vdto.sim.runner import run, world_for
+    from vdto.sim.runner import run, run_draws, world_for
 
     workers, dask, scheduler = options["workers"], options["dask"], options["scheduler"]
 
@@ -77,8 +78,16 @@ def _run(sc, policies: list[str], options: dict):
         task = progress.add_task(
             "sim", total=total, what=f"{len(policies)} policies x {sc.run.replicates} replicates"
         )
-        results = run(world, sc, policies, workers=workers, dask=dask, scheduler=scheduler,
-                      progress=lambda n: progress.advance(task, n))  # fmt: skip
+        tick = lambda n: progress.advance(task, n)  # noqa: E731
+        if draws:
+            per = max(1, sc.run.replicates // len(draws))
+            base = sc.model_copy(update={"run": sc.run.model_copy(update={"replicates": per})})
+            scenarios = [base.with_values(d, where="posterior:") for d in draws]
+            progress.update(task, total=per * len(draws) * len(policies))
+            results = run_draws(world, scenarios, policies, workers=workers, dask=dask, scheduler=scheduler,
+                                progress=tick)  # fmt: skip
+        else:
+            results = run(world, sc, policies, workers=workers, dask=dask, scheduler=scheduler, progress=tick)
     return world, results
 
 
@@ -158,9 +167,19 @@ def compare_cmd(
     ] = None,
     out_file: OutFileOpt = None,
     fmt: ScoreFormat = "table",
+    posterior: Annotated[
+        Path | None,
+        typer.Option("--posterior", help="Posterior of `vdto calibrate`: parameter sets drawn from it."),
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", min=1, help="With --posterior: parameter sets drawn.")
+    ] = 20,
     **run,
 ) -> None:
     """Compare policies on paired replicates (common random numbers): homicides with intervals.
+
+    With --posterior, the replicates are shared among parameter sets drawn from a calibration's
+    posterior (each with its own starting maps), so the intervals carry parameter uncertainty.
 
     Example: vdto compare default --policies none,volume,kingpin,targeted,regional,caribbean --replicates 500 --chart deaths.png
     """
@@ -173,8 +192,20 @@ def compare_cmd(
             f"unknown chart format {chart.suffix or '(none)'!r}", str(chart), "use .png, .svg or .html"
         )
     sc = _scenario(scenario, run)
-    world, results = _run(sc, pols, run)
+    sampled = None
+    post = None
+    if posterior is not None:
+        from vdto.sim.calibration.estimate import Posterior
+        from vdto.sim.params import load_scenario
+
+        post = Posterior.read(posterior)
+        post.check_scenario(load_scenario(scenario), where="posterior")
+        sampled = post.draws(draws, sc.run.seed)
+    world, results = _run(sc, pols, run, sampled)
     meta = provenance(sc, world)
+    if post is not None:
+        meta |= {"posterior": str(posterior), "posterior_fit": f"{post.meta['first']}-{post.meta['last']}",
+                 "posterior_draws": draws, "replicates": next(iter(results.values())).homicides.shape[0]}  # fmt: skip
     table = compare_table(results, start_month=sc.enforcement.start_month)
     if out_file is not None:
         write_parquet(long_frame(results), meta, out_file)

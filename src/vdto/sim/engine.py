@@ -86,6 +86,11 @@ class Outputs:
     org_violence: np.ndarray  # chosen violence (nan when not alive)
     org_points: np.ndarray  # rubric points of the homicides it caused (what the score adds up)
     org_members: np.ndarray  # members at the end of the month
+    # by calendar year of the run (year y: months 12y .. 12y + 11), with ``panel=True``, else
+    # zero-sized: homicides per plaza (R, Y, M) float32, and homicides caused by each founding
+    # organization's lineage (itself and the splinters born of it) (R, Y, n0)
+    homicides_municipal: np.ndarray
+    lineage_deaths: np.ndarray
 
     @classmethod
     def concat(cls, parts: list[Outputs]) -> Outputs:
@@ -133,6 +138,10 @@ class _Run:
     member_unit: float  # the unit of strength: a founding organization's mean members
     revenue_per_member: float  # at the start, all plazas held
     pool0: float  # the recruitment pool factor of the whole country at the start
+    panel: bool  # record the municipal panel (homicides per plaza and lineage deaths by year)
+    state_order: np.ndarray  # (M,) plazas grouped by state (stable), for placing homicides
+    state_ptr: np.ndarray  # (S + 1,) where each state's plazas start in state_order
+    bl_cum: np.ndarray  # (M,) the baseline means, cumulated over state_order
     V: Any
     E: Any
     X: Any
@@ -166,18 +175,21 @@ class _State:
     first_named: np.ndarray  # (R,) the first target (-1 none)
     members_prev: np.ndarray  # (R, N) members a month ago
     struck: np.ndarray  # (R,) the organization a kingpin strike splits this month (-1 none)
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # people per (organization, state) held at the start of the month (kernels.revenue)
+    pairs: tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    ]  # people per (organization, state) held at the start of the month (kernels.revenue)
     focal_mask: np.ndarray  # (R, M) the plazas the focal organization held when the policy started
     focal_baseline: np.ndarray  # (R,) expected baseline homicides a month in those plazas
     last_deaths_plaza: np.ndarray  # (R, M) (regional policy)
     start_owner: np.ndarray | None = None  # (R, M) owners at the start of the month (regional policy)
     hostile: np.ndarray | None = None  # the frontier as bits (kernels.pack)
     cand: np.ndarray | None = None  # buffers of the frontier pass
+    pair_k: np.ndarray | None = None  # (R, N x S) one-sided homicides of each pair (kernels.killings)
     cand_u: np.ndarray | None = None
 
 
 def _setup(world: World, scenario: Scenario, parts: tuple[str, ...], R: int, first: int,
-           flow_factor: float | None) -> _Run:  # fmt: skip
+           flow_factor: float | None, panel: bool = False) -> _Run:  # fmt: skip
     E_, P = scenario.enforcement, scenario.people
     M, n0 = world.n_plazas, world.n_orgs
     src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
@@ -196,6 +208,7 @@ def _setup(world: World, scenario: Scenario, parts: tuple[str, ...], R: int, fir
     members0 = float(world.members.sum())
     young = float(world.young.sum())
     baseline_state = np.bincount(world.state, weights=world.baseline, minlength=world.n_states)
+    state_order = np.argsort(world.state, kind="stable")
     return _Run(
         parts=parts, R=R, T=scenario.run.months, n0=n0, N=n0 + scenario.world.splinter_slots, M=M,
         S=world.n_states, world=world, src=src, dst=dst, edge_keys=item_keys(np.arange(n_edges)),
@@ -210,7 +223,9 @@ def _setup(world: World, scenario: Scenario, parts: tuple[str, ...], R: int, fir
         share=E_.capacity / len(enforcing) if enforcing else 0.0, h0=np.ascontiguousarray(world.hostility),
         host_max=max(float(world.hostility.max(initial=0.0)), scenario.violence.kin_hostility, 1.0),
         scale=money / n0, member_unit=members0 / n0, revenue_per_member=money / members0,
-        pool0=young / (young + P.pool_half * members0),
+        pool0=young / (young + P.pool_half * members0), panel=panel, state_order=state_order,
+        state_ptr=np.concatenate([[0], np.cumsum(np.bincount(world.state, minlength=world.n_states))]),
+        bl_cum=np.cumsum(world.baseline[state_order]),
         V=scenario.violence, E=E_, X=X, P=P, C=scenario.channels,
     )  # fmt: skip
 
@@ -236,7 +251,7 @@ def _initial_state(world: World, run: _Run) -> _State:
         points_hist=np.zeros((R, run.E.score_months, N)), next_slot=np.full(R, n0), blocked=np.zeros(R, np.int64),
         target_prev=np.full(R, -1), first_named=np.full(R, -1), members_prev=members.copy(), struck=np.full(R, -1),
         pairs=(np.zeros((R, N * run.S), np.int64), np.zeros((R, N * run.S), np.int64), np.zeros((R, N * run.S)),
-               np.zeros((R, N * run.S)), np.zeros(R, np.int64)),
+               np.zeros((R, N * run.S)), np.zeros(R, np.int64)), pair_k=np.zeros((R, N * run.S)),
         focal_mask=np.zeros((R, M), bool), focal_baseline=np.zeros(R), last_deaths_plaza=np.zeros((R, M)),
     )  # fmt: skip
 
@@ -244,6 +259,7 @@ def _initial_state(world: World, run: _Run) -> _State:
 def _outputs(run: _Run, detail: bool) -> Outputs:
     R, T = run.R, run.T
     per_org = (R, T, run.N if detail else 0)
+    Y = -(-T // 12) if run.panel else 0
 
     def z(dtype=np.float64):
         return np.zeros((R, T), dtype)
@@ -256,6 +272,8 @@ def _outputs(run: _Run, detail: bool) -> Outputs:
         focal_deaths=z(), rival_violence=np.full((R, T), np.nan), violence_mean=np.full((R, T), np.nan),
         focal=np.zeros(R, np.int64), start_held=np.zeros((R, run.n0), np.int64),
         org_violence=np.full(per_org, np.nan), org_points=np.zeros(per_org), org_members=np.zeros(per_org),
+        homicides_municipal=np.zeros((R, Y, run.M if run.panel else 0), np.float32),
+        lineage_deaths=np.zeros((R, Y, run.n0)),
     )  # fmt: skip
 
 
@@ -269,13 +287,16 @@ def simulate(
     flow_factor: float | None = None,
     progress: Callable[[int], None] | None = None,
     detail: bool = False,
+    panel: bool = False,
 ) -> Outputs:
     """Run replicates ``first .. first + replicates - 1`` of one policy (pure: arrays in and out).
 
     ``flow_factor`` is the share of the flow through Mexico kept under the Caribbean policy
     (default: :func:`vdto.routes.mexico_flow_factor` of the scenario's change). ``progress`` is
     called with 1 after each month. ``detail`` also records each organization's violence,
-    score points and members per month.
+    score points and members per month; ``panel`` the homicides of each plaza and those caused
+    by each founding organization's lineage, by year of the run (the other outputs are the same
+    bytes with or without it).
 
     Examples
     --------
@@ -288,7 +309,7 @@ def simulate(
     """
     parts = check_policy(policy)
     R = scenario.run.replicates if replicates is None else replicates
-    run = _setup(world, scenario, parts, R, first, flow_factor)
+    run = _setup(world, scenario, parts, R, first, flow_factor, panel)
     st = _initial_state(world, run)
     out = _outputs(run, detail)
     out.start_held[:] = np.stack([(st.owner == i).sum(axis=1) for i in range(run.n0)], axis=1)
@@ -310,8 +331,10 @@ def _month(run: _Run, st: _State, out: Outputs, t: int) -> None:
     c_caused, lost, c_state, c_plaza, c_total, c_focal = _clashes(run, st, t, frontier[4])
     os_org, os_state, bl_state, os_focal = kernels.killings(
         *st.pairs, st.violence, run.V.one_sided, st.org_key, run.state_keys, month_keys(run.keys, t, Stream.ONE_SIDED),
-        run.baseline_state, month_keys(run.keys, t, Stream.BASELINE), run.N,
+        run.baseline_state, month_keys(run.keys, t, Stream.BASELINE), run.N, st.pair_k,
     )  # fmt: skip
+    if run.panel:
+        _record_panel(run, st, out, t, c_plaza, c_caused + os_org, bl_state)
     plaza_deaths = None
     if run.has("regional"):  # clash homicides and the expected one-sided ones of each plaza
         start = st.start_owner if st.start_owner is not None else st.owner
@@ -347,12 +370,32 @@ def _month(run: _Run, st: _State, out: Outputs, t: int) -> None:
     _record_people(run, st, out, t, on)
 
 
+def _record_panel(run: _Run, st: _State, out: Outputs, t: int, c_plaza: np.ndarray, caused: np.ndarray,
+                  bl_state: np.ndarray) -> None:  # fmt: skip
+    """The month's homicides per plaza (clashes where they were fought, one-sided killings and
+    the baseline placed by :func:`vdto.sim.kernels.place`) and the homicides each lineage
+    caused, added to the year's."""
+    y = t // 12
+    plaza = c_plaza.copy()
+    start = st.start_owner if st.start_owner is not None else st.owner
+    kernels.place(
+        start, run.world.state, run.world.population, st.pairs[0], st.pairs[1], st.pair_k, st.pairs[4], bl_state,
+        run.state_order, run.state_ptr, run.bl_cum, st.org_key, run.state_keys, month_keys(run.keys, t, Stream.PLACE),
+        run.N, plaza,
+    )  # fmt: skip
+    out.homicides_municipal[:, y] += plaza.astype(np.float32)
+    flat = (run.rr[:, None] * run.n0 + st.root).ravel()
+    out.lineage_deaths[:, y] += np.bincount(flat, caused.ravel(), minlength=run.R * run.n0).reshape(
+        run.R, run.n0
+    )
+
+
 def _revenue(run: _Run, st: _State, out: Outputs, t: int, flow: float) -> tuple[np.ndarray, np.ndarray]:
     """Revenue from held plazas and US buyers, and the young men in each organization's plazas;
     the focal organization is set the month the policy starts."""
     X, E_ = run.X, run.E
     w = run.world
-    if run.has("regional"):
+    if run.has("regional") or run.panel:
         st.start_owner = st.owner.copy()
     tv, bv, yv = kernels.revenue(st.owner, w.value, w.young, w.population, w.state, st.focal_mask, st.supplier,
                                  run.volume, run.N, *st.pairs)  # fmt: skip
@@ -460,7 +503,7 @@ def _clashes(run: _Run, st: _State, t: int, cand_ptr: np.ndarray) -> tuple:
         cand_ptr, st.cand, st.cand_u, st.hostile, st.owner, run.src, run.dst, st.root, run.h0, V.kin_hostility,
         _surge(run, st), _strength(run, st), st.violence, month_keys(run.keys, t, Stream.CLASH), run.edge_keys,
         run.inc_ptr, run.inc_idx, run.world.state, run.S, V.attack_rate, V.incumbent, V.deaths_per_clash,
-        V.rival_share, V.rival_share_drop, st.focal_mask, run.has("regional"),
+        V.rival_share, V.rival_share_drop, st.focal_mask, run.has("regional") or run.panel,
     )  # fmt: skip
 
 

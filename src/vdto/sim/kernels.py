@@ -378,7 +378,7 @@ def clash(cand_ptr, cand, cand_u, hostile, owner, src, dst, root, h0, kin, surge
 
 @njit(cache=True)
 def killings(pair_org, pair_state, pair_pop, pair_focal, n_pairs, violence, rate, org_key, state_key, month_key_os,
-             baseline_state, month_key_bl, n_orgs):  # fmt: skip
+             baseline_state, month_key_bl, n_orgs, pair_k):  # fmt: skip
     """Homicides of the month outside clashes, per replicate.
 
     *One-sided killings* by the organization holding a plaza: for each (organization, state)
@@ -389,7 +389,8 @@ def killings(pair_org, pair_state, pair_pop, pair_focal, n_pairs, violence, rate
 
     Returns the one-sided homicides per organization ``(R, N)`` and per state ``(R, S)``, the
     baseline per state ``(R, S)`` and the one-sided homicides in the plazas the focal mask of
-    :func:`revenue` marked (each pair's count shared by population) ``(R,)``.
+    :func:`revenue` marked (each pair's count shared by population) ``(R,)``; each pair's
+    homicides are written in ``pair_k`` ``(R, >= n_pairs)`` (for :func:`place`).
     """
     R = violence.shape[0]
     S = len(baseline_state)
@@ -402,9 +403,11 @@ def killings(pair_org, pair_state, pair_pop, pair_focal, n_pairs, violence, rate
         for j in range(n_pairs[r]):
             i, s = pair_org[r, j], pair_state[r, j]
             lam = scale * violence[r, i] * pair_pop[r, j]
+            pair_k[r, j] = 0.0
             if lam <= 0.0:
                 continue
             k = poisson(lam, _mix64(month_key_os[r] ^ org_key[r, i] ^ state_key[s]))
+            pair_k[r, j] = k
             by_org[r, i] += k
             os_state[r, s] += k
             if pair_focal[r, j] > 0.0:
@@ -412,6 +415,77 @@ def killings(pair_org, pair_state, pair_pop, pair_focal, n_pairs, violence, rate
         for s in range(S):
             bl_state[r, s] = poisson(baseline_state[s], _mix64(month_key_bl[r] ^ state_key[s]))
     return by_org, os_state, bl_state, focal
+
+
+@njit(cache=True)
+def place(owner, state, population, pair_org, pair_state, pair_k, n_pairs, bl_state, state_order, state_ptr,
+          bl_cum, org_key, state_key, month_key, n_orgs, out):  # fmt: skip
+    """Where the month's homicides outside clashes happen, added to ``out`` ``(R, M)``.
+
+    Each one-sided homicide of an (organization, state) pair of :func:`killings` (``pair_k``)
+    falls in one of the plazas the organization held in that state at the start of the month
+    (``owner``), with probability proportional to the people living there; each baseline
+    homicide of a state (``bl_state`` ``(R, S)``) in one of its municipalities with probability
+    proportional to its baseline mean (``bl_cum``: the cumulative baseline over ``state_order``,
+    the plazas grouped by state, state ``s`` in ``state_ptr[s]:state_ptr[s + 1]``). One keyed
+    uniform per homicide (the pair's or state's key and the homicide's rank), so the totals per
+    pair and state are those of :func:`killings`, to the unit.
+    """
+    R, M = owner.shape
+    S = len(state_ptr) - 1
+    slot = np.full(n_orgs * S, -1, np.int64)
+    ptr = np.zeros(n_orgs * S + 1, np.int64)
+    fill = np.zeros(n_orgs * S, np.int64)
+    members = np.empty(M, np.int64)
+    cum = np.empty(M)
+    for r in range(R):
+        n = n_pairs[r]
+        for j in range(n):
+            slot[pair_org[r, j] * S + pair_state[r, j]] = j
+            ptr[j + 1] = 0
+        for m in range(M):  # the plazas of each pair, grouped (a counting sort)
+            o = owner[r, m]
+            if o >= 0:
+                ptr[slot[o * S + state[m]] + 1] += 1
+        for j in range(n):
+            ptr[j + 1] += ptr[j]
+            fill[j] = ptr[j]
+        for m in range(M):
+            o = owner[r, m]
+            if o >= 0:
+                j = slot[o * S + state[m]]
+                members[fill[j]] = m
+                fill[j] += 1
+        for j in range(n):
+            k = int(pair_k[r, j])
+            lo, hi = ptr[j], ptr[j + 1]
+            if k <= 0 or hi <= lo:
+                continue
+            acc = 0.0
+            for q in range(lo, hi):
+                acc += population[members[q]]
+                cum[q] = acc
+            key = _mix64(month_key[r] ^ org_key[r, pair_org[r, j]] ^ state_key[pair_state[r, j]])
+            for i in range(k):
+                u = _uniform(key, _mix64(np.uint64(i) + _GOLDEN)) * acc
+                q = lo + np.searchsorted(cum[lo:hi], u, side="right")
+                out[r, members[min(q, hi - 1)]] += 1.0
+        for j in range(n):
+            slot[pair_org[r, j] * S + pair_state[r, j]] = -1
+        for s in range(S):
+            k = int(bl_state[r, s])
+            lo, hi = state_ptr[s], state_ptr[s + 1]
+            if k <= 0 or hi <= lo:
+                continue
+            base = bl_cum[lo - 1] if lo > 0 else 0.0
+            total = bl_cum[hi - 1] - base
+            if total <= 0.0:
+                continue
+            key = _mix64(month_key[r] ^ state_key[s] ^ _GOLDEN)
+            for i in range(k):
+                u = base + _uniform(key, _mix64(np.uint64(i) + _GOLDEN)) * total
+                q = lo + np.searchsorted(bl_cum[lo:hi], u, side="right")
+                out[r, state_order[min(q, hi - 1)]] += 1.0
 
 
 @njit(cache=True, inline="always")

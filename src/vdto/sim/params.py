@@ -226,6 +226,28 @@ class Scenario(_Model):
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def with_values(self, values: dict[str, float], *, where: str = "") -> Scenario:
+        """The scenario with parameters given by dotted name (``"violence.attack_rate"``)
+        replaced and validated; a bad name or value raises :class:`VdtoError` naming it
+        (``where`` prefixes the name, e.g. a file)."""
+        data = self.model_dump()
+        for name, v in values.items():
+            section, _, key = name.partition(".")
+            if not isinstance(data.get(section), dict) or key not in data[section]:
+                raise VdtoError(
+                    f"unknown parameter {name!r}", fix="use section.parameter as in the scenario file",
+                    param=f"{where}{name}",
+                )  # fmt: skip
+            data[section][key] = v
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = ".".join(str(x) for x in err["loc"])
+            raise VdtoError(
+                f"bad value ({err['msg']})", fix="use a value in range", param=f"{where}{name}"
+            ) from None
+
     def with_channels(self, **switches: bool) -> Scenario:
         """The scenario with some of the targeted policy's channels switched (see :data:`CHANNELS`)."""
         unknown = sorted(set(switches) - set(CHANNELS))

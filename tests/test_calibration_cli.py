@@ -1,0 +1,88 @@
+"""`vdto calibrate|validate` and `vdto compare --posterior` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from vdto.sim.calibration.estimate import Free, Posterior
+from vdto.sim.params import load_scenario
+
+from .conftest import run_cli
+
+
+def _one_error_line(res) -> str:
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    return lines[0]
+
+
+def _posterior(tmp_path, scenario: str = "default") -> Posterior:
+    """A posterior file as `vdto calibrate` writes it (two free parameters, five particles)."""
+    sc = load_scenario(scenario)
+    free = (Free("violence.attack_rate", 0.015, 0.24), Free("violence.deaths_per_clash", 3.0, 48.0))
+    frame = pd.DataFrame({"violence.attack_rate": [0.04, 0.05, 0.06, 0.07, 0.08],
+                          "violence.deaths_per_clash": [8.0, 10.0, 12.0, 14.0, 16.0],
+                          "weight": [0.1, 0.2, 0.4, 0.2, 0.1]})  # fmt: skip
+    meta = {"first": 2007, "last": 2012, "policy": "kingpin", "replicates": 2, "seed": 1,
+            "free": [f.__dict__ for f in free], "scenario_sha256": sc.sha256(),
+            "scenario": sc.model_dump(mode="json"), "generations": 1, "simulations": 5, "epsilon": 1.0}  # fmt: skip
+    post = Posterior(frame, meta)
+    post.write(tmp_path / "posterior.parquet")
+    return post
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("--from", "1985", "--to", "1990"), "--from"),
+        (("--from", "2010", "--to", "2025"), "--to"),
+        (("--from", "2012", "--to", "2010"), "--to"),
+    ],
+)
+def test_calibrate_refuses_years_without_data(tmp_path, args, names):
+    res = run_cli("calibrate", "default", *args, "--out", str(tmp_path / "p.parquet"))
+    line = _one_error_line(res)
+    assert names in line
+    assert not (tmp_path / "p.parquet").exists()
+
+
+def test_calibrate_refuses_the_synthetic_world(tmp_path):
+    line = _one_error_line(run_cli("calibrate", "small", "--out", str(tmp_path / "p.parquet")))
+    assert "world.kind" in line
+
+
+def test_validate_refuses_a_file_that_is_not_a_posterior(tmp_path):
+    bad = tmp_path / "x.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(bad)
+    line = _one_error_line(run_cli("validate", str(bad)))
+    assert str(bad) in line
+
+
+def test_compare_refuses_a_posterior_of_another_scenario(tmp_path):
+    _posterior(tmp_path, scenario="small")
+    res = run_cli("compare", "default", "--posterior", str(tmp_path / "posterior.parquet"), "-r", "4",
+                  "--months", "12")  # fmt: skip
+    line = _one_error_line(res)
+    assert "--posterior" in line and "another scenario" in line
+
+
+def test_compare_over_the_posterior_carries_it_in_the_provenance(tmp_path):
+    _posterior(tmp_path)
+    out = tmp_path / "runs.parquet"
+    res = run_cli("compare", "default", "--posterior", str(tmp_path / "posterior.parquet"), "--draws", "3",
+                  "-r", "6", "--months", "14", "--policies", "none,targeted", "-f", "json", "--out", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["meta"]["posterior_draws"] == 3 and doc["meta"]["posterior_fit"] == "2007-2012"
+    assert doc["meta"]["replicates"] == 6  # 3 draws x 2 replicates each
+    rows = {r["policy"]: r for r in doc["rows"]}
+    assert set(rows) == {"none", "targeted"}
+    assert all(r["deaths_per_month"] > 0 for r in rows.values())
+    frame = pq.read_table(out).to_pandas()
+    assert frame["replicate"].nunique() == 6
