@@ -39,7 +39,7 @@ def md(frame: pd.DataFrame) -> str:
 
 def screen(doc: list[str], workers: int, trajectories: int, sobol_n: int) -> None:
     sc = load_scenario("default")
-    setup = Setup(sc, FIRST, LAST, replicates=8, seed=SEED)
+    setup = Setup(sc, FIRST, LAST, replicates=16, seed=SEED)
     world = world_for(setup.base())
     obs = observed(real_for(world, FIRST, LAST), world, setup)
     with mapper(workers) as m:
@@ -54,7 +54,7 @@ def screen(doc: list[str], workers: int, trajectories: int, sobol_n: int) -> Non
     doc.append("## Sensitivity\n")
     doc.append(
         f"Morris screen (SALib; {trajectories} trajectories, 4 levels, {mo.attrs['evaluations']} parameter sets x "
-        f"8 starting maps, {t1 - t0:.0f} s on {workers} workers), history {FIRST}-{LAST} under the kingpin "
+        f"the mean of 16 starting maps, {t1 - t0:.0f} s on {workers} workers), history {FIRST}-{LAST} under the kingpin "
         f"policy from January {FIRST}, seed {SEED}. mu* per target (the mean absolute elementary effect, "
         "in the target's unit, for a move of the parameter over its prior's range on its prior's scale); "
         "rank score: the largest of the parameter's mu* each divided by the target's largest.\n"
@@ -75,7 +75,7 @@ def calibration(doc: list[str], out: Path, workers: int, population: int, genera
     sc = load_scenario("default")
     t0 = time.perf_counter()
     post = run_calibration(sc, FIRST, LAST, db=out / "posterior.parquet.db", where=Where(workers),
-                           population=population, generations=generations, replicates=8, seed=SEED,
+                           population=population, generations=generations, replicates=16, seed=SEED,
                            log=print)  # fmt: skip
     wall = time.perf_counter() - t0
     post.write(out / "posterior.parquet")
@@ -83,7 +83,7 @@ def calibration(doc: list[str], out: Path, workers: int, population: int, genera
     doc.append("## Posterior\n")
     doc.append(
         f"ABC-SMC (pyabc), {m['generations']} generations of {population} particles, {m['simulations']:,} "
-        f"simulated histories of {FIRST}-{LAST} x 8 starting maps, final tolerance {m['epsilon']:.3g} "
+        f"simulated histories of {FIRST}-{LAST} (each on one of a pool of 16 starting maps), final tolerance {m['epsilon']:.3g} "
         f"({wall / 60:.1f} min on {workers} workers); scenario sha256:{m['scenario_sha256'][:12]}, world "
         f"sha256:{m['world_sha256'][:12]}, seed {SEED}.\n"
     )
@@ -111,12 +111,36 @@ def calibration(doc: list[str], out: Path, workers: int, population: int, genera
             f"{t['error'].abs().mean():.0%} on average.\n"
         )
         doc.append(md(shown) + "\n")
+        pop = pd.Series(real_for_world(a).population).groupby(np.asarray(real_for_world(a).state)).sum()
+        real_states = run_real(a, b).state.sum(axis=0)
+        rho = float(pd.Series(real_states).corr(pd.Series(pop.to_numpy()), method="spearman"))
+        doc.append(f"For scale: the rank correlation of the real state totals of {a}-{b} with the states' "
+                   f"population alone is {rho:.2f}.\n")  # fmt: skip
+        st = v.statistics
+        if a == FIRST:
+            stats = pd.DataFrame({
+                "statistic": st["statistic"], "real": st["real"].map(lambda x: f"{x:.3g}"),
+                "simulated median": st["median"].map(lambda x: f"{x:.3g}"),
+                "90% interval": [f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(st["lo90"], st["hi90"], strict=True)],
+                "inside": np.where(st["inside"], "yes", "no"),
+            })  # fmt: skip
+            doc.append(f"Every statistic of the fit ({int(st['inside'].sum())} of {len(st)} real values inside the "
+                       "90% interval of the histories; shares are fractions, national and members log10):\n")  # fmt: skip
+            doc.append(md(stats) + "\n")
         if len(v.leaders):
             lead = v.leaders.assign(
                 share_of_histories=v.leaders["share_of_histories"].map(lambda x: f"{x:.2f}")
             )
             doc.append("Leading lineage in UCDP GED (most attributed deaths) and the share of histories in which "
                        "the same lineage leads:\n\n" + md(lead) + "\n")  # fmt: skip
+
+
+def real_for_world(year: int):
+    return world_for(Setup(load_scenario("default"), year, year).base())
+
+
+def run_real(first: int, last: int):
+    return real_for(real_for_world(FIRST), first, last)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -86,3 +86,24 @@ def test_compare_over_the_posterior_carries_it_in_the_provenance(tmp_path):
     assert all(r["deaths_per_month"] > 0 for r in rows.values())
     frame = pq.read_table(out).to_pandas()
     assert frame["replicate"].nunique() == 6
+
+
+@pytest.mark.slow
+def test_the_calibration_figures_script_writes_every_table(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run(
+        [sys.executable, str(root / "docs" / "calibration_figures.py"), str(tmp_path), "--population", "10",
+         "--generations", "1", "--trajectories", "2", "--sobol-n", "4"],
+        capture_output=True, text=True, cwd=root, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "calibration-tables.md").read_text(encoding="utf-8")
+    for heading in ("## Sensitivity", "## Posterior", "## Fit inside the calibration window: 2007-2012",
+                    "## Held-out years: 2013-2023"):  # fmt: skip
+        assert heading in text
+    assert "| 2023 | SESNSP | 30,572 |" in text  # the real value of a held-out year, as registered
+    assert (tmp_path / "posterior.parquet").exists()

@@ -30,8 +30,8 @@ def calibrate_cmd(
     population: Annotated[int, typer.Option("--population", min=10, help="Particles per generation.")] = 100,
     generations: Annotated[int, typer.Option("--generations", min=1, help="Generations of ABC-SMC.")] = 6,
     replicates: Annotated[
-        int, typer.Option("--replicates", "-r", min=1, help="Starting maps per parameter set.")
-    ] = 8,
+        int, typer.Option("--replicates", "-r", min=1, help="Pool of starting maps (each history draws one).")
+    ] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration.")] = 1,
     workers: WorkersOpt = None,
     dask: DaskOpt = False,

@@ -14,7 +14,13 @@ from vdto.sim.calibration.estimate import DEFAULT_FREE, Free, Posterior, Setup, 
 from vdto.sim.calibration.panel import Panel
 from vdto.sim.calibration.real import check_window as check_years
 from vdto.sim.calibration.real import real_panel
-from vdto.sim.calibration.validate import coverage, leaders_table, national_table, predictive
+from vdto.sim.calibration.validate import (
+    coverage,
+    leaders_table,
+    national_table,
+    predictive,
+    statistics_table,
+)
 from vdto.sim.params import START_YEARS, Scenario
 from vdto.sim.runner import mapper, world_for
 from vdto.sim.world import World
@@ -61,7 +67,7 @@ def run_calibration(
     free: tuple[Free, ...] = DEFAULT_FREE,
     population: int = 100,
     generations: int = 6,
-    replicates: int = 8,
+    replicates: int = 16,
     seed: int = 1,
     log: Callable[[str], None] | None = None,
 ) -> Posterior:
@@ -83,6 +89,7 @@ class Validation:
 
     national: pd.DataFrame  # per year real, median, 90% interval, inside, error, state_spearman
     leaders: pd.DataFrame  # per year the real leading lineage and the share of histories agreeing
+    statistics: pd.DataFrame  # every summary statistic of the years: real, median, 90% interval, inside
     coverage: float
     histories: int
     meta: dict
@@ -107,7 +114,8 @@ def run_validation(posterior: Posterior, first: int, last: int, *, draws: int = 
     meta = {**{k: posterior.meta[k] for k in ("scenario_sha256", "first", "last", "policy", "seed")},
             "world_sha256": world.sha256(), "draws": draws, "replicates": replicates, "predictive_seed": seed,
             "fit_years": f"{setup.first}-{setup.last}", "unit": "homicides (people) per year"}  # fmt: skip
-    return Validation(nat, leaders_table(panels, real, first, last), coverage(nat), len(panels), meta)
+    return Validation(nat, leaders_table(panels, real, first, last), statistics_table(panels, real, first, last),
+                      coverage(nat), len(panels), meta)  # fmt: skip
 
 
 __all__ = ["Validation", "Where", "check_window", "real_for", "run_calibration", "run_validation"]

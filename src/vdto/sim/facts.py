@@ -21,7 +21,7 @@ import pandas as pd
 
 from vdto.sim.engine import Outputs
 from vdto.sim.params import CHANNELS, Scenario
-from vdto.sim.runner import run
+from vdto.sim.runner import run, run_draws
 from vdto.sim.world import World
 
 #: Months after the policy starts over which the facts are measured (Lindo & Padilla-Romo 2018
@@ -35,6 +35,17 @@ def _mean(x: np.ndarray, axis) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # dismantled organizations are nan
         return np.nanmean(x, axis=axis)
+
+
+def run_over(world: World, scenario: Scenario, policies: list[str], *, workers: int | None = None,
+             draws: list[dict[str, float]] | None = None, detail: bool = False) -> dict[str, Outputs]:  # fmt: skip
+    """The policies on the scenario's replicates, or, with ``draws`` (parameter sets, e.g. from a
+    calibration's posterior), on ``replicates / len(draws)`` replicates of each parameter set."""
+    if not draws:
+        return run(world, scenario, policies, workers=workers, detail=detail)
+    per = max(1, scenario.run.replicates // len(draws))
+    base = scenario.model_copy(update={"run": scenario.run.model_copy(update={"replicates": per})})
+    return run_draws(world, [base.with_values(d) for d in draws], policies, workers=workers, detail=detail)
 
 
 def stylised_facts(world: World, scenario: Scenario, *, workers: int | None = None) -> dict[str, float]:
@@ -94,24 +105,29 @@ def _runner_up_lower(t: Outputs, none: Outputs, s: int, window: slice) -> np.nda
     return mine < theirs
 
 
-def channels(world: World, scenario: Scenario, *, workers: int | None = None) -> pd.DataFrame:
+def channels(world: World, scenario: Scenario, *, workers: int | None = None,
+             draws: list[dict[str, float]] | None = None) -> pd.DataFrame:  # fmt: skip
     """The targeted policy's effect on homicides (people per month, from the policy's start to the
     end of the run) against no policy, and what each channel contributes: the targeted policy
     run again with that channel off, on the same replicates and starting maps; a channel's
     contribution is the paired difference (targeted - targeted without it), negative when the
-    channel lowers homicides. The remainder is what the channels do only together.
+    channel lowers homicides. The remainder is what the channels do only together. With
+    ``draws`` (parameter sets from a posterior), the replicates are shared among them
+    (:func:`run_over`).
 
     Columns: ``effect``, ``mean``, ``median``, ``lo90``, ``hi90`` (over replicates),
     ``share_lower`` (replicates in which the term is negative).
     """
     s = min(scenario.enforcement.start_month, scenario.run.months - 1)
-    base = run(world, scenario, ["none", "targeted"], workers=workers)
+    base = run_over(world, scenario, ["none", "targeted"], workers=workers, draws=draws)
     after = {p: o.homicides[:, s:].mean(axis=1) for p, o in base.items()}
     rows = {"targeted - none": after["targeted"] - after["none"]}
     total = np.zeros_like(after["none"])
     for c in CHANNELS:
-        off = run(world, scenario.with_channels(**{c: False}), ["targeted"], workers=workers)["targeted"]
-        rows[c] = after["targeted"] - off.homicides[:, s:].mean(axis=1)
+        off = run_over(
+            world, scenario.with_channels(**{c: False}), ["targeted"], workers=workers, draws=draws
+        )
+        rows[c] = after["targeted"] - off["targeted"].homicides[:, s:].mean(axis=1)
         total += rows[c]
     rows["together (remainder)"] = rows["targeted - none"] - total
     out = []
@@ -122,4 +138,4 @@ def channels(world: World, scenario: Scenario, *, workers: int | None = None) ->
     return pd.DataFrame(out)
 
 
-__all__ = ["HORIZON", "WINDOW", "channels", "stylised_facts"]
+__all__ = ["HORIZON", "WINDOW", "channels", "run_over", "stylised_facts"]

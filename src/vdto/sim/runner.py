@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from vdto.environ import kept
 from vdto.errors import VdtoError
 from vdto.sim.engine import Outputs, simulate
 from vdto.sim.params import Scenario, check_policy
@@ -127,6 +128,15 @@ def mapper(
 
 @contextmanager
 def _dask_client(workers: int, scheduler: str | None):
+    """A Dask client; this process's environment is restored when it closes (a LocalCluster
+    sets one BLAS thread, a hash seed and its own id there for its workers and leaves them
+    behind, which changed the floating-point results of processes started afterwards)."""
+    with kept(), _dask_client_inner(workers, scheduler) as client:
+        yield client
+
+
+@contextmanager
+def _dask_client_inner(workers: int, scheduler: str | None):
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - distributed is a dependency
@@ -212,6 +222,7 @@ def run_draws(
     scheduler: str | None = None,
     dask: bool = False,
     progress: Callable[[int], None] | None = None,
+    detail: bool = False,
 ) -> dict[str, Outputs]:
     """Every policy over several parameter sets (e.g. draws from a calibration's posterior):
     scenario ``i`` runs replicates ``i x R .. i x R + R - 1`` of the first scenario's seed (``R``
@@ -235,7 +246,7 @@ def run_draws(
         w = m.share(world)
         results = m.map(
             run_chunk, [w] * len(jobs), [scenarios[i] for _, i in jobs], [Chunk(p, i * R, R) for p, i in jobs],
-            [flow] * len(jobs), progress=progress, weights=[R] * len(jobs),
+            [flow] * len(jobs), [detail] * len(jobs), progress=progress, weights=[R] * len(jobs),
         )  # fmt: skip
     by_policy: dict[str, list[Outputs]] = {p: [] for p in policies}
     for (p, _), res in zip(jobs, results, strict=True):

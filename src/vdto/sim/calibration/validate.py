@@ -85,9 +85,28 @@ def leaders_table(panels: list[Panel], real: Panel, first: int, last: int) -> pd
     return pd.DataFrame(rows)
 
 
+def statistics_table(panels: list[Panel], real: Panel, first: int, last: int) -> pd.DataFrame:
+    """Every summary statistic of ``first .. last``: the real value, the histories' median and
+    90% interval, and whether the real value is inside."""
+    from vdto.sim.calibration.summaries import common, summarize
+
+    real_s = summarize(real.window(first, last))
+    sims = [summarize(p.window(first, last)) for p in panels]
+    rows = []
+    for k in common(real_s, sims[0]):
+        x = np.array([s[k] for s in sims], float)
+        x = x[np.isfinite(x)]
+        if not len(x):
+            continue
+        lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
+        rows.append({"statistic": k, "real": real_s[k], "median": float(med), "lo90": float(lo), "hi90": float(hi),
+                     "inside": bool(lo <= real_s[k] <= hi)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def coverage(table: pd.DataFrame) -> float:
     """The share of years whose real value lies in the 90% interval."""
     return float(table["inside"].mean()) if len(table) else float("nan")
 
 
-__all__ = ["coverage", "leaders_table", "national_table", "predictive"]
+__all__ = ["coverage", "leaders_table", "national_table", "predictive", "statistics_table"]
