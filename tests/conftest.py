@@ -25,6 +25,7 @@ REPORT_SECTIONS = (
     "package",
     "policies",
     "routes",
+    "calibration",
     "provenance",
 )
 
@@ -74,3 +75,22 @@ def assert_one_line_exit_2(res: subprocess.CompletedProcess, *needles: str) -> N
     assert len(lines) == 1, res.stderr
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+def write_posterior(path: Path, scenario: str = "default") -> Path:
+    """A posterior file as `vdto calibrate` writes one (two free parameters, five particles,
+    calibrated on ``scenario`` over 2007-2012), for tests that need one without calibrating."""
+    import pandas as pd
+
+    from vdto.sim.calibration.estimate import Free, Posterior
+    from vdto.sim.params import load_scenario
+
+    sc = load_scenario(scenario)
+    free = (Free("violence.attack_rate", 0.015, 0.24), Free("violence.deaths_per_clash", 3.0, 48.0))
+    frame = pd.DataFrame({"violence.attack_rate": [0.04, 0.05, 0.06, 0.07, 0.08],
+                          "violence.deaths_per_clash": [8.0, 10.0, 12.0, 14.0, 16.0],
+                          "weight": [0.1, 0.2, 0.4, 0.2, 0.1]})  # fmt: skip
+    meta = {"first": 2007, "last": 2012, "policy": "kingpin", "replicates": 2, "seed": 1,
+            "free": [f.__dict__ for f in free], "scenario_sha256": sc.sha256(),
+            "scenario": sc.model_dump(mode="json"), "generations": 1, "simulations": 5, "epsilon": 1.0}  # fmt: skip
+    return Posterior(frame, meta).write(path)

@@ -247,3 +247,38 @@ def test_importing_the_estimation_leaves_the_environment_as_it_was():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "{}"
+
+
+# ------------------------------------------------------------------------------ event study
+
+
+def test_the_kingpin_event_study_on_a_golden_panel():
+    from types import SimpleNamespace
+
+    from vdto.sim.calibration.eventstudy import _did, event_sums
+
+    T, M = 40, 4
+    H = np.ones((1, T, M), np.float32)
+    H[0, 12:, 0] = 2.0  # the capture municipality doubles from the strike on
+    H[0, 12:18, 1] = 1.5  # its neighbour rises by half for six months
+    H[0, :, 3] = 3.0  # a control at another level: only changes count
+    role = np.zeros((1, T, M), np.int8)
+    role[0, 12, 0], role[0, 12, 1] = 1, 2
+    role[0, 30, 0] = 1  # too late for the 24 months after: not an event
+    sums = event_sums(SimpleNamespace(homicides_municipal=H, strike_role=role))
+    assert _did(sums[0], 0) == pytest.approx(1.0)
+    assert _did(sums[0], 4) == pytest.approx(0.5)
+
+
+def test_the_monthly_panel_adds_up_to_the_yearly_one(world):
+    sc = Scenario.model_validate({"run": {"months": 36, "replicates": 3, "seed": 2}})
+    yearly = simulate(world, sc, "kingpin", panel=True)
+    monthly = simulate(world, sc, "kingpin", panel="monthly")
+    np.testing.assert_array_equal(monthly.homicides_municipal.reshape(3, 3, 12, -1).sum(axis=2),
+                                  yearly.homicides_municipal)  # fmt: skip
+    np.testing.assert_array_equal(monthly.homicides, yearly.homicides)
+    role = monthly.strike_role
+    # one capture municipality per strike, strikes every 12 months from the policy's start
+    strikes = (role == 1).sum(axis=2)
+    assert set(np.unique(strikes)) <= {0, 1}
+    assert strikes[:, 12].all() and strikes[:, 24].all() and not strikes[:, 13].any()

@@ -8,10 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from vdto.sim.calibration.estimate import Free, Posterior
-from vdto.sim.params import load_scenario
-
-from .conftest import run_cli
+from .conftest import run_cli, write_posterior
 
 
 def _one_error_line(res) -> str:
@@ -22,19 +19,8 @@ def _one_error_line(res) -> str:
     return lines[0]
 
 
-def _posterior(tmp_path, scenario: str = "default") -> Posterior:
-    """A posterior file as `vdto calibrate` writes it (two free parameters, five particles)."""
-    sc = load_scenario(scenario)
-    free = (Free("violence.attack_rate", 0.015, 0.24), Free("violence.deaths_per_clash", 3.0, 48.0))
-    frame = pd.DataFrame({"violence.attack_rate": [0.04, 0.05, 0.06, 0.07, 0.08],
-                          "violence.deaths_per_clash": [8.0, 10.0, 12.0, 14.0, 16.0],
-                          "weight": [0.1, 0.2, 0.4, 0.2, 0.1]})  # fmt: skip
-    meta = {"first": 2007, "last": 2012, "policy": "kingpin", "replicates": 2, "seed": 1,
-            "free": [f.__dict__ for f in free], "scenario_sha256": sc.sha256(),
-            "scenario": sc.model_dump(mode="json"), "generations": 1, "simulations": 5, "epsilon": 1.0}  # fmt: skip
-    post = Posterior(frame, meta)
-    post.write(tmp_path / "posterior.parquet")
-    return post
+def _posterior(tmp_path, scenario: str = "default"):
+    return write_posterior(tmp_path / "posterior.parquet", scenario)
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vdto.sim.calibration.estimate import Free, Posterior
 from vdto.sim.claims import claims, verdict
 from vdto.sim.params import Scenario, load_scenario
 from vdto.sim.world import grid_world
+
+from .conftest import write_posterior
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,13 +46,7 @@ def test_claims_over_draws_share_the_replicates_among_parameter_sets():
 @pytest.mark.slow
 def test_the_claims_script_writes_the_ledger_from_a_posterior(tmp_path):
     sc = load_scenario("default")
-    free = (Free("violence.attack_rate", 0.015, 0.24), Free("violence.deaths_per_clash", 3.0, 48.0))
-    frame = pd.DataFrame({"violence.attack_rate": [0.04, 0.08], "violence.deaths_per_clash": [8.0, 16.0],
-                          "weight": [0.5, 0.5]})  # fmt: skip
-    meta = {"first": 2007, "last": 2012, "policy": "kingpin", "replicates": 2, "seed": 1,
-            "free": [f.__dict__ for f in free], "scenario_sha256": sc.sha256(),
-            "scenario": sc.model_dump(mode="json"), "generations": 1, "simulations": 2, "epsilon": 1.0}  # fmt: skip
-    Posterior(frame, meta).write(tmp_path / "p.parquet")
+    write_posterior(tmp_path / "p.parquet")
     out = tmp_path / "claims.md"
     res = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "claims_figures.py"), str(tmp_path / "p.parquet"), str(out),

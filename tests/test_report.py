@@ -20,7 +20,7 @@ from vdto.services.report import FIGURES, SimResults, build_report, run_comparis
 from vdto.store import Store
 
 from .browser import PNG_MAGIC, dump_dom, needs_chromium, png_size, screenshot
-from .conftest import REPORT_SECTIONS, run_cli
+from .conftest import REPORT_SECTIONS, run_cli, write_posterior
 
 ROOT = Path(__file__).parents[1]
 
@@ -67,7 +67,9 @@ def built(tmp_path_factory, ucdp_store, sesnsp_file, small_sim):
     shutil.copy(ucdp_store[0], db)
     import_counts_file(db, sesnsp_file)
     steps: list[str] = []
-    page = build_report(db, folder / "out", year=2023, sim_results=small_sim, progress=steps.append)
+    posterior = write_posterior(folder / "posterior.parquet")
+    page = build_report(db, folder / "out", year=2023, sim_results=small_sim, progress=steps.append,
+                        posterior=posterior)  # fmt: skip
     with Store(db, read_only=True) as store:
         ranking = score(store, pd.Timestamp("2023-01-01").date(), pd.Timestamp("2023-12-31").date())
     return page, steps, decide(ranking), ranking
@@ -79,7 +81,16 @@ def test_report_folder_holds_page_json_and_figures(built):
     from vdto.services.report import STEPS
 
     assert page.name == "report.html" and page.exists()
-    assert len(steps) == STEPS
+    assert len(steps) == STEPS + 1  # the calibration's step
+    # the calibration: its posterior, its fit and the claims, each claim with its sentence
+    cal = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+    assert cal["calibration"]["fit"] == "2007-2012"
+    assert [r["year"] for r in cal["tables"]["calibration_fit"]] == list(range(2007, 2013))
+    assert len(cal["tables"]["claims"]) == 6
+    assert all(r["sentence"].startswith("The model ") for r in cal["tables"]["claims"])
+    assert {r["parameter"] for r in cal["tables"]["calibration_posterior"]} == {
+        "violence.attack_rate", "violence.deaths_per_clash"}  # fmt: skip
+    assert 'id="claims-table"' in page.read_text(encoding="utf-8")
     doc = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
     # provenance: version, rubric hash, data hash, seeds, scenario and world hashes
     prov = doc["provenance"]

@@ -805,6 +805,7 @@ def run_reference(
         org_members=per_org("org_members"),
         homicides_municipal=np.zeros((R, 0, 0), np.float32),  # the municipal panel is not ported
         lineage_deaths=np.zeros((R, 0, world.n_orgs)),
+        strike_role=np.zeros((R, 0, 0), np.int8),
     )
 
 

@@ -48,14 +48,27 @@ def calibrate_cmd(
     sc = load_scenario(scenario)
     db = db if db is not None else out_path.with_name(out_path.name + ".db")
 
-    def log(line: str) -> None:
-        if not quiet:
-            err.print(escape(line))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    post = run_calibration(
-        sc, first, last, db=db, where=Where(workers, dask, scheduler), population=population,
-        generations=generations, replicates=replicates, seed=seed, log=log,
-    )  # fmt: skip
+    with Progress(
+        TextColumn("ABC-SMC generations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=quiet,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("abc", total=generations)
+
+        def log(line: str) -> None:
+            if quiet:
+                return
+            progress.console.print(escape(line))
+            if line.startswith("generation "):
+                progress.advance(task)
+            elif line.startswith("resuming after generation "):
+                progress.update(task, completed=int(line.rsplit(" ", 1)[1]))
+
+        post = run_calibration(
+            sc, first, last, db=db, where=Where(workers, dask, scheduler), population=population,
+            generations=generations, replicates=replicates, seed=seed, log=log,
+        )  # fmt: skip
     post.write(out_path)
     if quiet:
         return
@@ -90,12 +103,20 @@ def validate_cmd(
 
     Example: vdto validate posterior.parquet --from 2013 --to 2023
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from vdto.services.calibration import Where, run_validation
     from vdto.sim.calibration.estimate import Posterior
 
     post = Posterior.read(posterior)
-    v = run_validation(post, first, last, draws=draws, replicates=replicates, seed=seed,
-                       where=Where(workers, dask, scheduler))  # fmt: skip
+    with Progress(
+        TextColumn("Posterior predictive histories"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=fmt != Format.table,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("pp", total=draws * replicates)
+        v = run_validation(post, first, last, draws=draws, replicates=replicates, seed=seed,
+                           where=Where(workers, dask, scheduler),
+                           progress=lambda n: progress.advance(task, n * replicates))  # fmt: skip
     if fmt != Format.table:
         _write_frame(v.national, {**v.meta, "coverage90": v.coverage}, fmt.value, None, "")
         return

@@ -47,6 +47,12 @@ def report_cmd(
     ] = "none,volume,targeted,caribbean",
     replicates: Annotated[int, typer.Option("--replicates", help="Without --sim: replicates.")] = 40,
     months: Annotated[int, typer.Option("--months", help="Without --sim: months.")] = 36,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            "--posterior", help="A calibration's posterior (vdto calibrate): its fit and the claims."
+        ),
+    ] = None,
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws for the ranking.")] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the ranking's draws.")] = 7,
     network_seed: Annotated[
@@ -88,7 +94,7 @@ def report_cmd(
     if out_dir.exists() and not out_dir.is_dir():
         raise VdtoError("not a folder", str(out_dir), "give a folder for --out")
     started = time.perf_counter()
-    with Steps("vdto report", STEPS, quiet=quiet) as progress:
+    with Steps("vdto report", STEPS + (posterior is not None), quiet=quiet) as progress:
         data = collect(
             _db(db),
             year=year,
@@ -102,6 +108,7 @@ def report_cmd(
             replicates=replicates,
             months=months,
             progress=progress.step,
+            posterior=posterior,
         )
         page = write_report(data, out_dir, progress=progress.step)
     if quiet:

@@ -3,6 +3,7 @@ script run (the shells parse and print; every rule is here or in :mod:`vdto.sim.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,8 @@ class Validation:
 
 
 def run_validation(posterior: Posterior, first: int, last: int, *, draws: int = 40, replicates: int = 4,
-                   seed: int = 1, where: Where = Where()) -> Validation:  # fmt: skip
+                   seed: int = 1, where: Where = Where(),
+                   progress: Callable[[int], None] | None = None) -> Validation:  # fmt: skip
     """Run ``draws x replicates`` posterior predictive histories from the calibration's first
     year to ``last`` and compare ``first .. last`` with the real panel (nothing refitted)."""
     setup = posterior.setup()
@@ -109,7 +111,8 @@ def run_validation(posterior: Posterior, first: int, last: int, *, draws: int = 
     world = world_for(setup.base())
     real = real_for(world, first, last)
     with mapper(where.workers, dask=where.dask, scheduler=where.scheduler) as m:
-        panels = predictive(world, posterior, last, draws=draws, replicates=replicates, seed=seed, map_=m.map)
+        panels = predictive(world, posterior, last, draws=draws, replicates=replicates, seed=seed,
+                            map_=functools.partial(m.map, progress=progress))  # fmt: skip
     nat = national_table(panels, real, first, last)
     meta = {**{k: posterior.meta[k] for k in ("scenario_sha256", "first", "last", "policy", "seed")},
             "world_sha256": world.sha256(), "draws": draws, "replicates": replicates, "predictive_seed": seed,
@@ -118,4 +121,50 @@ def run_validation(posterior: Posterior, first: int, last: int, *, draws: int = 
                       coverage(nat), len(panels), meta)  # fmt: skip
 
 
-__all__ = ["Validation", "Where", "check_window", "real_for", "run_calibration", "run_validation"]
+@dataclass
+class CalibrationView:
+    """What the report shows of a calibration: the posterior, the fit, the claims."""
+
+    summary: pd.DataFrame  # parameter, prior, mean, q05, median, q95
+    fit: pd.DataFrame  # year, real, median, lo90, hi90, inside (homicides per year)
+    claims: pd.DataFrame  # vdto.sim.claims.claims over the posterior
+    meta: dict
+
+
+def calibration_view(posterior: Posterior | Path | str, *, draws: int = 10, replicates: int = 2,
+                     claim_draws: int = 10, claim_replicates: int = 40, months: int = 60,
+                     workers: int | None = None) -> CalibrationView:  # fmt: skip
+    """The posterior's summary, a small posterior predictive fit of its window and the claims
+    over it on its scenario's own world (sizes kept small: the report is not the place for the
+    full runs of docs/calibration.md and docs/claims.md)."""
+    from vdto.sim.claims import claims
+    from vdto.sim.params import with_run
+
+    post = posterior if isinstance(posterior, Posterior) else Posterior.read(posterior)
+    setup = post.setup()
+    v = run_validation(
+        post, setup.first, setup.last, draws=draws, replicates=replicates, where=Where(workers)
+    )
+    summary = post.summary()
+    prior = {f.name: f"{f.low:.3g}-{f.high:.3g}" for f in setup.free}
+    summary.insert(1, "prior", summary["parameter"].map(prior))
+    sc = with_run(setup.scenario, replicates=claim_replicates, months=months, seed=setup.seed)
+    world = world_for(sc)
+    table = claims(world, sc, workers=workers, draws=post.draws(claim_draws, setup.seed))
+    meta = {"fit": f"{setup.first}-{setup.last}", "generations": post.meta.get("generations"),
+            "simulations": post.meta.get("simulations"), "scenario_sha256": post.meta.get("scenario_sha256"),
+            "claims_world": world.label, "claims_runs": max(1, claim_replicates // claim_draws) * claim_draws,
+            "fit_histories": v.histories, "coverage90": v.coverage, "months": months}  # fmt: skip
+    return CalibrationView(summary, v.national, table, meta)
+
+
+__all__ = [
+    "CalibrationView",
+    "Validation",
+    "Where",
+    "calibration_view",
+    "check_window",
+    "real_for",
+    "run_calibration",
+    "run_validation",
+]

@@ -87,10 +87,15 @@ class Outputs:
     org_points: np.ndarray  # rubric points of the homicides it caused (what the score adds up)
     org_members: np.ndarray  # members at the end of the month
     # by calendar year of the run (year y: months 12y .. 12y + 11), with ``panel=True``, else
-    # zero-sized: homicides per plaza (R, Y, M) float32, and homicides caused by each founding
-    # organization's lineage (itself and the splinters born of it) (R, Y, n0)
+    # zero-sized: homicides per plaza (R, Y, M) float32 (by month, (R, T, M), with
+    # ``panel="monthly"``), and homicides caused by each founding organization's lineage (itself
+    # and the splinters born of it) (R, Y, n0)
     homicides_municipal: np.ndarray
     lineage_deaths: np.ndarray
+    # with ``panel="monthly"``, else (R, 0, 0): where each kingpin strike falls, (R, T, M) int8:
+    # 1 the capture municipality (the struck organization's most populous plaza), 2 its plazas
+    # bordering it, 0 elsewhere
+    strike_role: np.ndarray
 
     @classmethod
     def concat(cls, parts: list[Outputs]) -> Outputs:
@@ -139,6 +144,7 @@ class _Run:
     revenue_per_member: float  # at the start, all plazas held
     pool0: float  # the recruitment pool factor of the whole country at the start
     panel: bool  # record the municipal panel (homicides per plaza and lineage deaths by year)
+    monthly: bool  # ... homicides per plaza by month, and where kingpin strikes fall
     state_order: np.ndarray  # (M,) plazas grouped by state (stable), for placing homicides
     state_ptr: np.ndarray  # (S + 1,) where each state's plazas start in state_order
     bl_cum: np.ndarray  # (M,) the baseline means, cumulated over state_order
@@ -185,11 +191,12 @@ class _State:
     hostile: np.ndarray | None = None  # the frontier as bits (kernels.pack)
     cand: np.ndarray | None = None  # buffers of the frontier pass
     pair_k: np.ndarray | None = None  # (R, N x S) one-sided homicides of each pair (kernels.killings)
+    strike_now: np.ndarray | None = None  # (R,) the organization a kingpin strike hit this month (-1 none)
     cand_u: np.ndarray | None = None
 
 
 def _setup(world: World, scenario: Scenario, parts: tuple[str, ...], R: int, first: int,
-           flow_factor: float | None, panel: bool = False) -> _Run:  # fmt: skip
+           flow_factor: float | None, panel: bool | str = False) -> _Run:  # fmt: skip
     E_, P = scenario.enforcement, scenario.people
     M, n0 = world.n_plazas, world.n_orgs
     src, dst = world.src.astype(np.int64), world.dst.astype(np.int64)
@@ -223,7 +230,8 @@ def _setup(world: World, scenario: Scenario, parts: tuple[str, ...], R: int, fir
         share=E_.capacity / len(enforcing) if enforcing else 0.0, h0=np.ascontiguousarray(world.hostility),
         host_max=max(float(world.hostility.max(initial=0.0)), scenario.violence.kin_hostility, 1.0),
         scale=money / n0, member_unit=members0 / n0, revenue_per_member=money / members0,
-        pool0=young / (young + P.pool_half * members0), panel=panel, state_order=state_order,
+        pool0=young / (young + P.pool_half * members0), panel=bool(panel), monthly=panel == "monthly",
+        state_order=state_order,
         state_ptr=np.concatenate([[0], np.cumsum(np.bincount(world.state, minlength=world.n_states))]),
         bl_cum=np.cumsum(world.baseline[state_order]),
         V=scenario.violence, E=E_, X=X, P=P, C=scenario.channels,
@@ -260,6 +268,7 @@ def _outputs(run: _Run, detail: bool) -> Outputs:
     R, T = run.R, run.T
     per_org = (R, T, run.N if detail else 0)
     Y = -(-T // 12) if run.panel else 0
+    by = T if run.monthly else Y
 
     def z(dtype=np.float64):
         return np.zeros((R, T), dtype)
@@ -272,8 +281,9 @@ def _outputs(run: _Run, detail: bool) -> Outputs:
         focal_deaths=z(), rival_violence=np.full((R, T), np.nan), violence_mean=np.full((R, T), np.nan),
         focal=np.zeros(R, np.int64), start_held=np.zeros((R, run.n0), np.int64),
         org_violence=np.full(per_org, np.nan), org_points=np.zeros(per_org), org_members=np.zeros(per_org),
-        homicides_municipal=np.zeros((R, Y, run.M if run.panel else 0), np.float32),
+        homicides_municipal=np.zeros((R, by, run.M if run.panel else 0), np.float32),
         lineage_deaths=np.zeros((R, Y, run.n0)),
+        strike_role=np.zeros((R, T, run.M) if run.monthly else (R, 0, 0), np.int8),
     )  # fmt: skip
 
 
@@ -287,7 +297,7 @@ def simulate(
     flow_factor: float | None = None,
     progress: Callable[[int], None] | None = None,
     detail: bool = False,
-    panel: bool = False,
+    panel: bool | str = False,
 ) -> Outputs:
     """Run replicates ``first .. first + replicates - 1`` of one policy (pure: arrays in and out).
 
@@ -295,8 +305,9 @@ def simulate(
     (default: :func:`vdto.routes.mexico_flow_factor` of the scenario's change). ``progress`` is
     called with 1 after each month. ``detail`` also records each organization's violence,
     score points and members per month; ``panel`` the homicides of each plaza and those caused
-    by each founding organization's lineage, by year of the run (the other outputs are the same
-    bytes with or without it).
+    by each founding organization's lineage, by year of the run; ``panel="monthly"`` the
+    homicides of each plaza by month and where kingpin strikes fall (the other outputs are the
+    same bytes with or without either).
 
     Examples
     --------
@@ -351,6 +362,8 @@ def _month(run: _Run, st: _State, out: Outputs, t: int) -> None:
     )
     st.points_hist[:, t % run.E.score_months, :] = kinds @ KIND_POINTS
     hit, target = _enforce(run, st, t, revenue, on)
+    if run.monthly and st.strike_now is not None:
+        _record_strikes(run, st, out, t)
     recruits, arrested = _people(run, st, t, revenue, young_held, hit, lost)
     if plaza_deaths is not None:
         st.last_deaths_plaza = plaza_deaths  # what the regional policy acts on next month
@@ -370,6 +383,24 @@ def _month(run: _Run, st: _State, out: Outputs, t: int) -> None:
     _record_people(run, st, out, t, on)
 
 
+def _record_strikes(run: _Run, st: _State, out: Outputs, t: int) -> None:
+    """Where this month's kingpin strikes fall: the struck organization's most populous plaza
+    at the start of the month (the capture municipality; ties: the first in the catalog) and
+    its plazas bordering it."""
+    owner = st.start_owner if st.start_owner is not None else st.owner
+    struck = st.strike_now if st.strike_now is not None else np.full(run.R, -1)
+    pop = run.world.population
+    for r in np.flatnonzero(struck >= 0):
+        held = np.flatnonzero(owner[r] == struck[r])
+        if not len(held):
+            continue
+        capture = int(held[np.argmax(pop[held])])
+        nb = run.adj_idx[run.adj_ptr[capture] : run.adj_ptr[capture + 1]]
+        out.strike_role[r, t, nb[owner[r, nb] == struck[r]]] = 2
+        out.strike_role[r, t, capture] = 1
+    st.strike_now = None
+
+
 def _record_panel(run: _Run, st: _State, out: Outputs, t: int, c_plaza: np.ndarray, caused: np.ndarray,
                   bl_state: np.ndarray) -> None:  # fmt: skip
     """The month's homicides per plaza (clashes where they were fought, one-sided killings and
@@ -383,7 +414,7 @@ def _record_panel(run: _Run, st: _State, out: Outputs, t: int, c_plaza: np.ndarr
         run.state_order, run.state_ptr, run.bl_cum, st.org_key, run.state_keys, month_keys(run.keys, t, Stream.PLACE),
         run.N, plaza,
     )  # fmt: skip
-    out.homicides_municipal[:, y] += plaza.astype(np.float32)
+    out.homicides_municipal[:, t if run.monthly else y] += plaza.astype(np.float32)
     flat = (run.rr[:, None] * run.n0 + st.root).ravel()
     out.lineage_deaths[:, y] += np.bincount(flat, caused.ravel(), minlength=run.R * run.n0).reshape(
         run.R, run.n0
@@ -589,6 +620,7 @@ def _kingpin(run: _Run, st: _State, t: int, revenue: np.ndarray, hit: np.ndarray
     okk &= (t - E_.start_month) % E_.strike_interval == 0
     hit[rr[okk], struck[okk]] += E_.strike_hit * st.members[rr[okk], struck[okk]]
     st.succession[rr[okk], struck[okk]] = E_.succession_months
+    st.strike_now = np.where(okk, struck, -1)
     u = uniform(run.keys, t, Stream.KINGPIN, np.zeros(run.R, np.uint64))
     # the split itself comes with the month's other splits, after the arrests (_people)
     st.struck = np.where(okk & (u < E_.splinter_probability), struck, -1)

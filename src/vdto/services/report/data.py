@@ -198,6 +198,7 @@ class ReportData:
     sim: SimResults | None
     sim_note: str
     seeds: dict = field(default_factory=dict)
+    calibration: Any = None  # vdto.services.calibration.CalibrationView, with a posterior
 
     def provenance(self) -> dict:
         """Version, rubric and data hashes, seeds, scenario and world hashes."""
@@ -293,6 +294,7 @@ def collect(
     sim_seed: int = 1,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    posterior: str | os.PathLike[str] | None = None,
 ) -> ReportData:
     """Compute what the report shows from the store at ``db``.
 
@@ -302,8 +304,9 @@ def collect(
     ``policies``, ``replicates``, ``months`` and ``sim_seed``; ``False`` leaves the section out.
     The enforcement package uses the store's supply network, or a synthetic one (seed
     ``network_seed``) when the store has none, against the target, or the leading organization
-    when the rule names none. ``progress`` is called with a label before each of :data:`STEPS`
-    steps.
+    when the rule names none. ``posterior``: a calibration's posterior (``vdto calibrate``),
+    whose fit and claims get a section (one step more). ``progress`` is called with a label
+    before each of :data:`STEPS` steps.
     """
     from vdto.network.graph import SupplyNetwork
     from vdto.publication.scorecard import yearly_trend
@@ -320,6 +323,11 @@ def collect(
     db = Path(db)
     if sim_results is not None and not isinstance(sim_results, bool | SimResults):
         sim_results = SimResults.from_parquet(sim_results)  # a bad file fails before any work
+    post = None
+    if posterior is not None:
+        from vdto.sim.calibration.estimate import Posterior
+
+        post = Posterior.read(Path(posterior))  # likewise
     with Store(db, read_only=True) as store:
         if year is None:
             year = latest_full_year(store)
@@ -352,6 +360,14 @@ def collect(
 
     shift = routes_shift(CARIBBEAN_CHANGE, seed=0)
     sim = _comparison(sim_results, step, scenario, policies, replicates, months, sim_seed, workers)
+    calibration = None
+    if post is not None:
+        from vdto.services.calibration import calibration_view
+
+        step(
+            f"Calibration {post.meta['first']}-{post.meta['last']}: the fit and the claims over the posterior"
+        )
+        calibration = calibration_view(post, workers=workers)
     return ReportData(
         db=db,
         year=year,
@@ -378,6 +394,7 @@ def collect(
             "routes": 0,
             "sim": sim_seed,
         },
+        calibration=calibration,
     )
 
 

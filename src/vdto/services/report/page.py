@@ -48,6 +48,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("package", "Enforcement package"),
     ("policies", "Policy comparison"),
     ("routes", "Routes: the Caribbean shift"),
+    ("calibration", "Calibration and claims"),
     ("provenance", "Provenance"),
 )
 
@@ -210,6 +211,44 @@ def _routes(data: ReportData) -> dict[str, Any] | None:
     return {"rows": _rows(t), "columns": columns}
 
 
+def _sig(x: Any) -> str:
+    """Three significant digits, or a whole number with separators from 100 on."""
+    if not fmt.finite(x):
+        return fmt.MISSING
+    return fmt.num(x, digits=0) if abs(float(x)) >= 100 else f"{float(x):.3g}"
+
+
+def _calibration(data: ReportData) -> dict[str, Any] | None:
+    c = data.calibration
+    if c is None:
+        return None
+    m = c.meta
+    sig = _sig
+    fit = c.fit.assign(interval=[f"{fmt.num(lo, digits=0)}-{fmt.num(hi, digits=0)}"
+                                 for lo, hi in zip(c.fit["lo90"], c.fit["hi90"], strict=True)],
+                       inside=c.fit["inside"].map({True: "yes", False: "no"}))  # fmt: skip
+    claims = c.claims.assign(effect=[f"{_sig(a)} ({_sig(b)} to {_sig(d)})"
+                                     for a, b, d in zip(c.claims["effect_median"], c.claims["effect_lo90"],
+                                                        c.claims["effect_hi90"], strict=True)])  # fmt: skip
+    return {
+        "note": (
+            f"Fitted to homicides of {m['fit']} ({m['generations']} generations of ABC-SMC, {m['simulations']:,} "
+            f"simulated histories). The fit below is {m['fit_histories']} posterior predictive histories; the "
+            f"claims are {m['claims_runs']} runs of {m['months']} months on {m['claims_world']}, parameter sets "
+            "drawn from the posterior. docs/calibration.md has the full fit, the years held out and what the "
+            "calibrated model does not reproduce; docs/claims.md the claims over more runs."
+        ),
+        "sentences": list(c.claims["sentence"]),
+        "summary": {"rows": _rows(c.summary), "columns": [("parameter", "Parameter", None), ("prior", "Prior", None),
+                    ("median", "Median", sig), ("q05", "5%", sig), ("q95", "95%", sig)]},
+        "fit": {"rows": _rows(fit), "columns": [("year", "Year", str), ("source", "Series", None),
+                ("real", "Registered", _int), ("median", "Simulated median", _int), ("interval", "90% interval", None),
+                ("inside", "Inside", None)]},
+        "claims": {"rows": _rows(claims), "columns": [("claim", "Claim", None), ("holds", "Holds in", _pct),
+                   ("effect", "Effect: median (90% interval)", None), ("unit", "Unit", None)]},
+    }  # fmt: skip
+
+
 def _charts_shown(data: ReportData) -> set[str]:
     """The charts the page has a place for (the sections with their data)."""
     shown = {"ranking", "trends", "map-state", "map-municipality"}
@@ -242,6 +281,7 @@ def render_html(data: ReportData, charts: dict[str, Any], heads: dict[str, str],
         policies=_policies(data),
         sim_note=data.sim_note,
         routes=_routes(data),
+        calibration=_calibration(data),
         provenance=[{"key": k, "value": v} for k, v in prov.items()],
         specs={name: vega_spec(chart) for name, chart in charts.items() if name in shown},
     )
@@ -290,6 +330,12 @@ def report_json(data: ReportData, heads: dict[str, str], prov: dict, figures: li
     if data.shift is not None:
         tables["routes"] = _records(data.shift.table())
         out["routes"] = {**data.shift.meta, "violence": data.shift.violence_summary()}
+    if data.calibration is not None:
+        c = data.calibration
+        tables["calibration_posterior"] = _records(c.summary)
+        tables["calibration_fit"] = _records(c.fit)
+        tables["claims"] = _records(c.claims)
+        out["calibration"] = c.meta
     out["tables"] = tables
     out["figures"] = figures
     return out

@@ -33,13 +33,16 @@ def simulated_panels(out: Outputs, world: World) -> list[Panel]:
         return a[: 12 * Y].reshape(Y, 12, *a.shape[1:]).sum(axis=1)
 
     end = 12 * np.arange(1, Y + 1) - 1
+    municipal = out.homicides_municipal
+    if municipal.shape[1] == T and T != -(-T // 12):  # by month: add up the years
+        municipal = municipal[:, : 12 * Y].reshape(R, Y, 12, -1).sum(axis=2)
     return [
         Panel(
             years=years,
             national=by_year(out.homicides[r]),
             state=by_year(out.homicides_state[r].astype(np.float64)),
             state_codes=tuple(world.state_codes),
-            municipal=out.homicides_municipal[r, :Y].astype(np.float64),
+            municipal=municipal[r, :Y].astype(np.float64),
             municipal_codes=tuple(str(c) for c in world.codes),
             lineage_deaths=out.lineage_deaths[r, :Y],
             lineages=tuple(world.org_ids),
