@@ -68,8 +68,10 @@ def built(tmp_path_factory, ucdp_store, sesnsp_file, small_sim):
     import_counts_file(db, sesnsp_file)
     steps: list[str] = []
     posterior = write_posterior(folder / "posterior.parquet")
+    # one process: the suite's workers already keep the cores busy (a pool here made a
+    # Chromium screenshot of a neighbouring test overrun its limit once)
     page = build_report(db, folder / "out", year=2023, sim_results=small_sim, progress=steps.append,
-                        posterior=posterior)  # fmt: skip
+                        posterior=posterior, workers=1)  # fmt: skip
     with Store(db, read_only=True) as store:
         ranking = score(store, pd.Timestamp("2023-01-01").date(), pd.Timestamp("2023-12-31").date())
     return page, steps, decide(ranking), ranking
