@@ -145,6 +145,12 @@ class RowErrors(VdtoError):
     """
 
     def __init__(self, file: str, problems: list[RowProblem], report: str | None = None) -> None:
+        self._first_of(file, problems, report, " (or import the valid rows only with {skip_bad_rows})",
+                       ("skip_bad_rows", "report"))  # fmt: skip
+
+    def _first_of(self, file: str, problems: list[RowProblem], report: str | None, fix_more: str,
+                  mentions: tuple[str, ...]) -> None:  # fmt: skip
+        """Say the first problem (where, what, its fix + ``fix_more``) and how many more there are."""
         self.problems = problems
         first = problems[0]
         more = len(problems) - 1
@@ -152,9 +158,10 @@ class RowErrors(VdtoError):
         if more:
             tail = f" ({more} more problem{'s' if more > 1 else ''}"
             tail += f", all listed in {report})" if report else "; list them all with {report})"
-        super().__init__(
+        VdtoError.__init__(
+            self,
             what=f"{first.column_name} {first.message} (value {first.value!r}){tail}",
             where=f"{file}:{first.row}:{first.column}",
-            fix=first.fix + " (or import the valid rows only with {skip_bad_rows})",
-            mentions=("skip_bad_rows", "report"),
+            fix=first.fix + fix_more,
+            mentions=mentions,
         )

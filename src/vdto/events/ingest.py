@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vdto.errors import RowErrors, RowProblem, VdtoError
+from vdto.errors import RowErrors, RowProblem
 from vdto.events.canonical import Batch
 from vdto.events.tabular import ROW, sha256_file
 from vdto.names import DEFAULT_AGENCY, check_agency
@@ -37,20 +37,7 @@ class TableErrors(RowErrors):
     are in ``problems``; there are no valid rows to keep, so the fix names only ``report``."""
 
     def __init__(self, file: str, problems: list[RowProblem], report: str | None = None) -> None:
-        self.problems = problems
-        first = problems[0]
-        more = len(problems) - 1
-        tail = ""
-        if more:
-            tail = f" ({more} more problem{'s' if more > 1 else ''}"
-            tail += f", all listed in {report})" if report else "; list them all with {report})"
-        VdtoError.__init__(
-            self,
-            what=f"{first.column_name} {first.message} (value {first.value!r}){tail}",
-            where=f"{file}:{first.row}:{first.column}",
-            fix=first.fix,
-            mentions=("report",),
-        )
+        self._first_of(file, problems, report, "", ("report",))
 
 
 def current_registry(db: str | Path) -> Registry:

@@ -31,6 +31,15 @@ MEASURE_COLUMNS: tuple[str, ...] = ("measure", "source", "unit", "description", 
 KEYS: tuple[str, ...] = ("source", "region_code", "period", "measure", "modality")
 
 
+def _same_counts(con) -> int:
+    """How many of the registered ``incoming_counts`` rows are stored already with the same count."""
+    return int(
+        con.execute(
+            "SELECT count(*) FROM incoming_counts i JOIN region_counts r USING (source, region_code, period, measure, modality) WHERE r.count = i.count"
+        ).fetchall()[0][0]
+    )
+
+
 class CountRepository:
     """The SQL of the ``region_counts`` and ``measures`` tables."""
 
@@ -110,11 +119,7 @@ class CountRepository:
         stored with the same count."""
         con.register("incoming_months", pd.DataFrame({"period": pd.to_datetime(pd.Series(months))}))
         con.register("incoming_counts", frame.assign(import_id=import_id))
-        same = int(
-            con.execute(
-                "SELECT count(*) FROM incoming_counts i JOIN region_counts r USING (source, region_code, period, measure, modality) WHERE r.count = i.count"
-            ).fetchall()[0][0]
-        )
+        same = _same_counts(con)
         con.execute(
             "DELETE FROM region_counts WHERE source = ? AND measure = ? AND period IN (SELECT CAST(period AS DATE) FROM incoming_months)",
             [source, measure],
@@ -130,11 +135,7 @@ class CountRepository:
         """Store counts inside the caller's transaction, replacing those with the same keys; returns
         how many rows were already stored with the same count."""
         con.register("incoming_counts", frame.assign(import_id=import_id))
-        same = int(
-            con.execute(
-                "SELECT count(*) FROM incoming_counts i JOIN region_counts r USING (source, region_code, period, measure, modality) WHERE r.count = i.count"
-            ).fetchall()[0][0]
-        )
+        same = _same_counts(con)
         con.execute(
             "DELETE FROM region_counts r USING incoming_counts i WHERE "
             + " AND ".join(f"r.{k} = i.{k}" for k in KEYS)
