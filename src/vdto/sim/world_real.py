@@ -104,8 +104,9 @@ def _registry() -> Registry:
 
 @cache
 def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Events (source_id, year, mun_code) and perpetrators (source_id, org_id, probability) of
-    the bundled UCDP GED file, rows with problems dropped (as the importer does)."""
+    """Events (source_id, year, mun_code, deaths: UCDP's best estimate) and perpetrators
+    (source_id, org_id, probability) of the bundled UCDP GED file, rows with problems dropped
+    (as the importer does)."""
     from vdto.data import bundled
     from vdto.events import ucdp
 
@@ -117,6 +118,7 @@ def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
             "source_id": ev["source_id"].astype(str).to_numpy(),
             "year": pd.to_datetime(ev["date_start"]).dt.year.to_numpy(),
             "mun_code": ev["mun_code"].to_numpy(dtype=object),
+            "deaths": ev["deaths_best"].astype(float).to_numpy(),
         }
     )
     pe = batch.perpetrators

@@ -68,24 +68,11 @@ def _sesnsp() -> tuple[pd.DataFrame, pd.Series]:
 
 
 @cache
-def _ucdp_deaths() -> pd.Series:
-    """UCDP GED deaths (``best``) by event id, rows with problems dropped as in
-    :func:`vdto.sim.world_real._ucdp`."""
-    from vdto.data import bundled
-    from vdto.events import ucdp
-
-    batch = ucdp.parse(bundled("ucdp"), _registry())
-    batch.drop_bad_rows()
-    ev = batch.events
-    return pd.Series(ev["deaths_best"].astype(float).to_numpy(), index=ev["source_id"].astype(str).to_numpy())
-
-
-@cache
 def _attributed() -> tuple[pd.DataFrame, pd.Series]:
     """Perpetrators with the year of their event and the deaths attributed to them (the event's
     ``best`` x the perpetrator's probability), and the UCDP deaths of all events by year."""
     events, perps = _ucdp()
-    deaths = _ucdp_deaths()
+    deaths = pd.Series(events["deaths"].to_numpy(), index=events["source_id"].to_numpy())
     year = perps["source_id"].map(dict(zip(events["source_id"], events["year"], strict=True)))
     att = perps.assign(year=year, deaths=perps["source_id"].map(deaths) * perps["probability"])
     totals = events["source_id"].map(deaths).groupby(events["year"]).sum()
