@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, emit_json, err, out
@@ -252,18 +251,7 @@ def sweep_cmd(
     rows = []
     names = list(axes)
     for values in itertools.product(*axes.values()):
-        data = base.model_dump()
-        for name, v in zip(names, values, strict=True):
-            section, key = name.split(".", 1)
-            data[section][key] = v
-        try:
-            from vdto.sim.params import Scenario
-
-            sc = Scenario.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(
-                f"bad value ({exc.errors()[0]['msg']})", f"{grid}:{', '.join(names)}", "fix the grid values"
-            ) from None
+        sc = base.with_values(dict(zip(names, values, strict=True)), where=f"{grid}:")
         world, results = _run(sc, pols, run)
         t = compare_table(results, start_month=sc.enforcement.start_month)
         for name, v in zip(names, values, strict=True):
