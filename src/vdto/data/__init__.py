@@ -25,6 +25,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "conapo_municipal": ("real", "conapo_municipal"),
     "geography": ("real", "mx_geo"),
     "bacrim2020": ("real", "bacrim2020"),
+    "captures": ("real", "interventions", "captures_2007_2015.csv"),
     "registry": ("orgs.toml",),
     "rubric": ("rubrics", "{}.toml"),
     "scenario": ("scenarios", "{}.toml"),
