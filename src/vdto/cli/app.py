@@ -13,7 +13,20 @@ import typer
 from rich.markup import escape
 
 import vdto
-from vdto.cli import calibrate, demo, events, network, regions, report, rounds, routes, scoring, serve, sim
+from vdto.cli import (
+    calibrate,
+    demo,
+    evaluate,
+    events,
+    network,
+    regions,
+    report,
+    rounds,
+    routes,
+    scoring,
+    serve,
+    sim,
+)
 from vdto.cli.console import err, out
 from vdto.cli.options import spell
 from vdto.errors import VdtoError
@@ -29,7 +42,7 @@ app = typer.Typer(
 
 
 #: The command groups, in the order ``vdto --help`` lists them.
-GROUPS = (events, scoring, rounds, network, regions, routes, sim, calibrate, report, demo, serve)
+GROUPS = (events, scoring, rounds, network, regions, routes, sim, calibrate, evaluate, report, demo, serve)
 for group in GROUPS:
     group.register(app)
 

@@ -27,6 +27,10 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors
 #: How the command line names a library parameter where it is not ``--name-with-dashes``.
 OPTION_NAMES: dict[str, str] = {
     "start": "--from",
+    "effect_window": "--window",
+    "placebo_draws": "--placebos",
+    "outcome_kind": "--outcome",
+    "synth": "--synth",
     "end": "--to",
     "window": "--from/--to",
     "caribbean_change": "--caribbean-interdiction",

@@ -254,3 +254,26 @@ __all__ = [
     "vega_spec",
     "vl_options",
 ]
+
+
+def event_study_chart(table: pd.DataFrame, *, y: str = "estimate", lo: str = "lo", hi: str = "hi",
+                      y_title: str = "", title: str = "", width: int = 640) -> alt.FacetChart:  # fmt: skip
+    """Event-study coefficients by event month, one panel per ``design``: each month's estimate
+    as a dot with its interval as a bar, a line at zero and a dashed line where the
+    intervention falls (between months -1 and 0)."""
+    import altair as alt
+
+    t = table[["design", "event_time", y, lo, hi]].dropna(subset=[y])
+    base = alt.Chart()  # the facet gives each panel its design's rows
+    bars = base.mark_rule(strokeWidth=3, opacity=0.4, color="#0b5d7a").encode(
+        x=alt.X("event_time:Q", title="months since the intervention"), y=alt.Y(f"{lo}:Q", title=y_title or None),
+        y2=f"{hi}:Q")  # fmt: skip
+    dots = base.mark_circle(size=45, opacity=1, color="#0b5d7a").encode(x="event_time:Q", y=f"{y}:Q")
+    zero = base.mark_rule(color="#555", strokeWidth=1).encode(y=alt.datum(0))
+    when = base.mark_rule(color="#a3261b", strokeDash=[4, 3]).encode(x=alt.datum(-0.5))
+    layered = (bars + dots + zero + when).properties(width=width, height=200)
+    chart = layered.facet(row=alt.Row("design:N", title=None, sort=list(dict.fromkeys(t["design"]))),
+                          data=t)  # fmt: skip
+    if title:
+        chart = chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=14))
+    return chart.configure_axis(labelFontSize=12, titleFontSize=13).resolve_scale(y="independent")
