@@ -148,14 +148,14 @@ def event_study(doc: list[str], out: Path, workers: int) -> None:
         f"Every kingpin strike of the histories of {FIRST}-{FIRST + 5} (the calibration's, strikes every 12 "
         "months from January 2007) with 12 months before and 24 after it is an event: its capture municipality "
         "is the struck organization's most populous plaza, its neighbours the organization's plazas bordering "
-        "it, the control every other municipality. Pooled difference in differences of monthly means "
-        "(vdto.sim.calibration.eventstudy): 160 histories, over the posterior (40 parameter sets x 4 starting "
+        "it, the controls the municipalities never struck. Each history's panel goes through the estimator "
+        "`vdto evaluate` runs on INEGI's (vdto.evaluation.eventstudy, see evaluation.md): 160 histories, over the posterior (40 parameter sets x 4 starting "
         "maps) and with the default parameters. Published: Lindo & Padilla-Romo (2018).\n"
     )
     for label, draws in (("over the posterior", post.draws(40, SEED)), ("default parameters", None)):
         t = kingpin_event_study(world, sc, draws=draws, workers=workers)
         shown = pd.DataFrame({
-            "estimate": t["estimate"], "pooled": t["pooled"].map(lambda x: f"{x:+.0%}"),
+            "estimate": t["estimate"], "mean": t["mean"].map(lambda x: f"{x:+.0%}"),
             "median over histories (90% interval)": [f"{m:+.0%} ({lo:+.0%} to {hi:+.0%})" for m, lo, hi in
                                                      zip(t["median"], t["lo90"], t["hi90"], strict=True)],
             "histories in which homicides rose": t["share_rising"].map(lambda x: f"{x:.0%}"),

@@ -255,7 +255,7 @@ def test_importing_the_estimation_leaves_the_environment_as_it_was():
 def test_the_kingpin_event_study_on_a_golden_panel():
     from types import SimpleNamespace
 
-    from vdto.sim.calibration.eventstudy import _did, event_sums
+    from vdto.sim.calibration.eventstudy import replicate_effects
 
     T, M = 40, 4
     H = np.ones((1, T, M), np.float32)
@@ -264,10 +264,11 @@ def test_the_kingpin_event_study_on_a_golden_panel():
     H[0, :, 3] = 3.0  # a control at another level: only changes count
     role = np.zeros((1, T, M), np.int8)
     role[0, 12, 0], role[0, 12, 1] = 1, 2
-    role[0, 30, 0] = 1  # too late for the 24 months after: not an event
-    sums = event_sums(SimpleNamespace(homicides_municipal=H, strike_role=role))
-    assert _did(sums[0], 0) == pytest.approx(1.0)
-    assert _did(sums[0], 4) == pytest.approx(0.5)
+    role[0, 30, 0] = 1  # struck again: the municipality is treated from its first strike
+    eff = replicate_effects(SimpleNamespace(homicides_municipal=H, strike_role=role))
+    # the estimator of `vdto evaluate`: capture +100% over 12 months, neighbour +50% over 6
+    assert eff[0, 0] == pytest.approx(1.0)
+    assert eff[0, 1] == pytest.approx(0.5)
 
 
 def test_the_monthly_panel_adds_up_to_the_yearly_one(world):
