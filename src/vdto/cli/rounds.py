@@ -238,17 +238,15 @@ def round_status(
     """
     import pandas as pd
 
-    from vdto.publication.rounds import dissents, get_round, monitor
+    from vdto.publication.rounds import counterfactual, dissents, get_round, monitor
     from vdto.store import Store
 
     with Store(_db(db), read_only=True) as store:
         rnd = get_round(store, round_id)
         dis = dissents(store, rnd.round_id)
-        watch = (
-            monitor(store, rnd.round_id, as_of=_date(as_of, "--as-of"))
-            if rnd.announced_at
-            else pd.DataFrame()
-        )
+        when = _date(as_of, "--as-of")
+        watch = monitor(store, rnd.round_id, as_of=when) if rnd.announced_at else pd.DataFrame()
+        against = counterfactual(store, rnd.round_id, as_of=when) if rnd.announced_at else pd.DataFrame()
         package = _package_line(store, rnd.target) if rnd.target else ""
     if fmt != Format.table:
         emit(
@@ -267,11 +265,21 @@ def round_status(
         out.print("dissent: " + escape(d))
     if rnd.outcome:
         out.print(f"closed {rnd.closed_at:%Y-%m-%d}: {rnd.outcome} {escape(rnd.reason or '')}")
+    if len(against):
+        shown = against.assign(
+            change=[f"{e:+.1f} ({lo:+.1f} to {hi:+.1f})" if e == e else "no months after yet"
+                    for e, lo, hi in zip(against["effect"], against["lo"], against["hi"], strict=True)],
+            percent=against["percent"].map(lambda x: f"{x:+.0f}%" if x == x else ""),
+        )[["agency", "group", "states", "months_after", "change", "percent"]]  # fmt: skip
+        emit(shown, Format.table,
+             title=f"Event deaths per state and month since the announcement ({against.attrs['announced']}) against "
+                   "the states where neither the target nor its rivals operate (event study, 90% intervals)")  # fmt: skip
     if len(watch):
         emit(
             watch,
             Format.table,
-            title=f"Violence before {watch.attrs['before']} and after {watch.attrs['after']} the announcement",
+            title=f"Descriptive only (it credits the round with every national trend): violence before "
+            f"{watch.attrs['before']} and after {watch.attrs['after']} the announcement",
         )
     if rnd.target:
         out.print(escape(package))

@@ -29,6 +29,7 @@ __all__ = [
     "SignOff",
     "announce_round",
     "close_round",
+    "counterfactual",
     "dismantled_before",
     "dissents",
     "get_round",
@@ -349,3 +350,96 @@ def monitor(
     out["target"] = out["org"] == rnd.target
     out.attrs.update({"before": [str(d) for d in before], "after": [str(start), str(as_of)]})
     return out.sort_values(["agency", "score_after"], ascending=[True, False]).reset_index(drop=True)
+
+
+#: Share of an organization's expected events a state must hold to count as where it operates.
+OPERATES_SHARE = 0.05
+
+
+def _operates(events: pd.DataFrame, perps: pd.DataFrame) -> pd.DataFrame:
+    """Expected events per (organization, state) and each state's share of the organization's."""
+    ev = events[["source", "source_id", "state_code"]].dropna(subset=["state_code"])
+    j = (
+        perps[["source", "source_id", "org_id", "probability"]]
+        .dropna(subset=["org_id"])
+        .merge(ev, on=["source", "source_id"])
+    )
+    by = j.groupby(["org_id", "state_code"], as_index=False)["probability"].sum()
+    by["share"] = by["probability"] / by.groupby("org_id")["probability"].transform("sum")
+    return by
+
+
+def counterfactual(store: Store, round_id: int | None = None, *, as_of: date | None = None, rivals: int = 3,
+                   confidence: float = 0.9) -> pd.DataFrame:  # fmt: skip
+    """What happened to lethal violence where the target and its rivals operate since the
+    announcement, against the states where none of them operates (the event study of
+    ``vdto evaluate`` with the announcement month as the intervention and the store's events as
+    the panel).
+
+    Per agency and group (the target; its ``rivals`` highest-ranked rivals, in the states where
+    they and not the target operate): the states, the months observed after the announcement,
+    the change in event deaths per state and month against the comparison states with its
+    interval, and the percent of the group's mean before. Where an organization operates: the
+    states holding at least :data:`OPERATES_SHARE` of its expected events in the round's window.
+    """
+    import numpy as np
+
+    from vdto.evaluation.eventstudy import event_study
+    from vdto.evaluation.panels import panel_from_counts
+
+    rnd = get_round(store, round_id)
+    if rnd.announced_at is None:
+        raise ConflictError(f"round {rnd.round_id} has not been announced", f"round {rnd.round_id}",
+                            "announce it first")  # fmt: skip
+    start = rnd.announced_at.date()
+    rows = []
+    for agency in rnd.agencies:
+        last = as_of or store.events.last_date(agency) or start
+        events, _ = store.events.window(start - timedelta(days=800), last, agency=agency)
+        ops = _operates(*store.events.window(rnd.window_from, rnd.window_to, agency=agency))
+        ranked = rnd.evidence.get(agency, {}).get("ranking", [])
+        names = [r.get("org") for r in ranked if r.get("org")] if isinstance(ranked, list) else []
+        target = rnd.target
+        where = {o: set(ops.loc[(ops["org_id"] == o) & (ops["share"] >= OPERATES_SHARE), "state_code"])
+                 for o in set(ops["org_id"])}  # fmt: skip
+        t_states = where.get(target, set()) if target else set()
+        rival_ids = [o for o in names if o != target][:rivals] or [
+            o
+            for o in ops.groupby("org_id")["probability"].sum().sort_values(ascending=False).index
+            if o != target
+        ][:rivals]
+        r_states = set().union(*(where.get(o, set()) for o in rival_ids)) - t_states if rival_ids else set()
+        long = pd.DataFrame({"region_code": events["state_code"], "period": pd.to_datetime(events["date_start"]),
+                             "count": events["deaths_best"].fillna(0)}).dropna(subset=["region_code"])  # fmt: skip
+        first = pd.Timestamp(start).to_period("M").to_timestamp() - pd.DateOffset(months=12)
+        lastm = max(pd.Timestamp(last).to_period("M").to_timestamp(), first)
+        p = panel_from_counts(
+            long, "state", label="store events", measure="event deaths", first=first, last=lastm
+        )
+        g = p.index(pd.Timestamp(start))
+        months_after = len(p.months) - g if g >= 0 else 0
+        comparison = ~np.isin(np.array(p.units), list(t_states | r_states))
+        for group, states in (
+            ("target " + (target or "none"), t_states),
+            ("rivals " + ", ".join(rival_ids), r_states),
+        ):
+            row = {
+                "agency": agency,
+                "group": group,
+                "states": ", ".join(sorted(states)),
+                "months_after": months_after,
+            }
+            if not states or months_after <= 0 or not comparison.any():
+                rows.append({**row, "effect": np.nan, "lo": np.nan, "hi": np.nan, "percent": np.nan})
+                continue
+            st = np.where(np.isin(np.array(p.units), list(states)), g, -1)
+            es = event_study(p.Y.astype(float), st, controls=comparison, pre=12, post=months_after - 1,
+                             window=(0, months_after - 1), level=confidence)  # fmt: skip
+            q = es.pooled
+            rows.append(
+                {**row, "effect": q["estimate"], "lo": q["lo"], "hi": q["hi"], "percent": q["percent"]}
+            )
+    out = pd.DataFrame(rows)
+    out.attrs.update({"announced": str(start), "unit": "event deaths per state and month",
+                      "comparison": "states where neither the target nor the rivals operate"})  # fmt: skip
+    return out
