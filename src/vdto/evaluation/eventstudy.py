@@ -76,7 +76,6 @@ class _Contrasts:
     """Per treated unit, outcomes relative to the base month and the controls' mean change."""
 
     C: np.ndarray  # (n_treated, E) treated change minus the controls' mean change, NaN outside
-    D: np.ndarray  # (n_treated, E) the treated units' own change
     base: np.ndarray  # (n_treated,) mean outcome over the pre-period
     cohort: np.ndarray  # (n_treated,) start month of each treated unit
     Yc: np.ndarray  # (n_controls, T)
@@ -134,7 +133,7 @@ def _contrasts(
         mean_c[g == gk] = Yc[:, cc].mean(axis=0) - _base(Yc, int(gk), pre, base).mean()
     C = np.where(inside, D - mean_c, np.nan)
     level = Yt[rows, g[:, None] + np.arange(-pre, 0)[None, :]].mean(axis=1)
-    return _Contrasts(C=C, D=D, base=level, cohort=g, Yc=Yc, base_kind=base)
+    return _Contrasts(C=C, base=level, cohort=g, Yc=Yc, base_kind=base)
 
 
 def _observed(weights: np.ndarray, n_e: np.ndarray) -> np.ndarray:

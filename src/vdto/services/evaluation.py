@@ -24,11 +24,10 @@ from vdto.evaluation.interventions import Interventions, read_interventions
 from vdto.evaluation.panels import HomicidePanel, panel_from_counts, to_state_level
 from vdto.evaluation.presence import presence
 from vdto.evaluation.synth import SyntheticControl, synthetic_control
+from vdto.events.bundled import SESNSP_MEASURES, inegi_tables, sesnsp_counts, ucdp_attributed
 from vdto.store import Store
 
 PANELS = ("inegi", "sesnsp", "events")
-#: SESNSP's measures that count homicide victims.
-SESNSP_MEASURES = ("homicidio_doloso", "feminicidio")
 FIRST_POPULATION = pd.Timestamp("1990-01-01")
 INEGI_LABEL = "INEGI homicide deaths by municipality of occurrence and month of registration"
 SESNSP_LABEL = "SESNSP victims of intentional homicide and femicide by state and month"
@@ -36,19 +35,14 @@ SESNSP_LABEL = "SESNSP victims of intentional homicide and femicide by state and
 
 @cache
 def _inegi_long() -> pd.DataFrame:
-    from vdto.data import bundled
-    from vdto.events import inegi
-
-    parts = [t.counts[["region_code", "period", "count"]] for t in inegi.read(bundled("inegi"))]
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(
+        [t.counts[["region_code", "period", "count"]] for t in inegi_tables()], ignore_index=True
+    )
 
 
 @cache
 def _sesnsp_long() -> pd.DataFrame:
-    from vdto.data import bundled
-    from vdto.events import counts
-
-    c = counts.parse(bundled("sesnsp")).counts
+    c = sesnsp_counts()
     c = c[c["measure"].isin(SESNSP_MEASURES) & (c["level"] == "state")]
     return c[["region_code", "period", "count"]].reset_index(drop=True)
 
@@ -89,23 +83,6 @@ def load_panel(kind: str, *, level: str | None = None, db: str | Path | None = N
                              notes={"from": f"{FIRST_POPULATION:%Y-%m} (population estimates start then)"})  # fmt: skip
 
 
-@cache
-def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
-    from vdto.data import bundled
-    from vdto.events import ucdp
-    from vdto.orgs import Registry
-
-    batch = ucdp.parse(bundled("ucdp"), Registry.seed())
-    batch.drop_bad_rows()
-    ev = batch.events
-    events = pd.DataFrame({"source_id": ev["source_id"].astype(str), "date": pd.to_datetime(ev["date_start"]),
-                           "mun_code": ev["mun_code"].astype(object)})  # fmt: skip
-    pe = batch.perpetrators
-    perps = pd.DataFrame({"source_id": pe["source_id"].astype(str), "org_id": pe["org_id"].astype(object),
-                          "probability": pe["probability"].astype(float)})  # fmt: skip
-    return events, perps
-
-
 def neighbours(level: str) -> dict[str, list[str]]:
     """Queen neighbours of every region of ``level`` (bundled polygons)."""
     from vdto.regional.contiguity import bundled
@@ -117,7 +94,7 @@ def presence_of(interventions: Interventions, level: str) -> dict[int, set[str]]
     """Where each intervention's organization had UCDP GED events in the two years before it."""
     from vdto.orgs import Registry
 
-    events, perps = _ucdp()
+    events, perps = ucdp_attributed()
     reg = Registry.seed()
     return presence(events, perps, interventions.frame, level=level,
                     top=lambda o: reg.top(o) if o in reg else o)  # fmt: skip

@@ -102,34 +102,11 @@ def _registry() -> Registry:
     return Registry.seed()
 
 
-@cache
 def _ucdp() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Events (source_id, year, mun_code, deaths: UCDP's best estimate) and perpetrators
-    (source_id, org_id, probability) of the bundled UCDP GED file, rows with problems dropped
-    (as the importer does)."""
-    from vdto.data import bundled
-    from vdto.events import ucdp
+    """The bundled UCDP GED events and their perpetrators (:func:`vdto.events.bundled.ucdp_attributed`)."""
+    from vdto.events.bundled import ucdp_attributed
 
-    batch = ucdp.parse(bundled("ucdp"), _registry())
-    batch.drop_bad_rows()
-    ev = batch.events
-    events = pd.DataFrame(
-        {
-            "source_id": ev["source_id"].astype(str).to_numpy(),
-            "year": pd.to_datetime(ev["date_start"]).dt.year.to_numpy(),
-            "mun_code": ev["mun_code"].to_numpy(dtype=object),
-            "deaths": ev["deaths_best"].astype(float).to_numpy(),
-        }
-    )
-    pe = batch.perpetrators
-    perps = pd.DataFrame(
-        {
-            "source_id": pe["source_id"].astype(str).to_numpy(),
-            "org_id": pe["org_id"].to_numpy(dtype=object),
-            "probability": pe["probability"].astype(float).to_numpy(),
-        }
-    )
-    return events, perps
+    return ucdp_attributed()
 
 
 def _verified(table: tuple[tuple[str, str, str], ...], names: dict[str, str]) -> tuple[list[str], list[str]]:

@@ -27,14 +27,13 @@ import numpy as np
 import pandas as pd
 
 from vdto.errors import UnknownNameError, VdtoError
+from vdto.events.bundled import SESNSP_MEASURES
 from vdto.orgs import DTO_KINDS
 from vdto.sim.calibration.panel import Panel
 from vdto.sim.world_real import MEMBERS_ANCHORS, _registry, _ucdp, as_of, members_at
 
 INEGI_LABEL = "INEGI, by year of registration"
 SESNSP_LABEL = "SESNSP, victims of intentional homicide and femicide, by month the investigation opened"
-#: The SESNSP measures that make up the homicide series.
-SESNSP_MEASURES = ("homicidio_doloso", "feminicidio")
 #: The lineage of perpetrators outside the panel's lineages (never an organization id).
 _OTHER = ""
 
@@ -43,23 +42,18 @@ _OTHER = ""
 def _inegi() -> dict[int, tuple[float, pd.Series]]:
     """Per year of registration: INEGI's national total and its homicides by municipality code
     (every code of the file, ``SS999`` and the codes abroad included). Do not modify."""
-    from vdto.data import bundled
-    from vdto.events import inegi
+    from vdto.events.bundled import inegi_tables
 
-    return {
-        t.year: (float(t.deaths), t.counts.groupby("region_code")["count"].sum())
-        for t in inegi.read(bundled("inegi"))
-    }
+    return {t.year: (float(t.deaths), t.counts.groupby("region_code")["count"].sum()) for t in inegi_tables()}
 
 
 @cache
 def _sesnsp() -> tuple[pd.DataFrame, pd.Series]:
     """SESNSP victims of :data:`SESNSP_MEASURES` by year (rows) and state (columns), and the
     number of months each year has. Do not modify."""
-    from vdto.data import bundled
-    from vdto.events import counts
+    from vdto.events.bundled import sesnsp_counts
 
-    c = counts.parse(bundled("sesnsp")).counts
+    c = sesnsp_counts()
     c = c[c["measure"].isin(SESNSP_MEASURES)]
     period = pd.to_datetime(c["period"])
     months = period.dt.month.groupby(period.dt.year).nunique()
