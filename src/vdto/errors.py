@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -158,10 +159,12 @@ class RowErrors(VdtoError):
         if more:
             tail = f" ({more} more problem{'s' if more > 1 else ''}"
             tail += f", all listed in {report})" if report else "; list them all with {report})"
+        # a row's fix may name an option as {name} too (e.g. a wider date range): the shell spells it
+        named = tuple(re.findall(r"\{([a-z_]+)\}", first.fix))
         VdtoError.__init__(
             self,
             what=f"{first.column_name} {first.message} (value {first.value!r}){tail}",
             where=f"{file}:{first.row}:{first.column}",
             fix=first.fix + fix_more,
-            mentions=mentions,
+            mentions=(*mentions, *named),
         )

@@ -241,6 +241,19 @@ class Geography:
         out[ok] = found
         return out
 
+    def near_state(self, lat: np.ndarray, lon: np.ndarray, states: np.ndarray, degrees: float) -> np.ndarray:
+        """Whether each point lies within ``degrees`` of a municipality of its ``states`` entry."""
+        import shapely
+
+        codes, tree = self._mun_shapes
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        pt, poly = tree.query(shapely.points(lon, lat), predicate="dwithin", distance=degrees)
+        state_of = np.array([c[:2] for c in codes], dtype=object)
+        hit = state_of[poly] == np.asarray(states, dtype=object)[pt]
+        out = np.zeros(len(lat), dtype=bool)
+        out[pt[hit]] = True
+        return out
+
 
 @cache
 def geography() -> Geography:

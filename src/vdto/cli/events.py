@@ -28,6 +28,17 @@ SkipOpt = Annotated[
     typer.Option("--skip-bad-rows", help="Import the valid rows and count the bad ones as rejected."),
 ]
 EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of the file.")]
+DatesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dates",
+        metavar="FROM..TO",
+        help="Accept dates in this range (default 1989-01-01..today; recorded).",
+    ),
+]
+AnywhereOpt = Annotated[
+    bool, typer.Option("--anywhere", help="Accept coordinates outside Mexico (recorded with the import).")
+]
 
 
 def _print_import(result, quiet: bool) -> None:
@@ -54,15 +65,41 @@ def _print_import(result, quiet: bool) -> None:
 
 #: What every import takes: the store, the problem report, what to do with bad rows, quietness.
 IMPORT = Options(
-    db=(DbOpt, None), report=(ReportOpt, None), skip_bad_rows=(SkipOpt, False), quiet=(QuietOpt, False)
+    db=(DbOpt, None),
+    report=(ReportOpt, None),
+    skip_bad_rows=(SkipOpt, False),
+    quiet=(QuietOpt, False),
+    dates=(DatesOpt, None),
+    anywhere=(AnywhereOpt, False),
 )
 
 
-def _import(kind: str, file: Path, *, db: Path | None, quiet: bool, **options) -> None:
+def _plausible(dates: str | None, anywhere: bool):
+    """The plausibility an import asked for: ``--dates FROM..TO`` and ``--anywhere``."""
+    from vdto.events.plausible import Plausibility
+
+    first = last = None
+    if dates is not None:
+        parts = dates.replace(" ", "").split("..")
+        if len(parts) != 2:
+            raise VdtoError(
+                f"cannot read the date range {dates!r}",
+                "--dates",
+                "write it as FROM..TO, e.g. 1980-01-01..2030-12-31",
+            )
+        first, last = _date(parts[0], "--dates"), _date(parts[1], "--dates")
+        if first is None or last is None or first > last:
+            raise VdtoError(f"the date range {dates!r} is empty", "--dates", "give FROM before TO")
+    return Plausibility(first=first, last=last, anywhere=anywhere)
+
+
+def _import(kind: str, file: Path, *, db: Path | None, quiet: bool, dates: str | None = None,
+            anywhere: bool = False, **options) -> None:  # fmt: skip
     """Import through :func:`vdto.services.imports.import_file` and print what it did."""
     from vdto.services.imports import import_file
 
-    _print_import(import_file(_db(db), kind, file, **options), quiet)
+    result = import_file(_db(db), kind, file, plausible=_plausible(dates, anywhere), **options)
+    _print_import(result, quiet)
 
 
 def _event_import(kind: str, doc: str):
@@ -98,13 +135,17 @@ def import_csv(
         Path, typer.Option("--mapping", "-m", help="TOML column mapping (see docs/schema.md).")
     ],
     agency: AgencyOpt = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Text encoding of the file (default: the mapping's, else utf-8)."),
+    ] = None,
     **options,
 ) -> None:
     """Import any CSV or Parquet file through a TOML column mapping.
 
     Example: vdto import csv agency.csv --mapping agency.toml
     """
-    _import("csv", file, mapping=mapping, agency=agency, **options)
+    _import("csv", file, mapping=mapping, agency=agency, encoding=encoding, **options)
 
 
 @import_app.command("counts")

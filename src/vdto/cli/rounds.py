@@ -51,8 +51,7 @@ def keys_new(
     """
     from vdto.publication.keys import load_public_key, new_keypair
 
-    folder.mkdir(parents=True, exist_ok=True)
-    private, public = new_keypair(agency, folder)
+    private, public = new_keypair(agency, folder)  # makes the folder, mode 0700
     out.print(
         f"wrote {private} (private, mode 0600: keep it secret) and {public} (public: {load_public_key(public)})"
     )

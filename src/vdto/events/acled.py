@@ -189,18 +189,10 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
 
     kept = events[keep].copy()
     sub_problems = Problems(kept[ROW].to_numpy(), problems.columns)
-    check(
-        kept,
-        perps,
-        sub_problems,
-        {
-            "source_id": "event_id_cnty",
-            "date_end": "event_date",
-            "deaths_best": "fatalities",
-            "deaths_low": "fatalities",
-            "deaths_high": "fatalities",
-            "probability": "actor1",
-        },
-    )
+    where = {
+        "source_id": "event_id_cnty", "date_start": "event_date", "date_end": "event_date",
+        "deaths_best": "fatalities", "deaths_low": "fatalities", "deaths_high": "fatalities", "probability": "actor1",
+    }  # fmt: skip
+    check(kept, perps, sub_problems, where)
     problems.items.extend(sub_problems.items)
-    return Batch("acled", source, kept, perps, len(frame), problems, skipped, unresolved)
+    return Batch("acled", source, kept, perps, len(frame), problems, skipped, unresolved, where=where)

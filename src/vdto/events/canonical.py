@@ -35,6 +35,7 @@ class Batch:
     skipped: Counter = field(default_factory=Counter)  # reason -> rows left out by design
     unresolved: Counter = field(default_factory=Counter)  # raw name -> events naming it
     adjusted: Counter = field(default_factory=Counter)  # what the importer corrected -> rows
+    where: dict[str, str] = field(default_factory=dict)  # canonical field -> the file's column
 
     @property
     def rows_skipped(self) -> int:

@@ -42,6 +42,7 @@ class CountsRead(NamedTuple):
     rows_read: int
     source: str
     measures: pd.DataFrame
+    period_column: str = "period"
 
 
 def parse(path: str | Path, *, source: str | None = None, encoding: str = "utf-8") -> CountsRead:
@@ -104,10 +105,14 @@ def parse(path: str | Path, *, source: str | None = None, encoding: str = "utf-8
             "period": period.dt.to_period("M").dt.start_time.to_numpy(),
             "measure": _slugs(measure),
             "modality": _slugs(modality.fillna("").str.strip(), empty="all"),
-            "count": np.nan_to_num(count).astype(np.int64),
+            "count": np.where(np.isfinite(count), count, 0).astype(
+                np.int64
+            ),  # bad cells are problems already
         }
     )
-    return CountsRead(out, problems, len(frame), src, _measures(out["measure"], measure, layout, src))
+    return CountsRead(
+        out, problems, len(frame), src, _measures(out["measure"], measure, layout, src), period_col
+    )
 
 
 def _measures(slugs: pd.Series, names: pd.Series, layout: str, src: str) -> pd.DataFrame:

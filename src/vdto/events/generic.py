@@ -312,14 +312,14 @@ def parse(path: str | Path, registry: Registry, *, mapping: Mapping, mapping_pat
             perps, unresolved = resolve_perpetrators(raw.assign(source=mapping.source), registry)
 
     where = {
-        "source_id": cols.source_id, "date_end": cols.date_end or cols.date, "category": cols.category or "category",
+        "source_id": cols.source_id, "date_start": cols.date, "date_end": cols.date_end or cols.date, "category": cols.category or "category",
         "deaths_best": cols.deaths or "deaths", "deaths_low": cols.deaths_low or cols.deaths or "deaths",
         "deaths_high": cols.deaths_high or cols.deaths or "deaths", "latitude": cols.latitude or "latitude",
         "longitude": cols.longitude or "longitude", "reliability": cols.reliability or "reliability",
         "probability": cols.perpetrator_probability or cols.perpetrator or "perpetrator", "state_code": cols.state or "state",
     }  # fmt: skip
     check(events, perps, problems, where)
-    return Batch("csv", mapping.source, events, perps, n, problems, Counter(), unresolved)
+    return Batch("csv", mapping.source, events, perps, n, problems, Counter(), unresolved, where=where)
 
 
 def _parquet_date_columns(path: Path) -> set[str]:

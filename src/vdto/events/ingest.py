@@ -13,6 +13,7 @@ import pandas as pd
 
 from vdto.errors import RowErrors, RowProblem
 from vdto.events.canonical import Batch
+from vdto.events.plausible import Plausibility, check_dates, check_events
 from vdto.events.tabular import ROW, sha256_file
 from vdto.names import DEFAULT_AGENCY, check_agency
 from vdto.orgs import Registry
@@ -64,9 +65,12 @@ def write_reports(path: str | Path, files: list[tuple[str, list[RowProblem]]]) -
 
 
 def finish(
-    batch: Batch, path: Path, *, report: str | Path | None, skip_bad_rows: bool
-) -> tuple[int, list[RowProblem]]:
-    """Report problems; raise unless bad rows may be skipped; return (rows rejected, problems)."""
+    batch: Batch, path: Path, *, report: str | Path | None, skip_bad_rows: bool,
+    plausible: Plausibility | None = None,
+) -> tuple[int, list[RowProblem]]:  # fmt: skip
+    """Check plausibility (:mod:`vdto.events.plausible`); report problems; raise unless bad rows
+    may be skipped; return (rows rejected, problems)."""
+    check_events(batch.events, batch.problems, batch.where, plausible or Plausibility())
     problems = batch.problems.to_list() if batch.problems else []
     if report is not None:
         write_report(report, str(path), problems)
@@ -85,18 +89,21 @@ def import_events(
     skip_bad_rows: bool = False,
     mapping_sha256: str | None = None,
     agency: str = DEFAULT_AGENCY,
+    plausible: Plausibility | None = None,
     **parse_options,
 ) -> ImportResult:
     """Parse ``path`` with ``parser`` and store its events in one transaction.
 
     Rows already in the store (same source and source_id) are counted as duplicates and left as
     they are, so importing the same file twice changes nothing. On any error nothing is written.
+    Dates and places are checked against ``plausible`` (default: 1989 to today, in Mexico); an
+    import allowed more records what it was allowed.
     """
     path = Path(path)
     check_agency(agency)
     registry = current_registry(db)
     batch = parser(path, registry, **parse_options)
-    rejected, problems = finish(batch, path, report=report, skip_bad_rows=skip_bad_rows)
+    rejected, problems = finish(batch, path, report=report, skip_bad_rows=skip_bad_rows, plausible=plausible)
     digest = sha256_file(path)
     started = datetime.now(UTC)
     events = batch.events.drop(columns=[ROW])
@@ -117,6 +124,7 @@ def import_events(
             rows_skipped=batch.rows_skipped,
             mapping_sha256=mapping_sha256,
             agency=agency,
+            options=(plausible or Plausibility()).record() or None,
         )
         store.imports.add(con, record, started)
     return ImportResult(record, batch.unresolved, batch.skipped, batch.adjusted, problems)
@@ -131,6 +139,7 @@ def import_counts(
     rows_read: int,
     rejected: int = 0,
     measures: pd.DataFrame | None = None,
+    options: dict | None = None,
 ) -> ImportResult:
     """Store region-month counts (and what each measure is); a re-import replaces the same keys
     instead of adding to them."""
@@ -153,6 +162,7 @@ def import_counts(
             same,
             rejected,
             0,
+            options=options or None,
         )
         store.imports.add(con, record, started)
     return ImportResult(record)
@@ -166,12 +176,23 @@ def import_counts_file(
     skip_bad_rows: bool = False,
     source: str | None = None,
     encoding: str = "utf-8",
+    plausible: Plausibility | None = None,
 ) -> ImportResult:
-    """Parse, check and store a counts file (see :mod:`vdto.events.counts`)."""
+    """Parse, check and store a counts file (see :mod:`vdto.events.counts`); months outside
+    ``plausible``'s dates are refused."""
     from vdto.events import counts as counts_mod
 
     path = Path(path)
-    frame, problems, rows_read, src, measures = counts_mod.parse(path, source=source, encoding=encoding)
+    p = plausible or Plausibility()
+    read = counts_mod.parse(path, source=source, encoding=encoding)
+    frame, problems, rows_read, src, measures = (
+        read.counts,
+        read.problems,
+        read.rows_read,
+        read.source,
+        read.measures,
+    )
+    check_dates(frame[ROW].to_numpy(), frame["period"], read.period_column, problems, p)
     listed = problems.to_list() if problems else []
     if report is not None:
         write_report(report, str(path), listed)
@@ -187,6 +208,7 @@ def import_counts_file(
         rows_read=rows_read,
         rejected=int(bad.sum()),
         measures=measures[measures["measure"].isin(set(frame["measure"]))],
+        options=p.record(),
     )
     result.problems = listed
     return result

@@ -63,13 +63,16 @@ def _read_bytes(path: Path) -> bytes:
 
 def _decode(raw: bytes, path: Path, encoding: str) -> bytes:
     """Return UTF-8 bytes (without BOM) or raise with the row of the first bad byte."""
-    if b"\x00" in raw[:65536]:
+    wide = encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32"))  # NUL bytes are text there
+    if not wide and b"\x00" in raw[:65536]:
         pos = raw.index(b"\x00")
         row = raw.count(b"\n", 0, pos) + 1
         raise InputFileError(
             f"binary data (a NUL byte at byte {pos}), not a CSV text file",
             f"{path}:{row}",
-            "export the data as CSV text (or Parquet with a column mapping)",
+            "export the data as CSV text (or Parquet with a column mapping); a UTF-16 file can be read "
+            "with {encoding} utf-16",
+            mentions=("encoding",),
         )
     enc = encoding.lower().replace("_", "-")
     utf8 = enc in ("utf-8", "utf8")

@@ -98,19 +98,11 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     perps, unresolved = resolve_perpetrators(
         _sides(frame, rows, source, source_id, d, tov), registry, split=", "
     )
-    check(
-        events,
-        perps,
-        problems,
-        {
-            "date_end": "date_end",
-            "deaths_best": "best",
-            "deaths_low": "low",
-            "deaths_high": "high",
-            "source_id": "id",
-            "probability": "side_a",
-        },
-    )
+    where = {
+        "date_start": "date_start", "date_end": "date_end", "deaths_best": "best", "deaths_low": "low",
+        "deaths_high": "high", "source_id": "id", "probability": "side_a",
+    }  # fmt: skip
+    check(events, perps, problems, where)
     keep = in_mexico
     return Batch(
         "ucdp",
@@ -122,6 +114,7 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
         skipped,
         unresolved,
         adjusted,
+        where,
     )
 
 

@@ -306,11 +306,13 @@ def _dismantled(events: pd.DataFrame, att: pd.DataFrame, registry: Registry) -> 
 def resolve_window(
     start: date | None, end: date | None, rubric: Rubric, store: Store | None = None
 ) -> tuple[date, date]:
-    """Fill in a missing end (the last event in the store) and start (end minus the rubric window)."""
+    """Fill in a missing end (the last event in the store up to today: an event dated in the
+    future, imported with a widened date range, never stretches the window) and start (end minus
+    the rubric window)."""
     if end is None:
         if store is None:
             raise VdtoError("no end date", fix="give the last day, e.g. 2023-12-31", param="end")
-        end = store.events.last_date()
+        end = store.events.last_date(until=date.today())
         if end is None:
             raise VdtoError("the store has no events", str(store.path), "import event data first")
     if start is None:

@@ -10,6 +10,7 @@ from vdto.errors import VdtoError
 from vdto.events import acled, generic, ingest, ucdp
 from vdto.events.canonical import Batch
 from vdto.events.ingest import ImportResult, import_counts_file, import_events
+from vdto.events.plausible import Plausibility
 from vdto.names import DEFAULT_AGENCY
 
 #: Event importers by kind (``csv`` is the generic importer, which needs a TOML column mapping).
@@ -45,14 +46,18 @@ def import_file(
     skip_bad_rows: bool = False,
     encoding: str | None = None,
     source: str | None = None,
+    plausible: Plausibility | None = None,
 ) -> ImportResult:
     """Import ``file`` as ``kind`` (``ucdp``, ``acled``, ``csv`` with ``mapping``, ``counts``, or
     ``inegi``: a yearly file or a folder of them) into the store at ``db``, in one transaction:
     all rows or none.
 
-    ``encoding`` defaults to UTF-8, and to Latin-1 for ``inegi`` (INEGI's export).
+    ``encoding`` defaults to UTF-8 (for ``csv``: the mapping's), and to Latin-1 for ``inegi``
+    (INEGI's export).
     ``mapping_name`` is how the import record names the mapping file (default: its path).
-    Counts belong to no agency; events go to ``agency`` (default ``"default"``).
+    Counts belong to no agency; events go to ``agency`` (default ``"default"``). Dates and
+    places are checked against ``plausible`` (default: 1989 to today, inside Mexico; INEGI's
+    files carry their own years).
     """
     if kind == "inegi":
         if skip_bad_rows:
@@ -65,8 +70,9 @@ def import_file(
     encoding = encoding or "utf-8"
     if kind == "counts":
         return import_counts_file(
-            db, file, report=report, skip_bad_rows=skip_bad_rows, source=source, encoding=encoding
-        )
+            db, file, report=report, skip_bad_rows=skip_bad_rows, source=source, encoding=encoding,
+            plausible=plausible,
+        )  # fmt: skip
     if kind not in EVENT_KINDS:
         raise VdtoError(f"unknown kind {kind!r}", fix="use ucdp, acled, csv, counts or inegi", param="kind")
     options: dict = {}
@@ -76,10 +82,12 @@ def import_file(
                 "a csv import needs a column mapping", fix="give the TOML mapping", param="mapping"
             )
         spec, digest = generic.load_mapping(mapping)
+        if encoding != "utf-8":  # given on the command line: it overrides the mapping's
+            spec = spec.model_copy(update={"encoding": encoding})
         options = {"mapping": spec, "mapping_path": mapping_name or str(mapping), "mapping_sha256": digest}
     else:
         options = {"encoding": encoding}
     return import_events(
         db, kind, file, EVENT_KINDS[kind], report=report, skip_bad_rows=skip_bad_rows,
-        agency=agency or DEFAULT_AGENCY, **options,
+        agency=agency or DEFAULT_AGENCY, plausible=plausible, **options,
     )  # fmt: skip

@@ -24,8 +24,9 @@ from vdto.store import audit, counts, events, imports, network, registry, rounds
 
 R = TypeVar("R")
 
-#: Version 3 renamed the ``namespace`` column to ``agency``; a version-2 store is migrated in place.
-SCHEMA_VERSION = "3"
+#: Version 3 renamed the ``namespace`` column to ``agency``; version 4 records each import's
+#: options (``imports.options``). Older stores are migrated in place when opened for writing.
+SCHEMA_VERSION = "4"
 DEFAULT_DB = "vdto.duckdb"
 
 _DDL = "\n".join(
@@ -48,6 +49,12 @@ ALTER TABLE events RENAME COLUMN namespace TO agency;
 ALTER TABLE perpetrators RENAME COLUMN namespace TO agency;
 ALTER TABLE imports RENAME COLUMN namespace TO agency;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
+"""
+
+#: Version 3 -> 4: the options an import was run with (JSON), e.g. a widened date range.
+_MIGRATE_3_TO_4 = """
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS options VARCHAR;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
 """
 
 
@@ -104,6 +111,7 @@ class Store:
             raise VdtoError(
                 f"no store at {self.path}", "", "import data first, or give the path of an existing store"
             )
+        new = not self.path.exists()
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
@@ -112,9 +120,14 @@ class Store:
                 str(self.path),
                 "check that it is a vdto DuckDB file and not in use by another process",
             ) from None
+        if new and not read_only:
+            # token hashes, audit rows and event notes: readable by the owner only
+            os.chmod(self.path, 0o600)
         if not read_only:
             if self._version() == "2":
                 self.con.execute(_MIGRATE_2_TO_3)
+            if self._version() == "3":
+                self.con.execute(_MIGRATE_3_TO_4)
             self.con.execute(_DDL)
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         self._check_version()
@@ -132,7 +145,7 @@ class Store:
             self.con.close()
             fix = (
                 "open it once for writing (any import) to migrate it"
-                if version == "2"
+                if version in ("2", "3")
                 else "import the data again into a new store"
             )
             raise VdtoError(

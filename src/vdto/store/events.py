@@ -71,11 +71,16 @@ class EventRepository:
             return int(self._row("SELECT count(*) FROM events")[0])
         return int(self._row("SELECT count(*) FROM events WHERE agency = ?", [agency])[0])
 
-    def last_date(self, agency: str | None = None) -> date | None:
-        """The start date of the latest event (of ``agency`` when given), or None when there is none."""
-        sql, params = "SELECT max(date_start) FROM events", []
+    def last_date(self, agency: str | None = None, *, until: date | None = None) -> date | None:
+        """The start date of the latest event (of ``agency`` when given; on or before ``until``
+        when given), or None when there is none."""
+        sql, params, where = "SELECT max(date_start) FROM events", list[object](), list[str]()
         if agency is not None:
-            sql, params = sql + " WHERE agency = ?", [agency]
+            where, params = [*where, "agency = ?"], [*params, agency]
+        if until is not None:
+            where, params = [*where, "date_start <= ?"], [*params, until]
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         last = self._row(sql, params)[0]
         return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
 

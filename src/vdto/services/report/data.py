@@ -267,7 +267,7 @@ def _network_origin(meta: dict) -> str:
 
 def latest_full_year(store) -> int:
     """The last calendar year the store's events cover to its final month."""
-    last = store.events.last_date()
+    last = store.events.last_date(until=date.today())
     if last is None:
         raise VdtoError(
             "the store has no events",
