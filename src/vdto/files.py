@@ -45,3 +45,32 @@ def write_parquet(frame, meta: dict, path: str | Path) -> Path:
 
 
 __all__ = ["atomic_write", "write_parquet"]
+
+
+#: What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, neutralised with a leading ``'``
+    (OWASP's advice); other values as they are.
+
+    >>> safe_cell('=HYPERLINK("http://x")'), safe_cell("Sinaloa"), safe_cell(-3)
+    ('\\'=HYPERLINK("http://x")', 'Sinaloa', -3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame):
+    """A copy of ``frame`` whose text cells are :func:`safe_cell` (numbers stay numbers): every
+    CSV vdto writes goes through it."""
+    import pandas as pd
+
+    out = frame.copy()
+    for c in out.columns:
+        col = out[c]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            out[c] = col.map(safe_cell, na_action="ignore")
+    return out

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:  # pandas loads only when something is printed
     import pandas as pd
@@ -53,18 +54,21 @@ def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = No
     import pandas as pd
 
     if fmt == Format.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        from vdto.files import csv_safe
+
+        sys.stdout.write(csv_safe(frame).to_csv(index=False))
     elif fmt == Format.json:
         from vdto.render.jsonout import default, records
 
         sys.stdout.write(json.dumps(records(frame), ensure_ascii=False, default=default) + "\n")
     else:
-        table = Table(title=title, title_justify="left", header_style="bold")
+        # data never becomes markup: a name like "[/bold]" or "[link=...]" prints as it is
+        table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
         for c in frame.columns:
             numeric = pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-            table.add_column(str(c), justify="right" if numeric else "left")
+            table.add_column(Text(str(c)), justify="right" if numeric else "left")
         for row in frame.itertuples(index=False):
-            table.add_row(*(_cell(v, str(c)) for v, c in zip(row, frame.columns, strict=True)))
+            table.add_row(*(Text(_cell(v, str(c))) for v, c in zip(row, frame.columns, strict=True)))
         out.print(table)
 
 

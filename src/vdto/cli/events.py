@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from vdto.cli.console import Format, emit, emit_json, out
 from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, Options, QuietOpt, _date, _db
@@ -46,7 +47,7 @@ def _print_import(result, quiet: bool) -> None:
     if quiet:
         return
     out.print(
-        f"[bold]{r.file_name}[/bold] ({r.kind}, source [cyan]{r.source}[/cyan]): read {r.rows_read:,} rows, "
+        f"[bold]{escape(r.file_name)}[/bold] ({r.kind}, source [cyan]{escape(r.source)}[/cyan]): read {r.rows_read:,} rows, "
         f"imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
     )
     for reason, n in sorted(result.skipped.items()):
@@ -54,7 +55,7 @@ def _print_import(result, quiet: bool) -> None:
     for what, n in sorted(result.adjusted.items()):
         out.print(f"  corrected {n:,} rows: {what}")
     if result.unresolved:
-        names = ", ".join(f"{name!r} ({n})" for name, n in result.unresolved.most_common(8))
+        names = escape(", ".join(f"{name!r} ({n})" for name, n in result.unresolved.most_common(8)))
         more = len(result.unresolved) - 8
         out.print(
             f"[yellow]{len(result.unresolved)} perpetrator name(s) not in the registry[/yellow] (events): {names}"

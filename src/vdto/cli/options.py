@@ -144,7 +144,9 @@ def _write_frame(
         _to(out_path, text + "\n")
     elif fmt == "csv":
         flat = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in meta.items()}
-        _to(out_path, frame.assign(**flat).to_csv(index=False))
+        from vdto.files import csv_safe
+
+        _to(out_path, csv_safe(frame.assign(**flat)).to_csv(index=False))
     else:
         if out_path is not None:
             raise VdtoError(

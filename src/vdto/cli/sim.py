@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -309,7 +310,9 @@ def game_cmd(
         emit_json(json_records(table))
         return
     if fmt == "csv":
-        out.print(table.to_csv(index=False), end="")
+        from vdto.files import csv_safe
+
+        sys.stdout.write(csv_safe(table).to_csv(index=False))
         return
     emit(
         table,

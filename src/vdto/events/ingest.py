@@ -15,6 +15,7 @@ from vdto.errors import RowErrors, RowProblem
 from vdto.events.canonical import Batch
 from vdto.events.plausible import Plausibility, check_dates, check_events
 from vdto.events.tabular import ROW, sha256_file
+from vdto.files import safe_cell
 from vdto.names import DEFAULT_AGENCY, check_agency
 from vdto.orgs import Registry
 from vdto.store import ImportRecord, Store
@@ -61,7 +62,9 @@ def write_reports(path: str | Path, files: list[tuple[str, list[RowProblem]]]) -
         out.writerow(["file", "row", "column", "column_name", "value", "problem", "fix"])
         for file, problems in files:
             for p in problems:
-                out.writerow([file, p.row, p.column, p.column_name, p.value, p.message, p.fix])
+                out.writerow(
+                    [safe_cell(v) for v in (file, p.row, p.column, p.column_name, p.value, p.message, p.fix)]
+                )
 
 
 def finish(

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from vdto.errors import InputFileError
-from vdto.files import atomic_write
+from vdto.files import atomic_write, csv_safe
 from vdto.network import checks
 from vdto.network.graph import EDGE_COLUMNS, NODE_COLUMNS, EdgeType, NodeType, SupplyNetwork
 from vdto.orgs import Registry
@@ -354,7 +354,7 @@ def write_link_chart(net: SupplyNetwork, folder: str | Path) -> tuple[Path, Path
             frame[c] = [_num_cell(v) for v in frame[c]]
 
     def writer(frame: pd.DataFrame) -> Callable[[Path], None]:
-        return lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        return lambda tmp: csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
 
     return (
         atomic_write(folder / "entities.csv", writer(ent)),

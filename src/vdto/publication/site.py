@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from vdto.errors import VdtoError
+from vdto.files import csv_safe
 from vdto.publication.scorecard import RANKING_COLUMNS, SENSITIVE_FIELDS
 from vdto.render.charts import interval_chart, line_chart, svg_by_lang
 from vdto.render.fmt import finite
@@ -382,8 +383,11 @@ def write_site(
         card_text = canonical_json(scorecard)
         _write(tmp / "scorecard.json", card_text)
         _write(tmp / "rubric.json", canonical_json(scorecard["rubric"]))
-        _write(tmp / "scorecard.csv", _ranking_frame(scorecard).to_csv(index=False, lineterminator="\n"))
-        _write(tmp / "aggregates.csv", aggregates.to_csv(index=False, lineterminator="\n"))
+        _write(
+            tmp / "scorecard.csv",
+            csv_safe(_ranking_frame(scorecard)).to_csv(index=False, lineterminator="\n"),
+        )
+        _write(tmp / "aggregates.csv", csv_safe(aggregates).to_csv(index=False, lineterminator="\n"))
         if ledger is not None:
             shutil.copyfile(ledger, tmp / "ledger.jsonl")
         for agency, key in keys.items():
