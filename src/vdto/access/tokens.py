@@ -26,7 +26,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from vdto.errors import ConflictError, UnknownNameError, VdtoError
 from vdto.names import check_agency
@@ -71,8 +71,20 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+#: Days a token works unless created with another lifetime (rotate before then).
+DEFAULT_DAYS = 90
+#: The longest lifetime a token may be given.
+MAX_DAYS = 366
+
+
 def create_token(
-    store: Store, agency: str, role: str, *, label: str = "", created_by: str = "cli"
+    store: Store,
+    agency: str,
+    role: str,
+    *,
+    label: str = "",
+    created_by: str = "cli",
+    days: int = DEFAULT_DAYS,
 ) -> tuple[str, TokenInfo]:
     """Create a token for ``agency`` with ``role``.
 
@@ -88,6 +100,9 @@ def create_token(
         A note saying whose token this is (at most 200 characters).
     created_by
         Who creates it, for the record (``cli`` or ``token:<id>``).
+    days
+        How long it works (1 to :data:`MAX_DAYS`; default :data:`DEFAULT_DAYS`): after that it is
+        refused as expired, and a new one is made with :func:`rotate_token`.
 
     Returns
     -------
@@ -107,11 +122,30 @@ def create_token(
     label = " ".join((label or "").split())
     if len(label) > 200:
         raise VdtoError("the label is longer than 200 characters", fix="shorten it", param="label")
+    if not 1 <= int(days) <= MAX_DAYS:
+        raise VdtoError(f"a token lives 1 to {MAX_DAYS} days (got {days})", fix=f"use e.g. {DEFAULT_DAYS}",
+                        param="days")  # fmt: skip
     token_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_hex(16)
     now = _now()
-    store.tokens.add(token_id, agency, role, label, salt, _digest(salt, secret), now, created_by)
-    info = TokenInfo(token_id, agency, role, label, stamp(now) or "", created_by, None, None)
-    return f"{PREFIX}_{token_id}_{secret}", info
+    expires = now + timedelta(days=int(days))
+    store.tokens.add(token_id, agency, role, label, salt, _digest(salt, secret), now, created_by, expires)
+    return f"{PREFIX}_{token_id}_{secret}", store.tokens.info(token_id) or TokenInfo(
+        token_id, agency, role, label, stamp(now) or "", created_by, None, None, stamp(expires)
+    )
+
+
+def rotate_token(store: Store, token_id: str, *, agency: str | None = None, rotated_by: str = "cli",
+                 days: int = DEFAULT_DAYS) -> tuple[str, TokenInfo]:  # fmt: skip
+    """A new token with the same agency, role and label, and the old one revoked, in that order
+    (the old one keeps working until the new one exists)."""
+    old = get_token(store, token_id, agency=agency)
+    if old.revoked_at is not None:
+        raise ConflictError(
+            f"token {token_id} is revoked", fix="create a new token instead", param="token_id"
+        )
+    token, info = create_token(store, old.agency, old.role, label=old.label, created_by=rotated_by, days=days)
+    store.tokens.revoke(token_id, _now(), f"{rotated_by} (rotated to {info.token_id})")
+    return token, info
 
 
 def get_token(store: Store, token_id: str, *, agency: str | None = None) -> TokenInfo:
@@ -167,9 +201,11 @@ def check_token(store: Store, token: str) -> tuple[Principal | None, str]:
         # compare anyway, so that an unknown id takes as long as a wrong secret
         hmac.compare_digest(_digest("00" * 16, secret), "0" * 64)
         return None, f"unknown token {token_id}"
-    agency, role, label, salt, digest, revoked_at = row
+    agency, role, label, salt, digest, revoked_at, expires_at = row
     if not hmac.compare_digest(_digest(salt, secret), digest):
         return None, f"wrong secret for token {token_id}"
     if revoked_at is not None:
         return None, f"token {token_id} is revoked"
+    if expires_at is not None and expires_at <= _now():
+        return None, f"token {token_id} expired on {stamp(expires_at)}"
     return Principal(token_id, agency, role, label or ""), ""

@@ -386,7 +386,8 @@ def tokens_create(agency: Agency, body: models.TokenCreate, who: Caller, ctx: Ct
     _admin(who, agency)
     start_write(request, ctx, who, "token.create", f"role {body.role}")
     with ctx.access.write() as store:
-        token, info = tokens.create_token(store, agency, body.role, label=body.label, created_by=who.actor)
+        token, info = tokens.create_token(store, agency, body.role, label=body.label, created_by=who.actor,
+                                          days=body.days)  # fmt: skip
     request.scope["state"]["audit_detail"] = f"created token {info.token_id} ({info.role})"
     return {"token": token, "info": info.as_dict()}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,32 @@ class Settings:
     min_count: int = 3
 
 
+class FailureLog:
+    """Which failed authentications of read requests get an audit row: at most ``per_minute`` a
+    minute; the rest are counted and the next row written says how many were left out (so a
+    flood of bad tokens cannot fill the log, and is still seen)."""
+
+    def __init__(self, per_minute: int = 60) -> None:
+        self.per_minute = per_minute
+        self.minute = -1
+        self.written = 0
+        self.skipped = 0
+        self.lock = threading.Lock()
+
+    def admit(self, now: float) -> tuple[bool, int]:
+        """Whether to write a row now, and how many failures were left out before it."""
+        with self.lock:
+            minute = int(now // 60)
+            if minute != self.minute:
+                self.minute, self.written = minute, 0
+            if self.written >= self.per_minute:
+                self.skipped += 1
+                return False, 0
+            self.written += 1
+            skipped, self.skipped = self.skipped, 0
+            return True, skipped
+
+
 @dataclass
 class Context:
     """Shared by every request of one server."""
@@ -43,6 +71,7 @@ class Context:
     access: StoreAccess
     cache: Cache = field(default_factory=Cache)
     _flights: dict = field(default_factory=dict)
+    failures: FailureLog = field(default_factory=lambda: FailureLog())
 
     def flight(self, key: object) -> asyncio.Lock:
         """An asyncio lock per cache key, so that only one request rebuilds a missing answer."""
@@ -121,9 +150,23 @@ async def principal(
     state = _state(request)
     if found is None:
         state["auth_failure"] = why
-        raise _unauthorized("the token is not valid (unknown, mistyped or revoked)")
+        if request.method in ("GET", "HEAD", "OPTIONS"):  # writes are audited by the middleware
+            await run_in_threadpool(_audit_failed_read, ctx, request, why)
+        raise _unauthorized("the token is not valid (unknown, mistyped, revoked or expired)")
     state["principal"] = found
     return found
+
+
+def _audit_failed_read(ctx: Context, request: Request, why: str) -> None:
+    """One audit row for a read refused for its token (rate-limited by :class:`FailureLog`)."""
+    write, skipped = ctx.failures.admit(time.time())
+    if not write:
+        return
+    detail = why + (f" ({skipped} earlier failures in the last minutes not recorded)" if skipped else "")
+    with ctx.access.write() as store:
+        audit.record(store, request_id=request_id(request), actor="anonymous", agency=None, role=None,
+                     method=request.method, path=request.url.path, action="none", outcome="refused", status=401,
+                     detail=detail)  # fmt: skip
 
 
 def check_agency(who: Principal, agency: str) -> None:

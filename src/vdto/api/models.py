@@ -57,6 +57,7 @@ TokenInfo = StoredTokenInfo
 class TokenCreate(_In):
     role: Literal["analyst", "publisher", "admin"]
     label: str = Field("", max_length=200, description="Whose token this is.")
+    days: int = Field(90, ge=1, le=366, description="How many days the token works (rotate it before then).")
 
 
 class TokenCreated(BaseModel):

@@ -128,9 +128,11 @@ def tokens_create(
     agency: Annotated[str, typer.Option("--agency", help="The agency the token acts for, e.g. mx.")],
     role: Annotated[str, typer.Option("--role", help="analyst, publisher or admin.")],
     label: Annotated[str, typer.Option("--label", help="Whose token this is.")] = "",
+    days: Annotated[int, typer.Option("--days", help="How many days it works (1-366).")] = 90,
     db: DbOpt = None,
 ) -> None:
-    """Create a token and print it once (only its salted hash is stored).
+    """Create a token and print it once (only its salted hash is stored); it expires after
+    ``--days`` (rotate it before then with `vdto tokens rotate`).
 
     The token alone goes to standard output, so it can be piped to a secret store.
 
@@ -140,15 +142,40 @@ def tokens_create(
     from vdto.store import Store
 
     with Store(_db(db)) as store:
-        token, info = create_token(store, agency, role, label=label, created_by=_cli_actor())
+        token, info = create_token(store, agency, role, label=label, created_by=_cli_actor(), days=days)
         _audit_cli(
             store, "vdto tokens create", "token.create", f"created token {info.token_id} ({role})", agency
         )
     sys.stdout.write(token + "\n")
     err.print(
-        f"token {info.token_id}: agency {agency}, role {role}. Shown once: store it now; "
-        "it cannot be recovered, only revoked."
+        f"token {info.token_id}: agency {agency}, role {role}, expires {info.expires_at}. Shown once: store it "
+        "now; it cannot be recovered, only revoked."
     )
+
+
+@tokens_app.command("rotate")
+def tokens_rotate(
+    token_id: Annotated[
+        str, typer.Argument(metavar="TOKEN_ID", help="The token's id (see `vdto tokens list`).")
+    ],
+    days: Annotated[int, typer.Option("--days", help="How many days the new token works (1-366).")] = 90,
+    db: DbOpt = None,
+) -> None:
+    """Replace a token: a new one with the same agency, role and label, printed once; the old one
+    is revoked.
+
+    Example: vdto tokens rotate 3f9a0c2b71de
+    """
+    from vdto.access.tokens import rotate_token
+    from vdto.store import Store
+
+    with Store(_db(db)) as store:
+        token, info = rotate_token(store, token_id, rotated_by=_cli_actor(), days=days)
+        _audit_cli(store, "vdto tokens rotate", "token.rotate", f"rotated token {token_id} to {info.token_id}",
+                   info.agency)  # fmt: skip
+    sys.stdout.write(token + "\n")
+    err.print(f"token {token_id} revoked; new token {info.token_id} ({info.agency}, {info.role}), expires "
+              f"{info.expires_at}. Shown once.")  # fmt: skip
 
 
 @tokens_app.command("revoke")

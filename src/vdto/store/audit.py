@@ -85,8 +85,9 @@ class AuditRepository:
         where: list[str] = []
         params: list[object] = []
         if agency is not None:
-            where.append("(agency = ? OR path = ? OR path LIKE ?)")
-            params += [agency, f"/agencies/{agency}", f"/agencies/{agency}/%"]
+            # exact: a prefix test, never a LIKE pattern (an agency named "m_" must not match "mx")
+            where.append("(agency = ? OR path = ? OR starts_with(path, ?))")
+            params += [agency, f"/agencies/{agency}", f"/agencies/{agency}/"]
         if before is not None:
             where.append("seq < ?")
             params.append(before)

@@ -25,7 +25,8 @@ from vdto.store import audit, counts, events, imports, network, registry, rounds
 R = TypeVar("R")
 
 #: Version 3 renamed the ``namespace`` column to ``agency``; version 4 records each import's
-#: options (``imports.options``). Older stores are migrated in place when opened for writing.
+#: options (``imports.options``) and when each API token expires (``api_tokens.expires_at``).
+#: Older stores are migrated in place when opened for writing.
 SCHEMA_VERSION = "4"
 DEFAULT_DB = "vdto.duckdb"
 
@@ -51,9 +52,13 @@ ALTER TABLE imports RENAME COLUMN namespace TO agency;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 """
 
-#: Version 3 -> 4: the options an import was run with (JSON), e.g. a widened date range.
+#: Version 3 -> 4: the options an import was run with (JSON), e.g. a widened date range; and
+#: token expiry (tokens made before it expire 90 days after the migration).
 _MIGRATE_3_TO_4 = """
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS options VARCHAR;
+ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP;
+UPDATE api_tokens SET expires_at = CAST(now() AS TIMESTAMP) + INTERVAL 90 DAY
+  WHERE expires_at IS NULL AND revoked_at IS NULL;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
 """
 

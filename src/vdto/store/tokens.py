@@ -13,7 +13,7 @@ DDL = """
 CREATE TABLE IF NOT EXISTS api_tokens (
   token_id VARCHAR PRIMARY KEY, agency VARCHAR NOT NULL, role VARCHAR NOT NULL, label VARCHAR,
   salt VARCHAR NOT NULL, hash VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, created_by VARCHAR NOT NULL,
-  revoked_at TIMESTAMP, revoked_by VARCHAR
+  revoked_at TIMESTAMP, revoked_by VARCHAR, expires_at TIMESTAMP
 );
 """
 
@@ -30,12 +30,13 @@ class TokenInfo:
     created_by: str
     revoked_at: str | None
     revoked_by: str | None
+    expires_at: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-_LISTED = "token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by"
+_LISTED = "token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by, expires_at"
 
 
 def stamp(value: datetime | None) -> str | None:
@@ -44,7 +45,7 @@ def stamp(value: datetime | None) -> str | None:
 
 
 def _info(row: tuple) -> TokenInfo:
-    token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by = row
+    token_id, agency, role, label, created_at, created_by, revoked_at, revoked_by, expires_at = row
     return TokenInfo(
         token_id,
         agency,
@@ -54,6 +55,7 @@ def _info(row: tuple) -> TokenInfo:
         created_by,
         stamp(revoked_at),
         revoked_by,
+        stamp(expires_at),
     )
 
 
@@ -65,12 +67,12 @@ class TokenRepository:
         self.con = store.con
 
     def add(self, token_id: str, agency: str, role: str, label: str, salt: str, digest: str,
-            created_at: datetime, created_by: str) -> None:  # fmt: skip
+            created_at: datetime, created_by: str, expires_at: datetime | None = None) -> None:  # fmt: skip
         with self.store.transaction() as con:
             con.execute(
-                "INSERT INTO api_tokens (token_id, agency, role, label, salt, hash, created_at, created_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [token_id, agency, role, label, salt, digest, created_at, created_by],
+                "INSERT INTO api_tokens (token_id, agency, role, label, salt, hash, created_at, created_by, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [token_id, agency, role, label, salt, digest, created_at, created_by, expires_at],
             )
 
     def info(self, token_id: str) -> TokenInfo | None:
@@ -79,9 +81,9 @@ class TokenRepository:
         return None if row is None else _info(row)
 
     def secret_check(self, token_id: str) -> tuple | None:
-        """(agency, role, label, salt, hash, revoked_at) of a token, to check a presented secret."""
+        """(agency, role, label, salt, hash, revoked_at, expires_at) of a token, to check a presented secret."""
         return self.con.execute(
-            "SELECT agency, role, label, salt, hash, revoked_at FROM api_tokens WHERE token_id = ?",
+            "SELECT agency, role, label, salt, hash, revoked_at, expires_at FROM api_tokens WHERE token_id = ?",
             [token_id],
         ).fetchone()
 
