@@ -86,12 +86,15 @@ def test_agreement_names_the_target_and_dissent_blocks_it(tmp_path):
         with pytest.raises(VdtoError, match="needs a reason"):
             close_round(store, rnd.round_id, "withdrawn")
         close_round(store, rnd.round_id, "withdrawn", "rankers disagree")
-        # a single ranker's decision stands; the other's disagreement is still recorded
+        # one agency cannot make its own decision stand for a round it shares with another
+        with pytest.raises(VdtoError, match="only when they agree"):
+            open_round(
+                store, date(2020, 1, 1), date(2020, 12, 31), ["mx", "us"], require_agreement=False, draws=200
+            )
         solo = open_round(
-            store, date(2020, 1, 1), date(2020, 12, 31), ["mx", "us"], require_agreement=False, draws=200
+            store, date(2020, 1, 1), date(2020, 12, 31), ["mx"], require_agreement=False, draws=200
         )
         assert solo.target == "cjng"
-        assert dissents(store, solo.round_id)["agency"].tolist() == ["us"]
         assert list_rounds(store)["status"].tolist() == ["closed", "open"]
 
 

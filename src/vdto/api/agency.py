@@ -258,10 +258,12 @@ def _round(store, round_id: int):
 
 @router.get("/rounds/{round_id}", response_model=models.Round, summary="One round (agency view)")
 def round_get(round_id: int, who: Caller, ctx: Ctx) -> dict:
-    """A round with every agency's scorecard and who signed its announcement."""
+    """A round and who signed its announcement; its agencies' scorecards only to a token of one
+    of its agencies until it is announced (then they are public)."""
     with ctx.access.read() as store:
         rnd = _round(store, round_id)
-        return round_view(store, rnd, evidence=True, signed_by=store.rounds.signoffs(round_id))
+        shown = who.agency in rnd.agencies or rnd.announced_at is not None
+        return round_view(store, rnd, evidence=shown, signed_by=store.rounds.signoffs(round_id))
 
 
 @router.post("/rounds", response_model=models.Round, status_code=201, summary="Open a round")
@@ -345,20 +347,26 @@ def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> di
 
 @router.post("/rounds/{round_id}/close", response_model=models.Round, summary="Close a round")
 def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, request: Request) -> dict:
-    """Close a round as dismantled (the target leaves later rankings) or withdrawn (with a reason);
-    an announced round's closing is appended to the ledger, signed by the publisher's agency."""
-    from vdto.publication.rounds import close_round
+    """Ask to close a round as dismantled (the target leaves later rankings) or withdrawn (with a
+    reason). A round of several agencies closes when a publisher of each has asked for the same
+    outcome; an announced round's closing is appended to the ledger, signed by every agency."""
+    from vdto.publication.rounds import request_close
 
     set_action(request, "round.close")
     rnd = _round_for(ctx, who, round_id, "publisher", "closing a round")
     start_write(request, ctx, who, "round.close", f"round {round_id} {body.outcome}")
     ledger = ctx.settings.ledger if rnd.announced_at is not None else None
-    signers = [_signer(ctx, who.agency)] if ledger is not None else None
     with ctx.access.write() as store:
-        rnd = close_round(
-            store, round_id, body.outcome, body.reason, on=body.on, ledger_path=ledger, signers=signers
+        done = request_close(
+            store, round_id, who.agency, who.token_id, body.outcome, body.reason, on=body.on, ledger_path=ledger,
+            signer_for=lambda agency: _signer(ctx, agency),
+        )  # fmt: skip
+        request.scope["state"]["audit_detail"] = (
+            f"round {round_id} asked closed by {who.agency}; waiting for {','.join(done.waiting_for)}"
+            if done.waiting_for
+            else f"round {round_id} closed: {body.outcome}"
         )
-        return round_view(store, rnd, evidence=True, signed_by=store.rounds.signoffs(round_id))
+        return round_view(store, done.round, evidence=True, signed_by=store.rounds.signoffs(round_id))
 
 
 # ----------------------------------------------------------------------------------- tokens

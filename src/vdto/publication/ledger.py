@@ -217,6 +217,19 @@ def _pin_problem(declared: dict[str, str], trusted: dict[str, str]) -> str | Non
     return None
 
 
+def quorum(entry: dict[str, Any]) -> list[str]:
+    """The agencies that must sign an entry: every agency whose scorecard an announcement
+    carries, every agency a round's closing names; none for other kinds."""
+    payload = entry.get("payload") or {}
+    if not isinstance(payload, dict):
+        return []
+    if entry.get("kind") == "announcement" and isinstance(payload.get("scorecards"), dict):
+        return sorted(payload["scorecards"])
+    if entry.get("kind") == "round-close" and isinstance(payload.get("agencies"), list):
+        return sorted(str(a) for a in payload["agencies"])
+    return []
+
+
 def _line_problem(
     raw: bytes,
     position: int,
@@ -298,6 +311,10 @@ def _line_problem(
                 entry,
                 agencies,
             )
+    if unsigned := sorted(set(quorum(entry)) - seen):
+        names = ", ".join(repr(a) for a in unsigned)
+        return (f"{entry['kind']} entry is not signed by {names} (every agency of the round must sign it)", entry,
+                agencies)  # fmt: skip
     return None, entry, agencies
 
 
@@ -353,7 +370,9 @@ def verify(path: str | Path, trusted: dict[str, str] | None = None) -> VerifyRep
     right types; ``seq`` equals the line's position; ``prev`` equals the previous entry's
     ``hash``; ``payload_sha256``; ``hash``; the signatures (at least one, one per agency, each a
     valid Ed25519 signature); for the first entry, kind ``"rule"`` declaring the agencies and
-    signed by all of them; every signature by a declared agency with its declared key.
+    signed by all of them; every signature by a declared agency with its declared key; an
+    announcement signed by every agency whose scorecard it carries and a round's closing by
+    every agency of the round (:func:`quorum`).
 
     Parameters
     ----------

@@ -36,6 +36,7 @@ __all__ = [
     "list_rounds",
     "monitor",
     "open_round",
+    "request_close",
     "rule_payload",
     "sign_off",
 ]
@@ -125,6 +126,11 @@ def open_round(
     by earlier rounds are listed apart, not ranked.
     """
     _check_agencies(store, agencies)
+    if not require_agreement and len(set(agencies)) > 1:
+        raise PermissionDenied(
+            "a round over several agencies names a target only when they agree",
+            fix="open it with agreement required, or open a round of one agency", param="require_agreement",
+        )  # fmt: skip
     rubrics = rubrics or {}
     gone = store.rounds.dismantled_before()
     cards, decisions = {}, {}
@@ -294,9 +300,22 @@ def close_round(
     if ledger_path is not None:
         from vdto.publication.ledger import Ledger
 
+        missing = sorted(set(rnd.agencies) - {s.agency for s in signers or []})
+        if missing and rnd.announced_at is not None:
+            raise PermissionDenied(
+                f"closing round {round_id} needs every agency of the round: {', '.join(missing)} has not signed",
+                f"round {round_id}", "give every agency's key (each agency's publisher closes it)",
+            )  # fmt: skip
         Ledger(ledger_path).append(
             "round-close",
-            {"round": round_id, "outcome": outcome, "target": rnd.target, "reason": reason, "on": str(on)},
+            {
+                "round": round_id,
+                "outcome": outcome,
+                "target": rnd.target,
+                "reason": reason,
+                "on": str(on),
+                "agencies": list(rnd.agencies),
+            },
             signers or [],
         )
     with store.transaction() as con:
@@ -305,6 +324,54 @@ def close_round(
             store.rounds.add_dismantled(con, rnd.target, round_id, on)
         store.rounds.log(con, round_id, "close", {"outcome": outcome, "reason": reason, "on": str(on)})
     return get_round(store, round_id)
+
+
+@dataclass(frozen=True)
+class CloseRequest:
+    """Where a round's closing stands after one agency asked for it."""
+
+    round: Round
+    asked_by: list[str]
+    waiting_for: list[str]
+
+
+def request_close(
+    store: Store, round_id: int, agency: str, token_id: str, outcome: str, reason: str = "", *,
+    on: date | None = None, ledger_path: str | Path | None = None, signer_for: Callable[[str], object] | None = None,
+) -> CloseRequest:  # fmt: skip
+    """Record that ``agency`` asks to close round ``round_id``; the round closes (with
+    :func:`close_round`, signed by every agency when it is in the ledger) when every agency of
+    the round has asked for the same outcome. One agency alone cannot withdraw a round it shares."""
+    rnd = get_round(store, round_id)
+    if agency not in rnd.agencies:
+        raise PermissionDenied(
+            f"agency {agency!r} does not take part in round {round_id}", f"round {round_id}"
+        )
+    if rnd.status == "closed":
+        raise ConflictError(f"round {round_id} is already closed", f"round {round_id}", "open a new round")
+    asked = store.rounds.close_requests(round_id)
+    if agency in asked:
+        raise ConflictError(
+            f"agency {agency!r} has already asked to close round {round_id}", f"round {round_id}"
+        )
+    other = {a: o for a, (o, _) in asked.items() if o != outcome}
+    if other:
+        a, o = next(iter(other.items()))
+        raise ConflictError(f"agency {a!r} asked to close round {round_id} as {o}, not {outcome}",
+                            f"round {round_id}", f"ask for {o}, or settle it with {a}")  # fmt: skip
+    if outcome == "withdrawn" and not reason.strip():
+        raise VdtoError(
+            "a withdrawn round needs a reason", fix="say why, e.g. 'rankers disagree'", param="reason"
+        )
+    now_asked = sorted({*asked, agency})
+    waiting = [a for a in rnd.agencies if a not in now_asked]
+    if not waiting:
+        reasons = "; ".join(r for r in [*(r for _, r in asked.values()), reason] if r.strip())
+        signers = [signer_for(a) for a in rnd.agencies] if ledger_path is not None and signer_for else None
+        rnd = close_round(store, round_id, outcome, reasons, on=on, ledger_path=ledger_path, signers=signers)
+    with store.transaction() as con:
+        store.rounds.add_close_request(con, round_id, agency, outcome, reason, token_id)
+    return CloseRequest(rnd, now_asked, waiting)
 
 
 def monitor(

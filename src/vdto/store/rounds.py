@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS api_signoffs (
   round_id INTEGER NOT NULL, agency VARCHAR NOT NULL, token_id VARCHAR NOT NULL, signed_at TIMESTAMP NOT NULL,
   PRIMARY KEY (round_id, agency)
 );
+CREATE TABLE IF NOT EXISTS close_requests (
+  round_id INTEGER NOT NULL, agency VARCHAR NOT NULL, outcome VARCHAR NOT NULL, reason VARCHAR,
+  token_id VARCHAR NOT NULL, asked_at TIMESTAMP NOT NULL, PRIMARY KEY (round_id, agency)
+);
 """
 
 
@@ -166,6 +170,14 @@ class RoundRepository:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def close_requests(self, round_id: int) -> dict[str, tuple[str, str]]:
+        """Per agency that asked to close a round: (outcome, reason)."""
+        rows = self.con.execute(
+            "SELECT agency, outcome, coalesce(reason, '') FROM close_requests WHERE round_id = ? ORDER BY agency",
+            [round_id],
+        ).fetchall()
+        return {a: (o, r) for a, o, r in rows}
+
     # -- writes (each inside the caller's transaction ``con``) ------------------------------
     def create(
         self, con, start: date, end: date, agencies: list[str], require_agreement: bool, target: str | None,
@@ -203,6 +215,14 @@ class RoundRepository:
 
     def add_dismantled(self, con, org_id: str, round_id: int, on: date) -> None:
         con.execute("INSERT OR REPLACE INTO dismantled VALUES (?, ?, ?)", [org_id, round_id, on])
+
+    def add_close_request(
+        self, con, round_id: int, agency: str, outcome: str, reason: str, token_id: str
+    ) -> None:
+        con.execute(
+            "INSERT INTO close_requests VALUES (?, ?, ?, ?, ?, ?)",
+            [round_id, agency, outcome, reason, token_id, datetime.now(UTC).replace(tzinfo=None)],
+        )
 
     def add_signoff(self, con, round_id: int, agency: str, token_id: str) -> None:
         con.execute(
