@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -195,16 +194,22 @@ def public_rubric(ctx: Context = Depends(context)) -> dict:
 
 @router.get("/public/regions", response_model=models.Regions, summary="Violence scores by state")
 def public_regions(
-    start: Annotated[
-        date | None, Query(alias="from", description="First day (default: the rubric's window).")
+    year: Annotated[
+        int | None,
+        Query(
+            ge=1989,
+            le=2100,
+            description="The calendar year (default: the year of the last event). Only "
+            "whole years are published: overlapping windows would reveal single days by subtraction.",
+        ),
     ] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day (default: the last event).")] = None,
     agency: Annotated[
         str | None, Query(pattern=AGENCY_PATTERN, description="Whose events (needed when several).")
     ] = None,
     ctx: Context = Depends(context),
 ) -> dict:
-    """Each state's violence score over a window (default rubric), with small event counts withheld.
+    """Each state's violence score over one calendar year (default rubric), with small event
+    counts withheld (and, where one state alone would be, the next smallest too).
 
     Only states: municipalities are not published, as in the public scorecard.
     """
@@ -214,6 +219,6 @@ def public_regions(
         with ctx.access.read() as store:
             if agency is not None and agency not in store.agencies():
                 raise HTTPException(404, f"agency {agency!r} has no data here")
-            return check_public(public_region_scores(store, start, end, agency, ctx.settings.min_count))
+            return check_public(public_region_scores(store, year, agency, ctx.settings.min_count))
 
-    return ctx.cache.get_or_compute(("regions", start, end, agency), version, compute)
+    return ctx.cache.get_or_compute(("regions", year, agency), version, compute)

@@ -16,12 +16,11 @@ from vdto.publication.scorecard import SENSITIVE_FIELDS
 from vdto.regional.panel import score_store
 from vdto.render.jsonout import records
 from vdto.scoring import Rubric
-from vdto.scoring.engine import resolve_window
 from vdto.store import Store
 
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS) | frozenset(f + "s" for f in SENSITIVE_FIELDS)
-#: The longest window public region scores are computed over (a bound on the work one request asks).
-MAX_YEARS = 40
+#: The first year public region figures are offered for (UCDP GED's first).
+FIRST_YEAR = 1989
 
 
 class SensitiveFieldError(Exception):
@@ -62,40 +61,70 @@ def _round6(value: Any) -> float | None:
     return None if value is None else round(float(value), 6)
 
 
+def public_year(store: Store, year: int | None) -> tuple[date, date]:
+    """The fixed period public region figures are published for: one calendar year (default: the
+    year of the last event up to today). Arbitrary windows are not offered: two overlapping
+    windows would give, by subtraction, the events of the days between them."""
+    last = store.events.last_date(until=date.today())
+    if year is None:
+        if last is None:
+            raise VdtoError("the store has no events", fix="import event data first", param="year")
+        year = last.year
+    if not FIRST_YEAR <= year <= date.today().year:
+        raise VdtoError(f"no public figures for {year}", fix=f"ask for a year from {FIRST_YEAR} to {date.today().year}",
+                        param="year")  # fmt: skip
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _withheld(events: list[int], min_count: int) -> set[int]:
+    """Rows whose figures are withheld: those with 1 to ``min_count - 1`` events and, when that is
+    a single row, also the smallest other row with events (complementary suppression), so that
+    no withheld figure follows from the others by subtraction."""
+    primary = {i for i, n in enumerate(events) if 0 < n < min_count}
+    if len(primary) == 1:
+        others = sorted((n, i) for i, n in enumerate(events) if n >= min_count)
+        if others:
+            primary.add(others[0][1])
+    return primary
+
+
 def public_region_scores(
-    store: Store, start: date | None, end: date | None, agency: str | None, min_count: int
+    store: Store, year: int | None, agency: str | None, min_count: int
 ) -> dict[str, Any]:
-    """State scores of one agency's events (and the public counts), small counts suppressed.
+    """State scores of one agency's events (and the public counts) for one calendar year, small
+    counts suppressed.
 
     Where a state has between 1 and ``min_count - 1`` events, its event count, deaths, score,
-    rate and leading organization are withheld, as the public scorecard withholds small
-    counts; a state with no events keeps the score its public counts give it.
+    rate and leading organization are withheld, as the public scorecard withholds small counts;
+    when that is one state only, the next smallest is withheld too (see :func:`_withheld`); the
+    total number of events is not published. A state with no events keeps the score its public
+    counts give it.
     """
     rubric = Rubric.default()
-    start, end = resolve_window(start, end, rubric, store)
-    if (end - start).days > 366 * MAX_YEARS:
-        raise VdtoError(
-            f"the window is longer than {MAX_YEARS} years", fix="ask for a shorter window", param="window"
-        )
+    start, end = public_year(store, year)
     agency = store.resolve_agency(agency)
     if not store.events.located(agency, start, end) and not store.counts.count():
         # nothing to place on the map (region_panel cannot merge an empty panel with no counts)
         raise VdtoError(
             f"agency {agency!r} has no events with a state between {start} and {end}",
-            fix="choose another window or agency",
-            param="window",
+            fix="choose another year or agency",
+            param="year",
         )
     res = score_store(store, start, end, level="state", rubric=rubric, agency=agency)
     rows = []
-    for r in records(res.table):
+    table = records(res.table)
+    hidden = _withheld([int(r.get("events") or 0) for r in table], min_count)
+    for i, r in enumerate(table):
         events = int(r.get("events") or 0)
-        small = 0 < events < min_count
+        small = i in hidden
+        if small:
+            events = 0
         rows.append(
             {
                 "rank": int(r["rank"]),
                 "region_code": str(r["region_code"]),
                 "name": r.get("name"),
-                "events": None if events < min_count else events,
+                "events": None if small or events < min_count else events,
                 "event_deaths": None if small or events < min_count else r.get("event_deaths"),
                 "counted": int(r.get("counted") or 0),
                 "score": None if small else _round6(r.get("score")),
@@ -104,6 +133,7 @@ def public_region_scores(
                 "top_org_share": None if events < min_count else _round6(r.get("top_org_share")),
             }
         )
-    meta = {k: v for k, v in res.meta.items() if k not in ("events_unlocated",)}
+    # totals would give a withheld figure by subtraction: not published
+    meta = {k: v for k, v in res.meta.items() if k not in ("events_unlocated", "events")}
     meta["agency"] = agency
     return {"meta": meta, "min_count": min_count, "regions": rows}
