@@ -25,7 +25,12 @@ What it does:
    request after a change does), each timed over many calls; the ratios put the HTTP figures
    in proportion.
 
-The target: p99 under 100 ms with 50 concurrent clients on 2 cores.
+5. **Cache busting** (``--busters N``, default 10): the load again, while ``N`` anonymous clients
+   ask ``/public/regions`` for a new answer each time (a year from 1989 to 2023 and a ``from``
+   parameter that changes every request, as the attack that once pushed the scorecard's p99
+   from 22 ms to 1,183 ms did); the scorecard's p99 with and without them.
+
+The target: p99 under 100 ms with 50 concurrent clients on 2 cores, with or without busters.
 """
 
 from __future__ import annotations
@@ -156,6 +161,36 @@ async def load(
     return latencies, wall, size
 
 
+async def busting(port: int, clients: int, stop: asyncio.Event) -> int:
+    """``clients`` anonymous clients asking /public/regions for a new answer each time, until ``stop``."""
+    sent = 0
+
+    async def client(k: int) -> None:
+        nonlocal sent
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = 0
+        while not stop.is_set():
+            year = 1989 + (k * 7 + i) % 35
+            path = f"/public/regions?agency=mx&year={year}&from=2020-01-{1 + i % 28:02d}&x={k}-{i}"
+            req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+            await _get(reader, writer, req)
+            sent += 1
+            i += 1
+        writer.close()
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return sent
+
+
+async def load_with_busters(port: int, clients: int, requests: int, busters: int) -> tuple[list[float], int]:
+    stop = asyncio.Event()
+    bust = asyncio.create_task(busting(port, busters, stop))
+    await asyncio.sleep(1.0)  # the busters are running before the measured load starts
+    latencies, _, _ = await load(port, "/public/scorecard", clients, requests, warmup=2)
+    stop.set()
+    return latencies, await bust
+
+
 def reference(db: Path, ledger: Path, keys: Path, repeats: int) -> tuple[float, float]:
     """Seconds per call in process: the cached answer (hit) and building it from the store (miss)."""
     from vdto.api.app import create_app
@@ -190,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         "--requests", type=int, default=None, help="Requests per client (default 200, 40 with --quick)."
     )
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--busters", type=int, default=10, help="Cache-busting clients in the second run (0: none)."
+    )
     args = ap.parse_args(argv)
     requests = args.requests or (40 if args.quick else 200)
 
@@ -209,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
             latencies, wall, size = asyncio.run(
                 load(port, "/public/scorecard", args.clients, requests, warmup=2)
             )
+            busted, sent = (
+                asyncio.run(load_with_busters(port, args.clients, requests, args.busters))
+                if args.busters
+                else ([], 0)
+            )
         finally:
             os.kill(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
@@ -227,9 +270,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  HTTP p50 / cache miss: {p50 / (miss * 1000):.2f}; HTTP p50 / cache hit: {p50 / (hit * 1000):,.0f}"
     )
-    verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
+    worst = p99
+    if busted:
+        bms = [x * 1000 for x in busted]
+        bp50, bp99 = percentile(bms, 50), percentile(bms, 99)
+        worst = max(p99, bp99)
+        print(
+            f"with {args.busters} cache-busting clients ({sent:,} /public/regions requests with new parameters):"
+        )
+        print(
+            f"  scorecard p50 {bp50:.1f} ms   p99 {bp99:.1f} ms   max {max(bms):.1f} ms (without them: p99 {p99:.1f} ms)"
+        )
+    verdict = "met" if worst < TARGET_P99_MS else "NOT met"
     print(f"target p99 < {TARGET_P99_MS:.0f} ms: {verdict}")
-    return 0 if p99 < TARGET_P99_MS else 1
+    return 0 if worst < TARGET_P99_MS else 1
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,20 +148,26 @@ class StoreAccess:
 class Cache:
     """Values computed from the store, kept until the store (or another file) changes."""
 
-    def __init__(self) -> None:
-        self._values: dict[Any, tuple[Any, Any]] = {}
+    def __init__(self, size: int = 256) -> None:
+        self._values: OrderedDict[Any, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self.size = size
 
     def get(self, key: Any, version: Any) -> Any | None:
         with self._lock:
             hit = self._values.get(key)
+            if hit is not None:
+                self._values.move_to_end(key)
         return hit[1] if hit is not None and hit[0] == version else None
 
     def put(self, key: Any, version: Any, value: Any) -> Any:
+        """Keep ``value``; past ``size`` values the least recently used goes (a client asking for
+        ever new keys cannot push the public scorecard out)."""
         with self._lock:
-            if len(self._values) > 256:
-                self._values.clear()
             self._values[key] = (version, value)
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
         return value
 
     def get_or_compute(self, key: Any, version: Any, compute: Callable[[], Any]) -> Any:

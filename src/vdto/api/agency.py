@@ -119,10 +119,12 @@ def _run_import(
     ctx: Context, agency: str, kind: str, files: dict[str, FsPath], encoding: str, skip_bad_rows: bool
 ) -> dict:
     """The same importer as ``vdto import KIND``, in one transaction, with the store to itself."""
+    from vdto.events.tabular import decompressed_limit
     from vdto.services.imports import import_file
 
     mapping = files.get("mapping") if kind == "csv" else None
-    with ctx.access.exclusive() as db:
+    # an upload may expand, once decompressed, to no more than the upload limit itself
+    with ctx.access.exclusive() as db, decompressed_limit(ctx.settings.max_upload_bytes):
         result = import_file(
             db, kind, files["file"], agency=agency, mapping=mapping, mapping_name=mapping.name if mapping else None,
             skip_bad_rows=skip_bad_rows, encoding=encoding,

@@ -96,11 +96,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "The request body is over the size limit.",
         415: "The body is not multipart/form-data.",
         422: "A parameter, body or uploaded file is invalid.",
+        429: "Too many new public computations at once; try again after Retry-After seconds.",
         503: "The store is in use by another process; try again.",
     }.items()
 }
 PUBLIC_ERRORS: dict[int | str, dict[str, Any]] = {
-    k: v for k, v in ERRORS.items() if k in (400, 404, 409, 413, 422, 503)
+    k: v for k, v in ERRORS.items() if k in (400, 404, 409, 413, 422, 429, 503)
 }
 
 

@@ -63,6 +63,28 @@ class FailureLog:
             return True, skipped
 
 
+class MissLimiter:
+    """A token bucket for answers anonymous clients make the server compute (cache misses):
+    ``rate`` a second, up to ``burst`` at once; cached answers never wait (so clients asking for
+    ever new answers cannot take the cores the public scorecard needs)."""
+
+    def __init__(self, rate: float = 2.0, burst: float = 2.0) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, 0.0
+        self.lock = threading.Lock()
+
+    def admit(self, now: float) -> bool:
+        with self.lock:
+            self.tokens = (
+                min(self.burst, self.tokens + (now - self.at) * self.rate) if self.at else self.tokens
+            )
+            self.at = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return True
+            return False
+
+
 @dataclass
 class Context:
     """Shared by every request of one server."""
@@ -72,6 +94,7 @@ class Context:
     cache: Cache = field(default_factory=Cache)
     _flights: dict = field(default_factory=dict)
     failures: FailureLog = field(default_factory=lambda: FailureLog())
+    misses: MissLimiter = field(default_factory=lambda: MissLimiter())
 
     def flight(self, key: object) -> asyncio.Lock:
         """An asyncio lock per cache key, so that only one request rebuilds a missing answer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -16,7 +17,7 @@ from vdto.api.deps import Context, context
 from vdto.api.views import check_public, published_scorecard, round_view
 from vdto.errors import VdtoError
 from vdto.names import AGENCY_PATTERN
-from vdto.publication.disclosure import public_region_scores
+from vdto.publication.disclosure import check_year, public_region_scores
 
 router = APIRouter(tags=["public"])
 
@@ -221,4 +222,12 @@ def public_regions(
                 raise HTTPException(404, f"agency {agency!r} has no data here")
             return check_public(public_region_scores(store, year, agency, ctx.settings.min_count))
 
-    return ctx.cache.get_or_compute(("regions", year, agency), version, compute)
+    check_year(year)  # a bad request is a 400, never a 429
+    key = ("regions", year, agency)
+    hit = ctx.cache.get(key, version)
+    if hit is not None:
+        return hit
+    if not ctx.misses.admit(time.monotonic()):
+        raise HTTPException(429, "too many new public computations at once; try again in a second",
+                            headers={"Retry-After": "1"})  # fmt: skip
+    return ctx.cache.get_or_compute(key, version, compute)

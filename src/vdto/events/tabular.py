@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import contextlib
+import contextvars
 import csv
 import gzip
 import hashlib
 import io
 import lzma
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -41,6 +43,38 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+#: The most bytes a compressed file may expand to (a 1 MB gzip can hold 300 MB of zeros); the
+#: API lowers it for uploads with :func:`decompressed_limit`.
+DECOMPRESSED_LIMIT: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "decompressed_limit", default=8 << 30
+)
+
+
+@contextlib.contextmanager
+def decompressed_limit(limit: int) -> Iterator[None]:
+    """Within the block, compressed files that expand beyond ``limit`` bytes are refused while
+    they are read (never held whole)."""
+    token = DECOMPRESSED_LIMIT.set(int(limit))
+    try:
+        yield
+    finally:
+        DECOMPRESSED_LIMIT.reset(token)
+
+
+def _read_capped(fh: IO[bytes], path: Path) -> bytes:
+    limit = DECOMPRESSED_LIMIT.get()
+    parts, total = [], 0
+    while block := fh.read(1 << 20):
+        total += len(block)
+        if total > limit:
+            raise InputFileError(
+                f"expands to more than {limit >> 20:,} MiB once decompressed", str(path),
+                "send a smaller file, or split it (the limit is the server's: its operator can raise it)",
+            )  # fmt: skip
+        parts.append(block)
+    return b"".join(parts)
+
+
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise InputFileError("file not found", str(path), "check the path")
@@ -51,7 +85,7 @@ def _read_bytes(path: Path) -> bytes:
     )  # type: ignore[assignment]
     try:
         with opener(path, "rb") as fh:
-            return fh.read()
+            return fh.read() if opener is open else _read_capped(fh, path)
     except (OSError, EOFError, lzma.LZMAError) as exc:
         kind = path.suffix.lstrip(".")
         raise InputFileError(

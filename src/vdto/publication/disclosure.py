@@ -70,10 +70,15 @@ def public_year(store: Store, year: int | None) -> tuple[date, date]:
         if last is None:
             raise VdtoError("the store has no events", fix="import event data first", param="year")
         year = last.year
-    if not FIRST_YEAR <= year <= date.today().year:
+    check_year(year)
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def check_year(year: int | None) -> None:
+    """Refuse a year public figures cannot be given for (a cheap check, before any work)."""
+    if year is not None and not FIRST_YEAR <= year <= date.today().year:
         raise VdtoError(f"no public figures for {year}", fix=f"ask for a year from {FIRST_YEAR} to {date.today().year}",
                         param="year")  # fmt: skip
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 def _withheld(events: list[int], min_count: int) -> set[int]:
