@@ -169,9 +169,11 @@ def test_tampered_score_fails_naming_the_organization(site_copy):
 def test_tampered_aggregate_fails_naming_the_organization(site_copy):
     path = site_copy / "aggregates.csv"
     agg = pd.read_csv(path, dtype=str, keep_default_na=False)
+    # the number a class's part of the score is computed from (a merged row gives its part itself)
     rows = agg.index[agg["org"] == "csrl"]
     i = rows[0]
-    agg.loc[i, "probability_sum"] = repr(float(agg.loc[i, "probability_sum"]) + 1.0)
+    col = "decayed_probability_sum" if agg.loc[i, "decayed_probability_sum"] else "score"
+    agg.loc[i, col] = repr(float(agg.loc[i, col]) + 1.0)
     agg.to_csv(path, index=False)
     report = recompute_site(site_copy)
     assert not report.ok
@@ -332,7 +334,8 @@ def test_failure_leaves_previous_site_untouched(built, tmp_path):
     write_site(out, built.card, built.agg)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     agg = built.agg.copy()
-    agg.loc[agg.index[agg["org"] == "cjng"][0], "probability_sum"] += 5.0
+    detailed = agg.index[(agg["org"] == "cjng") & agg["decayed_probability_sum"].notna()]
+    agg.loc[detailed[0], "decayed_probability_sum"] += 5.0
     with pytest.raises(VdtoError, match=r"would not recompute.*cjng"):
         write_site(out, built.card, agg)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

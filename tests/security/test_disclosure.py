@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vdto.api.app import create_app
+from vdto.api.deps import MissLimiter
 from vdto.events import generic
 from vdto.events.ingest import import_events
 from vdto.publication.disclosure import _withheld
@@ -92,3 +93,26 @@ def test_complementary_suppression(events, hidden):
 def test_years_outside_the_data_are_refused(server):
     assert server.get("/public/regions?year=1066").status_code == 422
     assert server.get(f"/public/regions?year={date.today().year + 1}").status_code == 400
+
+
+def test_a_published_sites_aggregates_hold_no_single_event(ucdp_store, tmp_path):
+    """The report's case: a published year of real data, whose aggregates.csv held single events
+    with their exact day. Now no row is a class of fewer than min_count events, no exact day is
+    published, and the site still recomputes."""
+    from vdto.publication.scorecard import SMALL_CLASSES, build_scorecard, public_aggregates
+    from vdto.publication.site import recompute_site, write_site
+    from vdto.scoring.engine import score
+    from vdto.store import Store
+
+    with Store(ucdp_store[0], read_only=True) as store:
+        res = score(store, date(2022, 1, 1), date(2022, 12, 31), draws=200, seed=1)
+    card = build_scorecard(res, min_count=3)
+    agg = public_aggregates(res, min_count=3)
+    write_site(tmp_path / "site", card, agg)
+    published = pd.read_csv(tmp_path / "site" / "aggregates.csv", keep_default_na=False)
+    assert "date_start" not in published and "date_end" not in published
+    detailed = published[published["category"] != SMALL_CLASSES]
+    assert len(detailed) and (detailed["events"] >= 3).all()
+    assert (published.groupby("org")["category"].apply(lambda c: (c == SMALL_CLASSES).sum()) <= 1).all()
+    assert res.attribution["event"].nunique() > 1000  # a real year: many events, now in few rows
+    assert recompute_site(tmp_path / "site").ok

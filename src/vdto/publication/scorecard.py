@@ -12,19 +12,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from vdto.render.jsonout import records
 from vdto.schema import VICTIM_COLUMNS
 from vdto.scoring.decision import TargetDecision, decide, ranking_with_margins
 from vdto.scoring.engine import ScoreResult
-from vdto.scoring.points import event_weights
+from vdto.scoring.points import decay, event_points, event_weights
 from vdto.scoring.rubric import Rubric
 
 #: The columns of the published aggregates (nothing that identifies a source or an event).
 AGGREGATE_COLUMNS: tuple[str, ...] = (
-    "org", "category", "date_start", "date_end", "deaths_best", *VICTIM_COLUMNS, "torture_display",
-    "reliability", "events", "probability_sum",
+    "org", "category", "month", "deaths_best", *VICTIM_COLUMNS, "torture_display",
+    "reliability", "events", "probability_sum", "decayed_probability_sum", "score",
 )  # fmt: skip
 
 #: The published ranking's columns, in the order of ``scorecard.csv``.
@@ -75,57 +76,90 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return records(frame, digits=6)
 
 
-def public_aggregates(result: ScoreResult) -> pd.DataFrame:
-    """The scored events in classes of identical scoring attributes, per organization.
+def public_aggregates(result: ScoreResult, min_count: int = 3) -> pd.DataFrame:
+    """The scored events in classes of identical scoring attributes, per organization and month.
 
-    ``probability_sum`` adds the attribution probabilities of the events in the class, so an
-    organization's expected score is the sum over its classes of
-    ``probability_sum x points x decay x reliability``.
+    A class is (organization, category, month, deaths, victims by kind, torture, reliability):
+    ``events`` counts its events, ``probability_sum`` adds their attribution probabilities,
+    ``decayed_probability_sum`` adds each probability times the event's time decay under the
+    scorecard's rubric and window, and ``score`` is the class's part of the organization's
+    expected score (``decayed_probability_sum x points x reliability``). No exact day is
+    published. Classes of fewer than ``min_count`` events are not published one by one: each
+    organization's are merged into one row (category ``"(small classes)"``, attributes empty)
+    that gives only their number of events and their part of the score, so that no row is a
+    single event.
     """
     att = result.attribution
-    cols = [
-        "category",
-        "date_start",
-        "date_end",
-        "deaths_best",
-        *VICTIM_COLUMNS,
-        "torture_display",
-        "reliability",
-    ]
-    ev = result.events.iloc[att["event"].to_numpy()][cols].reset_index(drop=True)
-    ev["date_start"] = pd.to_datetime(ev["date_start"]).dt.strftime("%Y-%m-%d")
-    ev["date_end"] = pd.to_datetime(ev["date_end"]).dt.strftime("%Y-%m-%d")
+    cols = ["category", "deaths_best", *VICTIM_COLUMNS, "torture_display", "reliability"]
+    src = result.events.iloc[att["event"].to_numpy()].reset_index(drop=True)
+    end = date.fromisoformat(str(result.meta["to"])[:10])
+    rubric = result.rubric
+    prob = att["prob"].to_numpy(dtype=float)
+    ev = src[cols].copy()
     ev.insert(0, "org", att["org"].to_numpy())
+    ev.insert(2, "month", pd.to_datetime(src["date_start"]).dt.strftime("%Y-%m").to_numpy())
     ev["events"] = 1
-    ev["probability_sum"] = att["prob"].to_numpy()
-    keys = ["org", *cols]
+    ev["probability_sum"] = prob
+    ev["decayed_probability_sum"] = prob * decay(src, end, rubric.time.half_life_days)
+    ev["score"] = event_weights(src, rubric, end) * prob
+    keys = ["org", "category", "month", *cols[1:]]
     out = ev.groupby(keys, as_index=False, dropna=False).agg(
-        events=("events", "sum"), probability_sum=("probability_sum", "sum")
+        events=("events", "sum"), probability_sum=("probability_sum", "sum"),
+        decayed_probability_sum=("decayed_probability_sum", "sum"), score=("score", "sum"),
+    )  # fmt: skip
+    small = out["events"] < min_count
+    merged = (
+        out[small]
+        .groupby("org", as_index=False)
+        .agg(events=("events", "sum"), probability_sum=("probability_sum", "sum"), score=("score", "sum"))
     )
-    return out[list(AGGREGATE_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)
+    merged["category"] = SMALL_CLASSES
+    out = pd.concat([out[~small], merged], ignore_index=True)
+    out = out.sort_values(["org", "category", "month"], kind="stable", na_position="last")
+    return out[list(AGGREGATE_COLUMNS)].reset_index(drop=True)
+
+
+#: The category of the row that merges an organization's classes of fewer than ``min_count`` events.
+SMALL_CLASSES = "(small classes)"
 
 
 def recompute(aggregates: pd.DataFrame, rubric: Rubric, end: date) -> pd.DataFrame:
     """Expected score per organization from published aggregates and a rubric.
+
+    Each class's part is recomputed from its attributes (``decayed_probability_sum x points x
+    reliability`` under ``rubric``); the merged small classes give their part as published. The
+    rubric's time decay was applied, day by day, when the scorecard was made (``end`` and the
+    half-life are in its meta): the month of a class lets a reader check it to within a month.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from datetime import date
     >>> from vdto.scoring import Rubric
-    >>> agg = pd.DataFrame({"org": ["cjng"], "category": ["homicide"], "date_start": ["2020-12-31"],
-    ...     "date_end": ["2020-12-31"], "deaths_best": [1], "victims_civilian": [1], "torture_display": [False],
-    ...     "reliability": [1.0], "events": [3], "probability_sum": [2.5]})
+    >>> agg = pd.DataFrame({"org": ["cjng", "cjng"], "category": ["homicide", "(small classes)"],
+    ...     "month": ["2020-12", None], "deaths_best": [1, None], "victims_civilian": [1, None],
+    ...     "torture_display": [False, None], "reliability": [1.0, None], "events": [3, 2],
+    ...     "probability_sum": [2.5, 2.0], "decayed_probability_sum": [2.5, None], "score": [5.0, 1.5]})
     >>> recompute(agg, Rubric.default(), date(2020, 12, 31)).to_dict("records")
-    [{'org': 'cjng', 'score': 5.0}]
+    [{'org': 'cjng', 'score': 6.5}]
     """
     frame = aggregates.copy()
     for col in VICTIM_COLUMNS:
         if col not in frame:
             frame[col] = 0
-    frame["torture_display"] = frame["torture_display"].astype(str).str.lower().isin(["true", "1"])
-    w = event_weights(frame, rubric, end) * frame["probability_sum"].to_numpy(dtype=float)
-    out = pd.DataFrame({"org": frame["org"], "score": w}).groupby("org", as_index=False)["score"].sum()
+    merged = frame["category"].astype(str) == SMALL_CLASSES
+    part = np.zeros(len(frame))
+    part[merged.to_numpy()] = pd.to_numeric(frame.loc[merged, "score"]).to_numpy(dtype=float)
+    detail = frame[~merged].copy()
+    if len(detail):
+        detail["torture_display"] = detail["torture_display"].astype(str).str.lower().isin(["true", "1"])
+        for col in ("deaths_best", *VICTIM_COLUMNS):
+            detail[col] = pd.to_numeric(detail[col]).fillna(0)
+        w = event_points(detail, rubric) * detail["decayed_probability_sum"].to_numpy(dtype=float)
+        if rubric.attribution.weight_by_reliability:
+            w = w * detail["reliability"].to_numpy(dtype=float)
+        part[(~merged).to_numpy()] = w
+    out = pd.DataFrame({"org": frame["org"], "score": part}).groupby("org", as_index=False)["score"].sum()
     return out.sort_values(["score", "org"], ascending=[False, True]).reset_index(drop=True)
 
 

@@ -502,9 +502,19 @@ def recompute_site(out_dir: str | Path) -> RecomputeReport:
     try:
         agg = pd.read_csv(
             agg_path,
-            dtype={"org": str, "category": str, "date_start": str, "date_end": str},
+            dtype={"org": str, "category": str, "month": str},
             keep_default_na=False,
-            na_values={"probability_sum": [""], "reliability": [""], "deaths_best": [""]},
+            na_values={
+                c: [""]
+                for c in (
+                    "probability_sum",
+                    "reliability",
+                    "deaths_best",
+                    "decayed_probability_sum",
+                    "score",
+                    "torture_display",
+                )
+            },
         )
     except FileNotFoundError:
         raise _missing(agg_path) from None
@@ -527,7 +537,7 @@ def recompute_site(out_dir: str | Path) -> RecomputeReport:
         raise _damaged(
             f"rubric.json is not a valid rubric ({where}: {first['msg']})", folder / "rubric.json"
         ) from None
-    needed = {"org", "category", "date_start", "date_end", "deaths_best", "reliability", "probability_sum"}
+    needed = {"org", "category", "month", "deaths_best", "reliability", "decayed_probability_sum", "score"}
     if missing := sorted(needed - set(agg.columns)):
         raise _damaged(f"aggregates.csv lacks column(s) {', '.join(missing)}", agg_path)
 

@@ -75,7 +75,7 @@ def build_public_scorecard(
     orgs = list(res.table["org"][:6])
     trend = yearly_trend(store, orgs, end_year, TREND_YEARS, rubric=rub, agency=res.meta["agency"])
     card = build_scorecard(res, trend=trend, min_count=min_count, extra=extra or None)
-    return Scorecard(card, public_aggregates(res), res)
+    return Scorecard(card, public_aggregates(res, min_count), res)
 
 
 def publish_scorecard(
