@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vdto.api.app import create_app
-from vdto.api.deps import MissLimiter
 from vdto.events import generic
 from vdto.events.ingest import import_events
 from vdto.publication.disclosure import _withheld
