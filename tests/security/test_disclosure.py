@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vdto.api.app import create_app
+from vdto.api.deps import MissLimiter
 from vdto.events import generic
 from vdto.events.ingest import import_events
 from vdto.publication.disclosure import _withheld
@@ -45,7 +46,10 @@ def server(tmp_path_factory):
     import_events(
         folder / "s.duckdb", "csv", csv, generic.parse, mapping=spec, mapping_sha256=digest, agency="mx"
     )
-    return TestClient(create_app(folder / "s.duckdb"))
+    app = create_app(folder / "s.duckdb")
+    # these tests are about what is disclosed, not about the rate of new computations (test_rate.py)
+    app.state.vdto.misses = MissLimiter(rate=1e9, burst=1e9)
+    return TestClient(app)
 
 
 def _figures(client, query: str) -> dict:
