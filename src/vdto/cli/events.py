@@ -348,7 +348,7 @@ def orgs_add(
         raise VdtoError(f"{e['loc'][0]} {e['msg']}", "vdto orgs add", "see `vdto orgs add --help`") from None
     with Store(_db(db)) as store:
         store.registry_edits.add_org(org)
-    out.print(f"added {org_id} ({name})")
+    out.print(f"added {escape(org_id)} ({escape(name)})")
 
 
 @orgs_app.command("alias")
@@ -366,7 +366,7 @@ def orgs_alias(
     with Store(_db(db)) as store:
         org_id = store.registry().require(org)
         store.registry_edits.add_alias(alias, org_id)
-    out.print(f"{alias!r} now resolves to {org_id}")
+    out.print(f"{escape(repr(alias))} now resolves to {escape(org_id)}")
 
 
 @orgs_app.command("unresolved")
