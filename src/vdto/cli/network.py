@@ -66,7 +66,9 @@ def network_import(
     with Store(_db(db)) as store:
         net.save(store, origin)
     stats = net.stats()
-    out.print(f"network from {escape(str(origin['file']))}: {stats['nodes']:,} nodes, {stats['edges']:,} edges")
+    out.print(
+        f"network from {escape(str(origin['file']))}: {stats['nodes']:,} nodes, {stats['edges']:,} edges"
+    )
 
 
 @network_app.command("generate")
