@@ -12,21 +12,9 @@ from fastapi.testclient import TestClient
 
 from vdto.api.app import create_app
 from vdto.api.deps import MissLimiter
-from vdto.events import generic
-from vdto.events.ingest import import_events
 from vdto.publication.disclosure import _withheld
 
-MAPPING = """source = "fiscalia-mx"
-default_category = "homicide"
-[columns]
-source_id = "id"
-date = "date"
-deaths = "deaths"
-state = "state"
-perpetrator = "group"
-[victims]
-civilian = "deaths"
-"""
+from ..test_api import agency_csv, load
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +26,8 @@ def server(tmp_path_factory):
         for i in range(n):
             k += 1
             rows.append((f"e{k}", str(date(2020, 1, 1) + timedelta(days=(7 * i + int(state)) % 360)), 1 + i % 3, state,
-                         "CJNG" if state in ("14", "16") else "Cártel de Sinaloa"))  # fmt: skip
-    csv = folder / "mx.csv"
-    pd.DataFrame(rows, columns=["id", "date", "deaths", "state", "group"]).to_csv(csv, index=False)
-    (folder / "m.toml").write_text(MAPPING)
-    spec, digest = generic.load_mapping(folder / "m.toml")
-    import_events(
-        folder / "s.duckdb", "csv", csv, generic.parse, mapping=spec, mapping_sha256=digest, agency="mx"
-    )
+                         "CJNG" if state in ("14", "16") else "Cártel de Sinaloa", ""))  # fmt: skip
+    load(folder / "s.duckdb", *agency_csv(folder, "mx", rows), "mx")
     app = create_app(folder / "s.duckdb")
     # these tests are about what is disclosed, not about the rate of new computations (test_rate.py)
     app.state.vdto.misses = MissLimiter(rate=1e9, burst=1e9)

@@ -209,8 +209,7 @@ def check(events: pd.DataFrame, perps: pd.DataFrame, problems: Problems, where: 
         p = perps["probability"].to_numpy(dtype=float)
         bad_p = (p <= 0) | (p > 1 + PROBABILITY_TOLERANCE) | ~np.isfinite(p)
         if bad_p.any():
-            _add_rows(
-                problems,
+            problems.add_rows(
                 perps[ROW].to_numpy()[bad_p],
                 col("probability"),
                 perps["probability"].to_numpy()[bad_p],
@@ -220,21 +219,10 @@ def check(events: pd.DataFrame, perps: pd.DataFrame, problems: Problems, where: 
         total = perps.groupby(ROW)["probability"].sum()
         over = total[total > 1 + PROBABILITY_TOLERANCE]
         if len(over):
-            _add_rows(
-                problems,
+            problems.add_rows(
                 over.index.to_numpy(),
                 col("probability"),
                 np.round(over.to_numpy(), 6),
                 "adds up to more than 1 over the event's perpetrators",
                 "lower the probabilities so they sum to at most 1 (the rest is 'unknown')",
             )
-
-
-def _add_rows(
-    problems: Problems, rows: np.ndarray, column: str, values: np.ndarray, message: str, fix: str
-) -> None:
-    first = pd.Series(values, index=rows)
-    first = first[~first.index.duplicated()]
-    mask = np.isin(problems.rows, first.index.to_numpy())
-    vals = first.reindex(problems.rows).to_numpy(dtype=object)
-    problems.add(mask, column, vals, message, fix)

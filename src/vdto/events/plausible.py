@@ -72,22 +72,12 @@ class Plausibility:
         return out
 
 
-def _rows_add(problems: Problems, rows: np.ndarray, column: str, values, message: str, fix: str) -> None:
-    """Record a problem for the file rows ``rows`` (a subset of the problems' rows)."""
-    if len(rows) == 0:
-        return
-    lookup = pd.Series(np.asarray(values, dtype=object), index=rows)
-    lookup = lookup[~lookup.index.duplicated()]
-    mask = np.isin(problems.rows, lookup.index.to_numpy())
-    problems.add(mask, column, lookup.reindex(problems.rows).to_numpy(dtype=object), message, fix)
-
-
 def check_dates(rows: np.ndarray, dates: pd.Series, column: str, problems: Problems, p: Plausibility) -> None:
     """Refuse dates outside ``p``'s range (NaT is left to the parser's own checks)."""
     d = pd.to_datetime(dates, errors="coerce")
     lo, hi = pd.Timestamp(p.start), pd.Timestamp(p.end)
     bad = (d.notna() & ((d < lo) | (d > hi))).to_numpy()
-    _rows_add(problems, np.asarray(rows)[bad], column, d[bad].dt.strftime("%Y-%m-%d").to_numpy(),
+    problems.add_rows(np.asarray(rows)[bad], column, d[bad].dt.strftime("%Y-%m-%d").to_numpy(),
               f"is outside the plausible dates {p.start}..{p.end}",
               "check the date (a typing error?); a wider range can be allowed for this import with {dates} "
               "FROM..TO, which the import record keeps")  # fmt: skip
@@ -106,7 +96,7 @@ def check_events(events: pd.DataFrame, problems: Problems, where: dict[str, str]
     has = np.isfinite(lat) & np.isfinite(lon)
     out = has & ((lat < s) | (lat > n) | (lon < w) | (lon > e))
     col = where.get("latitude", "latitude")
-    _rows_add(problems, rows[out], col, [f"{a:g}, {b:g}" for a, b in zip(lat[out], lon[out], strict=True)],
+    problems.add_rows(rows[out], col, [f"{a:g}, {b:g}" for a, b in zip(lat[out], lon[out], strict=True)],
               "is outside Mexico", "check the coordinates (latitude first, west longitudes negative); events "
               "outside Mexico can be imported with {anywhere}, which the import record keeps")  # fmt: skip
     inside = has & ~out & events["state_code"].notna().to_numpy()
@@ -115,7 +105,7 @@ def check_events(events: pd.DataFrame, problems: Problems, where: dict[str, str]
 
         stated = events["state_code"].to_numpy(dtype=object)[inside]
         wrong = ~geography().near_state(lat[inside], lon[inside], stated, STATE_TOLERANCE)
-        _rows_add(problems, rows[inside][wrong], col,
+        problems.add_rows(rows[inside][wrong], col,
                   [f"{a:g}, {b:g} (state {y})" for a, b, y in
                    zip(lat[inside][wrong], lon[inside][wrong], stated[wrong], strict=True)],
                   f"lies more than {STATE_TOLERANCE:g} degrees (about 22 km) from the state the row names",

@@ -302,6 +302,16 @@ class Problems:
             vals = np.asarray(values, dtype=object)[mask]
             self.items.append((self.rows[mask], column, vals, message, fix))
 
+    def add_rows(self, rows: np.ndarray, column: str, values, message: str, fix: str) -> None:
+        """Record ``message`` for the file rows ``rows`` (a subset of :attr:`rows`; the first
+        value given for a row is the one shown)."""
+        if len(rows) == 0:
+            return
+        first = pd.Series(np.asarray(values, dtype=object), index=np.asarray(rows))
+        first = first[~first.index.duplicated()]
+        mask = np.isin(self.rows, first.index.to_numpy())
+        self.add(mask, column, first.reindex(self.rows).to_numpy(dtype=object), message, fix)
+
     def bad_mask(self) -> np.ndarray:
         bad = np.zeros(len(self.rows), dtype=bool)
         if self.items:
