@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import sys
 import time
 from enum import StrEnum
@@ -29,24 +28,9 @@ class Format(StrEnum):
 
 
 def _cell(v: object, column: str = "") -> str:
-    import numpy as np
-    import pandas as pd
+    from vdto.render.fmt import cell
 
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float | np.floating) and math.isnan(v)):
-        return ""
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, float | np.floating):
-        if column.startswith("p_") or column.startswith("share"):
-            return f"{v:.3f}"
-        if column.startswith(("cut_", "rise_", "leader_cut")):
-            return "" if not math.isfinite(v) else f"{v:.0%}"
-        if not math.isfinite(v):
-            return str(v)
-        return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
-    if isinstance(v, int | np.integer):
-        return f"{v:,}"
-    return str(v)
+    return cell(v, column)
 
 
 def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = None) -> None:

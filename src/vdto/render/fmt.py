@@ -16,6 +16,12 @@ Examples
 ('31 de diciembre de 2020', '1 January 2020 to 31 December 2020')
 >>> money(69_612_345.0), money(2.5e9), money(950.0)
 ('US$69.6 million', 'US$2.5 billion', 'US$950')
+>>> sig(565136292.9732497), sig(2.1e-15), sig(4.47e-06), sig(0.02), sig(12.345)
+('565,136,293', '0', '0.00000447', '0.02', '12.3')
+>>> cell(2006, "year"), cell("02004", "region_code"), cell(0.5, "top_org_share"), cell(None, "score")
+('2006', '02004', '50%', '—')
+>>> cell(2700.456, "score"), cell(565136292.97, "revenue_denied_usd"), cell(True, "hot")
+('2,700.5', 'US$565.1 million', 'yes')
 """
 
 from __future__ import annotations
@@ -73,6 +79,21 @@ def num(x: Any, digits: int = 1, *, sign: bool = False) -> str:
     return f"{float(x):{'+' if sign else ''},.{digits}f}"
 
 
+def sig(x: Any, digits: int = 3) -> str:
+    """``x`` with ``digits`` meaningful digits and no more, thousands separated: ``12.3``,
+    ``0.00000447``, ``565,136,293``; anything closer to zero than ``1e-12`` prints as ``0``
+    (solver noise such as a gap of ``2.1e-15`` is zero to a reader)."""
+    if not finite(x):
+        return MISSING
+    v = float(x)
+    if abs(v) < 1e-12:
+        return "0"
+    if abs(v) >= 10 ** (digits - 1):
+        return f"{round(v):,}"
+    decimals = digits - 1 - math.floor(math.log10(abs(v)))
+    return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
 def compact(x: Any) -> str:
     """The shortest plain form of ``x`` (``0.9``, ``1000``, ``1e-05``): thresholds, multipliers."""
     return f"{float(x):g}" if finite(x) else MISSING
@@ -109,11 +130,67 @@ def money(x: Any) -> str:
     if not finite(x):
         return MISSING
     v = float(x)
+    if v < 0:
+        return "-" + money(-v)
     if v >= 1e9:
         return f"US${v / 1e9:,.1f} billion"
     if v >= 1e6:
         return f"US${v / 1e6:,.1f} million"
     return f"US${v:,.0f}"
+
+
+#: Column names whose integers are identifiers or calendar units: never a thousands separator.
+ID_COLUMNS = ("year", "month", "day", "seed", "replicate", "round", "round_id", "id", "rank", "code")
+#: Column-name parts that mark a share (0-1) to print as a percentage.
+SHARE_MARKS = ("share", "pct_", "percent")
+#: Column-name parts that mark US dollars.
+MONEY_MARKS = ("usd", "revenue", "money", "dollars")
+
+
+def _is_id(column: str) -> bool:
+    c = column.lower()
+    return c in ID_COLUMNS or c.endswith(tuple("_" + i for i in ID_COLUMNS)) or c.startswith(("rank_", "year_"))
+
+
+def cell(x: Any, column: str = "", lang: str = "en") -> str:
+    """One table cell, chosen by its column's name: the one rule every table vdto prints follows.
+
+    Identifiers and calendar units (``year``, ``region_code``, ``seed``, ``rank``) never get a
+    thousands separator; shares (``*share*``) print as percentages and probabilities (``p_*``)
+    with three decimals; money (``*usd*``, ``*revenue*``) in US dollars with its unit; other
+    numbers with separators, whole numbers as they are, fractions to one decimal or three
+    meaningful digits when small; booleans as yes/no; missing values as :data:`MISSING`.
+    """
+    import numpy as np
+
+    if isinstance(x, bool | np.bool_):
+        return "yes" if x else "no"
+    if isinstance(x, str):
+        return x
+    if missing(x):
+        return MISSING
+    if not isinstance(x, numbers.Real):
+        return str(x)
+    c = column.lower()
+    if _is_id(c) and finite(x) and float(x) == int(x):
+        return str(int(x))
+    if not finite(x):
+        return MISSING
+    if c.startswith("p_"):
+        return prob(x)
+    if any(m in c for m in SHARE_MARKS):
+        whole = abs(float(x) * 100 - round(float(x) * 100)) < 1e-9
+        return pct(x, lang, digits=0 if whole else 1)
+    if c.startswith(("cut_", "rise_", "leader_cut")):
+        return pct(x, lang, digits=0)
+    if any(m in c for m in MONEY_MARKS):
+        return money(x)
+    v = float(x)
+    if v == int(v):
+        return f"{int(v):,}"
+    if abs(v) < 1:
+        return sig(v)
+    return num(v, 1)
 
 
 def date_text(iso: Any, lang: str = "en") -> str:
@@ -145,6 +222,7 @@ FILTERS = {
     "rise": rise,
     "text": text,
     "money": money,
+    "sig": sig,
     "date_text": date_text,
     "period": period,
 }
@@ -153,6 +231,7 @@ __all__ = [
     "FILTERS",
     "LANGS",
     "MISSING",
+    "cell",
     "compact",
     "date_text",
     "finite",
@@ -164,5 +243,6 @@ __all__ = [
     "period",
     "prob",
     "rise",
+    "sig",
     "text",
 ]
