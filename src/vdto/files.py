@@ -51,6 +51,27 @@ __all__ = ["atomic_write", "write_parquet"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: What a provenance column's name starts with in a CSV, so it never takes a data column's place
+#: (the window's ``events`` total beside each organization's ``events``).
+META_PREFIX = "meta_"
+
+
+def with_meta(frame, meta: dict):
+    """``frame`` with its provenance as constant ``meta_*`` columns after the data (lists and
+    dicts as JSON): how a CSV, which has no header block, carries where its numbers came from.
+
+    >>> import pandas as pd
+    >>> with_meta(pd.DataFrame({"org": ["cjng"], "events": [699.9]}), {"events": 2047}).columns.tolist()
+    ['org', 'events', 'meta_events']
+    """
+    import json
+
+    flat = {
+        META_PREFIX + k: json.dumps(v, default=str) if isinstance(v, list | dict) else v for k, v in meta.items()
+    }
+    return frame.assign(**flat)
+
+
 def safe_cell(value: object) -> object:
     """A text cell that a spreadsheet would run as a formula, neutralised with a leading ``'``
     (OWASP's advice); other values as they are.

@@ -44,6 +44,9 @@ OPTION_NAMES: dict[str, str] = {
     "alias": "ALIAS",
     "token_id": "TOKEN_ID",
     "sim_results": "--sim",
+    "rubric_a": "the first RUBRIC argument",
+    "rubric_b": "the second RUBRIC argument",
+    "rubric_file": "the RUBRIC argument",
     # actions a fix may point to
     "register": "`vdto orgs add` or `vdto orgs alias`",
     "list_orgs": "`vdto orgs list`",
@@ -65,7 +68,11 @@ def _db(db: Path | None) -> Path:
 
 AgencyOpt = Annotated[
     str | None,
-    typer.Option("--agency", help="The agency whose data this is.", show_default=False),
+    typer.Option(
+        "--agency",
+        help="The agency whose data this is (needed when the store holds several: they are never summed).",
+        show_default=False,
+    ),
 ]
 
 
@@ -110,7 +117,7 @@ def _window_dates(start: str | None, end: str | None):
 
 def _provenance(meta: dict) -> str:
     return (
-        f"vdto {meta['vdto_version']} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
+        f"vdto {meta['vdto_version']} · agency {meta.get('agency', '—')} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
         f"data sha256:{meta['data_sha256'][:16]} · window {meta['from']} to {meta['to']} · "
         f"seed {meta['seed']} · {meta['draws']} draws · {meta['events']:,} events"
     )
@@ -143,10 +150,9 @@ def _write_frame(
         )
         _to(out_path, text + "\n")
     elif fmt == "csv":
-        flat = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in meta.items()}
-        from vdto.files import csv_safe
+        from vdto.files import csv_safe, with_meta
 
-        _to(out_path, csv_safe(frame.assign(**flat)).to_csv(index=False))
+        _to(out_path, csv_safe(with_meta(frame, meta)).to_csv(index=False))
     else:
         if out_path is not None:
             raise VdtoError(
