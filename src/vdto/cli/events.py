@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from vdto.cli.console import Format, emit, emit_json, out
-from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, Options, QuietOpt, _date, _db
+from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, Options, QuietOpt, _date, _db, _window_dates
 from vdto.errors import VdtoError
 from vdto.store.events import By
 
@@ -216,7 +217,8 @@ def events_cmd(
     fmt: FormatOpt = Format.table,
     agency: AgencyOpt = None,
 ) -> None:
-    """Summarise stored events by year, organization (attributed) or state (all agencies by default).
+    """Summarise one agency's stored events by year, organization (attributed) or state (the only
+    agency in the store unless --agency names one; agencies are never added together).
 
     Example: vdto events --by org --from 2023 --to 2023-12-31
     """
@@ -224,12 +226,11 @@ def events_cmd(
 
     if by not in ("year", "org", "state"):
         raise VdtoError(f"unknown grouping {by!r}", fix="use year, org or state", param="by")
-    s, e = _date(start, "--from"), _date(end, "--to")
-    if e is not None and end is not None and len(end) == 4:
-        e = e.replace(month=12, day=31)
+    s, e = _window_dates(start, end)
     with Store(_db(db), read_only=True) as store:
+        who = store.resolve_agency(agency)
         grouping: By = "year" if by == "year" else ("org" if by == "org" else "state")
-        emit(store.events.summary(grouping, s, e, source, agency), fmt, title=f"Events by {by}")
+        emit(store.events.summary(grouping, s, e, source, who), fmt, title=f"Events by {by} (agency {who})")
 
 
 def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
@@ -381,9 +382,36 @@ def orgs_unresolved(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
         emit(store.events.unresolved_names(), fmt, title="Unresolved names")
 
 
+def split_agencies_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for {agency}-events.csv.gz.")] = Path(
+        "examples"
+    ),
+    source: Annotated[
+        Path | None, typer.Option("--source", help="A UCDP GED CSV (default: the bundled Mexico file).")
+    ] = None,
+    agencies: Annotated[str, typer.Option("--agencies", help="Comma-separated agency names.")] = "mx,us",
+    share: Annotated[float, typer.Option("--share", help="Share of the incidents each agency sees.")] = 0.8,
+    start: Annotated[int, typer.Option("--from", help="First year.")] = 2021,
+    end: Annotated[int, typer.Option("--to", help="Last year.")] = 2021,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of who sees which incident.")] = 1,
+) -> None:
+    """Split the bundled UCDP events between two (or more) agencies, each seeing its own
+    overlapping share, to try the two-country workflow on real data (same seed, same files).
+
+    Example: vdto split-agencies --out examples --agencies mx,us --share 0.8 --from 2021 --to 2021
+    """
+    from vdto.services.imports import split_ucdp
+
+    names = [a.strip() for a in agencies.split(",") if a.strip()]
+    written = split_ucdp(out_dir, source, agencies=names, share=share, years=(start, end), seed=seed)
+    for agency, path in written.items():
+        out.print(Text(f"{agency}: {path} ({path.stat().st_size:,} bytes)"))
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``import``, ``events``, ``imports`` and ``orgs`` to the ``vdto`` app."""
+    """Add ``import``, ``events``, ``imports``, ``split-agencies`` and ``orgs`` to the ``vdto`` app."""
     app.add_typer(import_app, name="import")
     app.command("events")(events_cmd)
+    app.command("split-agencies")(split_agencies_cmd)
     app.command("imports")(imports_cmd)
     app.add_typer(orgs_app, name="orgs")

@@ -102,7 +102,7 @@ def _provenance(meta: dict) -> str:
     seed = f" · seed {meta['seed']} · {meta['permutations']} permutations" if "seed" in meta else ""
     counts = f" + counts '{meta['measure']}'" if meta.get("measure") else ""
     return (
-        f"vdto {meta['vdto_version']} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
+        f"vdto {meta['vdto_version']} · agency {meta.get('agency', '—')} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
         f"data sha256:{meta['data_sha256'][:16]} · window {meta['from']} to {meta['to']} · "
         f"{meta['events']:,} events{counts}{seed}"
     )

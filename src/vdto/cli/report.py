@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from vdto.cli.console import Steps, out, print_headlines
-from vdto.cli.options import DbOpt, QuietOpt, _db, parse_policies
+from vdto.cli.options import AgencyOpt, DbOpt, QuietOpt, _db, parse_policies
 from vdto.errors import VdtoError
 
 VerboseOpt = Annotated[
@@ -60,6 +60,7 @@ def report_cmd(
     ] = 1,
     budget: Annotated[float, typer.Option("--budget", help="Cases in the enforcement package.")] = 25.0,
     db: DbOpt = None,
+    agency: AgencyOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -109,6 +110,7 @@ def report_cmd(
             months=months,
             progress=progress.step,
             posterior=posterior,
+            agency=agency,
         )
         page = write_report(data, out_dir, progress=progress.step)
     if quiet:

@@ -304,15 +304,24 @@ def _dismantled(events: pd.DataFrame, att: pd.DataFrame, registry: Registry) -> 
 
 
 def resolve_window(
-    start: date | None, end: date | None, rubric: Rubric, store: Store | None = None
+    start: date | None,
+    end: date | None,
+    rubric: Rubric,
+    store: Store | None = None,
+    *,
+    agency: str | None = None,
+    counts: bool = False,
 ) -> tuple[date, date]:
-    """Fill in a missing end (the last event in the store up to today: an event dated in the
-    future, imported with a widened date range, never stretches the window) and start (end minus
-    the rubric window)."""
+    """Fill in a missing end (the agency's last event in the store up to today: an event dated in
+    the future, imported with a widened date range, never stretches the window; with ``counts``,
+    the last month of homicide counts when there are no events) and start (end minus the rubric
+    window)."""
     if end is None:
         if store is None:
             raise VdtoError("no end date", fix="give the last day, e.g. 2023-12-31", param="end")
-        end = store.events.last_date(until=date.today())
+        end = store.events.last_date(agency, until=date.today())
+        if end is None and counts:
+            end = store.counts.last_day(until=date.today())
         if end is None:
             raise VdtoError("the store has no events", str(store.path), "import event data first")
     if start is None:
@@ -345,7 +354,7 @@ def score(
     if draws < 1:
         raise VdtoError(f"draws must be at least 1 (got {draws})", fix="use e.g. 2000", param="draws")
     agency = store.resolve_agency(agency)
-    start, end = resolve_window(start, end, rubric, store)
+    start, end = resolve_window(start, end, rubric, store, agency=agency)
     events, perps = store.events.window(start, end, agency=agency, sources=sources)
     result = score_frames(
         events,

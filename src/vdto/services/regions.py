@@ -30,10 +30,15 @@ def regional_analysis(
 
 
 def _in_window(fn, store: Store, start: date | None, end: date | None, *, level: str = "state",
-               rubric: Rubric | None = None, **options: Any):  # fmt: skip
+               rubric: Rubric | None = None, agency: str | None = None, **options: Any):  # fmt: skip
     """``fn`` over the window settled the same way for every shell: the level checked first, the
-    end defaulting to the last event and the start to the rubric's window before it."""
+    agency settled (:meth:`Store.resolve_agency`), the end defaulting to the agency's last event
+    (or the last month of counts when it has none) and the start to the rubric's window before it.
+    The result's ``meta`` names the agency."""
     check_level(level)
     rubric = rubric or Rubric.default()
-    start, end = resolve_window(start, end, rubric, store)
-    return fn(store, start, end, level=level, rubric=rubric, **options)
+    agency = store.resolve_agency(agency)
+    start, end = resolve_window(start, end, rubric, store, agency=agency, counts=options.get("use_counts", True))
+    result = fn(store, start, end, level=level, rubric=rubric, agency=agency, **options)
+    result.meta["agency"] = agency
+    return result

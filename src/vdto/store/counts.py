@@ -67,6 +67,14 @@ class CountRepository:
             params,
         )
 
+    def last_day(self, until: date | None = None) -> date | None:
+        """The last day of the latest month with counts (on or before ``until`` when given)."""
+        where, params = ("WHERE period <= ?", [until]) if until is not None else ("", [])
+        row = self.con.execute(f"SELECT max(period) FROM region_counts {where}", params).fetchall()[0][0]
+        if row is None:
+            return None
+        return (pd.Timestamp(row).to_period("M").end_time).date()
+
     def by_state_and_year(self, measure: str) -> pd.DataFrame:
         """Counts of ``measure`` per calendar year and state."""
         return self.store.query(

@@ -206,7 +206,9 @@ class Store:
         return self.events.agencies()
 
     def resolve_agency(self, agency: str | None) -> str:
-        """``agency`` if given; the only one in the store if not; an error naming them otherwise."""
+        """The one rule for whose data a command works on: ``agency`` if given; the only agency in
+        the store if not (``default`` in an empty store); with several, an error naming them, since
+        two agencies' copies of the same incidents are never added together."""
         if agency is not None:
             return check_agency(agency)
         names = self.agencies()
@@ -217,7 +219,7 @@ class Store:
         raise VdtoError(
             f"the store holds the data of several agencies ({', '.join(names)})",
             str(self.path),
-            "pick one with {agency}",
+            "pick one with {agency} NAME (agencies are never added together)",
             mentions=("agency",),
         )
 

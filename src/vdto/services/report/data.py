@@ -206,6 +206,7 @@ class ReportData:
         prov: dict[str, Any] = {
             "vdto_version": vdto.__version__,
             "store": str(self.db),
+            "agency": m.get("agency"),
             "year": self.year,
             "window": f"{m['from']} to {m['to']}",
             "rubric": m["rubric"],
@@ -265,9 +266,9 @@ def _network_origin(meta: dict) -> str:
     return str(origin)
 
 
-def latest_full_year(store) -> int:
+def latest_full_year(store, agency: str | None = None) -> int:
     """The last calendar year the store's events cover to its final month."""
-    last = store.events.last_date(until=date.today())
+    last = store.events.last_date(agency, until=date.today())
     if last is None:
         raise VdtoError(
             "the store has no events",
@@ -295,6 +296,7 @@ def collect(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
     posterior: str | os.PathLike[str] | None = None,
+    agency: str | None = None,
 ) -> ReportData:
     """Compute what the report shows from the store at ``db``.
 
@@ -305,8 +307,10 @@ def collect(
     The enforcement package uses the store's supply network, or a synthetic one (seed
     ``network_seed``) when the store has none, against the target, or the leading organization
     when the rule names none. ``posterior``: a calibration's posterior (``vdto calibrate``),
-    whose fit and claims get a section (one step more). ``progress`` is called with a label
-    before each of :data:`STEPS` steps.
+    whose fit and claims get a section (one step more). ``agency``: whose events (the only
+    agency in the store when not given; a store with several needs it, see
+    :meth:`vdto.store.Store.resolve_agency`). ``progress`` is called with a label before each of
+    :data:`STEPS` steps.
     """
     from vdto.network.graph import SupplyNetwork
     from vdto.publication.scorecard import yearly_trend
@@ -329,11 +333,12 @@ def collect(
 
         post = Posterior.read(Path(posterior))  # likewise
     with Store(db, read_only=True) as store:
+        agency = store.resolve_agency(agency)
         if year is None:
-            year = latest_full_year(store)
+            year = latest_full_year(store, agency)
         start, end = date(year, 1, 1), date(year, 12, 31)
         step(f"Scoring {year} ({draws:,} Monte Carlo draws)")
-        ranking = score_window(store, start, end, draws=draws, seed=seed)
+        ranking = score_window(store, start, end, draws=draws, seed=seed, agency=agency)
         if ranking.table.empty:
             raise VdtoError(
                 f"no organization has attributed events in {year}",
@@ -345,11 +350,11 @@ def collect(
         marg = margins(ranking)
         robust = robustness(ranking)
         step("Yearly trends of the leading organizations")
-        trend = yearly_trend(store, list(ranking.table["org"][:6]), year, 8)
+        trend = yearly_trend(store, list(ranking.table["org"][:6]), year, 8, agency=agency)
         step(f"State hot spots {year} (999 permutations)")
-        states = analyse(store, start, end, level="state", seed=hot_seed)
+        states = analyse(store, start, end, level="state", seed=hot_seed, agency=agency)
         step(f"Municipal hot spots {year} (999 permutations)")
-        munis = analyse(store, start, end, level="municipality", seed=hot_seed)
+        munis = analyse(store, start, end, level="municipality", seed=hot_seed, agency=agency)
         step("Enforcement package on the supply network")
         registry = store.registry()
         stored = store.network.exists()
