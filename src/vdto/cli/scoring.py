@@ -202,7 +202,7 @@ def rubric_show(
     """
     from vdto.scoring import load_rubric
 
-    r = load_rubric(rubric)
+    r = load_rubric(rubric, param="rubric_file")
     sys.stdout.write(r.canonical_json() + "\n")
     err.print(f"{r.name} v{r.version} sha256:{r.sha256()}")
 
@@ -215,7 +215,7 @@ def rubric_validate(rubric: Annotated[str, typer.Argument(help="Rubric file to c
     """
     from vdto.scoring import load_rubric
 
-    r = load_rubric(rubric)
+    r = load_rubric(rubric, param="rubric_file")
     out.print(f"{rubric}: valid ({r.name} v{r.version}, sha256:{r.sha256()})")
 
 
@@ -227,13 +227,13 @@ def rubric_diff_cmd(
 ) -> None:
     """Show every key whose value differs between two rubrics.
 
-    Example: vdto rubric diff default-v1 my-rubric.toml
+    Example: vdto rubric diff default-v1 examples/my-rubric.toml
     """
     import pandas as pd
 
     from vdto.scoring import load_rubric, rubric_diff
 
-    ra, rb = load_rubric(a), load_rubric(b)
+    ra, rb = load_rubric(a, param="rubric_a"), load_rubric(b, param="rubric_b")
     rows = rubric_diff(ra, rb)
     frame = pd.DataFrame(rows, columns=["key", a, b]).astype(str)
     if frame.empty and fmt == Format.table:

@@ -117,7 +117,7 @@ class Rubric(_Strict):
         return load_rubric(None)
 
 
-def _rubric_text(path: str | Path | None) -> tuple[str, str]:
+def _rubric_text(path: str | Path | None, param: str = "rubric") -> tuple[str, str]:
     if path is None or str(path) == "default-v1":
         return bundled("rubric", "default-v1").read_text(encoding="utf-8"), "default-v1"
     path = Path(path)
@@ -125,18 +125,19 @@ def _rubric_text(path: str | Path | None) -> tuple[str, str]:
         return path.read_text(encoding="utf-8"), str(path)
     except FileNotFoundError:
         raise ConfigError(
-            "rubric file not found", str(path), "check the --rubric path (or use default-v1)"
+            "rubric file not found", str(path), "check the path given as {%s} (or use default-v1)" % param, mentions=(param,)
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the rubric ({exc})", str(path), "save it as UTF-8 text") from None
 
 
-def load_rubric(path: str | Path | None = None) -> Rubric:
-    """Load and validate a rubric TOML file (``None`` or ``"default-v1"`` for the shipped one).
+def load_rubric(path: str | Path | None = None, param: str = "rubric") -> Rubric:
+    """Load and validate a rubric TOML file (``None`` or ``"default-v1"`` for the shipped one);
+    ``param`` is the parameter that gave the path, which a missing file's error names.
 
     Errors name the key: ``my.toml: victims.journalist: Input should be greater than or equal to 0``.
     """
-    text, origin = _rubric_text(path)
+    text, origin = _rubric_text(path, param)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

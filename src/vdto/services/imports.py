@@ -91,3 +91,46 @@ def import_file(
         db, kind, file, EVENT_KINDS[kind], report=report, skip_bad_rows=skip_bad_rows,
         agency=agency or DEFAULT_AGENCY, plausible=plausible, **options,
     )  # fmt: skip
+
+
+def split_ucdp(
+    out_dir: str | Path,
+    source: str | Path | None = None,
+    *,
+    agencies: tuple[str, ...] | list[str] = ("mx", "us"),
+    share: float = 0.8,
+    years: tuple[int, int] = (2021, 2021),
+    seed: int = 1,
+) -> dict[str, Path]:
+    """Write ``{agency}-events.csv.gz`` in ``out_dir`` for each agency: its share of the UCDP
+    GED file ``source`` (default: the bundled Mexico file) over ``years``, in UCDP's own layout,
+    so ``vdto import ucdp FILE --agency NAME`` reads it (see :mod:`vdto.events.split`)."""
+    import pandas as pd
+
+    from vdto.events.split import split_agencies
+    from vdto.files import atomic_write
+    from vdto.names import check_agency
+
+    for a in agencies:
+        check_agency(a)
+    if years[0] > years[1]:
+        raise VdtoError(f"the years run backwards ({years[0]} to {years[1]})", fix="swap them", param="years")
+    src = Path(source) if source is not None else bundled("ucdp")
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False, encoding="utf-8")
+    if "year" not in frame or "id" not in frame:
+        raise VdtoError("not a UCDP GED file (no id or year column)", str(src), "give UCDP's GED CSV")
+    year = pd.to_numeric(frame["year"], errors="coerce")
+    frame = frame[(year >= years[0]) & (year <= years[1])]
+    parts = split_agencies(frame, list(agencies), share=share, seed=seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for agency, part in parts.items():
+        path = out / f"{agency}-events.csv.gz"
+        atomic_write(
+            path,
+            lambda tmp, part=part: part.to_csv(tmp, index=False, compression={"method": "gzip", "mtime": 0}),
+            mode=0o644,
+        )
+        written[agency] = path
+    return written
