@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 import time
 from enum import StrEnum
@@ -16,8 +17,10 @@ from rich.text import Text
 if TYPE_CHECKING:  # pandas loads only when something is printed
     import pandas as pd
 
-# piped output is not squeezed into 80 columns
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+# piped output is not squeezed into 80 columns, unless $COLUMNS says how wide to print
+out = Console(
+    highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -33,9 +36,20 @@ def _cell(v: object, column: str = "") -> str:
     return cell(v, column)
 
 
-def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = None) -> None:
-    """Print a frame as a rich table, CSV or JSON (records) on standard output."""
-    import pandas as pd
+def emit(
+    frame: pd.DataFrame,
+    fmt: Format = Format.table,
+    title: str | None = None,
+    *,
+    narrow: list[str] | None = None,
+    wide: bool = False,
+) -> None:
+    """Print a frame as a rich table, CSV or JSON (records) on standard output.
+
+    CSV and JSON always hold every column and full values. A table fits the terminal: numbers are
+    never cut (their columns keep their width), text is shortened with "…", and ``narrow`` (when
+    given) is the set of columns shown unless ``wide``; a dim line then says how to see the rest.
+    """
 
     if fmt == Format.csv:
         from vdto.files import csv_safe
@@ -46,14 +60,89 @@ def emit(frame: pd.DataFrame, fmt: Format = Format.table, title: str | None = No
 
         sys.stdout.write(json.dumps(records(frame), ensure_ascii=False, default=default) + "\n")
     else:
-        # data never becomes markup: a name like "[/bold]" or "[link=...]" prints as it is
-        table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
-        for c in frame.columns:
-            numeric = pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-            table.add_column(Text(str(c)), justify="right" if numeric else "left")
-        for row in frame.itertuples(index=False):
-            table.add_row(*(Text(_cell(v, str(c))) for v, c in zip(row, frame.columns, strict=True)))
+        hidden = []
+        if narrow is not None and not wide:
+            hidden = [c for c in frame.columns if c not in narrow]
+            frame = frame[[c for c in narrow if c in frame.columns]]
+        table, dropped = table_of(frame, title)
         out.print(table)
+        hidden = [*dropped, *hidden]
+        if hidden:
+            out.print(
+                Text(
+                    f"{len(hidden)} more columns ({', '.join(map(str, hidden))}): add --wide, or --format csv",
+                    style="dim",
+                )
+            )
+
+
+def fit_widths(
+    numbers: dict[str, int], texts: dict[str, int], width: int, order: list[str] | None = None
+) -> tuple[dict[str, int], list[str]]:
+    """Column widths that fit ``width`` characters of a boxed table: numeric columns keep their
+    natural width (a number is never cut), text columns share what is left (the widest shortened
+    first, none below 6); columns that still do not fit are dropped from the right.
+
+    ``numbers`` and ``texts`` map each column to its natural width; ``order`` is the table's
+    (default: numbers, then texts). Returns the widths and the dropped columns.
+
+    >>> fit_widths({"score": 7, "p_rank1": 7}, {"name": 31}, 80)[0]
+    {'score': 7, 'p_rank1': 7, 'name': 31}
+    >>> fit_widths({"score": 7, "p_rank1": 7}, {"name": 31}, 40)[0]
+    {'score': 7, 'p_rank1': 7, 'name': 16}
+    """
+    order = list(order) if order is not None else list({**numbers, **texts})
+    dropped: list[str] = []
+    while order:
+        nums = {c: numbers[c] for c in order if c in numbers}
+        txts = {c: texts[c] for c in order if c in texts}
+        room = width - (3 * len(order) + 1) - sum(nums.values())
+        if room >= sum(min(6, w) for w in txts.values()):
+            break
+        dropped.insert(0, order.pop())
+    nums = {c: numbers[c] for c in order if c in numbers}
+    txts = {c: texts[c] for c in order if c in texts}
+    cap = max(txts.values(), default=0)
+    while cap > 6 and sum(min(w, cap) for w in txts.values()) > room:
+        cap -= 1
+    widths = {c: (nums[c] if c in nums else min(txts[c], cap)) for c in order}
+    return widths, dropped
+
+
+def table_of(
+    frame: pd.DataFrame, title: str | None = None, width: int | None = None
+) -> tuple[Table, list[str]]:
+    """A frame as a Rich table that fits ``width`` (default: the terminal's) with no number cut
+    (see :func:`fit_widths`); text ends in "…" where shortened. Data never becomes markup (a name
+    like "[/bold]" prints as it is). Returns the table and the columns left out."""
+    import pandas as pd
+
+    cells = {str(c): [_cell(v, str(c)) for v in frame[c]] for c in frame.columns}
+    numeric = {
+        str(c): pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    }
+    # a long header over short numbers folds onto two lines rather than widen its column
+    natural = {c: max([len(x) for x in cells[c]] + [min(len(c), 9) if numeric[c] else len(c)]) for c in cells}
+    widths, dropped = fit_widths(
+        {c: w for c, w in natural.items() if numeric[c]},
+        {c: w for c, w in natural.items() if not numeric[c]},
+        width or out.width,
+        list(cells),
+    )
+    table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
+    shown = [c for c in cells if c in widths]
+    for c in shown:
+        table.add_column(
+            Text(c, overflow="fold") if numeric[c] else Text(c, overflow="ellipsis", no_wrap=True),
+            justify="right" if numeric[c] else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            width=widths[c],
+        )
+    for i in range(len(frame)):
+        table.add_row(*(Text(cells[c][i]) for c in shown))
+    return table, dropped
 
 
 def emit_json(obj: object) -> None:

@@ -11,7 +11,17 @@ from rich.markup import escape
 from rich.text import Text
 
 from vdto.cli.console import Format, emit, emit_json, out
-from vdto.cli.options import AgencyOpt, DbOpt, FormatOpt, Options, QuietOpt, _date, _db, _window_dates
+from vdto.cli.options import (
+    AgencyOpt,
+    DbOpt,
+    FormatOpt,
+    Options,
+    QuietOpt,
+    WideOpt,
+    _date,
+    _db,
+    _window_dates,
+)
 from vdto.errors import VdtoError
 from vdto.store.events import By
 
@@ -233,7 +243,7 @@ def events_cmd(
         emit(store.events.summary(grouping, s, e, source, who), fmt, title=f"Events by {by} (agency {who})")
 
 
-def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
+def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
     """List every import: file, SHA-256, rows read/imported/rejected, time, vdto version.
 
     Example: vdto imports --format csv
@@ -243,7 +253,9 @@ def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
     with Store(_db(db), read_only=True) as store:
         frame = store.imports.frame()
     if fmt == Format.table:
-        frame = frame.assign(sha256=frame["sha256"].str[:12] + "…")[
+        frame = frame.assign(
+            sha256=frame["sha256"].str[:12] + "…", finished_at=frame["finished_at"].astype(str).str[:16]
+        )[
             [
                 "import_id",
                 "kind",
@@ -259,7 +271,8 @@ def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
                 "vdto_version",
             ]
         ]
-    emit(frame, fmt, title="Imports")
+    narrow = ["import_id", "kind", "file_name", "rows_read", "rows_imported", "rows_rejected", "finished_at"]
+    emit(frame, fmt, title="Imports", narrow=narrow, wide=wide)
 
 
 def _registry(db: Path | None):

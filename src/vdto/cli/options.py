@@ -22,6 +22,9 @@ DbOpt = Annotated[
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+WideOpt = Annotated[
+    bool, typer.Option("--wide", "-w", help="Every column in the table (CSV and JSON always have them all).")
+]
 
 
 #: How the command line names a library parameter where it is not ``--name-with-dashes``.
@@ -124,9 +127,16 @@ def _provenance(meta: dict) -> str:
 
 
 def _write_frame(
-    frame, meta: dict, fmt: str, out_path: Path | None, title: str, extra: dict | None = None
+    frame,
+    meta: dict,
+    fmt: str,
+    out_path: Path | None,
+    title: str,
+    extra: dict | None = None,
+    narrow: list[str] | None = None,
 ) -> None:
-    """Print or write a result frame with its provenance, in the chosen format."""
+    """Print or write a result frame with its provenance, in the chosen format (a table shows
+    the ``narrow`` columns when given; files hold them all)."""
     import json
 
     if fmt == "parquet":
@@ -158,7 +168,7 @@ def _write_frame(
             raise VdtoError(
                 "a table is for the terminal", "--out", "use --format csv, json or parquet with --out"
             )
-        emit(frame, Format.table, title=title)
+        emit(frame, Format.table, title=title, narrow=narrow)
         out.print(f"[dim]{escape(_provenance(meta))}[/dim]")
 
 
@@ -175,6 +185,40 @@ ScoreFormat = Annotated[str, typer.Option("--format", "-f", help="table, csv, js
 def _check_score_format(fmt: str) -> None:
     if fmt not in ("table", "csv", "json", "parquet"):
         raise VdtoError(f"unknown format {fmt!r}", "--format", "use table, csv, json or parquet")
+
+
+#: ``--format`` where a command also has ``--out``: when not given, the file's suffix decides.
+OutFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, csv, json or parquet; with --out and no --format, the file's suffix (.csv, .json, .parquet).",
+        show_default=False,
+    ),
+]
+
+#: The format an ``--out`` file's suffix stands for.
+SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
+
+
+def _out_format(fmt: str | None, out_path: Path | None) -> str:
+    """The output format: ``--format`` when given (checked), else the ``--out`` file's suffix,
+    else a table for the terminal; a file whose suffix names no format is one line, never an
+    empty write."""
+    if fmt is not None:
+        _check_score_format(fmt)
+        return fmt
+    if out_path is None:
+        return "table"
+    found = SUFFIX_FORMATS.get(out_path.suffix.lower())
+    if found is None:
+        raise VdtoError(
+            f"cannot tell the format of {out_path.name} from its suffix ({out_path.suffix or 'none'})",
+            "--out",
+            "name the file .csv, .json or .parquet, or give --format csv, json or parquet",
+        )
+    return found
 
 
 def json_records(frame) -> list:

@@ -24,6 +24,7 @@ from vdto.cli.options import (
     SeedOpt,
     SourceOpt,
     ToOpt,
+    WideOpt,
     _check_score_format,
     _db,
     _provenance,
@@ -90,6 +91,7 @@ def score_cmd(
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
     quiet: QuietOpt = False,
+    wide: WideOpt = False,
     **scoring,
 ) -> None:
     """Score every organization over a window, with 90% intervals and P(rank 1).
@@ -104,7 +106,17 @@ def score_cmd(
     title = f"Violence scores {result.meta['from']} to {result.meta['to']}" + (
         " by state" if by == "state" else ""
     )
-    _write_frame(frame, result.meta, fmt, out_path, title)
+    narrow = [
+        "org",
+        "name",
+        *(["state_code"] if by == "state" else []),
+        "events",
+        "score",
+        "lo90",
+        "hi90",
+        "p_rank1",
+    ]
+    _write_frame(frame, result.meta, fmt, out_path, title, narrow=None if wide else narrow)
     if fmt == "table" and not quiet and len(result.dismantled):
         emit(result.dismantled, Format.table, title="Dismantled organizations (listed apart, not ranked)")
 
@@ -119,6 +131,7 @@ def rank_cmd(
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
     quiet: QuietOpt = False,
+    wide: WideOpt = False,
     **scoring,
 ) -> None:
     """Rank organizations with intervals, P(rank 1), margins and the target decision.
@@ -154,7 +167,8 @@ def rank_cmd(
     shown = table.head(top)[
         ["rank", "org", "name", "score", "lo90", "hi90", "p_rank1", "rank_lo90", "rank_hi90", "gap"]
     ]
-    emit(shown, Format.table, title=f"Ranking {result.meta['from']} to {result.meta['to']}")
+    emit(shown, Format.table, title=f"Ranking {result.meta['from']} to {result.meta['to']}",
+         narrow=["rank", "org", "name", "score", "lo90", "hi90", "p_rank1"], wide=wide)  # fmt: skip
     style = "bold green" if decision.target else "bold yellow"
     out.print(f"[{style}]Target decision:[/{style}] {escape(decision.reason)}")
     if decision.fallback:
