@@ -148,6 +148,7 @@ def network_package(
     if fmt == Format.json:
         emit_json(
             {
+                "network": report.synthetic or "the store's supply network",
                 "summary": pkg.summary(),
                 "notes": list(pkg.notes),
                 "selected": json_records(selected),
@@ -159,11 +160,18 @@ def network_package(
     if fmt == Format.csv:
         emit(selected, fmt)
         return
-    summary = pkg.summary()
+    # money in US dollars, shares in percent, seconds with "s"; JSON and CSV keep full precision
+    if report.synthetic:
+        out.print(
+            escape(
+                f"Synthetic: computed on {report.synthetic}; its volumes, prices and money are "
+                "invented, not estimates of any real organization."
+            )
+        )
     emit(
-        pd.DataFrame(list(summary.items()), columns=["", "value"]).astype(str),
+        pd.DataFrame(list(pkg.summary_text().items()), columns=["", "value"]),
         Format.table,
-        title=f"Enforcement package against {escape(pkg.target_name)}",
+        title=f"Enforcement package against {pkg.target_name}",
     )
     cols = [
         c
@@ -180,7 +188,19 @@ def network_package(
         )
         if c in selected
     ]
-    emit(selected[cols].head(top), Format.table, title=f"Cases selected ({pkg.method})")
+    unit = "agent-hours" if pkg.budget_kind == "hours" else "cases"
+    shown_cases = (
+        selected[cols]
+        .head(top)
+        .rename(
+            columns={
+                "denied": "revenue_denied",
+                "cumulative": "revenue_cumulative",
+                "budget_cost": f"cost ({unit})",
+            }
+        )
+    )
+    emit(shown_cases, Format.table, title=f"Cases selected ({pkg.method})")
     for note in pkg.notes:
         out.print("note: " + escape(str(note)))
     if len(subs):
@@ -229,26 +249,51 @@ def network_export(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="graphml, gexf or i2 (entities.csv + links.csv).")
     ] = "graphml",
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Write only this organization's subnetwork (id or any name), not the whole network.",
+            show_default=False,
+        ),
+    ] = None,
+    hops: Annotated[
+        int | None,
+        typer.Option(
+            "--hops",
+            help="With --target: keep everything within this many supply edges of its nodes [default: 2].",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """Export the store's supply network for Gephi, Cytoscape or i2 Analyst's Notebook.
+    """Export the store's supply network (or, with --target, the part around one organization) for
+    Gephi, Cytoscape or i2 Analyst's Notebook.
 
-    Example: vdto network export network.gexf --format gexf
+    Example: vdto network export cjng.gexf --format gexf --target CJNG --hops 2
     """
-    from vdto.network import formats
-    from vdto.network.graph import SupplyNetwork
+    from vdto.render.fmt import sig
+    from vdto.services.network import export_network
     from vdto.store import Store
 
-    if fmt not in ("graphml", "gexf", "i2"):
-        raise VdtoError(f"unknown format {fmt!r}", "--format", "use graphml, gexf or i2")
     with Store(_db(db), read_only=True) as store:
-        net = SupplyNetwork.load(store)
-    if fmt == "i2":
-        out_path.mkdir(parents=True, exist_ok=True)
-        written = list(formats.write_link_chart(net, out_path))
-    else:
-        written = [(formats.write_graphml if fmt == "graphml" else formats.write_gexf)(net, out_path)]
-    out.print("wrote " + ", ".join(str(p) for p in written))
+        done = export_network(store, out_path, fmt, target=target, hops=hops)
+    size = done.bytes
+    size_text = next(
+        (f"{sig(size / d)} {u}" for d, u in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")) if size >= d),
+        f"{size:,} bytes",
+    )
+    what = (
+        f"the subnetwork of {done.target} within {done.hops} supply edge{'s' if done.hops != 1 else ''}"
+        if done.target is not None
+        else "the whole network"
+    )
+    out.print(
+        escape(
+            f"wrote {', '.join(str(p) for p in done.paths)}: {what}, {done.nodes:,} nodes, "
+            f"{done.edges:,} edges, {size_text} ({size:,} bytes)"
+        )
+    )
 
 
 @network_app.command("stats")

@@ -49,12 +49,15 @@ def keys_new(
 
     Example: vdto keys new mx --dir keys
     """
-    from vdto.publication.keys import load_public_key, new_keypair
+    from vdto.publication.keys import load_public_key, new_keypair, repository_warning
 
     private, public = new_keypair(agency, folder)  # makes the folder, mode 0700
     out.print(
         f"wrote {private} (private, mode 0600: keep it secret) and {public} (public: {load_public_key(public)})"
     )
+    warning = repository_warning(private)
+    if warning is not None:
+        typer.echo(warning, err=True)
 
 
 def _signers(keys: list[Path] | None):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -128,3 +128,58 @@ class SupplyNetwork:
         out["nodes"] = len(self.nodes)
         out["edges"] = len(self.edges)
         return out
+
+    def synthetic_label(self) -> str | None:
+        """``"the synthetic supply network (seed 1)"`` when the generator made it, else None
+        (see :func:`synthetic_label`)."""
+        return synthetic_label(self.meta)
+
+
+def meta_value(meta: dict, key: str) -> Any:
+    """A network meta value, decoded where it is JSON text (the store keeps every value so)."""
+    value = meta.get(key)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def is_synthetic(meta: dict) -> bool:
+    """Whether ``meta`` (a network's, as generated, stored or read back from a file) says the
+    generator (:mod:`vdto.network.synthetic`) made the network."""
+    origin = str(meta.get("origin.generator") or "")
+    return meta_value(meta, "synthetic") is True or origin.startswith("vdto.network.synthetic")
+
+
+def synthetic_seed(meta: dict) -> int | None:
+    """The generator's seed of a synthetic network (None when not synthetic or not recorded)."""
+    if not is_synthetic(meta):
+        return None
+    params = meta_value(meta, "params")
+    for seed in (
+        params.get("seed") if isinstance(params, dict) else None,
+        meta_value(meta, "seed"),
+        meta_value(meta, "origin.seed"),
+    ):
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            return seed
+    return None
+
+
+def synthetic_label(meta: dict) -> str | None:
+    """``"the synthetic supply network (seed 1)"`` when ``meta`` says the generator made the
+    network (its volumes, prices and customers are invented), else None.
+
+    Examples
+    --------
+    >>> synthetic_label({"synthetic": True, "seed": 1}), synthetic_label({"synthetic": "true"})
+    ('the synthetic supply network (seed 1)', 'the synthetic supply network')
+    >>> synthetic_label({"origin.file": "edges.csv"}) is None
+    True
+    """
+    if not is_synthetic(meta):
+        return None
+    seed = synthetic_seed(meta)
+    return "the synthetic supply network" + ("" if seed is None else f" (seed {seed})")

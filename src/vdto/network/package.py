@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,7 @@ from vdto.errors import VdtoError
 from vdto.network.graph import BUYER_TYPES, NodeType, SupplyNetwork
 from vdto.network.selection import Solution, _select, _Selection
 from vdto.network.supply import _paths, _propagate, _ranges, _Shares, _Supply
+from vdto.render import fmt
 
 #: Default time limit of the MILP (seconds) before falling back to greedy.
 DEFAULT_TIME_LIMIT = 20.0
@@ -235,6 +237,35 @@ class Package(Solution):
             "solve_seconds": self.solve_seconds,
             **{f"size_{k}": v for k, v in self.size.items()},
         }
+
+    def summary_text(self) -> dict[str, str]:
+        """:meth:`summary` as a reader takes it in: money in US dollars a year, shares and gaps
+        as percentages, seconds with their unit, budgets in cases or agent-hours, counts with
+        thousands separators, three meaningful digits at most and solver noise (below 1e-12) as
+        0. :meth:`summary` keeps every value at full precision for files."""
+        unit = "agent-hours" if self.budget_kind == "hours" else "cases"
+
+        def gap(x: object) -> str:  # a relative gap: 2.1e-15 -> "0%", 0.0123 -> "1.23%"
+            return f"{fmt.sig(100 * x)}%" if isinstance(x, int | float) and fmt.finite(x) else fmt.MISSING
+
+        def usd(x: object) -> str:
+            return fmt.MISSING if not fmt.finite(x) else f"{fmt.money(x)} a year"
+
+        rules: dict[str, Callable[[object], str]] = {
+            "budget": lambda x: f"{fmt.sig(x)} {unit}",
+            "budget_used": lambda x: f"{fmt.sig(x)} {unit}",
+            "revenue_denied": usd,
+            "revenue_total": usd,
+            "bound": usd,
+            "lp_bound": usd,
+            "greedy_objective": usd,
+            "denied_share": fmt.pct,
+            "gap": gap,
+            "lp_gap": gap,
+            "mip_gap": gap,
+            "solve_seconds": lambda x: f"{fmt.sig(x)} s" if fmt.finite(x) else fmt.MISSING,
+        }
+        return {k: rules[k](v) if k in rules else fmt.cell(v, k) for k, v in self.summary().items()}
 
 
 def enforcement_package(

@@ -8,7 +8,9 @@ Pure functions over a :class:`~vdto.network.graph.SupplyNetwork`'s frames, compu
   topological level of every node and the share of its buyer's supply each edge is;
 - :func:`_propagate`: the target's nodes (:func:`_target_nodes`), its share of every node's
   supply level by level, and the main path back to it (:func:`_paths`);
-- :func:`supply_shares`: the public table of those shares.
+- :func:`supply_shares`: the public table of those shares;
+- :func:`subnetwork`: the target's nodes and everything within a few supply edges of them
+  (what ``vdto network export --target`` writes).
 
 :mod:`vdto.network.package` builds the enforcement package on top of these.
 """
@@ -379,4 +381,48 @@ def supply_shares(net: SupplyNetwork, target_org_id: str) -> pd.DataFrame:
             "path": paths,
             "n_paths": sh.n_paths[idx],
         }
+    )
+
+
+def subnetwork(net: SupplyNetwork, target: str, hops: int = 2) -> SupplyNetwork:
+    """The part of ``net`` around ``target``: the target's own nodes (its organization node and
+    cells, found as :func:`supply_shares` finds them), every node within ``hops`` supply edges of
+    them in either direction (its suppliers and buyers, their buyers and other suppliers, ...),
+    and every edge of any type between the nodes kept.
+
+    ``meta`` is the network's, with ``subnetwork`` (``target`` and ``hops``) added.
+
+    Examples
+    --------
+    >>> from vdto.network.synthetic import generate
+    >>> net = generate(seed=1, organizations=4, wholesalers=40, distributors=200)
+    >>> sub = subnetwork(net, "cjng", hops=1)
+    >>> len(sub.nodes) < len(net.nodes), set(sub.nodes["id"]) >= {"org:cjng"}
+    (True, True)
+    """
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise VdtoError(
+            f"hops must be a whole number, 0 or more (got {hops!r})", fix="use e.g. 2", param="hops"
+        )
+    target, tnodes = _target_nodes(net, target)
+    nodes, edges = net.nodes, net.edges
+    rows = np.flatnonzero((edges["type"] == EdgeType.SUPPLIES.value).to_numpy())
+    src, dst = _edge_ends(nodes, edges.iloc[rows], rows)
+    keep = np.zeros(len(nodes), dtype=bool)
+    keep[tnodes] = True
+    frontier = keep.copy()
+    for _ in range(hops):
+        reached = np.zeros(len(nodes), dtype=bool)
+        reached[dst[frontier[src]]] = True
+        reached[src[frontier[dst]]] = True
+        frontier = reached & ~keep
+        if not frontier.any():
+            break
+        keep |= frontier
+    kept_ids = nodes["id"][keep]
+    on_both = (edges["source"].isin(kept_ids) & edges["target"].isin(kept_ids)).to_numpy()
+    return SupplyNetwork(
+        nodes[keep].reset_index(drop=True),
+        edges[on_both].reset_index(drop=True),
+        {**net.meta, "subnetwork": {"target": target, "hops": hops}},
     )

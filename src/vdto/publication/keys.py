@@ -4,15 +4,18 @@ Each agency that takes part (for instance ``mx`` and ``us``) holds an Ed25519 ke
 with :func:`new_keypair`: ``<agency>.key`` (the private key, PEM, readable by its owner only)
 and ``<agency>.pub`` (the public key, 64 hex characters). :class:`Signer` loads a private key
 to sign ledger entries; :func:`load_public_key` and :func:`load_trusted` read public keys to
-pin when verifying a ledger (:func:`vdto.publication.ledger.verify`). docs/ledger.md describes
-the files.
+pin when verifying a ledger (:func:`vdto.publication.ledger.verify`); :func:`repository_warning`
+says when a private key was written where git would commit it. docs/ledger.md describes the
+files.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
+import subprocess
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -123,6 +126,63 @@ def new_keypair(agency: str, folder: str | Path) -> tuple[Path, Path]:
             f"cannot write the key file ({error.strerror})", str(error.filename or folder)
         ) from error
     return key_path, pub_path
+
+
+def repository_warning(key_path: str | Path) -> str | None:
+    """A one-line warning when the private key ``key_path`` lies inside a git work tree and git
+    would not ignore it (so a ``git add .`` would publish it); None otherwise.
+
+    The work tree is found by walking up from the key's folder to the first ``.git`` entry (a
+    folder, or a file in a linked work tree or submodule). Whether the key is ignored is asked
+    of ``git check-ignore``; when git is not on PATH or cannot answer, the key counts as not
+    ignored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> repository_warning(Path(tempfile.mkdtemp()) / "mx.key") is None  # no repository there
+    True
+    """
+    path = Path(os.path.abspath(key_path))
+    root = _work_tree(path.parent)
+    if root is None:
+        return None
+    git = shutil.which("git")
+    if git is None:
+        why = "git is not on PATH to check that it is ignored"
+    elif _ignored(git, root, path):
+        return None
+    else:
+        why = "it is not ignored"
+    return (
+        f"warning: the private key {key_path} is inside the git repository at {root}; {why}: "
+        "add it to .gitignore or keep keys outside the repository"
+    )
+
+
+def _work_tree(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` that holds a ``.git`` entry, or None."""
+    for candidate in (folder, *folder.parents):
+        with suppress(OSError):
+            if (candidate / ".git").exists():
+                return candidate
+    return None
+
+
+def _ignored(git: str, root: Path, path: Path) -> bool:
+    """Whether git ignores ``path`` in the work tree ``root`` (False when git cannot tell)."""
+    try:
+        done = subprocess.run(
+            [git, "-C", str(root), "check-ignore", "-q", "--", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def _remove(paths: Iterable[Path]) -> None:

@@ -18,17 +18,22 @@ from vdto.network.graph import SupplyNetwork
 from vdto.network.package import Package, enforcement_package
 from vdto.network.substitution import substitution, succession_risk
 from vdto.network.supply import supply_shares
+from vdto.render.fmt import money
+from vdto.services.network import target_org
 from vdto.services.scoring import score_window
 from vdto.store import Store
 
 
 @dataclass
 class PackageReport:
-    """The package, where the business goes, and who may take over the target's territory."""
+    """The package, where the business goes, and who may take over the target's territory;
+    ``synthetic``: ``"the synthetic supply network (seed 1)"`` when the generator made the
+    network (its money is invented), else None."""
 
     package: Package
     substitution: pd.DataFrame
     succession: pd.DataFrame
+    synthetic: str | None = None
 
 
 def package_for_target(
@@ -49,7 +54,7 @@ def package_for_target(
     the rubric's window ending at the last event), when it has any.
     """
     registry = store.registry()
-    org_id = registry.top(registry.require(target))
+    org_id = target_org(store, target)
     net = SupplyNetwork.load(store)
     scores = None
     if store.events.count():
@@ -61,6 +66,7 @@ def package_for_target(
         pkg,
         substitution(net, pkg, scores),
         succession_risk(load_bacrim2020(registry=registry), org_id, scores),
+        net.synthetic_label(),
     )
 
 
@@ -69,11 +75,13 @@ def buyers_line(store: Store, target: str | None) -> str:
     if target is None or not store.network.exists():
         return "enforcement package: no supply-network data in this store"
     try:
-        shares = supply_shares(SupplyNetwork.load(store), target)
+        net = SupplyNetwork.load(store)
+        shares = supply_shares(net, target)
     except VdtoError as exc:
         return f"enforcement package: {exc.what}"
     buyers = shares[shares["type"].isin(["wholesaler", "distributor"])]
+    where = net.synthetic_label() or "the store's network"
     return (
-        f"enforcement package: {target} supplies {len(buyers):,} US buyers in the store's network, "
-        f"US${buyers['revenue'].sum():,.0f} a year at stake"
+        f"enforcement package: {target} supplies {len(buyers):,} US buyers in {where}, "
+        f"{money(buyers['revenue'].sum())} a year at stake"
     )
