@@ -61,6 +61,27 @@ def _data() -> Path:
     return bundled("geography")
 
 
+#: Words INEGI writes in lower case inside a place name ("Acapulco de Juárez").
+_LOWER_WORDS = frozenset({"de", "del", "la", "las", "los", "el", "y", "e", "en", "a", "o", "u"})
+
+
+def official_case(name: str) -> str:
+    """An upper-case catalog name in INEGI's capitalisation: every word capitalised except the
+    articles, prepositions and conjunctions after the first word (the same as INEGI's homicide
+    exports write all 2,377 municipalities they name).
+
+    >>> official_case("ACAPULCO DE JUÁREZ"), official_case("PLAYAS DE ROSARITO")
+    ('Acapulco de Juárez', 'Playas de Rosarito')
+    >>> official_case("DOLORES HIDALGO CUNA DE LA INDEPENDENCIA NACIONAL"), official_case("EL ORO")
+    ('Dolores Hidalgo Cuna de la Independencia Nacional', 'El Oro')
+    """
+    words = str(name).strip().lower().split(" ")
+    return " ".join(
+        w if i and w in _LOWER_WORDS else "-".join(p[:1].upper() + p[1:] for p in w.split("-"))
+        for i, w in enumerate(words)
+    )
+
+
 @dataclass(frozen=True)
 class Geography:
     """Lookups over the bundled INEGI catalog and polygons. Use :func:`geography` (cached)."""
@@ -85,7 +106,7 @@ class Geography:
             {
                 "mun_code": state + raw["mun_code"].str.zfill(3),
                 "state_code": state,
-                "name": raw["MUNICIPIO"].str.title(),
+                "name": raw["MUNICIPIO"].map(official_case),
             }
         )
         return out.reset_index(drop=True)

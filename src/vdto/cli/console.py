@@ -123,20 +123,26 @@ def table_of(
         for c in frame.columns
     }
     # a long header over short numbers folds onto two lines rather than widen its column
-    natural = {c: max([len(x) for x in cells[c]] + [min(len(c), 9) if numeric[c] else len(c)]) for c in cells}
+    natural = {c: max([len(x) for x in cells[c]] + [min(len(c), 7) if numeric[c] else len(c)]) for c in cells}
     widths, dropped = fit_widths(
         {c: w for c, w in natural.items() if numeric[c]},
         {c: w for c, w in natural.items() if not numeric[c]},
         width or out.width,
         list(cells),
     )
-    table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
+    room = width or out.width
+    table = Table(
+        title=Text(title) if title else None,
+        title_justify="left",
+        header_style="bold",
+        min_width=min(len(title or ""), room),  # the title on one line where it fits
+    )
     shown = [c for c in cells if c in widths]
     for c in shown:
         table.add_column(
             Text(c, overflow="fold") if numeric[c] else Text(c, overflow="ellipsis", no_wrap=True),
             justify="right" if numeric[c] else "left",
-            no_wrap=True,
+            no_wrap=not numeric[c],  # a numeric column's long header folds (its numbers fit its width)
             overflow="ellipsis",
             width=widths[c],
         )

@@ -57,10 +57,18 @@ def _print_import(result, quiet: bool) -> None:
     r = result.record
     if quiet:
         return
-    out.print(
-        f"[bold]{escape(r.file_name)}[/bold] ({r.kind}, source [cyan]{escape(r.source)}[/cyan]): read {r.rows_read:,} rows, "
-        f"imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
-    )
+    head = f"[bold]{escape(r.file_name)}[/bold] ({r.kind}, source [cyan]{escape(r.source)}[/cyan]): "
+    if r.kind in ("counts", "inegi"):
+        # counts are stored summed (over sex, age, weapon...): rows in and counts stored differ
+        out.print(
+            head + f"read {r.rows_read:,} rows, rejected {r.rows_rejected:,}; the {r.rows_read - r.rows_rejected:,} "
+            f"accepted rows add up to {r.rows_imported:,} counts by region, month, measure and modality (stored)"
+        )
+    else:
+        out.print(
+            head + f"read {r.rows_read:,} rows: imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, "
+            f"rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
+        )
     for reason, n in sorted(result.skipped.items()):
         out.print(f"  skipped {n:,} rows: {reason}")
     for what, n in sorted(result.adjusted.items()):
@@ -254,7 +262,7 @@ def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt =
         frame = store.imports.frame()
     if fmt == Format.table:
         frame = frame.assign(
-            sha256=frame["sha256"].str[:12] + "…", finished_at=frame["finished_at"].astype(str).str[:16]
+            sha256=frame["sha256"].str[:12] + "…", finished_at=frame["finished_at"].astype(str).str[:10]
         )[
             [
                 "import_id",
@@ -271,7 +279,7 @@ def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt =
                 "vdto_version",
             ]
         ]
-    narrow = ["import_id", "kind", "file_name", "rows_read", "rows_imported", "rows_rejected", "finished_at"]
+    narrow = ["import_id", "file_name", "rows_read", "rows_imported", "rows_rejected", "finished_at"]
     emit(frame, fmt, title="Imports", narrow=narrow, wide=wide)
 
 

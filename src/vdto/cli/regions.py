@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from vdto.cli.console import Format, emit, err, out
 from vdto.cli.options import (
@@ -22,6 +23,7 @@ from vdto.cli.options import (
     ScoreFormat,
     SourceOpt,
     ToOpt,
+    WideOpt,
     _check_score_format,
     _db,
     _window_dates,
@@ -108,7 +110,21 @@ def _provenance(meta: dict) -> str:
     )
 
 
+def _explain(res, options: dict) -> None:
+    """What gi_z, gi_p, hot spot, the clusters and FDR mean, with this run's numbers."""
+    from vdto.regional.hotspots import explain
+
+    significant = int(res.hot["hotspot"].isin(["hot spot", "cold spot"]).sum())
+    for line in explain(len(res.hot), significant, int(res.hot["fdr_significant"].sum()),
+                        options["permutations"], options["alpha"]):  # fmt: skip
+        out.print(Text("• " + line, style="dim"))
+
+
 def _meta_line(meta: dict) -> None:
+    from vdto.regional.panel import NO_COUNTS_NOTE
+
+    if not meta.get("counts_at_level", True):
+        out.print(Text(NO_COUNTS_NOTE, style="dim"))
     if meta.get("events_unlocated"):
         out.print(
             f"[dim]{meta['events_unlocated']:,} of {meta['events']:,} events have no {meta['level']} and are left out.[/dim]"
@@ -125,6 +141,7 @@ def regions_score(
     top: TopOpt = 15,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
+    wide: WideOpt = False,
     **inputs,
 ) -> None:
     """Violence score of every state or municipality, from all events and homicide counts.
@@ -145,10 +162,13 @@ def regions_score(
             {"orgs": json_records(res.orgs)} if fmt == "json" else None,
         )
         return
-    shown = res.table.head(top)[
+    from vdto.regional.panel import shown_counts
+
+    shown = shown_counts(res.table.head(top), res.meta)[
         ["rank", "region_code", "name", "score", "per100k", "counted", "events", "top_org", "top_org_share"]
     ]
-    emit(shown, Format.table, title=f"Region scores ({level}) {res.meta['from']} to {res.meta['to']}")
+    emit(shown, Format.table, title=f"Region scores ({level}) {res.meta['from']} to {res.meta['to']}",
+         narrow=["rank", "name", "score", "per100k", "counted", "events", "top_org", "top_org_share"], wide=wide)  # fmt: skip
     _meta_line(res.meta)
 
 
@@ -163,6 +183,7 @@ def regions_hotspots(
     top: TopOpt = 20,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
+    wide: WideOpt = False,
     **options,
 ) -> None:
     """Hot spots (Getis-Ord Gi*, local Moran) with permutation p-values; emerging hot spots with --windows.
@@ -191,8 +212,18 @@ def regions_hotspots(
         shown,
         Format.table,
         title=f"{level.capitalize()} hot spots {res.meta['from']} to {res.meta['to']}: {n_hot} hot, {n_cold} cold "
-        f"(Gi*, {'FDR' if options['fdr'] else 'p'} <= {options['alpha']:g}; {int(res.hot['fdr_significant'].sum())} pass FDR)",
+        f"(Gi*, {'FDR' if options['fdr'] else 'p'} <= {options['alpha']:g}; notes below)",
+        narrow=[
+            "name",
+            "value",
+            "gi_z",
+            "gi_p",
+            "cluster",
+            *(["status"] if res.emerging is not None else []),
+        ],
+        wide=wide,
     )
+    _explain(res, options)
     if res.emerging is not None:
         counts = res.emerging["status"].value_counts()
         out.print(
@@ -217,6 +248,7 @@ def regions_target(
     top: TopOpt = 5,
     fmt: ScoreFormat = "table",
     out_path: OutOpt = None,
+    wide: WideOpt = False,
     **options,
 ) -> None:
     """The regional fallback: the top hot spots, the organizations there and the events to focus on.
@@ -230,13 +262,17 @@ def regions_target(
         extra = {"reason": t.reason, "orgs": json_records(t.orgs), "events": json_records(t.events)}
         _write_frame(t.table, res.meta, fmt, out_path, "", extra if fmt == "json" else None)
         return
-    shown = t.table.assign(
+    from vdto.regional.panel import shown_counts
+
+    shown = shown_counts(t.table, res.meta).assign(
         gi_z=t.table["gi_z"].map("{:.2f}".format), gi_p=t.table["gi_p"].map("{:.3f}".format)
     )
-    emit(shown, Format.table, title=f"Region targets ({level}) {res.meta['from']} to {res.meta['to']}")
+    emit(shown, Format.table, title=f"Region targets ({level}) {res.meta['from']} to {res.meta['to']}",
+         narrow=["rank", "name", "score", "counted", "events", "gi_z", "organizations"], wide=wide)  # fmt: skip
     out.print(escape(t.reason))
     if len(t.events):
         emit(t.events, Format.table, title="Most violent events in the target regions")
+    _explain(res, options)
     _meta_line(res.meta)
 
 

@@ -246,3 +246,28 @@ def emerging(
 
 
 __all__ = ["COLD", "EMERGING", "HOT", "NONE", "check_options", "emerging", "hotspots", "pseudo_p"]
+
+
+def explain(regions: int, significant: int, pass_fdr: int, permutations: int, alpha: float) -> list[str]:
+    """Plain-language notes for a hot-spot table: what Gi* z, p, the clusters and the false
+    discovery rate mean, with the numbers of this run.
+
+    >>> explain(2478, 175, 0, 999, 0.05)[-1][:76]
+    'FDR: testing 2,478 regions at p <= 0.05 each, about 124 would pass by chance'
+    """
+    by_chance = regions * alpha
+    smallest = 1 / (permutations + 1)
+    needed = int(np.ceil(smallest * regions / alpha))  # Benjamini-Hochberg: p_(k) <= k * alpha / m
+    return [
+        "gi_z: Getis-Ord Gi* z-score of a region together with its neighbours, in standard deviations "
+        "above (+) or below (-) what a random map gives; gi_p: the share of "
+        f"{permutations:,} random maps at least as extreme (the smallest possible is {smallest:.3f}).",
+        "hot spot: the region and its neighbours together are unusually violent, so a quiet municipality "
+        "next to violent ones can be a hot spot (value 0, cluster low-high).",
+        "cluster (local Moran's I): high-high violent among violent neighbours; low-high quiet among violent "
+        "ones; high-low violent among quiet ones; low-low quiet among quiet ones.",
+        f"FDR: testing {regions:,} regions at p <= {alpha:g} each, about {by_chance:,.0f} would pass by chance; "
+        f"{pass_fdr:,} of the {significant:,} significant ones survive the Benjamini-Hochberg false discovery "
+        f"rate correction (--fdr uses it). With {permutations:,} permutations it needs at least {needed:,} regions "
+        "at the smallest p; add permutations to resolve smaller p-values.",
+    ]

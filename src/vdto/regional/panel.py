@@ -353,6 +353,7 @@ def region_scores(
         region_code=ev["region_code"].to_numpy(), points=ev["points"].to_numpy(), weight=weights
     )
     counts_total = int(count_frame(counts, level)["counted"].sum()) if counts is not None else 0
+    has_counts = counts is not None and not count_frame(counts, level).empty
     meta = {
         "vdto_version": vdto.__version__,
         "level": level,
@@ -368,8 +369,26 @@ def region_scores(
         # specified, deaths abroad): kept in the store, not on the map
         "counted_unplaced": int(panel["counted"].sum()) - int(table["counted"].sum()),
         "counted_all_loaded": counts_total,
+        # whether any counts reach this level in the window: without them ``counted`` is not
+        # zero victims but no count (SESNSP counts states; INEGI's municipal series ends in 2015)
+        "counts_at_level": bool(has_counts),
     }
     return RegionScores(level, table, panel.reset_index(drop=True), orgs, located, meta)
+
+
+def shown_counts(table: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """``table`` as a reader should see it: ``counted`` is missing, not 0, where no counts reach
+    the level in the window (a municipality with no count is not a municipality with no victims)."""
+    if meta.get("counts_at_level", True) or "counted" not in table:
+        return table
+    return table.assign(counted=pd.Series(pd.NA, index=table.index, dtype="Int64"))
+
+
+#: The note beside a table whose ``counted`` column is missing.
+NO_COUNTS_NOTE = (
+    "counted —: no homicide counts reach this level in the window (SESNSP counts states, from 2015; "
+    "INEGI's municipal series, 1990-2015, is loaded with `vdto import inegi`); scores come from events alone"
+)
 
 
 def _data_hash(events: pd.DataFrame, perps: pd.DataFrame | None, counts: pd.DataFrame | None) -> str:

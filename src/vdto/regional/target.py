@@ -42,6 +42,16 @@ class RegionTargets:
     reason: str
 
 
+def _shares(names, shares) -> str:
+    """``Cártel A 51%, Cártel B 49%``: organizations with at least half a percent of the region's
+    attributed violence (a share that prints as 0% is left out and counted)."""
+    from vdto.render.fmt import pct
+
+    kept = [f"{n} {pct(s, digits=0)}" for n, s in zip(names, shares, strict=True) if s >= 0.005]
+    rest = sum(1 for s in shares if s < 0.005)
+    return ", ".join(kept) + (f" (+{rest} under 1%)" if rest else "")
+
+
 def region_targets(
     scores: RegionScores,
     hot: pd.DataFrame,
@@ -76,10 +86,7 @@ def region_targets(
     chosen = chosen.head(top).reset_index(drop=True)
     orgs = scores.orgs[scores.orgs["region_code"].isin(chosen["region_code"])]
     orgs = orgs.groupby("region_code", sort=False).head(orgs_per_region).reset_index(drop=True)
-    summary = {
-        code: ", ".join(f"{n} {s:.0%}" for n, s in zip(g["name"], g["share"], strict=True))
-        for code, g in orgs.groupby("region_code", sort=False)
-    }
+    summary = {code: _shares(g["name"], g["share"]) for code, g in orgs.groupby("region_code", sort=False)}
     chosen["organizations"] = chosen["region_code"].map(summary).fillna("(none attributed)")
     chosen["rank"] = range(1, len(chosen) + 1)
 

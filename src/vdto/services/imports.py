@@ -105,6 +105,8 @@ def split_ucdp(
     """Write ``{agency}-events.csv.gz`` in ``out_dir`` for each agency: its share of the UCDP
     GED file ``source`` (default: the bundled Mexico file) over ``years``, in UCDP's own layout,
     so ``vdto import ucdp FILE --agency NAME`` reads it (see :mod:`vdto.events.split`)."""
+    import gzip
+
     import pandas as pd
 
     from vdto.events.split import split_agencies
@@ -127,10 +129,8 @@ def split_ucdp(
     written = {}
     for agency, part in parts.items():
         path = out / f"{agency}-events.csv.gz"
-        atomic_write(
-            path,
-            lambda tmp, part=part: part.to_csv(tmp, index=False, compression={"method": "gzip", "mtime": 0}),
-            mode=0o644,
-        )
+        # gzip with no file name and no time in its header: the same seed gives the same bytes
+        data = gzip.compress(part.to_csv(index=False).encode("utf-8"), mtime=0)
+        atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data), mode=0o644)
         written[agency] = path
     return written
