@@ -89,7 +89,11 @@ def test_sweep_grid(tmp_path):
 def test_game_json():
     res = run_cli("game", "--n", "2", "--k", "1", "--cost", "1", "--sanction", "1.5", "-f", "json")
     assert res.returncode == 0, res.stderr
-    rows = {r["regime"]: r for r in json.loads(res.stdout)}
+    doc = json.loads(res.stdout)
+    assert (
+        doc["meta"]["n"] == 2 and doc["meta"]["sanction"] == 1.5 and len(doc["meta"]["settings_sha256"]) == 64
+    )
+    rows = {r["regime"]: r for r in doc["rows"]}
     assert rows["uniform"]["equilibria"] == "0, 2" and not rows["uniform"]["unique_compliance"]
     assert rows["priority"]["equilibria"] == "0" and rows["priority"]["unique_compliance"]
     assert rows["priority"]["final_violators"] == 0

@@ -4,21 +4,22 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from vdto.cli.console import Format, emit, emit_json, err, out
+from vdto.cli.console import Format, emit, err, out
 from vdto.cli.options import (
     Options,
+    OutFormat,
+    OutOpt,
     QuietOpt,
     ScoreFormat,
     _check_score_format,
+    _out_format,
     _write_frame,
-    json_records,
     parse_policies,
 )
 from vdto.errors import ConfigError, VdtoError
@@ -123,30 +124,45 @@ def simulate_cmd(
         out.print(f"Monthly outputs written to {out_file}")
 
 
+def _horizon(table) -> str:
+    return next(c for c in table.columns if c.startswith("deaths_by_") and not c.endswith(("lo90", "hi90")))
+
+
+def _median_interval(table, col: str, label: str, interval_label: str = "90% interval") -> dict:
+    """Two columns: ``label`` (the median, whole numbers, a number so its header never gets cut)
+    and its 90% interval as text."""
+    from vdto.render.fmt import interval
+
+    spans = [interval(lo, hi, 0) for lo, hi in zip(table[f"{col}_lo90"], table[f"{col}_hi90"], strict=True)]
+    return {label: table[col].round(), interval_label: spans}
+
+
 def _show(table, meta: dict, title: str) -> None:
-    h = next(c for c in table.columns if c.startswith("deaths_by_") and not c.endswith(("lo90", "hi90")))
-
-    def iv(col):
-        return [
-            f"{m:,.0f} ({lo:,.0f}-{hi:,.0f})"
-            for m, lo, hi in zip(table[col], table[f"{col}_lo90"], table[f"{col}_hi90"], strict=True)
-        ]
-
-    shown = {"policy": table["policy"], h.replace("deaths_by_", "homicides by month "): iv(h),
-             "homicides total": iv("deaths_total"),
-             "per month (mean)": [f"{x:,.0f}" for x in table["deaths_per_month"]],
-             "per month, last year": [f"{x:,.0f}" for x in table["deaths_per_month_last_year"]],
-             "organizations at end": [f"{x:.1f}" for x in table["alive_end"]]}  # fmt: skip
-    if "p_below_volume" in table and table["p_below_volume"].notna().any():
-        shown["P(below volume)"] = [f"{x:.2f}" for x in table["p_below_volume"]]
-    if "focal_deaths_vs_none" in table:
-        shown["focal plazas vs none"] = [f"{x:.2f}x" for x in table["focal_deaths_vs_none"]]
     import pandas as pd
 
+    from vdto.render.fmt import num, prob
+    from vdto.sim.results import deaths_words
+
+    h = _horizon(table)
+    months = meta.get("months")
+    shown = {
+        "policy": table["policy"],
+        **_median_interval(table, h, f"by month {h.removeprefix('deaths_by_')}: median"),
+    }
+    if h != f"deaths_by_{months}":  # the whole run, where it is longer than the horizon
+        shown |= _median_interval(table, "deaths_total", f"all {months} months: median", "90% interval, all")
+    shown |= {"per month: mean": table["deaths_per_month"].round(),
+              "per month, last year: median": table["deaths_per_month_last_year"].round(),
+              "organizations at end: mean": table["alive_end"].round(1)}  # fmt: skip
+    if "p_below_volume" in table and table["p_below_volume"].notna().any():
+        shown["P(below volume)"] = [prob(x, 2) for x in table["p_below_volume"]]
+    if "focal_deaths_vs_none" in table:
+        shown["focal plazas vs none"] = [f"{num(x, 2)}x" for x in table["focal_deaths_vs_none"]]
     emit(
         pd.DataFrame(shown),
         Format.table,
-        title=f"{title}: homicides (people), medians and 90% intervals over replicates and starting maps",
+        title=f"{title}: {deaths_words(meta)} over replicates and starting maps, each column with its "
+        "statistic; organizations at end: mean",
     )
     line = (
         f"vdto {meta['vdto_version']} · scenario {meta['scenario']} sha256:{meta['scenario_sha256'][:16]} · "
@@ -163,7 +179,12 @@ def compare_cmd(
         str, typer.Option("--policies", help="Comma-separated policies (combine with +).")
     ] = "none,volume,kingpin,targeted,regional,caribbean",
     chart: Annotated[
-        Path | None, typer.Option("--chart", help="Chart of monthly deaths: .png, .svg or .html.")
+        Path | None,
+        typer.Option(
+            "--chart",
+            help="Chart of monthly homicides (people): a line per policy, then one panel per policy "
+            "with its 90% band; .png, .svg or .html.",
+        ),
     ] = None,
     out_file: OutFileOpt = None,
     fmt: ScoreFormat = "table",
@@ -228,24 +249,31 @@ def compare_cmd(
 def sweep_cmd(
     scenario: ScenarioArg,
     grid: Annotated[
-        Path, typer.Option("--grid", help="TOML file: [grid] 'section.parameter' = [values, ...].")
+        Path,
+        typer.Option(
+            "--grid",
+            # \\[ is a literal [ in the help's Rich markup
+            help='TOML file with a \\[grid] table: each "section.parameter" of docs/model.md, quoted, '
+            'set to a list of values, e.g. \\[grid] "enforcement.capacity" = \\[200.0, 800.0] '
+            "(members arrested a month; see examples/grid.toml). Every combination is run.",
+        ),
     ],
     policies: Annotated[
         str, typer.Option("--policies", help="Comma-separated policies.")
     ] = "volume,targeted",
-    fmt: ScoreFormat = "table",
-    out_path: Annotated[Path | None, typer.Option("--out", help="Write the table (csv/json).")] = None,
+    fmt: OutFormat = None,
+    out_path: OutOpt = None,
     **run,
 ) -> None:
     """Run the policies over a grid of parameter values; one row per (point, policy).
 
-    Example: vdto sweep small --grid grid.toml --policies volume,targeted --replicates 100
+    Example: vdto sweep small --grid examples/grid.toml --policies volume,targeted --out sweep.csv
     """
     import pandas as pd
 
     from vdto.sim.results import compare_table, provenance
 
-    _check_score_format(fmt)
+    fmt = _out_format(fmt, out_path)
     pols = parse_policies(policies)
     base = _scenario(scenario, run)
     axes = _grid(grid, base)
@@ -261,11 +289,28 @@ def sweep_cmd(
         rows.append(t)
     table = pd.concat(rows, ignore_index=True)
     meta = provenance(base, world)
-    if fmt != "table":
+    if fmt != "table" or out_path is not None:
         _write_frame(table, meta, fmt, out_path, "")
+        if out_path is not None and not run["quiet"]:
+            out.print(f"Sweep written to {out_path}")
         return
-    h = next(c for c in table.columns if c.startswith("deaths_by_") and not c.endswith(("lo90", "hi90")))
-    emit(table[[*names, "policy", h, f"{h}_lo90", f"{h}_hi90", "alive_end"]], Format.table, title="Sweep")
+    _show_sweep(table, names, meta)
+
+
+def _show_sweep(table, names: list[str], meta: dict) -> None:
+    """The sweep in the terminal: each grid value as the file wrote it, the policy, its deaths
+    (their unit in the title, the statistic in each column's head)."""
+    import pandas as pd
+
+    from vdto.render.fmt import cell, compact, finite
+    from vdto.sim.results import deaths_words
+
+    h = _horizon(table)
+    shown = {name: [compact(v) if finite(v) else cell(v, name) for v in table[name]] for name in names}
+    shown |= {"policy": table["policy"], **_median_interval(table, h, f"by month {h.removeprefix('deaths_by_')}: median"),
+              "organizations at end: mean": table["alive_end"].round(1)}  # fmt: skip
+    emit(pd.DataFrame(shown), Format.table,
+         title=f"Sweep: {deaths_words(meta)} over replicates, one row per grid point and policy")  # fmt: skip
 
 
 def _grid(path: Path, base) -> dict[str, list]:
@@ -275,7 +320,7 @@ def _grid(path: Path, base) -> dict[str, list]:
     grid = data.get("grid")
     if not isinstance(grid, dict) or not grid:
         raise ConfigError(
-            "no [grid] table", f"{path}:grid", 'write e.g. [grid] "enforcement.capacity" = [0.02, 0.04]'
+            "no [grid] table", f"{path}:grid", 'write e.g. [grid] "enforcement.capacity" = [200.0, 800.0]'
         )
     known = base.model_dump()
     for name, values in grid.items():
@@ -287,7 +332,7 @@ def _grid(path: Path, base) -> dict[str, list]:
                 "use section.parameter as in docs/model.md",
             )
         if not isinstance(values, list) or not values:
-            raise ConfigError("must be a non-empty list", f"{path}:grid.{name}", "write e.g. [0.02, 0.04]")
+            raise ConfigError("must be a non-empty list", f"{path}:grid.{name}", "write e.g. [200.0, 800.0]")
     return grid
 
 
@@ -296,29 +341,32 @@ def game_cmd(
     k: Annotated[int, typer.Option("--k", help="Sanctions the enforcer can impose per period.")] = 1,
     cost: Annotated[float, typer.Option("--cost", help="Cost of compliance C.")] = 1.0,
     sanction: Annotated[float, typer.Option("--sanction", help="Sanction P.")] = 1.5,
-    fmt: ScoreFormat = "table",
+    fmt: OutFormat = None,
+    out_path: OutOpt = None,
 ) -> None:
     """Kleiman's dynamic concentration game: uniform enforcement vs an announced priority order.
 
-    Example: vdto game --n 2 --k 1 --cost 1 --sanction 1.5
+    CSV, JSON and Parquet hold the whole violators' path and the provenance (vdto version, the
+    parameters and their SHA-256); the terminal table shortens long paths.
+
+    Example: vdto game --n 2 --k 1 --cost 1 --sanction 1.5 --out game.json
     """
-    from vdto.sim.game import summary
+    from vdto.render.fmt import compact
+    from vdto.sim.game import provenance, short_path, summary
 
-    _check_score_format(fmt)
+    fmt = _out_format(fmt, out_path)
     table = summary(n, k, cost, sanction)
-    if fmt == "json":
-        emit_json(json_records(table))
-        return
-    if fmt == "csv":
-        from vdto.files import csv_safe
-
-        sys.stdout.write(csv_safe(table).to_csv(index=False))
+    meta = provenance(n, k, cost, sanction)
+    if fmt != "table" or out_path is not None:
+        _write_frame(table, meta, fmt, out_path, "")
         return
     emit(
-        table,
+        table.assign(violators_path=table["violators_path"].map(short_path)),
         Format.table,
-        title=f"{n} actors, capacity {k}, compliance cost {cost:g}, sanction {sanction:g}",
+        title=f"{n} actors, capacity {k}, compliance cost {compact(cost)}, sanction {compact(sanction)}",
     )
+    line = f"vdto {meta['vdto_version']} · settings sha256:{meta['settings_sha256'][:16]}"
+    out.print(f"[dim]{escape(line)}[/dim]")
 
 
 def register(app: typer.Typer) -> None:

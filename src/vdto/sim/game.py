@@ -42,7 +42,7 @@ Regime = Literal["uniform", "priority"]
 REGIMES: tuple[Regime, ...] = ("uniform", "priority")
 STARTS: tuple[str, ...] = ("all_violate", "all_comply")
 UPDATES: tuple[str, ...] = ("simultaneous", "sequential")
-PATH_SHOWN = 12  # summary(): entries of the violators' path shown before "..."
+PATH_SHOWN = 12  # short_path(): entries of the violators' path a terminal shows before "..."
 
 Cost = float | Sequence[float] | np.ndarray
 Equilibria = list[int] | list[frozenset[int]]
@@ -460,7 +460,8 @@ def summary(n: int, k: int, cost: Cost, sanction: float) -> pd.DataFrame:
 
     Columns: ``regime``; ``equilibria`` (numbers of violators, or sets of positions in
     ``cost``, as text); ``unique_compliance``; ``tipping_sanction``; ``violators_path`` (from
-    universal violation until it settles, as text); ``periods_to_settle``; ``periods_to_tip``
+    universal violation until it settles, as text, every period: :func:`short_path` shortens it
+    for a terminal); ``periods_to_settle``; ``periods_to_tip``
     (``<NA>`` if never); ``sanctions_used`` (in total along the path); ``final_violators``;
     ``final_sanctions`` (per period once settled). See :class:`GameResult`.
 
@@ -476,8 +477,6 @@ def summary(n: int, k: int, cost: Cost, sanction: float) -> pd.DataFrame:
     for regime in REGIMES:
         r = solve(n, k, cost, sanction, regime)
         counts = [str(v) for v in r.path["violators"]]
-        if len(counts) > PATH_SHOWN:
-            counts = [*counts[: PATH_SHOWN - 2], "...", counts[-1]]
         rows.append(
             {
                 "regime": regime,
@@ -495,3 +494,49 @@ def summary(n: int, k: int, cost: Cost, sanction: float) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["periods_to_tip"] = table["periods_to_tip"].astype("Int64")
     return table
+
+
+def short_path(path: str, shown: int = PATH_SHOWN) -> str:
+    """A violators' path of :func:`summary` as a terminal shows it: at most ``shown`` entries,
+    the last one kept (the data keep the whole path).
+
+    >>> short_path(" ".join(str(v) for v in range(30, -1, -1)))
+    '30 29 28 27 26 25 24 23 22 21 ... 0'
+    >>> short_path("2 1 0")
+    '2 1 0'
+    """
+    counts = path.split()
+    if len(counts) > shown:
+        counts = [*counts[: shown - 2], "...", counts[-1]]
+    return " ".join(counts)
+
+
+def provenance(n: int, k: int, cost: Cost, sanction: float) -> dict:
+    """Where a :func:`summary` came from: the vdto version, the game's parameters and the
+    SHA-256 of their canonical JSON (``settings_sha256``), as every vdto output carries.
+
+    >>> meta = provenance(2, 1, 1.0, 1.5)
+    >>> meta["n"], meta["k"], meta["cost"], meta["sanction"], len(meta["settings_sha256"])
+    (2, 1, 1.0, 1.5, 64)
+    """
+    import hashlib
+    import json
+
+    import vdto
+
+    costs = np.asarray(cost, dtype=float)
+    settings = {
+        "n": int(n),
+        "k": int(k),
+        "cost": float(costs) if costs.ndim == 0 else [float(c) for c in costs],
+        "sanction": float(sanction),
+        "start": "all_violate",
+        "update": "simultaneous",
+    }
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return {
+        "vdto_version": vdto.__version__,
+        "model": "dynamic concentration game (Kleiman & Kilmer 2009), docs/game.md",
+        **settings,
+        "settings_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }

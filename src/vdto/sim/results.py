@@ -2,7 +2,10 @@
 
 Every result carries the vdto version, the scenario hash, the world hash and the seed. Deaths
 are homicides in people (all homicides, the baseline included, comparable with INEGI and
-SESNSP counts).
+SESNSP counts) in every world the simulator builds: on the synthetic grid of the ``small``
+scenario too (people of a made-up world, organized-crime killings only, no baseline). Files
+written before the simulator counted people hold model units of violence; their provenance has
+no :data:`PEOPLE` unit (:func:`counts_people`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,28 @@ from vdto.files import write_parquet
 from vdto.sim.engine import KINDS, SOURCES, Outputs
 from vdto.sim.params import Scenario
 from vdto.sim.world import World
+
+#: The provenance ``unit`` of a run whose deaths are homicides counted in people.
+PEOPLE = "homicides (people) per month"
+
+
+def counts_people(meta: dict) -> bool:
+    """Whether a run's deaths are homicides in people (its provenance's ``unit`` says so); else
+    they are model units of violence (a file written before the simulator counted people).
+
+    >>> counts_people({"unit": PEOPLE}), counts_people({})
+    (True, False)
+    """
+    return meta.get("unit") == PEOPLE
+
+
+def deaths_words(meta: dict) -> str:
+    """What a run's deaths are, for a title or a sentence.
+
+    >>> deaths_words({"unit": PEOPLE}), deaths_words({})
+    ('homicides (people)', 'model units of violence')
+    """
+    return "homicides (people)" if counts_people(meta) else "model units of violence"
 
 
 def provenance(scenario: Scenario, world: World) -> dict:
@@ -29,7 +54,7 @@ def provenance(scenario: Scenario, world: World) -> dict:
         "months": scenario.run.months,
         "start_year": world.start_year or None,
         "start_month": scenario.enforcement.start_month,
-        "unit": "homicides (people) per month",
+        "unit": PEOPLE,
     }
 
 
@@ -135,32 +160,108 @@ def monthly_bands(results: dict[str, Outputs]) -> pd.DataFrame:
 
 
 def deaths_chart(results: dict[str, Outputs], meta: dict):
-    """Altair chart: monthly homicides per policy, median line and 90% band over replicates."""
+    """Altair chart of monthly deaths per policy, in two parts that each stay readable.
+
+    Above, one median line per policy on one axis (the legend's colours are the lines'); below,
+    one small panel per policy with its median and 90% band over replicates, each panel on its
+    own y axis so a policy with many more deaths does not flatten the others. The x axis runs
+    from month 1 to the run's last month; a dashed rule marks where the policies start (the
+    scenario's ``start_month``, after the warm-up). Deaths are homicides in people, or model
+    units of violence where the provenance does not say people (:func:`counts_people`).
+    """
     import altair as alt
 
+    from vdto.render.fmt import num
+
     bands = monthly_bands(results)
+    policies = list(results)
+    months = int(bands["month"].max())
+    what = "homicides per month (people)" if counts_people(meta) else "violence per month (model units)"
     sub = (
-        f"vdto {meta['vdto_version']} · scenario {meta['scenario']} sha256:{meta['scenario_sha256'][:12]} · "
-        f"world sha256:{meta['world_sha256'][:12]} · seed {meta['seed']} · {meta['replicates']} replicates"
+        f"vdto {meta.get('vdto_version', '?')} · scenario {meta.get('scenario', '?')} "
+        f"sha256:{str(meta.get('scenario_sha256', ''))[:12]} · world sha256:{str(meta.get('world_sha256', ''))[:12]} · "
+        f"seed {meta.get('seed', '?')} · {meta.get('replicates', '?')} replicates"
     )
-    base = alt.Chart(bands).encode(
-        x=alt.X("month:Q", title="month"), color=alt.Color("policy:N", title="policy")
+    x = alt.X(
+        "month:Q",
+        title="month of the run",
+        scale=alt.Scale(domain=[1, months], nice=False, zero=False),
+        axis=alt.Axis(tickMinStep=1),
     )
-    band = base.mark_area(opacity=0.15).encode(
-        y=alt.Y("lo90:Q", title="homicides per month (people)"), y2="hi90:Q"
+    scale = alt.Scale(domain=policies, scheme="tableau10")
+    tooltip = [
+        alt.Tooltip("policy:N"),
+        alt.Tooltip("month:Q"),
+        alt.Tooltip("median:Q", title="median", format=",.0f"),
+        alt.Tooltip("lo90:Q", title="5%", format=",.0f"),
+        alt.Tooltip("hi90:Q", title="95%", format=",.0f"),
+    ]
+    start = meta.get("start_month")
+    marks: list = []
+    if start is not None and 0 < int(start) < months:
+        at = int(start) + 0.5  # between the last month of the warm-up and the policies' first
+        label = f"policies start: month {num(int(start) + 1, 0)} (months 1-{num(int(start), 0)}: warm-up)"
+        rule = alt.Chart().mark_rule(color="#444", strokeDash=[5, 3]).encode(x=alt.datum(at))
+        text = (
+            alt.Chart()
+            .mark_text(align="left", baseline="top", dx=4, dy=4, color="#444", fontSize=11)
+            .encode(x=alt.datum(at), y=alt.value(0), text=alt.datum(label))
+        )
+        marks = [rule, text]
+    lines = (
+        alt.Chart()
+        .mark_line(strokeWidth=2.5)
+        .encode(
+            x=x,
+            y=alt.Y("median:Q", title=f"{what}, median", scale=alt.Scale(zero=False)),
+            color=alt.Color("policy:N", title="policy", scale=scale, sort=policies),
+            tooltip=tooltip,
+        )
     )
-    line = base.mark_line(strokeWidth=2).encode(
-        y="median:Q", tooltip=["policy", "month", alt.Tooltip("median:Q", format=".1f")]
-    )
-    return (band + line).properties(
+    top = alt.layer(lines, *marks, data=bands).properties(
         width=720,
-        height=380,
+        height=300,
         title=alt.TitleParams(
-            "Monthly homicides by policy (median and 90% band over paired replicates)",
+            f"{what[0].upper()}{what[1:]} by policy: median over paired replicates",
             subtitle=sub,
             anchor="start",
         ),
     )
+    panel_colour = alt.Color("policy:N", scale=scale, sort=policies, legend=None)
+    band = (
+        alt.Chart()
+        .mark_area(opacity=0.3)
+        .encode(x=x, y=alt.Y("lo90:Q", title=what), y2="hi90:Q", color=panel_colour, tooltip=tooltip)
+    )
+    mid = alt.Chart().mark_line(strokeWidth=1.5).encode(x=x, y="median:Q", color=panel_colour)
+    panels = (
+        alt.layer(band, mid, *marks[:1], data=bands)
+        .properties(width=220, height=120)
+        .facet(
+            facet=alt.Facet("policy:N", sort=policies, title=None, header=alt.Header(labelFontWeight="bold")),
+            columns=3,
+            title=alt.TitleParams(
+                "Each policy: median and 90% band over replicates (each panel on its own y axis)",
+                anchor="start",
+                fontSize=12,
+            ),
+        )
+        .resolve_scale(y="independent")
+    )
+    # one colour per policy everywhere; the legend is the lines' (the panels are named instead)
+    return (
+        alt.vconcat(top, panels, spacing=24).resolve_scale(color="shared").resolve_legend(color="independent")
+    )
 
 
-__all__ = ["compare_table", "deaths_chart", "long_frame", "monthly_bands", "provenance", "write_parquet"]
+__all__ = [
+    "PEOPLE",
+    "compare_table",
+    "counts_people",
+    "deaths_chart",
+    "deaths_words",
+    "long_frame",
+    "monthly_bands",
+    "provenance",
+    "write_parquet",
+]
