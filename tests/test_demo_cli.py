@@ -66,9 +66,9 @@ def test_demo_writes_the_report(demo):
     prov = doc["provenance"]
     assert prov["scenario"] == "default" and prov["sim_replicates"] == 40 and prov["sim_months"] == 36
     assert len(prov["rubric_sha256"]) == len(prov["data_sha256"]) == len(prov["scenario_sha256"]) == 64
-    # the key figures, as non-empty PNGs
+    # the key figures, as non-empty PNGs (in English, then in Spanish)
     names = ["ranking", "map-state", "map-municipality", "network", "policies", "routes"]
-    assert doc["figures"] == [f"figures/{n}.png" for n in names]
+    assert doc["figures"] == [f"figures/{n}{lang}.png" for lang in ("", ".es") for n in names]
     for n in names:
         data = (folder / "figures" / f"{n}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, n

@@ -109,12 +109,12 @@ def test_report_folder_holds_page_json_and_figures(built):
     assert {r["policy"] for r in doc["tables"]["policies"]} == {"none", "volume", "targeted"}
     assert len(doc["tables"]["package_selected"]) == 25
     assert doc["tables"]["routes"] and doc["headlines"]["decision"].startswith("No target for 2023")
-    # every key figure, as a real PNG
-    assert doc["figures"] == [f"figures/{name}.png" for name, _ in FIGURES]
-    for name, _ in FIGURES:
-        data = (page.parent / "figures" / f"{name}.png").read_bytes()
+    # every key figure, as a real PNG, in English and in Spanish
+    assert doc["figures"] == [f"figures/{name}{lang}.png" for lang in ("", ".es") for name, _ in FIGURES]
+    for figure in doc["figures"]:
+        data = (page.parent / figure).read_bytes()
         width, height = png_size(data)
-        assert width > 400 and height > 200 and len(data) > 20_000, name
+        assert width > 400 and height > 200 and len(data) > 20_000, figure
 
 
 @pytest.mark.slow
@@ -303,3 +303,158 @@ def test_policy_table_is_computed_once_and_handed_out_as_copies(monkeypatch):
     assert calls == [{"start_month": 2}]
     assert list(again["policy"]) == ["none", "volume"]
     pd.testing.assert_frame_equal(again, real(runs, start_month=2))
+
+
+# ------------------------------------------------------------------------------ two languages
+
+_HEADING = re.compile(r"<(h[123]|th)\b[^>]*>(.*?)</\1>", re.S)
+_SYMBOLS = {"#", "p", "Gi* z", "PNG", ""}  # headings that are the same in every language
+
+
+def _headings(text: str) -> list[str]:
+    """The text of every h1-h3 heading and table column title of a page (outside its scripts)."""
+    import html
+
+    text = re.sub(r"<script\b.*?</script>", " ", text, flags=re.S)
+    return [re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", "", m[1]))).strip()
+            for m in _HEADING.findall(text)]  # fmt: skip
+
+
+def _visible(text: str) -> str:
+    """A page's text without scripts, styles and what is marked as vdto's original English."""
+    for element in (
+        r"<script\b.*?</script>",
+        r"<style\b.*?</style>",
+        r"<(q|ul)\b[^>]*lang=\"en\"[^>]*>.*?</\1>",
+    ):
+        text = re.sub(element, " ", text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def _ranking_cells(text: str) -> list[list[str]]:
+    rows = re.findall(r'<tr data-org="[^"]+">(.*?)</tr>', text, re.S)
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+
+
+@pytest.mark.slow
+def test_report_is_written_in_english_and_spanish(built):
+    page, *_ = built
+    en = page.read_text(encoding="utf-8")
+    es = (page.parent / "report.es.html").read_text(encoding="utf-8")
+    assert re.search(r'<html lang="en"', en) and re.search(r'<html lang="es"', es)
+    # each page links to the other (a plain link: no script, works offline)
+    assert '<a href="report.es.html" hreflang="es"' in en and '<a href="report.html" hreflang="en"' in es
+    # the Spanish headings, and none of the English page's headings or column titles
+    spanish = _headings(es)
+    for heading in ("Resumen", "Clasificación 2023", "Márgenes", "Tendencias por organización",
+                    "Mapas y puntos calientes", "Estados", "Municipios", "Paquete de aplicación de la ley",
+                    "Comparación de políticas", "Rutas: el desplazamiento del Caribe", "Calibración y afirmaciones",
+                    "Procedencia", "Organización", "Puntuación", "Intervalo de 90\u00a0%", "P(1.er\u00a0lugar)"):  # fmt: skip
+        assert heading in spanish, heading
+    english = set(_headings(en)) - _SYMBOLS
+    assert {"Summary", "Ranking 2023", "Margins", "Provenance", "States", "Organization", "Score"} <= english
+    assert english.isdisjoint(spanish), sorted(english & set(spanish))
+    visible = _visible(es)
+    assert [h for h in english if re.search(rf"(?<!\w){re.escape(h)}(?!\w)", visible)] == []
+    # every chart's title is in the page's language
+    for title in ("Clasificación de la violencia 2023", "Tendencias por organización: puntuación",
+                  "Puntuación de violencia por estado", "Paquete de aplicación de la ley contra",
+                  "por política: mediana sobre réplicas pareadas", "Cocaína con destino a EE.\u00a0UU."):  # fmt: skip
+        assert title in es, title
+    for title in (
+        "Violence ranking 2023",
+        "Violence score by state",
+        "by policy: median",
+        "US-bound cocaine by",
+    ):
+        assert title in en and title not in es, title
+
+
+@pytest.mark.slow
+def test_spanish_page_formats_numbers_the_spanish_way_with_the_same_figures(built):
+    from vdto.render import fmt
+
+    page, *_, ranking = built
+    en = page.read_text(encoding="utf-8")
+    es = (page.parent / "report.es.html").read_text(encoding="utf-8")
+    # percentages with a no-break space before "%", dates and money in words
+    doc = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+    leader_cut = doc["tables"]["ranking"][0]["cut_to_lose_first"]
+    assert f"en {fmt.pct(leader_cut, 'es', 0)} para perder" in es and "\u00a0%" in fmt.pct(
+        leader_cut, "es", 0
+    )
+    assert f"by {fmt.pct(leader_cut, 'en', 0)} to lose" in en
+    assert not re.search(r"\d%", _visible(es))  # outside vdto's original English
+    assert (
+        "1 de enero de 2023 al 31 de diciembre de 2023" in es and "1 January 2023 to 31 December 2023" in en
+    )
+    denied = doc["package"]["revenue_denied"]
+    assert f"{fmt.money(denied, 'es')} al año" in es and f"{fmt.money(denied)} a year" in en
+    # the same figures on both pages: the ranking table, cell by cell (numbers and names)
+    cells = _ranking_cells(en)
+    assert cells == _ranking_cells(es) and len(cells) == min(15, len(ranking.table))
+    scores = [fmt.num(s) for s in ranking.table["score"][: len(cells)]]
+    assert [row[3] for row in cells] == scores  # the score column, formatted once for both
+
+
+@pytest.mark.slow
+def test_report_json_records_the_languages_with_untranslated_keys(built):
+    page, *_ = built
+    doc = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+    assert doc["languages"] == ["en", "es"]
+    assert doc["pages"] == {"en": "report.html", "es": "report.es.html"}
+    assert doc["headlines"] == doc["headlines_by_lang"]["en"]
+    es = doc["headlines_by_lang"]["es"]
+    assert list(es) == list(doc["headlines"]) == ["decision", "hotspots", "package", "policies", "routes"]
+    assert es["decision"].startswith("Sin objetivo para 2023") and "\u00a0%" in es["routes"]
+    assert {"ranking", "margins", "trend", "policies", "routes"} <= set(doc["tables"])  # keys stay English
+    assert doc["package"]["note"].startswith("The package is built")
+
+
+def test_report_words_have_both_languages_with_the_same_fields():
+    import string
+
+    from vdto.services.report.words import LANGS, TEXT, languages
+
+    def fields(text: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    for key, text in TEXT.items():
+        assert set(text) == set(LANGS), key
+        assert fields(text["en"]) == fields(text["es"]), key
+        assert text["es"] or key in ("original", "claims_lead"), key
+        assert text["es"] != text["en"] or key in ("no", "kind_total"), key
+    assert languages("both") == ("en", "es") and languages("es") == ("es",)
+    with pytest.raises(ValueError, match="unknown report language fr"):
+        languages("fr")
+
+
+def test_policy_chart_titles_all_have_spanish(small_sim):
+    """The policy chart is vdto.sim.results'; the report puts its English titles into Spanish by the
+    patterns of words.PHRASES, and every title must have one."""
+    from vdto.services.report.words import relabel
+
+    missed: list[str] = []
+    spec = relabel(small_sim.chart().to_dict(), "es", missed)
+    assert missed == []
+    assert "mes de la simulación" in json.dumps(spec, ensure_ascii=False)
+    assert spec["datasets"] == small_sim.chart().to_dict()["datasets"]  # the data are left alone
+
+
+def test_report_lang_option_is_checked():
+    res = run_cli("report", "--lang", "fr")
+    assert res.returncode == 2 and "--lang" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_browser_renders_the_spanish_page(built, tmp_path):
+    page, *_ = built
+    done = dump_dom(tmp_path, (page.parent / "report.es.html").as_uri())
+    dom = _Dom()
+    dom.feed(done.stdout)
+    assert [line for line in done.stderr.splitlines() if "CONSOLE" in line] == []
+    assert dom.root.get("lang") == "es" and dom.root.get("data-rendered") == "7"
+    assert dom.root.get("data-errors") == "0"
+    assert "Sin objetivo para 2023" in dom.visible("decision")
+    assert "P(1.er" in dom.visible("chart-ranking") and "punto caliente" in dom.visible("chart-map-state")

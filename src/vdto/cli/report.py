@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,15 @@ from rich.markup import escape
 from vdto.cli.console import Steps, out, print_headlines
 from vdto.cli.options import AgencyOpt, DbOpt, QuietOpt, _db, parse_policies
 from vdto.errors import VdtoError
+
+
+class Lang(StrEnum):
+    """The languages of the report's page."""
+
+    both = "both"
+    en = "en"
+    es = "es"
+
 
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Also print how long each step took and every figure written.")
@@ -63,12 +73,20 @@ def report_cmd(
     agency: AgencyOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    lang: Annotated[
+        Lang,
+        typer.Option(
+            "--lang",
+            help="Language of the page: en (report.html), es (report.es.html) or both (each links to the other).",
+        ),
+    ] = Lang.both,
 ) -> None:
     """Write a self-contained HTML report (opens offline) with the ranking, margins, trends, maps with
     hot spots, the enforcement package, a policy comparison and the Caribbean shift, plus PNG figures
     for slides and report.json (tables and provenance).
 
     Without --sim a small policy comparison is run for the report (about 10 s); --no-sim leaves it out.
+    The page is written in English (report.html) and Spanish (report.es.html); --lang en or es writes one.
 
     Examples:
 
@@ -79,6 +97,7 @@ def report_cmd(
     import time
 
     from vdto.services.report import STEPS, collect, headlines, write_report
+    from vdto.services.report.words import PAGES, languages
 
     if sim is not None and no_sim:
         raise VdtoError("--sim and --no-sim contradict each other", "--no-sim", "give one of them")
@@ -112,17 +131,18 @@ def report_cmd(
             posterior=posterior,
             agency=agency,
         )
-        page = write_report(data, out_dir, progress=progress.step)
+        write_report(data, out_dir, langs=lang.value, progress=progress.step)
     if quiet:
         return
     if verbose:
         progress.print_timings()
         for png in sorted((out_dir / "figures").glob("*.png")):
             out.print(f"[dim]wrote {escape(str(png))} ({png.stat().st_size:,} bytes)[/dim]")
-    print_headlines(headlines(data))
+    print_headlines(headlines(data, "es" if lang == Lang.es else "en"))
     n_figs = len(list((out_dir / "figures").glob("*.png")))
+    written = " and ".join(f"[bold]{escape(str(out_dir / PAGES[x]))}[/bold]" for x in languages(lang.value))
     out.print(
-        f"\nReport written to [bold]{escape(str(page))}[/bold] (open it in a browser; works offline), "
+        f"\nReport written to {written} (open it in a browser; works offline), "
         f"{n_figs} figures in {escape(str(out_dir / 'figures'))}, tables and provenance in "
         f"{escape(str(out_dir / 'report.json'))} ({time.perf_counter() - started:.0f} s)"
     )

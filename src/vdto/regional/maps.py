@@ -25,6 +25,7 @@ import pandas as pd
 from vdto.errors import VdtoError
 from vdto.regional.panel import check_level, region_names
 from vdto.render.charts import save_chart
+from vdto.render.fmt import period
 from vdto.render.jsonout import plain
 
 if TYPE_CHECKING:
@@ -53,6 +54,36 @@ VALUE_LABELS: dict[str, str] = {
     "counted": "counted victims",
     "top_org_share": "share of the leading organization",
 }
+#: The same in Spanish (the analyst's report in Spanish, ``lang="es"``).
+VALUE_LABELS_ES: dict[str, str] = {
+    "score": "puntuación de violencia",
+    "per100k": "puntuación por 100,000 habitantes",
+    "events": "eventos",
+    "event_deaths": "muertes en eventos",
+    "counted": "víctimas contadas",
+    "top_org_share": "participación de la organización principal",
+}
+#: A map's other words, by language: tooltips, legend entries, the title and the subtitle.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "region": "Region", "code": "Code", "moran": "Local Moran", "trend": "Trend", HOT: HOT, COLD: COLD,
+        "grey": "Grey: zero or no value", "outlines": " · outlines: Gi* hot (dark red) and cold (blue) spots",
+        "title": "{label} by {level}", "state": "state", "municipality": "municipality",
+        "rubric": "rubric", "data": "data", "seed": "seed",
+    },
+    "es": {
+        "region": "Región", "code": "Clave", "moran": "Moran local", "trend": "Tendencia",
+        HOT: "punto caliente", COLD: "punto frío", "grey": "Gris: cero o sin valor",
+        "outlines": " · contornos: puntos calientes (rojo oscuro) y fríos (azul) de Gi*",
+        "title": "{label} por {level}", "state": "estado", "municipality": "municipio",
+        "rubric": "rúbrica", "data": "datos", "seed": "semilla",
+    },
+}  # fmt: skip
+
+
+def _label(value: str, lang: str) -> str:
+    labels = VALUE_LABELS_ES if lang == "es" else VALUE_LABELS
+    return labels.get(value, VALUE_LABELS.get(value, value))
 
 
 @cache
@@ -154,6 +185,7 @@ def choropleth(
     title: str = "",
     subtitle: str | list[str] = "",
     scale: str = "auto",
+    lang: str = "en",
 ) -> alt.Chart | alt.LayerChart:
     """A choropleth of ``table[value]`` by region over the bundled polygons of ``level``.
 
@@ -182,6 +214,8 @@ def choropleth(
     scale
         ``"auto"`` (log when the positive values span more than a factor of 100, else
         linear), ``"linear"``, ``"log"`` or ``"quantile"`` (five classes).
+    lang
+        The language of the legends, tooltips and the last subtitle line: ``"en"`` or ``"es"``.
 
     Returns
     -------
@@ -218,21 +252,22 @@ def choropleth(
     color_scale = _scale(values, scale)
     features = _features(table, level, value, hot)
     _, _, bounds = _shapes(level)
-    label = VALUE_LABELS.get(value, value)
+    label = _label(value, lang)
+    w = WORDS.get(lang, WORDS["en"])
 
     # a plain dict, not alt.InlineData: Altair would validate every coordinate (seconds)
     base = alt.Chart({"values": features})
     tooltip = [
-        alt.Tooltip("properties.name:N", title="Region"),
-        alt.Tooltip("properties.region_code:N", title="Code"),
+        alt.Tooltip("properties.name:N", title=w["region"]),
+        alt.Tooltip("properties.region_code:N", title=w["code"]),
         alt.Tooltip("properties.value:Q", title=label.capitalize(), format=",.2~f"),
     ]
     if hot is not None:
         tooltip.append(alt.Tooltip("properties.hotspot:N", title="Gi*"))
         for col, name, fmt in (
             ("gi_z", "Gi* z", ".2f"),
-            ("cluster", "Local Moran", ""),
-            ("status", "Trend", ""),
+            ("cluster", w["moran"], ""),
+            ("status", w["trend"], ""),
         ):
             if col in hot:
                 kind = "Q" if fmt else "N"
@@ -272,7 +307,19 @@ def choropleth(
                 "properties.outline:N",
                 title="Getis-Ord Gi*",
                 scale=alt.Scale(domain=[HOT, COLD], range=[HOT_STROKE, COLD_STROKE]),
-                legend=alt.Legend(orient="top-right", symbolType="square", symbolFillColor="white"),
+                legend=alt.Legend(
+                    orient="top-right",
+                    symbolType="square",
+                    symbolFillColor="white",
+                    # the entries are the data's words (hot spot, cold spot), said in the map's language
+                    **(
+                        {
+                            "labelExpr": f"datum.label == '{HOT}' ? '{w[HOT]}' : datum.label == '{COLD}' ? '{w[COLD]}' : datum.label"
+                        }
+                        if lang != "en"
+                        else {}
+                    ),
+                ),
             ),
             strokeWidth=alt.StrokeWidth(
                 "properties.outline:N",
@@ -285,10 +332,7 @@ def choropleth(
 
     lines = subtitle.split("\n") if isinstance(subtitle, str) else list(subtitle)
     lines = [line for line in lines if line]
-    lines.append(
-        "Grey: zero or no value"
-        + (" · outlines: Gi* hot (dark red) and cold (blue) spots" if hot is not None else "")
-    )
+    lines.append(w["grey"] + (w["outlines"] if hot is not None else ""))
     chart = alt.layer(*layers) if len(layers) > 1 else fill
     return chart.properties(
         width=WIDTH,
@@ -298,7 +342,7 @@ def choropleth(
     ).configure_view(stroke=None)
 
 
-def provenance(meta: dict[str, Any], seed: int | None = None) -> str:
+def provenance(meta: dict[str, Any], seed: int | None = None, lang: str = "en") -> str:
     """One provenance line from a ``RegionScores.meta``: version, rubric and data hashes, seed.
 
     Examples
@@ -306,15 +350,16 @@ def provenance(meta: dict[str, Any], seed: int | None = None) -> str:
     >>> provenance({"vdto_version": "0.1.0", "rubric_sha256": "eef3bf7aa", "data_sha256": "bbcf9b12"}, 1)
     'vdto 0.1.0 · rubric eef3bf7… · data bbcf9b… · seed 1'
     """
+    w = WORDS.get(lang, WORDS["en"])
     parts = []
     if meta.get("vdto_version"):
         parts.append(f"vdto {meta['vdto_version']}")
     if meta.get("rubric_sha256"):
-        parts.append(f"rubric {str(meta['rubric_sha256'])[:7]}…")
+        parts.append(f"{w['rubric']} {str(meta['rubric_sha256'])[:7]}…")
     if meta.get("data_sha256"):
-        parts.append(f"data {str(meta['data_sha256'])[:6]}…")
+        parts.append(f"{w['data']} {str(meta['data_sha256'])[:6]}…")
     if seed is not None:
-        parts.append(f"seed {seed}")
+        parts.append(f"{w['seed']} {seed}")
     return " · ".join(parts)
 
 
@@ -324,8 +369,10 @@ def map_regions(
     *,
     value: str = "score",
     path: str | os.PathLike[str] | None = None,
+    lang: str = "en",
 ) -> alt.Chart | alt.LayerChart:
-    """Map a :class:`~vdto.regional.panel.RegionScores`, titled from its level and window.
+    """Map a :class:`~vdto.regional.panel.RegionScores`, titled from its level and window, with
+    its words in ``lang`` (``"en"`` or ``"es"``).
 
     Parameters
     ----------
@@ -338,6 +385,8 @@ def map_regions(
         The column of ``scores.table`` to colour by.
     path
         When given, the map is also saved there (``.png``, ``.svg`` or ``.html``).
+    lang
+        The language of the title, legends and tooltips (``"en"`` or ``"es"``).
 
     Returns
     -------
@@ -345,15 +394,23 @@ def map_regions(
         The chart.
     """
     meta = scores.meta or {}
-    label = VALUE_LABELS.get(value, value)
-    title = f"{label[0].upper()}{label[1:]} by {scores.level}"
+    w = WORDS.get(lang, WORDS["en"])
+    label = _label(value, lang)
+    title = w["title"].format(label=label[0].upper() + label[1:], level=w.get(scores.level, scores.level))
     if meta.get("from") and meta.get("to"):
-        title += f", {meta['from']} to {meta['to']}"
+        # English keeps the ISO dates it always had; Spanish says the dates in words
+        title += f", {period(meta, lang)}" if lang == "es" else f", {meta['from']} to {meta['to']}"
     seed = hot.attrs.get("seed") if hot is not None else None
     if seed is None:
         seed = meta.get("seed")
     chart = choropleth(
-        scores.table, scores.level, value=value, hot=hot, title=title, subtitle=provenance(meta, seed)
+        scores.table,
+        scores.level,
+        value=value,
+        hot=hot,
+        title=title,
+        subtitle=provenance(meta, seed, lang),
+        lang=lang,
     )
     if path is not None:
         save_chart(chart, path)

@@ -14,14 +14,16 @@ Examples
 ('0.985', '1.2 – 3.0', '+80.0%', '×3.2')
 >>> date_text("2020-12-31", "es"), period({"from": "2020-01-01", "to": "2020-12-31"}, "en")
 ('31 de diciembre de 2020', '1 January 2020 to 31 December 2020')
->>> money(69_612_345.0), money(2.5e9), money(950.0)
-('US$69.6 million', 'US$2.5 billion', 'US$950')
+>>> money(69_612_345.0), money(2.5e9), money(950.0), money(2.5e9, "es")
+('US$69.6 million', 'US$2.5 billion', 'US$950', 'US$2.5 mil millones')
 >>> sig(565136292.9732497), sig(2.1e-15), sig(4.47e-06), sig(0.02), sig(12.345)
 ('565,136,293', '0', '0.00000447', '0.02', '12.3')
 >>> cell(2006, "year"), cell("02004", "region_code"), cell(0.5, "top_org_share"), cell(None, "score")
 ('2006', '02004', '50%', '—')
 >>> cell(2700.456, "score"), cell(565136292.97, "revenue_denied_usd"), cell(True, "hot")
 ('2,700.5', 'US$565.1 million', 'yes')
+>>> cell(3, "shared_regions"), cell(0.25, "denied_share")
+('3', '25%')
 """
 
 from __future__ import annotations
@@ -125,17 +127,19 @@ def rise(x: Any, lang: str = "en") -> str:
     return f"+{pct(x, lang)}" if x < 1 else f"×{1 + float(x):,.1f}"
 
 
-def money(x: Any) -> str:
-    """US dollars in words a reader takes in at a glance: ``US$69.6 million``."""
+def money(x: Any, lang: str = "en") -> str:
+    """US dollars in words a reader takes in at a glance: ``US$69.6 million`` (English) or
+    ``US$69.6 millones`` (Spanish)."""
     if not finite(x):
         return MISSING
     v = float(x)
     if v < 0:
-        return "-" + money(-v)
+        return "-" + money(-v, lang)
+    es = lang == "es"
     if v >= 1e9:
-        return f"US${v / 1e9:,.1f} billion"
+        return f"US${v / 1e9:,.1f} {'mil millones' if es else 'billion'}"
     if v >= 1e6:
-        return f"US${v / 1e6:,.1f} million"
+        return f"US${v / 1e6:,.1f} {'millones' if es else 'million'}"
     return f"US${v:,.0f}"
 
 
@@ -149,7 +153,9 @@ MONEY_MARKS = ("usd", "revenue", "money", "dollars")
 
 def _is_id(column: str) -> bool:
     c = column.lower()
-    return c in ID_COLUMNS or c.endswith(tuple("_" + i for i in ID_COLUMNS)) or c.startswith(("rank_", "year_"))
+    return (
+        c in ID_COLUMNS or c.endswith(tuple("_" + i for i in ID_COLUMNS)) or c.startswith(("rank_", "year_"))
+    )
 
 
 def cell(x: Any, column: str = "", lang: str = "en") -> str:
@@ -172,13 +178,13 @@ def cell(x: Any, column: str = "", lang: str = "en") -> str:
     if not isinstance(x, numbers.Real):
         return str(x)
     c = column.lower()
-    if _is_id(c) and finite(x) and float(x) == int(x):
-        return str(int(x))
+    if _is_id(c) and finite(x) and float(x) == int(float(x)):
+        return str(int(float(x)))
     if not finite(x):
         return MISSING
     if c.startswith("p_"):
         return prob(x)
-    if any(m in c for m in SHARE_MARKS):
+    if any(m in c.replace("shared", "") for m in SHARE_MARKS):  # "shared_regions" is a count
         whole = abs(float(x) * 100 - round(float(x) * 100)) < 1e-9
         return pct(x, lang, digits=0 if whole else 1)
     if c.startswith(("cut_", "rise_", "leader_cut")):

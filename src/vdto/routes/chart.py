@@ -20,31 +20,78 @@ LABELS = {
     "us_puerto_rico": "Puerto Rico",
     "via_mexico": "Through Mexico",
 }
+#: The same in Spanish (the analyst's report in Spanish).
+LABELS_ES = {
+    "eastern_pacific": "Pacífico oriental",
+    "central_america": "Centroamérica",
+    "caribbean": "Caribe",
+    "direct": "Directo",
+    "us_southwest": "Frontera suroeste",
+    "us_gulf_coast": "Costa del Golfo",
+    "us_florida": "Florida",
+    "us_puerto_rico": "Puerto Rico",
+    "via_mexico": "A través de México",
+}
+#: The chart's other words, by language.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "now": "now", "after": "Caribbean interdiction {change}",
+        "title": "US-bound cocaine by corridor and entry region: Caribbean interdiction {change}",
+        "flow": "Flow through Mexico {before} -> {after} ({flow}); expected change of Mexican violence {median} "
+                "(90% interval {lo} to {hi})",
+        "prov": "vdto {version} · network {network} sha256:{sha} · seed {seed}",
+        "corridor": "Corridor", "entry": "US entry region", "share": "share of US-bound flow",
+    },
+    "es": {
+        "now": "hoy", "after": "interdicción en el Caribe {change}",
+        "title": "Cocaína con destino a EE.\u00a0UU. por corredor y región de entrada: interdicción en el Caribe "
+                 "{change}",
+        "flow": "Flujo a través de México {before} -> {after} ({flow}); cambio esperado de la violencia en México "
+                "{median} (intervalo de 90\u00a0% de {lo} a {hi})",
+        "prov": "vdto {version} · red {network} sha256:{sha} · semilla {seed}",
+        "corridor": "Corredor", "entry": "Región de entrada a EE.\u00a0UU.",
+        "share": "participación del flujo hacia EE.\u00a0UU.",
+    },
+}  # fmt: skip
 
 
-def shift_chart(s: Shift) -> alt.VConcatChart:
-    """Grouped bars of corridor, entry-region and through-Mexico shares, before and after."""
+def shift_chart(s: Shift, lang: str = "en") -> alt.VConcatChart:
+    """Grouped bars of corridor, entry-region and through-Mexico shares, before and after; words
+    in ``lang`` (``"en"`` or ``"es"``)."""
+    from vdto.render.fmt import pct
+
+    w = WORDS.get(lang, WORDS["en"])
     t = s.table()
     long = t.melt(
         id_vars=["kind", "name"], value_vars=["before", "after"], var_name="when", value_name="share"
     )
-    long["label"] = long["name"].map(LABELS).fillna(long["name"])
-    order = ["now", f"Caribbean interdiction {s.change:+.0%}"]
+    long["label"] = long["name"].map(LABELS_ES if lang == "es" else LABELS).fillna(long["name"])
+    change = pct(s.change, lang, 0, sign=True)
+    order = [w["now"], w["after"].format(change=change)]
     long["when"] = long["when"].map(dict(zip(["before", "after"], order, strict=True)))
     v = s.violence_summary()
     title = alt.TitleParams(
-        f"US-bound cocaine by corridor and entry region: Caribbean interdiction {s.change:+.0%}",
+        w["title"].format(change=change),
         subtitle=[
-            f"Flow through Mexico {s.before.via_mexico:.0%} -> {s.after.via_mexico:.0%} "
-            f"({s.mexico_flow_change:+.0%}); expected change of Mexican violence {v['median']:+.1%} "
-            f"(90% interval {v['lo90']:+.1%} to {v['hi90']:+.1%})",
-            f"vdto {s.meta['vdto_version']} · network {s.meta['network']} sha256:{s.meta['network_sha256'][:12]} "
-            f"· seed {s.meta['seed']}",
+            w["flow"].format(
+                before=pct(s.before.via_mexico, lang, 0),
+                after=pct(s.after.via_mexico, lang, 0),
+                flow=pct(s.mexico_flow_change, lang, 0, sign=True),
+                median=pct(v["median"], lang, sign=True),
+                lo=pct(v["lo90"], lang, sign=True),
+                hi=pct(v["hi90"], lang, sign=True),
+            ),
+            w["prov"].format(
+                version=s.meta["vdto_version"],
+                network=s.meta["network"],
+                sha=s.meta["network_sha256"][:12],
+                seed=s.meta["seed"],
+            ),
         ],
         anchor="start",
     )
     charts = []
-    for kind, heading in (("corridor", "Corridor"), ("entry", "US entry region"), ("total", "")):
+    for kind, heading in (("corridor", w["corridor"]), ("entry", w["entry"]), ("total", "")):
         part = long[long["kind"] == kind]
         charts.append(
             alt.Chart(part, title=heading)
@@ -54,8 +101,11 @@ def shift_chart(s: Shift) -> alt.VConcatChart:
                 yOffset=alt.YOffset("when:N", sort=order),
                 x=alt.X(
                     "share:Q",
-                    title="share of US-bound flow",
-                    axis=alt.Axis(format="%"),
+                    title=w["share"],
+                    # Spanish puts a no-break space before "%"
+                    axis=alt.Axis(format="%")
+                    if lang == "en"
+                    else alt.Axis(labelExpr="format(datum.value * 100, 'd') + '\u00a0%'"),
                     scale=alt.Scale(domain=[0, 1]),
                 ),
                 color=alt.Color(

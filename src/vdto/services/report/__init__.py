@@ -13,9 +13,11 @@ and vega-embed JavaScript once (from vl-convert, which carries its own copy) and
 Vega spec compiled by vl-convert, so it refers to nothing outside itself and renders without a
 network::
 
-    out_dir/report.html      the report
+    out_dir/report.html      the report (English)
+    out_dir/report.es.html   the report in Spanish (the words: vdto.services.report.words)
     out_dir/report.json      provenance, headlines and every table
-    out_dir/figures/*.png    ranking, maps, network, policy comparison, routes (for slides)
+    out_dir/figures/*.png    ranking, maps, network, policy comparison, routes (for slides;
+                             figures/*.es.png in Spanish)
 """
 
 from vdto.services.report.charts import network_chart, ranking_chart, trend_chart

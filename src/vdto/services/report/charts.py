@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from vdto.render.fmt import money, pct
+from vdto.render import fmt
 from vdto.services.report.data import TYPE_COLOURS, ReportData
+from vdto.services.report.words import money, pct, relabel, say, translate
 
 if TYPE_CHECKING:
     import altair as alt
@@ -22,12 +23,13 @@ if TYPE_CHECKING:
 # charts
 
 
-def ranking_chart(data: ReportData, top: int = 12) -> alt.LayerChart:
-    """Expected score with its 90% interval per organization, labelled with P(rank 1)."""
+def ranking_chart(data: ReportData, top: int = 12, lang: str = "en") -> alt.LayerChart:
+    """Expected score with its 90% interval per organization, labelled with P(rank 1); titles in
+    ``lang``."""
     import altair as alt
 
     t = data.ranking.table.head(top).copy()
-    t["label"] = t["p_rank1"].map(lambda p: f"P(rank 1) = {p:.3f}")
+    t["label"] = t["p_rank1"].map(lambda p: say(lang, "chart_p_rank1", p=fmt.prob(p)))
     lead = data.decision.target or str(t.iloc[0]["org"])
     t["role"] = np.where(t["org"] == lead, "target" if data.decision.target else "leader", "other")
     order = list(t["name"])
@@ -40,7 +42,7 @@ def ranking_chart(data: ReportData, top: int = 12) -> alt.LayerChart:
         legend=None,
     )
     rule = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("lo90:Q", title="violence score: expected value and 90% interval"),
+        x=alt.X("lo90:Q", title=say(lang, "chart_ranking_x")),
         x2="hi90:Q",
         color=colour,
     )
@@ -48,28 +50,28 @@ def ranking_chart(data: ReportData, top: int = 12) -> alt.LayerChart:
         x="score:Q",
         color=colour,
         tooltip=[
-            alt.Tooltip("name:N", title="Organization"),
-            alt.Tooltip("score:Q", format=",.1f"),
-            alt.Tooltip("lo90:Q", format=",.1f"),
-            alt.Tooltip("hi90:Q", format=",.1f"),
-            alt.Tooltip("p_rank1:Q", title="P(rank 1)", format=".3f"),
+            alt.Tooltip("name:N", title=say(lang, "col_org")),
+            alt.Tooltip("score:Q", title=say(lang, "col_score"), format=",.1f"),
+            alt.Tooltip("lo90:Q", title=say(lang, "chart_low"), format=",.1f"),
+            alt.Tooltip("hi90:Q", title=say(lang, "chart_high"), format=",.1f"),
+            alt.Tooltip("p_rank1:Q", title=say(lang, "col_p_rank1"), format=".3f"),
         ],
     )
     text = base.mark_text(align="left", dx=8, fontSize=11, color="#333333").encode(x="hi90:Q", text="label:N")
+    subtitle = say(lang, "chart_ranking_sub", version=m["vdto_version"], rubric=m["rubric"],
+                   rubric_sha=m["rubric_sha256"][:12], data_sha=m["data_sha256"][:12], seed=m["seed"],
+                   draws=fmt.num(m["draws"], 0))  # fmt: skip
     return (rule + point + text).properties(
         width=560,
         height=26 * len(t),
         title=alt.TitleParams(
-            f"Violence ranking {data.year}: expected score, 90% interval and P(rank 1)",
-            subtitle=f"vdto {m['vdto_version']} · rubric {m['rubric']} sha256:{m['rubric_sha256'][:12]} · "
-            f"data sha256:{m['data_sha256'][:12]} · seed {m['seed']} · {m['draws']:,} draws",
-            anchor="start",
+            say(lang, "chart_ranking_title", year=data.year), subtitle=subtitle, anchor="start"
         ),
     )
 
 
-def trend_chart(data: ReportData) -> alt.Chart:
-    """Yearly expected score of the leading organizations."""
+def trend_chart(data: ReportData, lang: str = "en") -> alt.Chart:
+    """Yearly expected score of the leading organizations; titles in ``lang``."""
     import altair as alt
 
     names = dict(zip(data.ranking.table["org"], data.ranking.table["name"], strict=True))
@@ -79,25 +81,29 @@ def trend_chart(data: ReportData) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("year:O", title=None),
-            y=alt.Y("score:Q", title="violence score (expected)"),
-            color=alt.Color("name:N", title="Organization", sort=list(pd.unique(t["name"]))),
-            tooltip=["name:N", "year:O", alt.Tooltip("score:Q", format=",.1f")],
+            y=alt.Y("score:Q", title=say(lang, "chart_trend_y")),
+            color=alt.Color("name:N", title=say(lang, "col_org"), sort=list(pd.unique(t["name"]))),
+            tooltip=[
+                alt.Tooltip("name:N", title=say(lang, "col_org")),
+                alt.Tooltip("year:O", title=say(lang, "col_year")),
+                alt.Tooltip("score:Q", title=say(lang, "col_score"), format=",.1f"),
+            ],
         )
         .properties(
             width=620,
             height=300,
-            title=alt.TitleParams("Trends by organization: score per calendar year", anchor="start"),
+            title=alt.TitleParams(say(lang, "chart_trend_title"), anchor="start"),
         )
     )
 
 
 def network_chart(
-    package: Package, net: SupplyNetwork, *, top: int = 24, per_case: int = 4, seed: int = 1
+    package: Package, net: SupplyNetwork, *, top: int = 24, per_case: int = 4, seed: int = 1, lang: str = "en"
 ) -> alt.LayerChart:
     """The enforcement package as a network: the target, its cells and the US buyers it supplies
     (the selected cases, the ``top`` buyers and ``top / 2`` distributors with the most revenue at
     stake, and up to ``per_case`` distributors supplied through each of the first cases), placed
-    by a seeded spring layout; selected cases ringed in black."""
+    by a seeded spring layout; selected cases ringed in black; titles and node kinds in ``lang``."""
     import altair as alt
     import networkx as nx
 
@@ -143,7 +149,9 @@ def network_chart(
         }
     )
     nodes["revenue_at_stake"] = nodes["id"].map(buyers["revenue_at_stake"]).fillna(0.0)
-    nodes["case"] = nodes["id"].map(order).map(lambda x: "" if pd.isna(x) else f"case {int(x)}")
+    nodes["case"] = (
+        nodes["id"].map(order).map(lambda x: "" if pd.isna(x) else say(lang, "chart_case", n=int(x)))
+    )
     nodes["selected"] = nodes["case"] != ""
     nodes["size"] = np.where(
         nodes["type"] == "organization",
@@ -160,6 +168,8 @@ def network_chart(
         [{"x": xy[a][0], "y": xy[a][1], "x2": xy[b][0], "y2": xy[b][1]} for a, b in graph.edges]
     )
     types = [t for t in TYPE_COLOURS if t in set(nodes["type"])]
+    kinds = {t: say(lang, f"node_{t}") for t in TYPE_COLOURS}  # the legend's words, one per kind
+    nodes["kind"] = nodes["type"].map(kinds).fillna(nodes["type"])
     axis = alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False)
     line = (
         alt.Chart(edges)
@@ -174,16 +184,16 @@ def network_chart(
             y=alt.Y("y:Q", axis=axis),
             size=alt.Size("size:Q", scale=None, legend=None),
             color=alt.Color(
-                "type:N",
-                title="Node",
-                scale=alt.Scale(domain=types, range=[TYPE_COLOURS[t] for t in types]),
+                "kind:N",
+                title=say(lang, "chart_node"),
+                scale=alt.Scale(domain=[kinds[t] for t in types], range=[TYPE_COLOURS[t] for t in types]),
             ),
             tooltip=[
-                alt.Tooltip("name:N", title="Node"),
-                alt.Tooltip("type:N", title="Type"),
-                alt.Tooltip("region:N", title="Region"),
-                alt.Tooltip("revenue_at_stake:Q", title="Revenue at stake (US$/year)", format=",.0f"),
-                alt.Tooltip("case:N", title="Selected"),
+                alt.Tooltip("name:N", title=say(lang, "chart_node")),
+                alt.Tooltip("kind:N", title=say(lang, "col_type")),
+                alt.Tooltip("region:N", title=say(lang, "col_region")),
+                alt.Tooltip("revenue_at_stake:Q", title=say(lang, "chart_revenue_at_stake"), format=",.0f"),
+                alt.Tooltip("case:N", title=say(lang, "chart_selected")),
             ],
         )
     )
@@ -198,32 +208,44 @@ def network_chart(
         .encode(x="x:Q", y="y:Q", text="name:N")
     )
     s = package.summary()
+    title = say(lang, "chart_network_title", name=package.target_name, cases=s["cases_selected"],
+                money=money(s["revenue_denied"]), share=pct(s["denied_share"]))  # fmt: skip
+    subtitle = say(lang, "chart_network_sub", shown=len(shown), total=fmt.num(len(package.buyers), 0),
+                   guarantee=translate(package.guarantee, lang))  # fmt: skip
     return (line + dots + ring + label).properties(
         width=720,
         height=520,
-        title=alt.TitleParams(
-            f"Enforcement package against {package.target_name}: {s['cases_selected']} cases (ringed) "
-            f"deny {money(s['revenue_denied'])} a year ({pct(s['denied_share'], digits=0)})",
-            subtitle=f"The target, its cells and {len(shown)} of the {len(package.buyers):,} US buyers it "
-            f"supplies: the cases, those with most at stake, distributors behind the cases; node size: "
-            f"revenue at stake. {package.guarantee}.",
-            anchor="start",
-        ),
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
     )
 
 
-def _figures(data: ReportData) -> dict[str, Any]:
-    """The charts, by figure name (those whose data the report has)."""
+class _Spec(dict):
+    """A Vega-Lite spec already written out (a chart relabelled by :func:`relabel`), which the
+    chart writers take as they take a chart."""
+
+    def to_dict(self, *args: Any, **kwargs: Any) -> dict:
+        return dict(self)
+
+
+def _figures(data: ReportData, lang: str = "en") -> dict[str, Any]:
+    """The charts, by figure name (those whose data the report has), with their words in ``lang``."""
     from vdto.regional.maps import map_regions
     from vdto.routes.chart import shift_chart
 
-    charts: dict[str, Any] = {"ranking": ranking_chart(data), "trends": trend_chart(data)}
-    charts["map-state"] = map_regions(data.states.scores, data.states.hot)
-    charts["map-municipality"] = map_regions(data.municipalities.scores, data.municipalities.hot)
+    charts: dict[str, Any] = {
+        "ranking": ranking_chart(data, lang=lang),
+        "trends": trend_chart(data, lang=lang),
+    }
+    charts["map-state"] = map_regions(data.states.scores, data.states.hot, lang=lang)
+    charts["map-municipality"] = map_regions(data.municipalities.scores, data.municipalities.hot, lang=lang)
     if data.package is not None and data.network is not None:
-        charts["network"] = network_chart(data.package, data.network, seed=data.seeds.get("network") or 1)
+        charts["network"] = network_chart(
+            data.package, data.network, seed=data.seeds.get("network") or 1, lang=lang
+        )
     if data.sim is not None:
-        charts["policies"] = data.sim.chart()
+        # the policy chart is vdto.sim.results'; its English titles are put into the language here
+        chart = data.sim.chart()
+        charts["policies"] = chart if lang == "en" else _Spec(relabel(chart.to_dict(), lang))
     if data.shift is not None:
-        charts["routes"] = shift_chart(data.shift)
+        charts["routes"] = shift_chart(data.shift, lang=lang)
     return charts

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,8 @@ import pandas as pd
 
 import vdto
 from vdto.errors import InputFileError, VdtoError
+from vdto.render import fmt
+from vdto.services.report.words import Sentence, in_lang, money, pct, say, translate, word
 
 if TYPE_CHECKING:
     import altair as alt
@@ -47,7 +50,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("map-state", "State violence scores and hot spots"),
     ("map-municipality", "Municipal violence scores and hot spots"),
     ("network", "Enforcement package as a network"),
-    ("policies", "Monthly deaths per policy"),
+    ("policies", "Policies month by month: medians and 90% bands"),
     ("routes", "Route shares before and after the Caribbean shift"),
 )
 
@@ -71,7 +74,7 @@ class SimResults:
 
     results: dict[str, Any]
     meta: dict
-    source: str = "run for this report"
+    source: str = Sentence("source_run")  # "run for this report"
     start_month: int | None = None  # month the policies start (the scenario's; else the meta's)
     _table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -106,7 +109,7 @@ class SimResults:
                 str(path),
                 "give the Parquet file a policy comparison wrote",
             )
-        return cls(outputs_from_long(frame), json.loads(raw), f"read from {path.name}")
+        return cls(outputs_from_long(frame), json.loads(raw), Sentence("source_file", name=path.name))
 
     def table(self) -> pd.DataFrame:
         """The policy table (:func:`vdto.sim.results.compare_table`), computed once; a copy."""
@@ -121,10 +124,12 @@ class SimResults:
             )
         return self._table.copy()
 
-    def chart(self) -> alt.LayerChart:
+    def chart(self) -> alt.VConcatChart:
+        """Lines per policy and one panel per policy with its band (:func:`vdto.sim.results.deaths_chart`)."""
         from vdto.sim.results import deaths_chart
 
-        return deaths_chart(self.results, self.meta)
+        meta = self.meta if self.start_month is None else {**self.meta, "start_month": self.start_month}
+        return deaths_chart(self.results, meta)
 
 
 def outputs_from_long(frame: pd.DataFrame) -> dict[str, SimpleNamespace]:
@@ -247,20 +252,19 @@ class ReportData:
 
 
 def _network_origin(meta: dict) -> str:
-    def value(key: str) -> Any:
-        v = meta.get(key)
-        if isinstance(v, str):
-            try:
-                return json.loads(v)
-            except ValueError:
-                return v
-        return v
+    from vdto.network.graph import is_synthetic, meta_value, synthetic_seed
 
-    if value("synthetic"):
-        params = value("params") or {}
+    if is_synthetic(meta):
+        params = meta_value(meta, "params")
+        params = params if isinstance(params, dict) else {}
+
+        def count(key: str) -> str:
+            v = params.get(key)
+            return f"{v:,}" if isinstance(v, int) else "?"
+
         return (
-            f"synthetic (vdto.network.synthetic, seed {params.get('seed', value('seed'))}, "
-            f"{params.get('wholesalers', '?'):,} wholesalers, {params.get('distributors', '?'):,} distributors)"
+            f"synthetic (vdto.network.synthetic, seed {synthetic_seed(meta)}, "
+            f"{count('wholesalers')} wholesalers, {count('distributors')} distributors)"
         )
     origin = meta.get("origin.file") or meta.get("origin.generator") or "the store's network"
     return str(origin)
@@ -419,23 +423,18 @@ def _package(net, registry, decision, ranking, budget: float, network_seed: int)
             wholesalers=NETWORK_SIZE["wholesalers"],
             distributors=NETWORK_SIZE["distributors"],
         )
-        where = (
-            f"a synthetic supply network (seed {network_seed}; real supply data are confidential: "
-            "an agency imports its own)"
-        )
+        where = Sentence("where_synthetic", seed=network_seed)
+    elif label := net.synthetic_label():
+        where = Sentence("where_store_synthetic", label=partial(translate, label))
     else:
-        where = "the store's supply network"
+        where = Sentence("where_store")
+    # the notes are English text that the Spanish page says again in Spanish (words.Sentence)
     try:
         package = enforcement_package(net, registry.top(chosen), budget)
     except VdtoError as exc:
-        return None, net, f"No enforcement package: {exc.what} ({where})."
-    why = (
-        f"against the target, {chosen_name}"
-        if decision.target
-        else f"against the leading organization, {chosen_name}, to show what naming it would mean "
-        "(the rule named no target)"
-    )
-    return package, net, f"The package is built {why}, on {where}, with a budget of {budget:g} cases."
+        return None, net, Sentence("package_failed", what=exc.what, where=where)
+    why = Sentence("why_target" if decision.target else "why_leader", name=chosen_name)
+    return package, net, Sentence("package_note", why=why, where=where, budget=fmt.compact(budget))
 
 
 def _comparison(
@@ -458,92 +457,102 @@ def _comparison(
 
 
 def _sim_note(sim: SimResults) -> str:
+    """Where the policy comparison comes from and what its numbers count (English text that the
+    Spanish page says again in Spanish: a words.Sentence)."""
     m = sim.meta
     world = str(m.get("world", "?"))
     kind = (
-        "the real default world (organizations from the UCDP events, rivalries from BACRIM 2020, the "
-        "2,457 municipalities as plazas)"
+        Sentence("world_default")
         if m.get("scenario") == "default"
-        else f"the {m.get('scenario')} scenario ({world})"
+        else Sentence("world_scenario", scenario=m.get("scenario"), world=world)
     )
-    return (
-        f"Simulated on {kind}: {m.get('replicates')} paired replicates x {m.get('months')} months, "
-        f"seed {m.get('seed')}, {sim.source}."
-    )
+    from vdto.sim.results import counts_people
+
+    if not counts_people(m):
+        unit = "unit_units"
+    elif world.startswith("grid"):
+        unit = "unit_synthetic"
+    else:
+        unit = "unit_people"
+    return Sentence(
+        "sim_note", kind=kind, replicates=m.get("replicates"), months=m.get("months"), seed=m.get("seed"),
+        source=sim.source, unit=word(unit),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
 # headlines in plain words
 
 
-def _money(x: float) -> str:
-    if x >= 1e9:
-        return f"US${x / 1e9:,.1f} billion"
-    if x >= 1e6:
-        return f"US${x / 1e6:,.1f} million"
-    return f"US${x:,.0f}"
-
-
 def _horizon_column(table: pd.DataFrame) -> str:
     return next(c for c in table.columns if c.startswith("deaths_by_") and not c.endswith(("_lo90", "_hi90")))
 
 
-def headlines(data: ReportData) -> dict[str, str]:
-    """One plain sentence per finding: decision, hot spots, package, policies, Caribbean shift."""
+def _policy_line(sim: SimResults, lang: str = "en") -> str:
+    """The policy comparison in one sentence: the policy with the fewest deaths *among those run*
+    (named: one not run may do better), with the deaths' unit; in ``lang``."""
+    from vdto.render.fmt import interval, num
+    from vdto.sim.results import counts_people
+
+    t = sim.table()
+    h = _horizon_column(t)
+    months = h.removeprefix("deaths_by_")
+    unit = "people" if counts_people(sim.meta) else "units"  # the words' keys
+    best = t.sort_values(h).iloc[0]
+    amount = word("policies_amount", deaths=num(best[h], 0), unit=word(f"amount_{unit}"),
+                  interval=interval(best[f"{h}_lo90"], best[f"{h}_hi90"], 0))  # fmt: skip
+    names = [str(p) for p in t["policy"]]
+    if len(names) == 1:
+        return say(lang, "policies_one", policy=names[0], amount=amount, months=months)
+    text = say(lang, "policies", months=months, n=num(len(names), 0), names=", ".join(names),
+               best=best["policy"], fewest=word(f"fewest_{unit}"), amount=amount)  # fmt: skip
+    vol = t[t["policy"] == "volume"]
+    if len(vol) and best["policy"] != "volume":
+        text += say(lang, "policies_volume", deaths=num(vol.iloc[0][h], 0))
+        p = best.get("p_below_volume")
+        if p is not None and not pd.isna(p):
+            text += say(lang, "policies_below", share=pct(p))
+    return text + say(lang, "policies_end")
+
+
+def headlines(data: ReportData, lang: str = "en") -> dict[str, str]:
+    """One plain sentence per finding: decision, hot spots, package, policies, Caribbean shift; in
+    ``lang`` (``"en"`` or ``"es"``: the words of :mod:`vdto.services.report.words`, each rule once)."""
     out: dict[str, str] = {}
     d = data.decision
     if d.target:
-        out["decision"] = (
-            f"Target for {data.year}: {d.target_name}. P(rank 1) = {d.p_rank1:.3f}, at or above the "
-            f"published threshold {d.threshold:g}."
-        )
+        out["decision"] = say(lang, "decision_target", year=data.year, name=d.target_name, p=fmt.prob(d.p_rank1),
+                              threshold=fmt.compact(d.threshold))  # fmt: skip
     else:
         lead = data.ranking.table.iloc[0]
-        out["decision"] = (
-            f"No target for {data.year}: the leader, {lead['name']}, is the most violent with probability "
-            f"{d.p_rank1:.2f}, below the published threshold {d.threshold:g}, so the rule names no one and "
-            "enforcement goes to the violent hot spots instead."
-        )
+        out["decision"] = say(lang, "decision_none", year=data.year, name=lead["name"], p=fmt.prob(d.p_rank1, 2),
+                              threshold=fmt.compact(d.threshold))  # fmt: skip
     mt = data.municipalities.targets.table
     n_hot_m = int((data.municipalities.hot["hotspot"] == "hot spot").sum())
     n_hot_s = int((data.states.hot["hotspot"] == "hot spot").sum())
     places = "; ".join(str(n) for n in mt["name"].head(3))
-    out["hotspots"] = (
-        f"Hot spots: {n_hot_m} municipalities and {n_hot_s} states are significant Gi* hot spots"
-        + (f"; the most violent are {places}." if places else ".")
-    )
+    out["hotspots"] = say(lang, "hotspots_places" if places else "hotspots", municipalities=n_hot_m,
+                          states=n_hot_s, places=places)  # fmt: skip
     if data.package is not None:
         s: dict[str, Any] = data.package.summary()
-        out["package"] = (
-            f"Enforcement package: {s['cases_selected']} cases against {data.package.target_name} would deny "
-            f"{_money(float(s['revenue_denied']))} a year, {float(s['denied_share']):.0%} of its US revenue; "
-            f"it supplies {s['buyers_reached']:,} US buyers; selection {data.package.guarantee}."
-        )
+        synthetic = data.network.synthetic_label() if data.network is not None else None
+        on = word("package_on", label=partial(translate, synthetic)) if synthetic else ""
+        out["package"] = say(
+            lang, "package", cases=s["cases_selected"], name=data.package.target_name, on=on,
+            money=money(float(s["revenue_denied"])), share=pct(float(s["denied_share"])),
+            buyers=fmt.num(s["buyers_reached"], 0), guarantee=partial(translate, data.package.guarantee),
+        )  # fmt: skip
     else:
-        out["package"] = data.package_note
+        out["package"] = in_lang(data.package_note, lang)
     if data.sim is not None:
-        t = data.sim.table()
-        h = _horizon_column(t)
-        months = h.removeprefix("deaths_by_")
-        best = t.sort_values(h).iloc[0]
-        text = (
-            f"Policy comparison: over {months} months, {best['policy']} has the fewest deaths, "
-            f"{best[h]:,.0f} (90% interval {best[f'{h}_lo90']:,.0f}-{best[f'{h}_hi90']:,.0f})"
-        )
-        vol = t[t["policy"] == "volume"]
-        if len(vol) and best["policy"] != "volume":
-            text += f", against {vol.iloc[0][h]:,.0f} under volume enforcement"
-            p = best.get("p_below_volume")
-            if p is not None and not pd.isna(p):
-                text += f"; fewer than volume in {float(p):.0%} of paired replicates"
-        out["policies"] = text + "."
+        out["policies"] = _policy_line(data.sim, lang)
     if data.shift is not None:
         sh = data.shift
         v = sh.violence_summary()
-        out["routes"] = (
-            f"Caribbean shift: {'halving' if sh.change == -0.5 else f'changing by {sh.change:+.0%}'} Caribbean "
-            f"interdiction moves the share of US-bound cocaine through Mexico from {sh.before.via_mexico:.0%} "
-            f"to {sh.after.via_mexico:.0%} ({sh.mexico_flow_change:+.0%}); expected change of Mexican violence "
-            f"{v['median']:+.1%} (90% interval {v['lo90']:+.1%} to {v['hi90']:+.1%})."
-        )
+        out["routes"] = say(
+            lang, "routes",
+            what=word("routes_halving") if sh.change == -0.5 else word("routes_changing", change=pct(sh.change, sign=True)),
+            before=pct(sh.before.via_mexico), after=pct(sh.after.via_mexico), change=pct(sh.mexico_flow_change, sign=True),
+            median=pct(v["median"], 1, sign=True), lo=pct(v["lo90"], 1, sign=True), hi=pct(v["hi90"], 1, sign=True),
+        )  # fmt: skip
     return out
