@@ -53,7 +53,9 @@ def test_csv_events_column_is_each_organizations(ucdp_store, command):
 
 # 2. one agency rule: explicit, shown, never summed
 def test_report_takes_agency_and_says_so(two_agencies, tmp_path):
-    bare = run_cli("report", "--db", str(two_agencies), "--out", str(tmp_path / "r"), "--no-sim", "--draws", "50")
+    bare = run_cli(
+        "report", "--db", str(two_agencies), "--out", str(tmp_path / "r"), "--no-sim", "--draws", "50"
+    )
     assert_one_line_exit_2(bare, "several agencies", "default, mx", "--agency")
     done = run_cli("report", "--db", str(two_agencies), "--out", str(tmp_path / "r"), "--no-sim", "--draws", "50",
                    "--agency", "mx", "--year", "2021")  # fmt: skip
@@ -101,7 +103,9 @@ def test_split_agencies_remakes_the_shipped_files(tmp_path):
 def test_split_does_not_depend_on_row_order():
     frame = pd.DataFrame({"id": range(500)})
     a = split_agencies(frame, ["mx", "us"], seed=3)["us"]["id"].tolist()
-    b = sorted(split_agencies(frame.sample(frac=1, random_state=1), ["mx", "us"], seed=3)["us"]["id"].tolist())
+    b = sorted(
+        split_agencies(frame.sample(frac=1, random_state=1), ["mx", "us"], seed=3)["us"]["id"].tolist()
+    )
     assert a == b
 
 
@@ -158,7 +162,7 @@ def test_fit_widths_keeps_numbers_and_drops_from_the_right():
 def _env(columns: int) -> dict:
     import os
 
-    return {**os.environ, "COLUMNS": str(columns)}
+    return {**os.environ, "VDTO_COLUMNS": str(columns)}
 
 
 # 7. one formatting layer
@@ -177,7 +181,8 @@ def test_municipality_names_in_inegis_capitalisation():
     # every name INEGI's own homicide export writes, written the same way
     import bz2
 
-    text = bz2.open(ROOT / "src/vdto/data/real/inegi_homicidios/2015.csv.bz2").read().decode("latin-1")
+    with bz2.open(ROOT / "src/vdto/data/real/inegi_homicidios/2015.csv.bz2") as f:
+        text = f.read().decode("latin-1")
     official = {m[0] + m[1]: m[2] for m in re.findall(r'^" (\d{2}) (\d{3}) ","([^"]+)"', text, re.M)}
     same = [c for c in official if c in names.index and official[c] == names[c]]
     assert len(same) >= len([c for c in official if int(c[2:]) < 990]) - 1  # Batopilas was renamed since
@@ -185,7 +190,9 @@ def test_municipality_names_in_inegis_capitalisation():
 
 
 def test_regions_target_says_no_count_rather_than_zero(ucdp_store):
-    done = run_cli("regions", "target", "--from", "2023", "--to", "2023", "--db", str(ucdp_store[0]), env=_env(120))
+    done = run_cli(
+        "regions", "target", "--from", "2023", "--to", "2023", "--db", str(ucdp_store[0]), env=_env(120)
+    )
     assert done.returncode == 0, done.stderr
     assert "no homicide counts reach this level" in done.stdout
     assert " 0%" not in done.stdout  # an organization with a share that prints as 0% is not listed

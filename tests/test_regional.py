@@ -270,7 +270,11 @@ def test_hotspots_are_reproducible_from_the_seed(full_store):
     printed = pd.read_csv(pd.io.common.StringIO(r.stdout), dtype={"region_code": str}).set_index(
         "region_code"
     )
-    assert "data_sha256" in printed and "rubric_sha256" in printed and (printed["seed"] == 11).all()
+    assert (
+        "meta_data_sha256" in printed
+        and "meta_rubric_sha256" in printed
+        and (printed["meta_seed"] == 11).all()
+    )
     mine = a.hot.set_index("region_code")
     assert np.allclose(printed.loc[mine.index, "gi_p"], mine["gi_p"])
 

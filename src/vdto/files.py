@@ -67,7 +67,8 @@ def with_meta(frame, meta: dict):
     import json
 
     flat = {
-        META_PREFIX + k: json.dumps(v, default=str) if isinstance(v, list | dict) else v for k, v in meta.items()
+        META_PREFIX + k: json.dumps(v, default=str) if isinstance(v, list | dict) else v
+        for k, v in meta.items()
     }
     return frame.assign(**flat)
 

@@ -17,9 +17,11 @@ from rich.text import Text
 if TYPE_CHECKING:  # pandas loads only when something is printed
     import pandas as pd
 
-# piped output is not squeezed into 80 columns, unless $COLUMNS says how wide to print
+# a terminal's own width; piped output is not squeezed into 80 columns (160, or $VDTO_COLUMNS)
 out = Console(
-    highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    highlight=False,
+    soft_wrap=False,
+    width=None if sys.stdout.isatty() else int(os.environ.get("VDTO_COLUMNS", "160") or 160),
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -61,12 +61,14 @@ def _print_import(result, quiet: bool) -> None:
     if r.kind in ("counts", "inegi"):
         # counts are stored summed (over sex, age, weapon...): rows in and counts stored differ
         out.print(
-            head + f"read {r.rows_read:,} rows, rejected {r.rows_rejected:,}; the {r.rows_read - r.rows_rejected:,} "
+            head
+            + f"read {r.rows_read:,} rows, rejected {r.rows_rejected:,}; the {r.rows_read - r.rows_rejected:,} "
             f"accepted rows add up to {r.rows_imported:,} counts by region, month, measure and modality (stored)"
         )
     else:
         out.print(
-            head + f"read {r.rows_read:,} rows: imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, "
+            head
+            + f"read {r.rows_read:,} rows: imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, "
             f"rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
         )
     for reason, n in sorted(result.skipped.items()):

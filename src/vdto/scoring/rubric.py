@@ -125,7 +125,10 @@ def _rubric_text(path: str | Path | None, param: str = "rubric") -> tuple[str, s
         return path.read_text(encoding="utf-8"), str(path)
     except FileNotFoundError:
         raise ConfigError(
-            "rubric file not found", str(path), "check the path given as {%s} (or use default-v1)" % param, mentions=(param,)
+            "rubric file not found",
+            str(path),
+            "check the path given as {" + param + "} (or use default-v1)",
+            mentions=(param,),
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the rubric ({exc})", str(path), "save it as UTF-8 text") from None

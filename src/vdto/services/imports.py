@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from vdto.data import bundled
@@ -110,7 +111,7 @@ def split_ucdp(
     import pandas as pd
 
     from vdto.events.split import split_agencies
-    from vdto.files import atomic_write
+    from vdto.files import atomic_write, csv_safe
     from vdto.names import check_agency
 
     for a in agencies:
@@ -118,7 +119,7 @@ def split_ucdp(
     if years[0] > years[1]:
         raise VdtoError(f"the years run backwards ({years[0]} to {years[1]})", fix="swap them", param="years")
     src = Path(source) if source is not None else bundled("ucdp")
-    frame = pd.read_csv(src, dtype=str, keep_default_na=False, encoding="utf-8")
+    frame = pd.read_csv(src, low_memory=False, encoding="utf-8")
     if "year" not in frame or "id" not in frame:
         raise VdtoError("not a UCDP GED file (no id or year column)", str(src), "give UCDP's GED CSV")
     year = pd.to_numeric(frame["year"], errors="coerce")
@@ -130,7 +131,7 @@ def split_ucdp(
     for agency, part in parts.items():
         path = out / f"{agency}-events.csv.gz"
         # gzip with no file name and no time in its header: the same seed gives the same bytes
-        data = gzip.compress(part.to_csv(index=False).encode("utf-8"), mtime=0)
-        atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data), mode=0o644)
+        data = gzip.compress(csv_safe(part).to_csv(index=False).encode("utf-8"), mtime=0)
+        atomic_write(path, partial(Path.write_bytes, data=data), mode=0o644)
         written[agency] = path
     return written

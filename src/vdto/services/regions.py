@@ -38,7 +38,9 @@ def _in_window(fn, store: Store, start: date | None, end: date | None, *, level:
     check_level(level)
     rubric = rubric or Rubric.default()
     agency = store.resolve_agency(agency)
-    start, end = resolve_window(start, end, rubric, store, agency=agency, counts=options.get("use_counts", True))
+    start, end = resolve_window(
+        start, end, rubric, store, agency=agency, counts=options.get("use_counts", True)
+    )
     result = fn(store, start, end, level=level, rubric=rubric, agency=agency, **options)
     result.meta["agency"] = agency
     return result

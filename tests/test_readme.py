@@ -1,0 +1,64 @@
+"""README.md's commands run as written, in order, from a fresh folder holding the repository's
+``src/`` and ``examples/`` (only ``uv run`` is replaced by this environment's ``vdto``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+README = ROOT / "README.md"
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"^```{lang}\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def usage() -> list[str]:
+    """The shell blocks a reader runs (not the two set-up commands, which install)."""
+    return [b for b in blocks("sh") if "pip install" not in b]
+
+
+def test_the_readme_keeps_two_setup_commands_and_names_only_files_that_exist():
+    setup = [b.strip() for b in blocks("sh") if "pip install" in b]
+    assert setup == [
+        "python3 -m pip install uv && uv run --locked vdto demo",
+        "python3 -m pip install uv && uv run --locked pytest",
+    ]
+    made = {"problems.csv", "map.html", "evaluation.png", "shift.png", "small.png", "runs.parquet", "cjng.gexf",
+            "ranking-2020.csv", "ledger.jsonl", "site/ledger.jsonl", "edges.csv", "nodes.csv"}  # fmt: skip
+    for block in usage():
+        for name in re.findall(r"[\w./-]+\.(?:csv|gz|toml|bz2|parquet|jsonl|gexf)\b", block):
+            assert name in made or (ROOT / name).exists(), f"README names {name}, which does not exist"
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs_as_written(tmp_path):
+    (tmp_path / "src").symlink_to(ROOT / "src")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    vdto = shutil.which("vdto", path=str(Path(sys.executable).parent))
+    assert vdto is not None
+    script = "set -euo pipefail\n" + "\n".join(b.replace("uv run vdto", vdto) for b in usage())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VDTO_")} | {"VDTO_COLUMNS": "80"}
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    assert "Traceback" not in done.stderr
+    # what the commands were for
+    assert (tmp_path / "site" / "index.html").exists() and (tmp_path / "report" / "report.html").exists()
+    ranking = (tmp_path / "ranking-2020.csv").read_text(encoding="utf-8").splitlines()
+    assert len({line.split(",")[-1] for line in ranking[1:]}) >= 1
+    # the split the README documents is the one shipped
+    for name in ("mx-events.csv.gz", "us-events.csv.gz"):
+        assert (tmp_path / "examples" / name).read_bytes() == (ROOT / "examples" / name).read_bytes()
+    # then the Python blocks, in the same folder
+    for i, code in enumerate(blocks("python"), start=1):
+        ran = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert ran.returncode == 0, f"README python block {i}: {ran.stderr[-2000:]}"
