@@ -4,7 +4,7 @@ holds, and the organization registry."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -23,7 +23,9 @@ from vdto.cli.options import (
     _window_dates,
 )
 from vdto.errors import VdtoError
-from vdto.store.events import By
+
+if TYPE_CHECKING:  # the store (pandas, DuckDB) loads only when a command runs
+    from vdto.store.events import By
 
 import_app = typer.Typer(
     help="Import event data or counts into the store (one transaction per file).",

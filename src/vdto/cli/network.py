@@ -21,7 +21,6 @@ from vdto.cli.options import (
     json_records,
 )
 from vdto.errors import VdtoError
-from vdto.events.ingest import current_registry
 
 network_app = typer.Typer(help="Supply networks and the US enforcement package.", no_args_is_help=True)
 
@@ -49,6 +48,7 @@ def network_import(
 
     Example: vdto network import edges.csv --nodes nodes.csv
     """
+    from vdto.events.ingest import current_registry
     from vdto.events.tabular import sha256_file
     from vdto.network.bacrim import load_bacrim2020
     from vdto.store import Store
