@@ -32,12 +32,6 @@ class Format(StrEnum):
     json = "json"
 
 
-def _cell(v: object, column: str = "") -> str:
-    from vdto.render.fmt import cell
-
-    return cell(v, column)
-
-
 def emit(
     frame: pd.DataFrame,
     fmt: Format = Format.table,
@@ -119,7 +113,9 @@ def table_of(
     like "[/bold]" prints as it is). Returns the table and the columns left out."""
     import pandas as pd
 
-    cells = {str(c): [_cell(v, str(c)) for v in frame[c]] for c in frame.columns}
+    from vdto.render.fmt import cell
+
+    cells = {str(c): [cell(v, str(c)) for v in frame[c]] for c in frame.columns}
     numeric = {
         str(c): pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns

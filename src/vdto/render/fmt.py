@@ -146,9 +146,9 @@ def money(x: Any, lang: str = "en") -> str:
 #: Column names whose integers are identifiers or calendar units: never a thousands separator.
 ID_COLUMNS = ("year", "month", "day", "seed", "replicate", "round", "round_id", "id", "rank", "code")
 #: Column-name parts that mark a share (0-1) to print as a percentage.
-SHARE_MARKS = ("share", "pct_", "percent")
+SHARE_MARKS = frozenset({"share", "shares", "pct", "percent"})
 #: Column-name parts that mark US dollars.
-MONEY_MARKS = ("usd", "revenue", "money", "dollars")
+MONEY_MARKS = frozenset({"usd", "revenue", "revenues", "money", "dollars"})
 
 
 def _is_id(column: str) -> bool:
@@ -184,12 +184,13 @@ def cell(x: Any, column: str = "", lang: str = "en") -> str:
         return MISSING
     if c.startswith("p_"):
         return prob(x)
-    if any(m in c.replace("shared", "") for m in SHARE_MARKS):  # "shared_regions" is a count
+    words = set(c.split("_"))  # whole words: "shared_regions" is a count, not a share
+    if words & SHARE_MARKS:
         whole = abs(float(x) * 100 - round(float(x) * 100)) < 1e-9
         return pct(x, lang, digits=0 if whole else 1)
     if c.startswith(("cut_", "rise_", "leader_cut")):
         return pct(x, lang, digits=0)
-    if any(m in c for m in MONEY_MARKS):
+    if words & MONEY_MARKS:
         return money(x)
     v = float(x)
     if v == int(v):
