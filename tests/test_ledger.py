@@ -331,9 +331,11 @@ def test_every_line_is_canonical_json_with_exactly_the_entry_keys(six):
             "prev",
             "payload",
             "payload_sha256",
+            "quorum",
             "signatures",
             "hash",
         }
+        assert entry["quorum"] == sorted({s["agency"] for s in entry["signatures"]})
         assert entry["payload_sha256"] == sha(canonical_json(entry["payload"]))
         without = {k: v for k, v in entry.items() if k != "hash"}
         assert entry["hash"] == sha(canonical_json(without))
@@ -344,7 +346,10 @@ def test_co_signers_sign_the_same_bytes(six, keys):
     _, written = six
     cosigned = written[3]
     assert [s["agency"] for s in cosigned["signatures"]] == ["mx", "us"]
-    message = canonical_json({k: cosigned[k] for k in ("seq", "kind", "time", "prev", "payload_sha256")})
+    assert cosigned["quorum"] == ["mx", "us"]  # signed: nobody can later drop a co-signer
+    fields = ("seq", "kind", "time", "prev", "payload_sha256", "quorum")
+    message = canonical_json({k: cosigned[k] for k in fields})
+    assert message.encode("utf-8") == signed_bytes(cosigned)
     for sig in cosigned["signatures"]:
         public = keys[sig["agency"]]._key.public_key()
         public.verify(bytes.fromhex(sig["sig"]), message.encode("utf-8"))  # raises if wrong
@@ -358,7 +363,7 @@ def test_trusted_keys_that_match_pass(six, tmp_path, keys):
 
 def test_doc_examples_run():
     result = doctest.testmod(ledger_module)
-    assert result.attempted >= 20 and result.failed == 0
+    assert result.attempted >= 30 and result.failed == 0
     keys = doctest.testmod(keys_module)
     assert keys.attempted >= 9 and keys.failed == 0
 
@@ -431,16 +436,47 @@ def test_dropping_an_entry_is_detected_where_it_was(six, dropped):
     assert "removed" in report.problem
 
 
-def test_dropping_the_last_entry_leaves_a_valid_shorter_ledger(six):
-    # Nothing inside the file can show that entries are missing at the end: a reader detects
-    # truncation by comparing with the latest hash (and count) quoted in the publications.
+def test_dropping_the_last_entry_is_caught_by_the_checkpoints(six):
+    # Every append signs a checkpoint of the whole tree: a ledger cut short no longer reaches
+    # the size of its latest checkpoint.
     path, written = six
     published = verify(path)
+    assert (published.ok, published.checkpoints, published.checkpoint_size) == (True, 6, 6)
+    assert published.last_hash == written[-1]["hash"]
     path.write_bytes(b"".join(lines_of(path)[:-1]))
     report = verify(path)
-    assert report.ok
+    assert (report.ok, report.entries, report.first_bad, report.where) == (False, 5, None, "checkpoint 6")
+    assert report.problem == (
+        "checkpoint 6: checkpoint covers 6 entries but the ledger has 5 (entries dropped from the end?)"
+    )
+    assert report.last_hash is None
+
+
+def test_dropping_the_last_entry_and_its_checkpoints_needs_a_checkpoint_kept_elsewhere(six):
+    # Nothing inside the files can show that entries are missing at the end once the checkpoints
+    # are cut (or removed) too: a reader detects truncation with a checkpoint it kept (a
+    # witness's, or checkpoint.txt of the published site).
+    path, written = six
+    book = Ledger(path)
+    published = verify(path)
+    kept_note = book.latest_checkpoint()
+    sidecar = book.checkpoints_path
+    path.write_bytes(b"".join(lines_of(path)[:-1]))
+    sidecar.write_bytes(b"".join(lines_of(sidecar)[:-1]))
+    report = verify(path)
+    assert report.ok and report.checkpoints == 5 and report.checkpoint_size == 5
     assert report.entries == 5 != published.entries
     assert report.last_hash == written[4]["hash"] != published.last_hash
+    sidecar.unlink()
+    report = verify(path)
+    assert report.ok and report.entries == 5 and report.checkpoint_size is None
+    assert report.last_hash == written[4]["hash"]
+    assert any(note.startswith("no signed checkpoint") for note in report.notes)
+    report = verify(path, checkpoint=kept_note)
+    assert (report.ok, report.entries, report.first_bad, report.where) == (False, 5, None, "kept checkpoint")
+    assert report.problem == (
+        "kept checkpoint: checkpoint covers 6 entries but the ledger has 5 (entries dropped from the end?)"
+    )
 
 
 def test_renumbering_after_a_removal_breaks_the_signatures(six, keys):
@@ -634,6 +670,8 @@ def test_append_refuses_a_ledger_that_does_not_verify(six, keys):
 def test_append_is_atomic_when_the_replace_fails(six, keys, monkeypatch):
     path, _ = six
     before = path.read_bytes()
+    sidecar = Ledger(path).checkpoints_path
+    checkpoints_before = sidecar.read_bytes()
 
     def broken_replace(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -642,16 +680,25 @@ def test_append_is_atomic_when_the_replace_fails(six, keys, monkeypatch):
     with pytest.raises(VdtoError, match="left unchanged"):
         Ledger(path).append("scorecard", {"round": 2}, [keys["mx"]], T0)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == ["keys", "ledger.jsonl"]  # no temp file left
+    assert sidecar.read_bytes() == checkpoints_before
+    # no temp file left
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "keys",
+        "ledger.jsonl",
+        "ledger.jsonl.checkpoints",
+    ]
     monkeypatch.undo()
     assert verify(path).ok
     entry = Ledger(path).append("scorecard", {"round": 2}, [keys["mx"]], T0)
-    assert verify(path).last_hash == entry["hash"]
+    report = verify(path)
+    assert report.last_hash == entry["hash"] and report.checkpoint_size == 7
 
 
 def test_append_is_atomic_when_the_write_fails(six, keys, monkeypatch):
     path, _ = six
     before = path.read_bytes()
+    sidecar = Ledger(path).checkpoints_path
+    checkpoints_before = sidecar.read_bytes()
 
     def broken_fsync(fd):
         raise OSError(5, "Input/output error")
@@ -660,7 +707,12 @@ def test_append_is_atomic_when_the_write_fails(six, keys, monkeypatch):
     with pytest.raises(VdtoError, match="left unchanged"):
         Ledger(path).append("scorecard", {"round": 2}, [keys["us"]], T0)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == ["keys", "ledger.jsonl"]
+    assert sidecar.read_bytes() == checkpoints_before
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "keys",
+        "ledger.jsonl",
+        "ledger.jsonl.checkpoints",
+    ]
 
 
 def test_init_is_atomic_too(tmp_path, keys, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -96,3 +97,22 @@ def csv_safe(frame):
         if col.dtype == object or pd.api.types.is_string_dtype(col):
             out[c] = col.map(safe_cell, na_action="ignore")
     return out
+
+
+def replace_folder(tmp: Path, out: Path, replace: bool) -> None:
+    """Move the folder ``tmp`` to ``out``; with ``replace``, the folder at ``out`` is swapped out
+    and removed, and put back if the move fails."""
+    if not replace:
+        if out.exists():
+            out.rmdir()  # empty (checked); os.replace over a directory is not portable
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old.rmdir()
+    os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

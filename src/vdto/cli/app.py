@@ -18,6 +18,7 @@ from vdto.cli import (
     demo,
     evaluate,
     events,
+    ledger,
     network,
     regions,
     report,
@@ -42,7 +43,21 @@ app = typer.Typer(
 
 
 #: The command groups, in the order ``vdto --help`` lists them.
-GROUPS = (events, scoring, rounds, network, regions, routes, sim, calibrate, evaluate, report, demo, serve)
+GROUPS = (
+    events,
+    scoring,
+    rounds,
+    ledger,
+    network,
+    regions,
+    routes,
+    sim,
+    calibrate,
+    evaluate,
+    report,
+    demo,
+    serve,
+)
 for group in GROUPS:
     group.register(app)
 

@@ -272,3 +272,20 @@ def parse_policies(text: str, param: str = "policies") -> list[str]:
         except ValueError as exc:
             raise VdtoError(str(exc), fix="see `vdto compare --help`", param=param) from None
     return items
+
+
+KeyOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--key", help="An agency's private key file, on this machine (repeat to co-sign)."),
+]
+LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="The publication ledger (JSON Lines).")]
+RequestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--request", help="Signing request: written when no --key or --sig is given; read with --sig."
+    ),
+]
+SigOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--sig", help="A detached signature file `vdto sign` wrote (repeat per agency)."),
+]

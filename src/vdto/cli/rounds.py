@@ -16,8 +16,12 @@ from vdto.cli.options import (
     DrawsOpt,
     FormatOpt,
     FromOpt,
+    KeyOpt,
+    LedgerOpt,
+    RequestOpt,
     RubricOpt,
     SeedOpt,
+    SigOpt,
     ToOpt,
     _date,
     _db,
@@ -31,11 +35,6 @@ round_app = typer.Typer(
     help="Rounds: open (score, decide) -> announce (publish) -> status -> close.", no_args_is_help=True
 )
 rankings_app = typer.Typer(help="Two independent rankers: compare their rankings.", no_args_is_help=True)
-
-KeyOpt = Annotated[
-    list[Path] | None, typer.Option("--key", help="An agency's private key file (repeat for co-signing).")
-]
-LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="The publication ledger (JSON Lines).")]
 
 
 @keys_app.command("new")
@@ -64,32 +63,6 @@ def _signers(keys: list[Path] | None):
     from vdto.publication.keys import Signer
 
     return [Signer.load(k) for k in keys or []]
-
-
-def verify_cmd(
-    ledger: Annotated[Path, typer.Argument(help="Ledger file (ledger.jsonl).")],
-    trust: Annotated[
-        list[Path] | None,
-        typer.Option("--trust", help="Public keys to pin: AGENCY.pub files or a folder of them."),
-    ] = None,
-) -> None:
-    """Check every link and signature of a ledger; names the first bad entry (exit 1).
-
-    Example: vdto verify ledger.jsonl --trust keys/
-    """
-    from vdto.publication.keys import load_trusted
-    from vdto.publication.ledger import verify
-
-    report = verify(ledger, load_trusted(trust) if trust else None)
-    if report.ok:
-        out.print(
-            f"{ledger}: OK, {report.entries} entries, every link and signature verified; last hash {report.last_hash}"
-        )
-        return
-    err.print(
-        f"[bold red]{escape(str(ledger))}: FAILED[/bold red] at entry {report.first_bad}: {escape(report.problem)}"
-    )
-    raise typer.Exit(1)
 
 
 def _rubric_map(items: list[str] | None) -> dict:
@@ -169,17 +142,41 @@ def round_announce(
     round_id: Annotated[int, typer.Argument(metavar="ROUND")],
     ledger: Annotated[Path, typer.Option("--ledger", help="The publication ledger (created if missing).")],
     key: KeyOpt = None,
+    request: RequestOpt = None,
+    sig: SigOpt = None,
+    pub: Annotated[
+        list[Path] | None,
+        typer.Option("--pub", help="With --request on a new ledger: every agency's AGENCY.pub."),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """Announce a round's target: sign its scorecard into the ledger (co-signed when both agree).
+    """Announce a round's target: its scorecards signed into the ledger by every agency of the round.
 
-    Example: vdto round announce 1 --ledger ledger.jsonl --key keys/mx.key --key keys/us.key
+    Keys on this machine: vdto round announce 1 --ledger ledger.jsonl --key keys/mx.key --key keys/us.key.
+    Keys on two machines: vdto round announce 1 --ledger ledger.jsonl --request r1.json (each agency runs
+    vdto sign r1.json --key AGENCY.key), then vdto round announce 1 --ledger ledger.jsonl --request r1.json
+    --sig r1.mx.sig.json --sig r1.us.sig.json.
     """
-    from vdto.publication.rounds import announce_round
+    from vdto.cli.ledger import mode, read_json, signatures, trusted, write_request
+    from vdto.publication.rounds import announce_round, announce_signed, announcement_request
     from vdto.store import Store
 
+    how = mode(key, request, sig)
     with Store(_db(db)) as store:
-        rnd = announce_round(store, round_id, ledger, _signers(key))
+        if how == "keys":
+            rnd = announce_round(store, round_id, ledger, _signers(key))
+        elif how == "request":
+            assert request is not None
+            write_request(request, announcement_request(store, round_id, ledger, trusted(pub)))
+            return
+        else:
+            assert request is not None
+            req = read_json(request, "signing request")
+            rnd = announce_signed(store, round_id, ledger, req, signatures(sig))
+            if rnd.announced_at is None:
+                out.print("the ledger is started (its rule entry); now request the announcement: "
+                          f"vdto round announce {round_id} --ledger {ledger} --request NEW.json")  # fmt: skip
+                return
     out.print(f"round {rnd.round_id} announced: target {rnd.target}; ledger entry {rnd.ledger_hash}")
 
 
@@ -194,24 +191,42 @@ def round_close(
     on: Annotated[str | None, typer.Option("--on", help="Date of the outcome (default today).")] = None,
     ledger: LedgerOpt = None,
     key: KeyOpt = None,
+    request: RequestOpt = None,
+    sig: SigOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Close a round as dismantled (the target leaves later rankings) or withdrawn.
 
     Example: vdto round close 1 --dismantled --ledger ledger.jsonl --key keys/mx.key --key keys/us.key
+    (or --request close-1.json, then --request close-1.json --sig ... as for announce)
     """
-    from vdto.publication.rounds import close_round
+    from vdto.publication.rounds import close_round, close_signed, closing_request
     from vdto.store import Store
 
+    if sig and request:
+        from vdto.cli.ledger import read_json, signatures
+
+        with Store(_db(db)) as store:
+            rnd = close_signed(store, round_id, _ledger_needed(ledger), read_json(request, "signing request"),
+                               signatures(sig))  # fmt: skip
+        out.print(f"round {rnd.round_id} closed: {rnd.outcome}")
+        return
     if dismantled == withdrawn:
         raise VdtoError(
             "say how the round ends", "vdto round close", "pass exactly one of --dismantled or --withdrawn"
         )
+    outcome = "dismantled" if dismantled else "withdrawn"
     with Store(_db(db)) as store:
+        if request is not None:
+            from vdto.cli.ledger import write_request
+
+            write_request(request, closing_request(store, round_id, outcome, reason, _ledger_needed(ledger),
+                                                   on=_date(on, "--on")))  # fmt: skip
+            return
         rnd = close_round(
             store,
             round_id,
-            "dismantled" if dismantled else "withdrawn",
+            outcome,
             reason,
             on=_date(on, "--on"),
             ledger_path=ledger,
@@ -221,6 +236,12 @@ def round_close(
         f"round {rnd.round_id} closed: {rnd.outcome}"
         + (f" ({rnd.target} leaves later rankings)" if dismantled else f" — {rnd.reason}")
     )
+
+
+def _ledger_needed(ledger: Path | None) -> Path:
+    if ledger is None:
+        raise VdtoError("a signing request needs the ledger", "--ledger", "pass --ledger ledger.jsonl")
+    return ledger
 
 
 @round_app.command("status")
@@ -369,30 +390,67 @@ def publish_cmd(
     rubric: RubricOpt = None,
     ledger: LedgerOpt = None,
     key: KeyOpt = None,
+    request: RequestOpt = None,
+    sig: SigOpt = None,
     keys_dir: Annotated[
         Path | None, typer.Option("--keys", help="Folder of the agencies' .pub files to publish.")
     ] = None,
+    witnesses_dir: Annotated[
+        Path | None, typer.Option("--witnesses", help="Folder of the witnesses' .vkey files to publish.")
+    ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh", help="Only renew the proofs of a signed site (new checkpoints, cosignatures)."
+        ),
+    ] = False,
     min_count: Annotated[int, typer.Option("--min-count", help="Suppress event counts below this.")] = 3,
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 7,
     db: DbOpt = None,
 ) -> None:
-    """Write the public scorecard: a static bilingual site (HTML, JSON, CSV, rubric, ledger) that opens offline.
+    """Write the public scorecard site, signed into the ledger with its proofs (opens offline).
 
-    With --ledger and --key the published scorecard is first signed into the ledger.
+    A static bilingual site (HTML, JSON, CSV, rubric); with --ledger every file is signed into
+    the ledger and the site carries the proofs its page checks in the reader's browser.
 
-    Example: vdto publish site --round 1 --ledger ledger.jsonl --keys keys
+    Example: vdto publish site --round 1 --ledger ledger.jsonl --key keys/mx.key --key keys/us.key --keys keys
+    (on two machines: --request site.request.json, each agency runs vdto sign, then
+    vdto publish site --ledger ledger.jsonl --request site.request.json --sig ... --keys keys)
     """
-    from vdto.services.publish import publish_scorecard
+    from vdto.services.publish import finish_site, publish_scorecard, refresh_site
     from vdto.store import Store
 
+    if refresh:
+        files = refresh_site(out_dir, _ledger_needed(ledger), keys_dir=keys_dir, witnesses_dir=witnesses_dir)
+        out.print(
+            f"renewed the proofs of {out_dir} ({len(files)} files); check it with `vdto verify {out_dir}`"
+        )
+        return
+    if sig:
+        from vdto.cli.ledger import read_json, signatures
+
+        if request is None or ledger is None:
+            raise VdtoError("--sig needs the --request it signs and the --ledger", "--sig",
+                            "pass --ledger ledger.jsonl --request site.request.json")  # fmt: skip
+        files = finish_site(out_dir, ledger, read_json(request, "signing request"), signatures(sig),
+                            keys_dir=keys_dir, witnesses_dir=witnesses_dir)  # fmt: skip
+        out.print(f"signed the site: {len(files)} files in {out_dir}; check it with `vdto verify {out_dir}`")
+        return
+    if ledger is not None and not key and request is None:
+        raise VdtoError("a site published with a ledger is signed", "--ledger",
+                        "pass --key (keys here) or --request FILE (keys on the agencies' machines)")  # fmt: skip
     s, e = _window_dates(start, end)
     with Store(_db(db), read_only=True) as store:
         files = publish_scorecard(
             store, out_dir, ledger=ledger, signers=_signers(key) if ledger is not None else None, keys_dir=keys_dir,
-            round_id=round_id, start=s, end=e, agency=agency, rubric=rubric, min_count=min_count, draws=draws,
-            seed=seed,
+            witnesses_dir=witnesses_dir, request_out=request if ledger is not None else None, round_id=round_id,
+            start=s, end=e, agency=agency, rubric=rubric, min_count=min_count, draws=draws, seed=seed,
         )  # fmt: skip
+    if request is not None and ledger is not None:
+        out.print(f"wrote the site to {out_dir} (not signed yet) and the signing request {request}; each agency runs "
+                  f"vdto sign {request} --key AGENCY.key")  # fmt: skip
+        return
     out.print(
         f"wrote {len(files)} files to {out_dir}; open {out_dir / 'index.html'} in a browser (works offline)"
     )
@@ -420,6 +478,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(round_app, name="round")
     app.add_typer(rankings_app, name="rankings")
-    app.command("verify")(verify_cmd)
     app.command("publish")(publish_cmd)
     app.command("recompute")(recompute_cmd)

@@ -99,14 +99,23 @@ def new_keypair(agency: str, folder: str | Path) -> tuple[Path, Path]:
         raise VdtoError(f"cannot create the key folder ({error.strerror})", str(folder)) from error
 
     private = Ed25519PrivateKey.generate()
+    write_key_files(
+        private, key_path, [(pub_path, (_public_hex(private.public_key()) + "\n").encode())], folder
+    )
+    return key_path, pub_path
+
+
+def write_key_files(private: Ed25519PrivateKey, key_path: Path, public_files: list[tuple[Path, bytes]],
+                    folder: Path) -> None:  # fmt: skip
+    """Write a private key (PEM PKCS8, mode 0600 from the start) and its public files (mode
+    0644); none may exist. On failure nothing is left behind."""
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    public_hex = _public_hex(private.public_key())
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     written: list[Path] = []
     try:
-        for path, data, mode in ((key_path, pem, 0o600), (pub_path, (public_hex + "\n").encode(), 0o644)):
+        for path, data, mode in [(key_path, pem, 0o600), *((p, d, 0o644) for p, d in public_files)]:
             fd = os.open(path, flags, mode)
             written.append(path)
             with os.fdopen(fd, "wb") as out:
@@ -125,7 +134,6 @@ def new_keypair(agency: str, folder: str | Path) -> tuple[Path, Path]:
         raise VdtoError(
             f"cannot write the key file ({error.strerror})", str(error.filename or folder)
         ) from error
-    return key_path, pub_path
 
 
 def repository_warning(key_path: str | Path) -> str | None:
@@ -233,40 +241,53 @@ class Signer:
             is not an unencrypted Ed25519 PEM key, or its name is not ``<agency>.key``.
         """
         path = Path(path)
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError as error:
-            raise VdtoError("private key file not found", str(path), "check the path") from error
-        except OSError as error:
-            raise VdtoError(f"cannot read the private key file ({error.strerror})", str(path)) from error
-        if not stat.S_ISREG(mode):
-            raise VdtoError("private key path is not a file", str(path), "pass the <agency>.key file")
-        if os.name != "nt" and mode & 0o077:
-            raise VdtoError("private key is readable by others", str(path), f"chmod 600 {path}")
         agency = _check_agency(path.stem, str(path))
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise VdtoError(f"cannot read the private key file ({error.strerror})", str(path)) from error
-        try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except TypeError as error:  # encrypted with a password
-            raise VdtoError(
-                "private key is encrypted; an unencrypted PKCS8 PEM key is needed",
-                str(path),
-                "create keys with vdto's key generation",
-            ) from error
-        except (ValueError, UnsupportedAlgorithm) as error:
-            raise VdtoError(
-                "not a PEM private key", str(path), "pass the <agency>.key file written with the public key"
-            ) from error
-        if not isinstance(key, Ed25519PrivateKey):
-            raise VdtoError("not an Ed25519 private key", str(path), "create keys with vdto's key generation")
-        return cls(agency, key)
+        return cls(agency, load_private_key(path))
 
     def sign(self, data: bytes) -> str:
         """Sign ``data``; returns the 64-byte Ed25519 signature as 128 hex characters."""
         return self._key.sign(data).hex()
+
+
+def load_private_key(path: str | Path) -> Ed25519PrivateKey:
+    """Load an unencrypted Ed25519 PEM private key that only its owner can read.
+
+    Raises
+    ------
+    VdtoError
+        If the file is missing or unreadable, is readable or writable by group or others, or is
+        not an unencrypted Ed25519 PEM key.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as error:
+        raise VdtoError("private key file not found", str(path), "check the path") from error
+    except OSError as error:
+        raise VdtoError(f"cannot read the private key file ({error.strerror})", str(path)) from error
+    if not stat.S_ISREG(mode):
+        raise VdtoError("private key path is not a file", str(path), "pass the <agency>.key file")
+    if os.name != "nt" and mode & 0o077:
+        raise VdtoError("private key is readable by others", str(path), f"chmod 600 {path}")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise VdtoError(f"cannot read the private key file ({error.strerror})", str(path)) from error
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError as error:  # encrypted with a password
+        raise VdtoError(
+            "private key is encrypted; an unencrypted PKCS8 PEM key is needed",
+            str(path),
+            "create keys with vdto's key generation",
+        ) from error
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise VdtoError(
+            "not a PEM private key", str(path), "pass the <agency>.key file written with the public key"
+        ) from error
+    if not isinstance(key, Ed25519PrivateKey):
+        raise VdtoError("not an Ed25519 private key", str(path), "create keys with vdto's key generation")
+    return key
 
 
 def load_public_key(path: str | Path) -> str:

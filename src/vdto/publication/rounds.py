@@ -10,6 +10,7 @@ a round as *dismantled* takes the target out of every later round's ranking.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from vdto.errors import ConflictError, PermissionDenied, UnknownNameError, VdtoError
+from vdto.publication.ledger import canonical_json
 from vdto.publication.scorecard import build_scorecard, rule_text
 from vdto.scoring.decision import TargetDecision, decide
 from vdto.scoring.engine import DEFAULT_DRAWS, DEFAULT_SEED, score
@@ -185,11 +187,31 @@ def _announceable(store: Store, round_id: int) -> Round:
     return rnd
 
 
+def _announcement_payload(store: Store, rnd: Round) -> dict:
+    return {
+        "round": rnd.round_id,
+        "window": [str(rnd.window_from), str(rnd.window_to)],
+        "target": rnd.target,
+        "decision": rnd.decision,
+        "scorecards": rnd.evidence,
+        "dissents": list(store.rounds.dissents(rnd.round_id)["detail"]),
+    }
+
+
+def _mark_announced(store: Store, rnd: Round, entry: dict) -> Round:
+    with store.transaction() as con:
+        store.rounds.mark_announced(con, rnd.round_id, entry["hash"])
+        store.rounds.log(con, rnd.round_id, "announce",
+                         {"ledger_hash": entry["hash"], "signed_by": sorted({s["agency"] for s in entry["signatures"]})})  # fmt: skip
+    return get_round(store, rnd.round_id)
+
+
 def announce_round(store: Store, round_id: int, ledger_path: str | Path, signers: list) -> Round:
-    """Publish a round's target: append its scorecard to the ledger, signed by the given agencies.
+    """Publish a round's target with keys at hand: append its scorecards to the ledger, signed
+    by the given agencies (every agency of the round when it needs agreement).
 
     The first entry of a new ledger is the conditional rule, signed by every agency of the round.
-    The announcement is co-signed by every signer given (both agencies when both agree).
+    On two machines use :func:`announcement_request` and :func:`announce_signed` instead.
     """
     from vdto.publication.ledger import Ledger
 
@@ -206,21 +228,55 @@ def announce_round(store: Store, round_id: int, ledger_path: str | Path, signers
     if not ledger.entries():
         keys = {a: by_agency[a].public_hex for a in rnd.agencies if a in by_agency}
         ledger.append("rule", rule_payload(rnd, keys), [by_agency[a] for a in keys])
-    payload = {
-        "round": rnd.round_id,
-        "window": [str(rnd.window_from), str(rnd.window_to)],
-        "target": rnd.target,
-        "decision": rnd.decision,
-        "scorecards": rnd.evidence,
-        "dissents": list(store.rounds.dissents(rnd.round_id)["detail"]),
-    }
-    entry = ledger.append("announcement", payload, [by_agency[a] for a in rnd.agencies if a in by_agency])
-    with store.transaction() as con:
-        store.rounds.mark_announced(con, round_id, entry["hash"])
-        store.rounds.log(
-            con, round_id, "announce", {"ledger_hash": entry["hash"], "signed_by": sorted(by_agency)}
+    entry = ledger.append("announcement", _announcement_payload(store, rnd),
+                          [by_agency[a] for a in rnd.agencies if a in by_agency])  # fmt: skip
+    return _mark_announced(store, rnd, entry)
+
+
+def announcement_request(store: Store, round_id: int, ledger_path: str | Path,
+                         public_keys: dict[str, str] | None = None) -> dict:  # fmt: skip
+    """The signing request that announces round ``round_id``: every agency of the round signs
+    it on its own machine (``vdto sign``); :func:`announce_signed` appends it.
+
+    On a new (empty) ledger this is the request for the rule entry, declaring ``public_keys``
+    (every agency's public key); once it is appended, ask again for the announcement.
+    """
+    from vdto.publication.ledger import Ledger
+
+    rnd = _announceable(store, round_id)
+    ledger = Ledger(ledger_path)
+    if not ledger.entries():
+        keys = public_keys or {}
+        if missing := [a for a in rnd.agencies if a not in keys]:
+            raise VdtoError(f"a new ledger starts with the rule entry declaring every agency's public key; "
+                            f"no key for {missing[0]!r}", fix="give the agencies' .pub files", param="public_keys")  # fmt: skip
+        return ledger.request(
+            "rule", rule_payload(rnd, {a: keys[a] for a in rnd.agencies}), list(rnd.agencies)
         )
-    return get_round(store, round_id)
+    return ledger.request("announcement", _announcement_payload(store, rnd), list(rnd.agencies))
+
+
+def announce_signed(store: Store, round_id: int, ledger_path: str | Path, request: dict,
+                    signatures: list[dict]) -> Round:  # fmt: skip
+    """Append a request made by :func:`announcement_request` with the agencies' detached
+    signatures; the round is announced when the entry is its announcement (a rule entry only
+    starts the ledger). Refused, with nothing appended, unless every agency signed its bytes."""
+    from vdto.publication.ledger import Ledger
+
+    rnd = _announceable(store, round_id)
+    entry = request.get("entry") if isinstance(request, dict) else None
+    kind = entry.get("kind") if isinstance(entry, dict) else None
+    payload = entry.get("payload") if isinstance(entry, dict) else None
+    if kind == "announcement" and payload != json.loads(canonical_json(_announcement_payload(store, rnd))):
+        raise ConflictError(f"the request does not announce round {round_id} as it stands", f"round {round_id}",
+                            "make a new request for this round")  # fmt: skip
+    if kind not in ("announcement", "rule"):
+        raise VdtoError("the request is not for an announcement or a rule entry", "request",
+                        "pass the request `vdto round announce --request` wrote")  # fmt: skip
+    written = Ledger(ledger_path).assemble(request, signatures)
+    if kind == "rule" or written is None:
+        return rnd
+    return _mark_announced(store, rnd, written)
 
 
 @dataclass(frozen=True)
@@ -270,17 +326,7 @@ def sign_off(
     return SignOff(rnd, now_signed, waiting)
 
 
-def close_round(
-    store: Store,
-    round_id: int,
-    outcome: str,
-    reason: str = "",
-    *,
-    on: date | None = None,
-    ledger_path: str | Path | None = None,
-    signers: list | None = None,
-) -> Round:
-    """Close a round: ``dismantled`` (the target leaves every later ranking) or ``withdrawn`` (with a reason)."""
+def _closable(store: Store, round_id: int, outcome: str, reason: str) -> Round:
     rnd = get_round(store, round_id)
     if rnd.status == "closed":
         raise ConflictError(f"round {round_id} is already closed", f"round {round_id}", "open a new round")
@@ -296,6 +342,38 @@ def close_round(
             f"round {round_id}",
             "close it as withdrawn, with a reason",
         )
+    return rnd
+
+
+def _close_payload(rnd: Round, outcome: str, reason: str, on: date) -> dict:
+    return {"round": rnd.round_id, "outcome": outcome, "target": rnd.target, "reason": reason, "on": str(on),
+            "agencies": list(rnd.agencies)}  # fmt: skip
+
+
+def _mark_closed(store: Store, rnd: Round, outcome: str, reason: str, on: date) -> Round:
+    with store.transaction() as con:
+        store.rounds.mark_closed(con, rnd.round_id, outcome, reason)
+        if outcome == "dismantled" and rnd.target is not None:
+            store.rounds.add_dismantled(con, rnd.target, rnd.round_id, on)
+        store.rounds.log(con, rnd.round_id, "close", {"outcome": outcome, "reason": reason, "on": str(on)})
+    return get_round(store, rnd.round_id)
+
+
+def close_round(
+    store: Store,
+    round_id: int,
+    outcome: str,
+    reason: str = "",
+    *,
+    on: date | None = None,
+    ledger_path: str | Path | None = None,
+    signers: list | None = None,
+) -> Round:
+    """Close a round: ``dismantled`` (the target leaves every later ranking) or ``withdrawn`` (with a reason).
+
+    With a ledger, the closing is appended signed by every agency of the round (keys at hand);
+    on two machines use :func:`closing_request` and :func:`close_signed`."""
+    rnd = _closable(store, round_id, outcome, reason)
     on = on or date.today()
     if ledger_path is not None:
         from vdto.publication.ledger import Ledger
@@ -306,24 +384,46 @@ def close_round(
                 f"closing round {round_id} needs every agency of the round: {', '.join(missing)} has not signed",
                 f"round {round_id}", "give every agency's key (each agency's publisher closes it)",
             )  # fmt: skip
-        Ledger(ledger_path).append(
-            "round-close",
-            {
-                "round": round_id,
-                "outcome": outcome,
-                "target": rnd.target,
-                "reason": reason,
-                "on": str(on),
-                "agencies": list(rnd.agencies),
-            },
-            signers or [],
-        )
-    with store.transaction() as con:
-        store.rounds.mark_closed(con, round_id, outcome, reason)
-        if outcome == "dismantled" and rnd.target is not None:
-            store.rounds.add_dismantled(con, rnd.target, round_id, on)
-        store.rounds.log(con, round_id, "close", {"outcome": outcome, "reason": reason, "on": str(on)})
-    return get_round(store, round_id)
+        Ledger(ledger_path).append("round-close", _close_payload(rnd, outcome, reason, on), signers or [])
+    return _mark_closed(store, rnd, outcome, reason, on)
+
+
+def closing_request(store: Store, round_id: int, outcome: str, reason: str, ledger_path: str | Path, *,
+                    on: date | None = None) -> dict:  # fmt: skip
+    """The signing request that closes round ``round_id`` in the ledger, for every agency of the
+    round to sign on its own machine; :func:`close_signed` appends it and closes the round."""
+    from vdto.publication.ledger import Ledger
+
+    rnd = _closable(store, round_id, outcome, reason)
+    return Ledger(ledger_path).request("round-close", _close_payload(rnd, outcome, reason, on or date.today()),
+                                       list(rnd.agencies))  # fmt: skip
+
+
+def close_signed(
+    store: Store, round_id: int, ledger_path: str | Path, request: dict, signatures: list[dict]
+) -> Round:
+    """Append a closing made by :func:`closing_request` with the agencies' signatures and close
+    the round as it says; nothing changes unless every agency signed its bytes."""
+    from vdto.publication.ledger import Ledger
+
+    entry = request.get("entry") if isinstance(request, dict) else None
+    payload = entry.get("payload") if isinstance(entry, dict) else None
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(payload, dict)
+        or entry.get("kind") != "round-close"
+        or payload.get("round") != round_id
+    ):
+        raise VdtoError(f"the request does not close round {round_id}", "request",
+                        "pass the request `vdto round close --request` wrote")  # fmt: skip
+    outcome, reason = str(payload.get("outcome")), str(payload.get("reason") or "")
+    rnd = _closable(store, round_id, outcome, reason)
+    on = date.fromisoformat(str(payload.get("on")))
+    if payload != _close_payload(rnd, outcome, reason, on):
+        raise ConflictError(f"the request does not close round {round_id} as it stands", f"round {round_id}",
+                            "make a new request")  # fmt: skip
+    Ledger(ledger_path).assemble(request, signatures)
+    return _mark_closed(store, rnd, outcome, reason, on)
 
 
 @dataclass(frozen=True)
