@@ -21,12 +21,14 @@ from vdto.orgs import Registry
 from vdto.publication.keys import Signer, load_trusted
 from vdto.publication.ledger import Ledger, verify
 from vdto.publication.scorecard import SENSITIVE_FIELDS, build_scorecard, public_aggregates, yearly_trend
-from vdto.publication.site import recompute_site, write_site
+from vdto.publication.site import recompute_site, render_index, write_site
+from vdto.publication.sitecheck import attach_ledger, site_payload, verify_site
+from vdto.render.fmt import chance
 from vdto.scoring import score
 from vdto.scoring.engine import score_frames
 from vdto.store import Store
 
-from .browser import PNG_MAGIC, dump_dom, needs_chromium, screenshot
+from .browser import PNG_MAGIC, dump_dom, needs_chromium, png_size, screenshot
 
 WHEN = datetime(2021, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -36,14 +38,14 @@ def _signer(agency: str, fill: int) -> Signer:
     return Signer(agency, Ed25519PrivateKey.from_private_bytes(bytes([fill]) * 32))
 
 
-def _ledger(folder: Path, card: dict) -> tuple[Path, dict[str, str]]:
+def _ledger(folder: Path, card: dict) -> tuple[Ledger, list[Signer]]:
     mx, us = _signer("mx", 1), _signer("us", 2)
     agencies = {"mx": mx.public_hex, "us": us.public_hex}
     ledger = Ledger.init(
         folder / "ledger.jsonl", {"agencies": agencies, "rubric": "default-v1"}, [mx, us], WHEN
     )
     ledger.append("scorecard", {"round": 1, "scorecards": {"mx": card}}, [mx, us], WHEN)
-    return ledger.path, {"mx": mx.public_hex, "us": us.public_hex}
+    return ledger, [mx, us]
 
 
 @dataclass
@@ -72,9 +74,12 @@ def built(ucdp_store, tmp_path_factory) -> Built:
     card = build_scorecard(res, trend=trend)
     agg = public_aggregates(res)
     root = tmp_path_factory.mktemp("publish")
-    ledger, keys = _ledger(root, card)
-    files = write_site(root / "site", card, agg, ledger_path=ledger, public_keys=keys)
-    return Built(root / "site", card, agg, res.events, perps, ledger, keys, files)
+    ledger, signers = _ledger(root, card)
+    keys = {s.agency: s.public_hex for s in signers}
+    write_site(root / "site", card, agg, public_keys=keys)  # the content, then its signed record
+    ledger.append("site", site_payload(root / "site"), signers, WHEN)
+    files = attach_ledger(root / "site", ledger.path, trusted=keys)
+    return Built(root / "site", card, agg, res.events, perps, ledger.path, keys, files)
 
 
 @pytest.fixture
@@ -91,11 +96,14 @@ def test_site_holds_every_file(built):
     names = sorted(p.relative_to(built.site).as_posix() for p in built.files)
     assert names == [
         "aggregates.csv",
+        "checkpoint.txt",
         "index.html",
         "keys/mx.pub",
         "keys/us.pub",
         "ledger.jsonl",
+        "ledger.jsonl.checkpoints",
         "methodology.html",
+        "proof.json",
         "rubric.json",
         "scorecard.csv",
         "scorecard.json",
@@ -133,11 +141,13 @@ def test_ledger_and_keys_are_published_and_verify(built):
     for agency, key in built.keys.items():
         assert (built.site / "keys" / f"{agency}.pub").read_text(encoding="ascii") == key + "\n"
     report = verify(built.site / "ledger.jsonl", trusted=load_trusted([built.site / "keys"]))
-    assert report.ok and report.entries == 2
+    assert report.ok and report.entries == 3 and report.checkpoint_size == 3
+    assert verify_site(built.site, trusted=built.keys).ok
+    # the page quotes nothing from the ledger: its own hash may be signed into a later entry
     page = (built.site / "index.html").read_text(encoding="utf-8")
-    assert report.last_hash in page
-    assert "La entrada 2 del registro contiene este scorecard.json" in page
-    assert "Entry 2 of the ledger holds this scorecard.json" in page
+    for line in built.ledger.read_text(encoding="utf-8").splitlines():
+        assert json.loads(line)["hash"] not in page
+    assert report.last_hash not in page and "sha256</th>" not in page
 
 
 # ------------------------------------------------------------------------------ recompute
@@ -321,12 +331,14 @@ def test_empty_folder_is_used_and_previous_site_replaced(built, tmp_path):
     out.mkdir()
     write_site(out, built.card, built.agg, ledger_path=built.ledger, public_keys=built.keys)
     assert (out / "keys" / "us.pub").exists()
+    with_ledger = (out / "index.html").read_text(encoding="utf-8")
     files = write_site(out, built.card, built.agg)  # a previous site: replaced, stale files gone
     assert not (out / "keys").exists() and not (out / "ledger.jsonl").exists()
     assert {p.name for p in files} == {p.name for p in out.iterdir()}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert "Este sitio no incluye ledger.jsonl" in page
+    # the page depends on the scorecard and the published keys only, never on the ledger
+    assert page == render_index(built.card) and with_ledger == render_index(built.card, sorted(built.keys))
 
 
 def test_failure_leaves_previous_site_untouched(built, tmp_path):
@@ -404,10 +416,20 @@ def test_no_target_year_shows_why_and_the_fallback(ucdp_store, tmp_path):
     text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     decision = re.search(r'<div class="decision" id="decision".*?</div>', text, re.S).group(0)
     assert "Sin objetivo confiable" in decision and "No confident target" in decision
-    assert "por debajo" in decision or "menor que el umbral" in decision
-    assert html.escape(card["decision"]["reason"]) in decision
+    d = card["decision"]
+    assert d["target"] is None and d["p_rank1"] < d["threshold"]
+    lead = card["ranking"][0]["name"]
+    assert (
+        f"la organización con la puntuación más alta, {html.escape(lead)}, tiene una probabilidad de "
+        f"{chance(d['p_rank1'], 'es', 0.9)} de ser la más violenta, por debajo del umbral publicado de 90\u00a0%"
+    ) in decision
+    assert (
+        f"the organization with the highest score, {html.escape(lead)}, has a {chance(d['p_rank1'], 'en', 0.9)} "
+        "chance of being the most violent, below the published 90% threshold"
+    ) in decision
+    assert html.escape(d["reason"]) not in decision and "P(rank 1)" not in decision  # no English jargon
     assert "respaldo regional" in decision
-    assert "Use the regional fallback: concentrate enforcement" in decision
+    assert "The regional fallback applies: concentrate enforcement" in decision
     assert recompute_site(tmp_path / "site").ok
 
 
@@ -441,6 +463,7 @@ def test_nothing_ranked_still_publishes(tmp_path):
     write_site(tmp_path / "site", card, public_aggregates(res))
     text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "ninguna organización tiene eventos atribuidos" in text
+    assert "The rule names no target: no organization has attributed events in the window." in text
     assert recompute_site(tmp_path / "site").ok
 
 
@@ -522,7 +545,10 @@ def test_browser_renders_spanish_by_default(built, tmp_path):
     assert positions == sorted(positions)
     decision = dom.visible("decision")
     assert "Objetivo: Cártel Jalisco Nueva Generación" in decision
-    assert "0.985" in decision and "Cártel de Sinaloa" in decision
+    d = built.card["decision"]
+    p = chance(d["p_rank1"], "es", d["threshold"]).replace("\u00a0", " ")  # the visible text's spaces
+    assert f"es {p}, por encima del umbral publicado de 90 %" in decision
+    assert "Cártel de Sinaloa" in decision
     verify_text = dom.visible("verify")
     assert "vdto verify ledger.jsonl --trust keys/" in verify_text and "vdto recompute ." in verify_text
     assert built.card["meta"]["rubric_sha256"] in verify_text
@@ -541,8 +567,11 @@ def test_browser_switches_to_english(built, tmp_path, suffix):
     dom = _render(tmp_path, (built.site / "index.html").as_uri() + suffix)
     assert dom.html_lang == "en"
     text = dom.visible()
-    assert "Target decision" in text and "How to verify" in text
-    assert "Decisión de objetivo" not in text and "Cómo verificar" not in text
+    assert "Target decision" in text and "Verification" in text
+    assert "Decisión de objetivo" not in text and "Verificación" not in text
+    assert "chance of being the most violent organization, above the published 90% threshold" in dom.visible(
+        "decision"
+    )
     assert "Target: Cártel Jalisco Nueva Generación" in dom.visible("decision")
     assert built.card["rule"]["en"] in dom.visible("rule") and built.card["rule"]["es"] not in dom.visible(
         "rule"
@@ -560,10 +589,15 @@ def test_browser_screenshot(built, tmp_path):
 # ------------------------------------------------------------------------------ docs
 
 
-def test_docs_screenshot_is_committed_and_small():
-    png = Path(__file__).parents[1] / "docs" / "scorecard.png"
-    data = png.read_bytes()
-    assert data[:8] == PNG_MAGIC and len(data) < 400_000
-    doc = (Path(__file__).parents[1] / "docs" / "scorecard.md").read_text(encoding="utf-8")
-    assert "scorecard.png" in doc and "vdto verify ledger.jsonl --trust keys/" in doc
-    assert "vdto recompute ." in doc
+def test_docs_screenshots_are_committed_and_small():
+    docs = Path(__file__).parents[1] / "docs"
+    doc = (docs / "scorecard.md").read_text(encoding="utf-8")
+    for lang in ("es", "en"):
+        for width in (1400, 390):
+            name = f"scorecard-{lang}-{width}.png"
+            data = (docs / name).read_bytes()
+            assert data[:8] == PNG_MAGIC and len(data) < 600_000, name
+            assert png_size(data)[0] == width, name
+            assert f"({name})" in doc, name
+    assert not (docs / "scorecard.png").exists() and "scorecard.png" not in doc
+    assert "vdto verify ledger.jsonl --trust keys/" in doc and "vdto recompute ." in doc

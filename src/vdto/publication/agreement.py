@@ -7,8 +7,11 @@ rankings is the data and the rubric, not noise.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +35,66 @@ class Comparison:
     table: pd.DataFrame  # org, rank/score/p_rank1 in a and b
     drivers: pd.DataFrame  # org, source, source_id, contribution in a and b, why
     results: tuple[ScoreResult, ScoreResult]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How far two rankings agree: Kendall's tau-b over the expected scores (an organization
+    missing on one side scores 0 there), its p-value, and each side's top organization."""
+
+    tau: float  # NaN when it is undefined (a side whose scores are all equal)
+    p_value: float
+    top: tuple[str | None, str | None]
+
+    @property
+    def top1_agree(self) -> bool:
+        """Whether both rankings put the same organization first (two empty rankings agree)."""
+        return self.top[0] == self.top[1]
+
+
+def ranking_agreement(a: Iterable[Mapping[str, Any]], b: Iterable[Mapping[str, Any]]) -> Agreement:
+    """The agreement of two rankings, each rows with ``org`` and ``score``, best first.
+
+    Kendall's tau-b is taken over every organization of either ranking, one missing on one side
+    scoring 0 there; with fewer than two organizations it is 1 (p-value 0). The top organization
+    of a ranking is its first row.
+
+    Examples
+    --------
+    >>> r = ranking_agreement([{"org": "x", "score": 3}, {"org": "y", "score": 2}, {"org": "z", "score": 1}],
+    ...                       [{"org": "x", "score": 5}, {"org": "z", "score": 4}, {"org": "y", "score": 1}])
+    >>> round(r.tau, 3), r.top1_agree
+    (0.333, True)
+    >>> ranking_agreement([{"org": "x", "score": 1}], []).top
+    ('x', None)
+    """
+    rows_a, rows_b = list(a), list(b)
+    score_a = _scores(rows_a)
+    score_b = _scores(rows_b)
+    orgs = list(dict.fromkeys([*score_a, *score_b]))
+    if len(orgs) > 1:
+        tau, p = kendalltau([score_a.get(o, 0.0) for o in orgs], [score_b.get(o, 0.0) for o in orgs])
+        tau, p = float(tau), float(p)
+    else:
+        tau, p = 1.0, 0.0
+    top = (_first(rows_a), _first(rows_b))
+    return Agreement(tau, p, top)
+
+
+def _scores(rows: list[Mapping[str, Any]]) -> dict[str, float]:
+    """Each organization's score (the first row of an organization counts; a missing score is 0)."""
+    out: dict[str, float] = {}
+    for row in rows:
+        org = row.get("org")
+        if org is None or org in out:
+            continue
+        value = row.get("score")
+        out[str(org)] = float(value) if value is not None and math.isfinite(float(value)) else 0.0
+    return out
+
+
+def _first(rows: list[Mapping[str, Any]]) -> str | None:
+    return str(rows[0]["org"]) if rows and rows[0].get("org") is not None else None
 
 
 def contributions(result: ScoreResult) -> pd.DataFrame:
@@ -64,12 +127,9 @@ def compare_results(
         table[f"score_{side}"] = table[f"score_{side}"].fillna(0.0)
         table[f"p_rank1_{side}"] = table[f"p_rank1_{side}"].fillna(0.0)
     table = table.sort_values([f"score_{a}", "org"], ascending=[False, True]).reset_index(drop=True)
-    if len(table) > 1:
-        tau, p = kendalltau(table[f"score_{a}"], table[f"score_{b}"])
-    else:
-        tau, p = 1.0, 0.0
-    ta = ra.table["org"].iloc[0] if len(ra.table) else None
-    tb = rb.table["org"].iloc[0] if len(rb.table) else None
+    agree = ranking_agreement(
+        ra.table[["org", "score"]].to_dict("records"), rb.table[["org", "score"]].to_dict("records")
+    )
     differ = table[
         (table[f"rank_{a}"] != table[f"rank_{b}"]) | table[f"rank_{a}"].isna() | table[f"rank_{b}"].isna()
     ]
@@ -95,8 +155,9 @@ def compare_results(
     keep = ["org", "source", "source_id", f"contribution_{a}", f"contribution_{b}", "difference", "why"]
     targets = (decide(ra).target, decide(rb).target)
     return Comparison(
-        a, b, float(tau), float(p), ta == tb, targets, table, drivers[keep].reset_index(drop=True), (ra, rb)
-    )
+        a, b, agree.tau, agree.p_value, agree.top1_agree, targets, table, drivers[keep].reset_index(drop=True),
+        (ra, rb),
+    )  # fmt: skip
 
 
 def compare(

@@ -10,17 +10,24 @@ expected score from them and the published rubric (:func:`recompute`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from vdto.render.jsonout import records
+from vdto.publication.agreement import ranking_agreement
+from vdto.render.jsonout import plain, records
 from vdto.schema import VICTIM_COLUMNS
 from vdto.scoring.decision import TargetDecision, decide, ranking_with_margins
 from vdto.scoring.engine import ScoreResult
 from vdto.scoring.points import decay, event_points, event_weights
 from vdto.scoring.rubric import Rubric
+
+if TYPE_CHECKING:
+    from vdto.store import Round, Store
 
 #: The columns of the published aggregates (nothing that identifies a source or an event).
 AGGREGATE_COLUMNS: tuple[str, ...] = (
@@ -197,6 +204,100 @@ def build_scorecard(
     if extra:
         card.update(extra)
     return card
+
+
+#: The columns of each agency's ranking in a round's block of the scorecard.
+ROUND_RANKING_COLUMNS: tuple[str, ...] = ("rank", "org", "name", "score", "lo90", "hi90", "p_rank1")
+#: The fields of each agency's decision in a round's block (its reason, English prose, is left out:
+#: the page writes the decision in each language from these).
+ROUND_DECISION_FIELDS: tuple[str, ...] = ("target", "target_name", "p_rank1", "threshold", "runner_up")
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def round_block(
+    rnd: Round, dissents: Iterable[Mapping[str, Any]] = (), announced_by: Iterable[str] | None = None
+) -> dict:
+    """What the scorecard of a round says about the round (plain JSON, nothing sensitive).
+
+    ``id``, ``status``, ``target``, ``agencies``, ``window`` and ``require_agreement`` as the round
+    records them; ``rankings``, per agency of the round in its order, the decision its rule took
+    (:data:`ROUND_DECISION_FIELDS`) and its ranking (:data:`ROUND_RANKING_COLUMNS`), from the
+    evidence :func:`vdto.publication.rounds.open_round` stored; ``agreement`` between the first two
+    agencies (:func:`vdto.publication.agreement.ranking_agreement`: Kendall's tau-b over the
+    expected scores, ``tau`` null when undefined, and whether they put the same organization first),
+    null for a round of one agency; ``dissents``, each ``agency``, the ``target`` its rule named
+    and the recorded ``detail``; and ``announced_by``, the agencies that co-signed the announcement:
+    ``announced_by`` when given (the round's history), else, for an announced round, the agencies
+    that had to sign it (:attr:`vdto.store.Round.required_signers`), else none.
+    """
+    per_agency = (rnd.decision or {}).get("per_agency") or {}
+    rankings = []
+    for agency in rnd.agencies:
+        card = rnd.evidence.get(agency) or {}
+        decision = per_agency.get(agency) or card.get("decision") or {}
+        rows = [
+            {c: plain(row.get(c), 6) for c in ROUND_RANKING_COLUMNS}
+            for row in card.get("ranking") or []
+            if isinstance(row, Mapping)
+        ]
+        rankings.append(
+            {
+                "agency": agency,
+                **{f: plain(decision.get(f), 6) for f in ROUND_DECISION_FIELDS},
+                "ranking": rows,
+            }
+        )
+    agreement = None
+    if len(rankings) >= 2:
+        first, second = rankings[0], rankings[1]
+        found = ranking_agreement(first["ranking"], second["ranking"])
+        agreement = {
+            "agencies": [first["agency"], second["agency"]],
+            "tau": _finite_or_none(round(found.tau, 6)),
+            "p_value": _finite_or_none(found.p_value),
+            "top": list(found.top),
+            "top1_agree": found.top1_agree,
+        }
+    if announced_by is not None:
+        signed = set(announced_by)
+        cosigned = [a for a in rnd.agencies if a in signed]
+    elif rnd.announced_at is not None or rnd.status == "announced":
+        cosigned = list(rnd.required_signers)
+    else:
+        cosigned = []
+    return {
+        "id": rnd.round_id,
+        "status": rnd.status,
+        "target": rnd.target,
+        "agencies": list(rnd.agencies),
+        "window": [rnd.window_from.isoformat(), rnd.window_to.isoformat()],
+        "require_agreement": bool(rnd.require_agreement),
+        "rankings": rankings,
+        "agreement": agreement,
+        "dissents": [
+            {
+                "agency": str(d.get("agency")),
+                "target": plain((per_agency.get(str(d.get("agency"))) or {}).get("target")),
+                "detail": str(d.get("detail") or ""),
+            }
+            for d in dissents
+        ],
+        "announced_by": cosigned,
+    }
+
+
+def public_round(store: Store, rnd: Round) -> dict:
+    """:func:`round_block` of a stored round, with its dissents and the co-signers of its
+    announcement as the store records them."""
+    dissents = store.rounds.dissents(rnd.round_id)
+    return round_block(
+        rnd,
+        dissents[["agency", "detail"]].to_dict("records"),
+        store.rounds.announcement_signers(rnd.round_id),
+    )
 
 
 def yearly_trend(

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from vdto.errors import VdtoError
-from vdto.files import csv_safe
+from vdto.files import csv_safe, replace_folder
 from vdto.publication.scorecard import RANKING_COLUMNS, SENSITIVE_FIELDS
 from vdto.render.charts import interval_chart, line_chart, svg_by_lang
 from vdto.render.fmt import finite
@@ -73,7 +73,10 @@ def _sha256_file(path: Path) -> str:
 
 
 def _names(card: dict) -> dict[str, str]:
-    names = {r.get("org"): r.get("name") for r in card.get("dismantled") or [] if r.get("org")}
+    names: dict[str, str] = {}
+    for side in (card.get("round") or {}).get("rankings") or []:
+        names.update({r.get("org"): r.get("name") for r in side.get("ranking") or [] if r.get("org")})
+    names.update({r.get("org"): r.get("name") for r in card.get("dismantled") or [] if r.get("org")})
     names.update({r.get("org"): r.get("name") for r in card.get("ranking") or [] if r.get("org")})
     return {k: v or k for k, v in names.items()}
 
@@ -82,42 +85,15 @@ def _asset(name: str) -> str:
     return resources.files("vdto.data.site").joinpath(name).read_text(encoding="utf-8")
 
 
-def _ledger_facts(ledger: Path | None, scorecard_sha: str) -> dict[str, Any] | None:
-    """The ledger's entries, last hash, and the seq of the entry that records this scorecard's
-    sha256 (None if none does); None without a ledger."""
-    if ledger is None:
-        return None
-    entries, last, found = 0, None, None
-    for line in ledger.read_text(encoding="utf-8").split("\n"):  # "\n" only: strings may hold U+2028
-        if not line.strip():
-            continue
-        entry = json.loads(line)
-        entries += 1
-        last = entry.get("hash")
-        if entry.get("payload_sha256") == scorecard_sha or _holds(entry.get("payload"), scorecard_sha):
-            found = entry.get("seq")
-    return {"entries": entries, "last": last, "found": found}
-
-
-def _holds(obj: Any, sha: str) -> bool:
-    """Whether ``obj`` quotes ``sha`` or holds, at any depth, an object whose canonical JSON hashes to it."""
-    if isinstance(obj, str):
-        return obj == sha
-    if isinstance(obj, list):
-        return any(_holds(v, sha) for v in obj)
-    if isinstance(obj, dict):
-        if hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest() == sha:
-            return True
-        return any(_holds(v, sha) for v in obj.values())
-    return False
-
-
 # --------------------------------------------------------------------------------- pages
 
 
 def _decision(card: dict) -> dict[str, Any]:
-    """The decision box: the decision, the leader's and the runner-up's rows, and whether the
-    runner-up's 90% interval reaches the leader's."""
+    """The decision box, from the decision's fields (never its English ``reason``): ``case`` is
+    ``target`` (a target is named), ``disagree`` (a round whose agencies' rules name different
+    organizations, so it names none), ``none`` (no confident target) or ``empty`` (nothing
+    ranked); with the leader's and the runner-up's rows, and whether the runner-up's 90% interval
+    reaches the leader's."""
     d = card.get("decision") or {}
     ranking = card.get("ranking") or []
     names = _names(card)
@@ -125,11 +101,70 @@ def _decision(card: dict) -> dict[str, Any]:
     target = d.get("target")
     lead = ranking[0] if ranking else {}
     close = finite(runner.get("hi90")) and finite(lead.get("lo90")) and runner["hi90"] >= lead["lo90"]
+    rnd = card.get("round") or {}
+    named = [(s.get("agency"), s.get("target")) for s in rnd.get("rankings") or []]
+    if rnd and rnd.get("target") is None and len({t for _, t in named}) > 1:
+        case = "disagree"
+    elif target:
+        case = "target"
+    elif lead:
+        case = "none"
+    else:
+        case = "empty"
     return {
-        "target": target, "name": d.get("target_name") or (names.get(target, target) if target else None),
-        "p_rank1": d.get("p_rank1"), "threshold": d.get("threshold"), "reason": d.get("reason") or "",
-        "fallback": d.get("fallback") or "", "lead": lead, "runner": runner, "close": close,
-        "runner_name": names.get(d["runner_up"], d["runner_up"]) if d.get("runner_up") else None,
+        "case": case, "target": target if case == "target" else None,
+        "name": d.get("target_name") or (names.get(target, target) if target else None),
+        "p_rank1": d.get("p_rank1"), "threshold": d.get("threshold"), "lead": lead, "runner": runner,
+        "close": close, "runner_name": names.get(d["runner_up"], d["runner_up"]) if d.get("runner_up") else None,
+        "named": [(a, names.get(t, t) if t else None) for a, t in named],
+    }  # fmt: skip
+
+
+#: Rows of each agency's ranking shown side by side.
+SIDE_BY_SIDE_ROWS = 10
+
+
+def _tau_level(tau: Any) -> int | None:
+    """How strong an agreement Kendall's tau says, 0 (weak) to 3 (very strong); None when undefined."""
+    if not finite(tau):
+        return None
+    return 3 if tau >= 0.8 else 2 if tau >= 0.6 else 1 if tau >= 0.4 else 0
+
+
+def _round_view(card: dict) -> dict[str, Any] | None:
+    """The "two agencies" section of a round's scorecard: each agency's ranking (its first
+    :data:`SIDE_BY_SIDE_ROWS`), the agreement, the dissents and who co-signed; None for a
+    scorecard that is not of a round."""
+    rnd = card.get("round")
+    if not isinstance(rnd, dict):
+        return None
+    names = _names(card)
+    sides = [
+        {
+            "agency": s.get("agency"),
+            "target": s.get("target"),
+            "target_name": s.get("target_name") or names.get(s.get("target"), s.get("target")),
+            "p_rank1": s.get("p_rank1"),
+            "threshold": s.get("threshold"),
+            "rows": (s.get("ranking") or [])[:SIDE_BY_SIDE_ROWS],
+            "count": len(s.get("ranking") or []),
+        }
+        for s in rnd.get("rankings") or []
+    ]
+    agreement = rnd.get("agreement") or None
+    if agreement:
+        tops = [names.get(t, t) if t else None for t in agreement.get("top") or [None, None]]
+        agreement = {**agreement, "top_names": tops, "level": _tau_level(agreement.get("tau"))}
+    dissents = [
+        {**d, "target_name": names.get(d.get("target"), d.get("target")) if d.get("target") else None}
+        for d in rnd.get("dissents") or []
+    ]
+    target = rnd.get("target")
+    return {
+        "id": rnd.get("id"), "status": rnd.get("status"), "agencies": rnd.get("agencies") or [],
+        "target": target, "target_name": names.get(target, target) if target else None,
+        "require_agreement": rnd.get("require_agreement"), "sides": sides, "agreement": agreement,
+        "dissents": dissents, "announced_by": rnd.get("announced_by") or [],
     }  # fmt: skip
 
 
@@ -175,24 +210,24 @@ def _trend(card: dict) -> dict[str, Any] | None:
     return {"svg": svg, "years": years, "rows": rows}
 
 
-def render_index(
-    card: dict, hashes: dict[str, str], ledger: Path | None = None, keys: list[str] | None = None
-) -> str:
-    """The HTML of ``index.html`` for a scorecard (``hashes``: published file -> sha256)."""
+def render_index(card: dict, keys: list[str] | None = None) -> str:
+    """The HTML of ``index.html`` for a scorecard (``keys``: the agencies whose public keys the
+    site publishes). The page quotes nothing from the ledger (no entry, hash or count): its own
+    hash may be signed into a later entry."""
     canonical_json(card)  # plain JSON, or a VdtoError saying why not
     return render(
         "scorecard/index.html",
         card=card,
         names=_names(card),
         d=_decision(card),
+        rnd=_round_view(card),
         ranking=card.get("ranking") or [],
         interval_svg=_interval_svg(card),
         trend=_trend(card),
-        ledger=_ledger_facts(ledger, hashes.get("scorecard.json", "")),
         keys=list(keys or []),
-        hashes=hashes,
         css=_asset("style.css"),
         js=_asset("app.js"),
+        verify_js=_asset("verify.js"),
     )
 
 
@@ -339,8 +374,9 @@ def write_site(
     The site opens offline from disk: ``index.html`` (Spanish by default, English with the switch,
     ``index.html#en`` or ``?lang=en``), ``methodology.html``, ``scorecard.json`` (canonical JSON of
     ``scorecard``), ``scorecard.csv`` (the ranking), ``aggregates.csv``, ``rubric.json`` (canonical
-    JSON, so its sha256 is ``meta.rubric_sha256``), ``ledger.jsonl`` (a copy of ``ledger_path``,
-    which must verify, against ``public_keys`` when given) and ``keys/<agency>.pub``.
+    JSON, so its sha256 is ``meta.rubric_sha256``) and ``keys/<agency>.pub``; with ``ledger_path``,
+    whose ``site`` entry must sign exactly these files (:mod:`vdto.publication.sitecheck`), the
+    ledger and the proofs the page checks in the reader's browser.
 
     Everything is written to a temporary folder beside ``out_dir`` and moved into place at the end,
     so a failure leaves ``out_dir`` as it was. A previous site in ``out_dir`` (a folder holding a
@@ -356,20 +392,9 @@ def write_site(
         key is malformed, a sensitive field would be published, the scores do not recompute, or
         the files cannot be written.
     """
-    from vdto.publication.ledger import verify
-
     out = Path(out_dir)
     _check_card(scorecard)
     keys = _keys_checked(public_keys)
-    ledger = Path(ledger_path) if ledger_path is not None else None
-    if ledger is not None:
-        report = verify(ledger, trusted=keys or None)
-        if not report.ok:
-            raise VdtoError(
-                f"the ledger does not verify ({report.problem})",
-                str(ledger),
-                "publish a ledger that passes `vdto verify`, with the agencies' own keys",
-            )
     replace = _check_target(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -388,21 +413,10 @@ def write_site(
             csv_safe(_ranking_frame(scorecard)).to_csv(index=False, lineterminator="\n"),
         )
         _write(tmp / "aggregates.csv", csv_safe(aggregates).to_csv(index=False, lineterminator="\n"))
-        if ledger is not None:
-            shutil.copyfile(ledger, tmp / "ledger.jsonl")
         for agency, key in keys.items():
             _write(tmp / "keys" / f"{agency}.pub", key + "\n")
         _write(tmp / "methodology.html", render_methodology(scorecard))
-        hashes = {
-            name: _sha256_file(tmp / name)
-            for name in ("scorecard.json", "scorecard.csv", "aggregates.csv", "rubric.json", "ledger.jsonl")
-            if (tmp / name).exists()
-        }
-        hashes.update({f"keys/{a}.pub": _sha256_file(tmp / "keys" / f"{a}.pub") for a in keys})
-        _write(
-            tmp / "index.html",
-            render_index(scorecard, hashes, tmp / "ledger.jsonl" if ledger else None, sorted(keys)),
-        )
+        _write(tmp / "index.html", render_index(scorecard, sorted(keys)))
         _self_check(tmp, out)
         check = recompute_site(tmp)
         if not check.ok:
@@ -411,7 +425,11 @@ def write_site(
                 str(out),
                 "pass the aggregates of the same scoring result (public_aggregates(result))",
             )
-        _move_into_place(tmp, out, replace)
+        if ledger_path is not None:
+            from vdto.publication.sitecheck import signed_by_ledger
+
+            signed_by_ledger(tmp, ledger_path, out, keys or None)
+        replace_folder(tmp, out, replace)
     except OSError as error:
         shutil.rmtree(tmp, ignore_errors=True)
         raise VdtoError(
@@ -420,24 +438,11 @@ def write_site(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if ledger_path is not None:
+        from vdto.publication.sitecheck import attach_ledger
+
+        return attach_ledger(out, ledger_path, trusted=keys or None)
     return sorted(p for p in out.rglob("*") if p.is_file())
-
-
-def _move_into_place(tmp: Path, out: Path, replace: bool) -> None:
-    if not replace:
-        if out.exists():
-            out.rmdir()  # empty (checked); os.replace over a directory is not portable
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    old.rmdir()
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ recompute

@@ -110,6 +110,34 @@ def pct(x: Any, lang: str = "en", digits: int = 1, *, sign: bool = False) -> str
     return f"{text}\u00a0%" if lang == "es" else f"{text}%"
 
 
+def chance(x: Any, lang: str = "en", near: Any = None) -> str:
+    """A probability as a percentage a reader takes in: whole percents (``0.97`` -> ``97%``, in
+    Spanish ``97 %``), one decimal where whole percents would mislead (a value that is not 0 or
+    1 but would print as 0% or 100%, or one that is not ``near``, a threshold, but would print
+    as it), and "over 99.9%" / "under 0.1%" beyond that.
+
+    Examples
+    --------
+    >>> chance(0.97), chance(0.9, "es"), chance(0.896, near=0.9), chance(0.9996), chance(0.0), chance(0.0004, "es")
+    ('97%', '90\xa0%', '89.6%', 'over 99.9%', '0%', 'menos de 0.1\xa0%')
+    """
+    if not finite(x):
+        return MISSING
+    v = float(x)
+    if 0 < v < 1 and round(100 * v, 1) in (0, 100):
+        if v > 0.5:
+            return ("más de " if lang == "es" else "over ") + pct(0.999, lang, 1)
+        return ("menos de " if lang == "es" else "under ") + pct(0.001, lang, 1)
+    for digits in (0, 1, 2, 3):
+        shown = round(100 * v, digits)
+        if 0 < v < 1 and shown in (0, 100):
+            continue
+        if finite(near) and v != float(near) and shown == round(100 * float(near), digits):
+            continue
+        return pct(v, lang, digits)
+    return pct(v, lang, 4)
+
+
 def prob(x: Any, digits: int = 3) -> str:
     """A probability with ``digits`` decimals: ``0.985``."""
     return f"{float(x):.{digits}f}" if finite(x) else MISSING
@@ -225,6 +253,7 @@ FILTERS = {
     "compact": compact,
     "pct": pct,
     "prob": prob,
+    "chance": chance,
     "interval": interval,
     "rise": rise,
     "text": text,
@@ -239,6 +268,7 @@ __all__ = [
     "LANGS",
     "MISSING",
     "cell",
+    "chance",
     "compact",
     "date_text",
     "finite",
