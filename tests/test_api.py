@@ -45,7 +45,7 @@ civilian = "deaths"
 
 TABLES = (
     "events", "perpetrators", "imports", "rounds", "round_history", "dissents", "dismantled", "api_tokens",
-    "api_signoffs", "user_orgs", "user_aliases", "region_counts",
+    "api_signoffs", "user_orgs", "user_aliases", "region_counts", "signing_requests", "request_signatures",
 )  # fmt: skip
 
 
@@ -110,7 +110,9 @@ class Api:
         self.keys = folder / "keys"
         self.folder = folder
         self.tokens = tokens
-        self.app = create_app(self.db, ledger=self.ledger, keys_dir=self.keys, **options)
+        options.setdefault("server_held_keys", self.keys)  # the old flow: the server signs (opt-in)
+        options.setdefault("ledger", self.ledger)
+        self.app = create_app(self.db, **options)
         self.client = TestClient(self.app)
 
     def auth(self, agency: str, role: str) -> dict:
@@ -159,6 +161,21 @@ WRITES = {
         {"json": {"from": "2020-01-01", "to": "2020-12-31", "agencies": ["mx"]}},
     ),
     "announce": ("POST", "/rounds/1/announce", "publisher", {}),
+    "sign": (
+        "POST",
+        "/rounds/1/signatures",
+        "publisher",
+        {
+            "json": {
+                "vdto_signature": 1,
+                "request_sha256": "0" * 64,
+                "agency": "mx",
+                "key": "1" * 64,
+                "entry_sig": "2" * 128,
+                "checkpoint_sig": "3" * 128,
+            }
+        },
+    ),
     "close round": (
         "POST",
         "/rounds/1/close",
@@ -496,7 +513,7 @@ def test_ledger_verification_is_cached_until_the_ledger_changes(api):
 
 def test_announcing_needs_the_servers_keys_and_ledger(base, tmp_path):
     api = Api(*base, tmp_path)
-    api.app = create_app(api.db, ledger=None, keys_dir=None)
+    api.app = create_app(api.db, ledger=None, server_held_keys=api.keys)
     api.client = TestClient(api.app)
     assert api.call("POST", "/rounds/1/announce", ("mx", "publisher")).status_code == 200  # waiting for us
     res = api.call("POST", "/rounds/1/announce", ("us", "publisher"))

@@ -59,14 +59,14 @@ def served(tmp_path_factory):
         rnd = open_round(store, date(2020, 1, 1), date(2020, 12, 31), ["mx", "us"], draws=100)
         announce_round(store, rnd.round_id, ledger, signers)
         tokens = {role: create_token(store, "mx", role)[0] for role in ("analyst", "publisher", "admin")}
-    app = create_app(db, ledger=ledger, keys_dir=keys, max_upload_mb=1)
+    app = create_app(db, ledger=ledger, public_keys=keys, max_upload_mb=1)
     return app, tokens
 
 
 def _role(path: str) -> str:
     if path.endswith(("/tokens", "/tokens/{token_id}", "/audit")):
         return "admin"
-    if path.endswith(("/announce", "/close")):
+    if path.endswith(("/announce", "/close", "/signing-request", "/signatures")):
         return "publisher"
     return "analyst"
 

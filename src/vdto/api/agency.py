@@ -2,7 +2,9 @@
 
 - any token of an agency reads that agency's own raw events, imports and every round;
 - ``analyst`` imports into its agency's space, scores its data, opens rounds it takes part in;
-- ``publisher`` announces (co-signs) and closes rounds its agency takes part in;
+- ``publisher`` announces (co-signs) and closes rounds its agency takes part in: it fetches the
+  round's signing request, signs it on its own machine (``vdto sign``) and sends the signature
+  (:mod:`vdto.api.signing`); only a server started with ``--server-held-keys`` signs itself;
 - ``admin`` manages its agency's tokens and reads its audit trail.
 
 Every write first records a ``started`` audit row; the audit middleware records the outcome.
@@ -18,12 +20,13 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from vdto.access import audit, tokens
 from vdto.access.tokens import Principal
-from vdto.api import models
+from vdto.api import models, signing
 from vdto.api.deps import (
     ApiError,
     Context,
@@ -34,18 +37,11 @@ from vdto.api.deps import (
     set_action,
     spell,
     start_write,
+    status_of,
 )
 from vdto.api.uploads import receive_form
 from vdto.api.views import records, round_view
-from vdto.errors import (
-    ConfigError,
-    ConflictError,
-    InputFileError,
-    PermissionDenied,
-    RowErrors,
-    UnknownNameError,
-    VdtoError,
-)
+from vdto.errors import RowErrors, VdtoError
 from vdto.names import AGENCY_PATTERN
 
 router = APIRouter(tags=["agency"])
@@ -53,20 +49,6 @@ router = APIRouter(tags=["agency"])
 Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
 Caller = Annotated[Principal, Depends(principal)]
 Ctx = Annotated[Context, Depends(context)]
-
-
-def status_of(exc: VdtoError) -> int:
-    """The HTTP status of a library error: 422 for a bad file or config, 404 for an unknown name,
-    403 for what the caller may not do, 409 for what the state does not allow, else 400."""
-    if isinstance(exc, RowErrors | InputFileError | ConfigError):
-        return 422
-    if isinstance(exc, UnknownNameError):
-        return 404
-    if isinstance(exc, PermissionDenied):
-        return 403
-    if isinstance(exc, ConflictError):
-        return 409
-    return 400
 
 
 # ------------------------------------------------------------------------------------ reads
@@ -246,7 +228,7 @@ def rounds_list(who: Caller, ctx: Ctx) -> list[dict]:
     """Every round, open ones included, with who signed its announcement."""
     with ctx.access.read() as store:
         return [
-            round_view(store, rnd, signed_by=store.rounds.signoffs(rnd.round_id))
+            round_view(store, rnd, signed_by=signing.signed_by(store, rnd.round_id))
             for rnd in store.rounds.all()
         ]
 
@@ -265,7 +247,7 @@ def round_get(round_id: int, who: Caller, ctx: Ctx) -> dict:
     with ctx.access.read() as store:
         rnd = _round(store, round_id)
         shown = who.agency in rnd.agencies or rnd.announced_at is not None
-        return round_view(store, rnd, evidence=shown, signed_by=store.rounds.signoffs(round_id))
+        return round_view(store, rnd, evidence=shown, signed_by=signing.signed_by(store, round_id))
 
 
 @router.post("/rounds", response_model=models.Round, status_code=201, summary="Open a round")
@@ -295,16 +277,18 @@ def round_open(body: models.RoundOpen, who: Caller, ctx: Ctx, request: Request) 
 def _signer(ctx: Context, agency: str):
     from vdto.publication.keys import Signer
 
-    keys = ctx.settings.keys_dir
+    keys = ctx.settings.server_held_keys
     if keys is None:
-        raise ApiError(409, "this server holds no signing keys; the operator must start it with --keys DIR")
+        raise ApiError(
+            409, "this server holds no signing keys; the operator must start it with --server-held-keys DIR"
+        )
     try:
         return Signer.load(keys / f"{agency}.key")
     except VdtoError:
         raise ApiError(
             409,
             f"the server holds no usable signing key for agency {agency!r}; the operator must put "
-            f"{agency}.key (mode 0600) in the server's keys folder",
+            f"{agency}.key (mode 0600) in the server-held keys folder",
         ) from None
 
 
@@ -317,17 +301,111 @@ def _round_for(ctx: Context, who: Principal, round_id: int, role: str, what: str
     return rnd
 
 
+def _request_answer(request: dict, status: int = 200) -> Response:
+    """A signing request as it is signed: its canonical JSON, what ``vdto sign`` reads."""
+    from vdto.publication.ledger import canonical_json
+
+    return Response(canonical_json(request) + "\n", status_code=status, media_type="application/json")
+
+
+_CLOSE_REQUEST: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": models.SigningRequest,
+        "description": "The closing needs every agency's signature (no server-held keys): the pending "
+        "closing request, to sign with `vdto sign` and send to POST /rounds/{round_id}/signatures.",
+    }
+}
+
+
+@router.get(
+    "/rounds/{round_id}/signing-request",
+    response_model=models.SigningRequest,
+    summary="The round's pending signing request",
+)
+def round_signing_request(
+    round_id: int,
+    who: Caller,
+    ctx: Ctx,
+    purpose: Annotated[
+        Literal["announce", "close"], Query(description="announce (made on first call) or close.")
+    ] = "announce",
+) -> Response:
+    """The ledger signing request that announces (or closes) the round, for the publisher to save
+    and sign on its own machine: ``vdto sign REQUEST --key AGENCY.key``; then ``POST
+    /rounds/{round_id}/signatures`` with the signature file. Every agency of the round signs the
+    same request. The announcement's request is made on the first call; on an empty ledger it is
+    the rule entry's (declaring every agency's public key), and the announcement's follows once
+    the rule entry is appended. A closing's request is made by ``POST /rounds/{round_id}/close``.
+    A request the ledger moved past is made again (signatures of the old one no longer count)."""
+    _round_for(ctx, who, round_id, "publisher", "signing for a round")
+    with ctx.access.read() as store:
+        found = signing.find_current(store, ctx, round_id, purpose)
+    if found is None:
+        with ctx.access.write() as store:
+            found = signing.current_request(store, ctx, round_id, purpose)
+    return _request_answer(found)
+
+
+@router.post(
+    "/rounds/{round_id}/signatures",
+    response_model=models.SignatureResult,
+    summary="Send the agency's signature of the round's request",
+)
+def round_signature(
+    round_id: int,
+    body: models.SignatureFile,
+    who: Caller,
+    ctx: Ctx,
+    request: Request,
+    purpose: Annotated[
+        Literal["announce", "close"] | None,
+        Query(description="Which pending request it signs (default: the one its request_sha256 names)."),
+    ] = None,
+) -> dict:
+    """The signature file ``vdto sign`` wrote, of the round's pending request, by the caller's own
+    agency. It is checked at once against the request's bytes and the agency's key in force (a
+    signature over other bytes, by another agency or for another request is a 4xx, and nothing is
+    kept). With the last agency's signature the server appends the entry to the ledger and the
+    round is announced or closed (after a rule entry, the announcement's request follows)."""
+    set_action(request, "round.sign")
+    _round_for(ctx, who, round_id, "publisher", "signing for a round")
+    if body.agency != who.agency:
+        raise ApiError(
+            403, f"agency: a token of agency {who.agency!r} cannot send a signature by {body.agency!r}; "
+            "each agency sends its own",
+        )  # fmt: skip
+    start_write(request, ctx, who, "round.sign", f"round {round_id} request {body.request_sha256[:12]}")
+    with ctx.access.write() as store:
+        done = signing.accept_signature(store, ctx, round_id, who, body.model_dump(), purpose)
+        request.scope["state"]["audit_detail"] = (
+            f"round {round_id} {done['purpose']} request {done['request_sha256'][:12]} signed by {who.agency}; "
+            + done["next"]
+        )
+        done["round"] = round_view(
+            store, done["round"], evidence=True, signed_by=signing.signed_by(store, round_id)
+        )
+        return done
+
+
 @router.post(
     "/rounds/{round_id}/announce", response_model=models.SignResult, summary="Sign a round's announcement"
 )
 def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> dict:
-    """The publisher's agency signs the round's announcement. Once every agency that must sign has
+    """Only on a server started with ``--server-held-keys`` (a single-agency deployment): the
+    publisher's agency signs the round's announcement, and once every agency that must sign has
     (all of them when the round requires agreement, else the lead), the server appends the round's
-    scorecards to the ledger, signed with those agencies' keys (``vdto round announce``)."""
+    scorecards to the ledger, signed with the keys it holds (``vdto round announce``). Otherwise
+    409: each agency signs on its own machine (``GET /rounds/{round_id}/signing-request``)."""
     from vdto.publication.rounds import sign_off
 
     set_action(request, "round.announce")
     _round_for(ctx, who, round_id, "publisher", "announcing a round")
+    if ctx.settings.server_held_keys is None:
+        raise ApiError(
+            409, f"this server holds no signing keys: each agency signs on its own machine; GET "
+            f"/rounds/{round_id}/signing-request?purpose=announce, sign it with `vdto sign`, and POST the "
+            f"signature to /rounds/{round_id}/signatures",
+        )  # fmt: skip
     start_write(request, ctx, who, "round.announce", f"round {round_id}")
     with ctx.access.write() as store:
         done = sign_off(
@@ -347,17 +425,36 @@ def round_announce(round_id: int, who: Caller, ctx: Ctx, request: Request) -> di
         }
 
 
-@router.post("/rounds/{round_id}/close", response_model=models.Round, summary="Close a round")
-def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, request: Request) -> dict:
+@router.post(
+    "/rounds/{round_id}/close", response_model=models.Round, summary="Close a round", responses=_CLOSE_REQUEST
+)
+def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, request: Request) -> Any:
     """Ask to close a round as dismantled (the target leaves later rankings) or withdrawn (with a
-    reason). A round of several agencies closes when a publisher of each has asked for the same
-    outcome; an announced round's closing is appended to the ledger, signed by every agency."""
+    reason). A round not yet announced closes when a publisher of each agency has asked for the
+    same outcome. An announced round's closing is appended to the ledger signed by every agency:
+    the answer is then 202 with the pending closing request, which each agency signs on its own
+    machine (``vdto sign``) and sends to ``POST /rounds/{round_id}/signatures``; the round closes
+    with the last signature. On a server started with ``--server-held-keys`` the server signs it
+    itself once a publisher of each agency has asked."""
     from vdto.publication.rounds import request_close
 
     set_action(request, "round.close")
     rnd = _round_for(ctx, who, round_id, "publisher", "closing a round")
     start_write(request, ctx, who, "round.close", f"round {round_id} {body.outcome}")
     ledger = ctx.settings.ledger if rnd.announced_at is not None else None
+    if ledger is not None and ctx.settings.server_held_keys is None:
+        with ctx.access.write() as store:
+            pending = signing.closing(store, ctx, round_id, who, body.outcome, body.reason, body.on)
+            waiting = [
+                a
+                for a in signing.signers_of(pending)
+                if a not in store.rounds.request_signatures(pending["sha256"])
+            ]
+        request.scope["state"]["audit_detail"] = (
+            f"round {round_id} closing request {pending['sha256'][:12]} ({body.outcome}) pending; "
+            f"waiting for {','.join(waiting)} to sign"
+        )
+        return _request_answer(pending, 202)
     with ctx.access.write() as store:
         done = request_close(
             store, round_id, who.agency, who.token_id, body.outcome, body.reason, on=body.on, ledger_path=ledger,
@@ -368,7 +465,7 @@ def round_close(round_id: int, body: models.RoundClose, who: Caller, ctx: Ctx, r
             if done.waiting_for
             else f"round {round_id} closed: {body.outcome}"
         )
-        return round_view(store, done.round, evidence=True, signed_by=store.rounds.signoffs(round_id))
+        return round_view(store, done.round, evidence=True, signed_by=signing.signed_by(store, round_id))
 
 
 # ----------------------------------------------------------------------------------- tokens

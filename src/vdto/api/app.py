@@ -29,7 +29,7 @@ import vdto
 from vdto.access import audit
 from vdto.api import agency, public
 from vdto.api.access import StoreAccess, StoreBusy
-from vdto.api.deps import ApiError, Context, Settings, spell
+from vdto.api.deps import ApiError, Context, Settings, spell, status_of
 from vdto.api.models import Error
 from vdto.api.views import SensitiveFieldError
 from vdto.errors import VdtoError
@@ -45,6 +45,8 @@ ACTIONS = {
     "round_open": "round.open",
     "round_announce": "round.announce",
     "round_close": "round.close",
+    "round_signature": "round.sign",
+    "public_cosign": "ledger.cosign",
     "tokens_create": "token.create",
     "tokens_revoke": "token.revoke",
 }
@@ -192,7 +194,7 @@ class AuditMiddleware:
             await run_in_threadpool(
                 self._write,
                 request_id=state.get("request_id") or uuid.uuid4().hex[:16],
-                actor=who.actor if who else "anonymous",
+                actor=who.actor if who else state.get("actor", "anonymous"),
                 agency=who.agency if who else None,
                 role=who.role if who else None,
                 method=scope["method"],
@@ -224,7 +226,9 @@ def create_app(
     db_path: str | Path,
     *,
     ledger: str | Path | None = None,
-    keys_dir: str | Path | None = None,
+    public_keys: str | Path | None = None,
+    witnesses: str | Path | None = None,
+    server_held_keys: str | Path | None = None,
     max_upload_mb: float = 256,
     min_count: int = 3,
 ) -> FastAPI:
@@ -238,10 +242,18 @@ def create_app(
     ledger
         The publication ledger (JSON Lines) announcements are appended to and the public reads.
         Without it, rounds cannot be announced and ``/public/ledger`` answers 404.
-    keys_dir
-        A folder holding the agencies' ``<agency>.key`` (mode 0600) the server signs with when
-        their publishers sign an announcement, and the ``<agency>.pub`` the ledger is verified
-        against.
+    public_keys
+        A folder of the agencies' ``<agency>.pub``: the rule entry that starts a new ledger
+        declares them, and ``/public/ledger/verify`` pins them.
+    witnesses
+        A folder of the witnesses' ``*.vkey`` whose cosignatures ``/public/ledger/cosignatures``
+        accepts (none without it).
+    server_held_keys
+        Off by default: the agencies sign on their own machines (``vdto sign``) and the server
+        holds no private key. For a single-agency deployment only, a folder of ``<agency>.key``
+        (mode 0600) the server signs announcements and closings with itself when a publisher asks
+        (its ``<agency>.pub`` are used as ``public_keys`` when those are not given). It keeps
+        private keys on the server: whoever controls the server can sign as the agency.
     max_upload_mb
         The largest upload accepted (the whole request body), in MiB.
     min_count
@@ -255,7 +267,9 @@ def create_app(
     settings = Settings(
         db=Path(db_path),
         ledger=Path(ledger) if ledger is not None else None,
-        keys_dir=Path(keys_dir) if keys_dir is not None else None,
+        server_held_keys=Path(server_held_keys) if server_held_keys is not None else None,
+        public_keys=Path(public_keys) if public_keys is not None else None,
+        witnesses=Path(witnesses) if witnesses is not None else None,
         max_upload_bytes=int(max_upload_mb * (1 << 20)),
         min_count=min_count,
     )
@@ -280,7 +294,7 @@ def create_app(
 
     @app.exception_handler(VdtoError)
     async def _vdto_error(request: Request, exc: VdtoError) -> JSONResponse:
-        return _error(agency.status_of(exc), exc.line(spell))
+        return _error(status_of(exc), exc.line(spell))
 
     @app.exception_handler(StoreBusy)
     async def _busy(request: Request, exc: StoreBusy) -> JSONResponse:

@@ -16,7 +16,16 @@ from starlette.concurrency import run_in_threadpool
 from vdto.access import audit
 from vdto.access.tokens import Principal, check_token
 from vdto.api.access import Cache, StoreAccess
-from vdto.errors import spelling
+from vdto.errors import (
+    ConfigError,
+    ConflictError,
+    InputFileError,
+    PermissionDenied,
+    RowErrors,
+    UnknownNameError,
+    VdtoError,
+    spelling,
+)
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -27,11 +36,20 @@ bearer = HTTPBearer(
 
 @dataclass
 class Settings:
-    """What ``create_app`` was given."""
+    """What ``create_app`` was given.
+
+    ``public_keys`` is a folder of the agencies' ``AGENCY.pub`` (the rule entry of a new ledger
+    declares them; ``/public/ledger/verify`` pins them); ``witnesses`` a folder of the witnesses'
+    ``*.vkey`` whose cosignatures the server accepts. ``server_held_keys`` is off by default: a
+    folder of ``AGENCY.key`` the server signs with itself (a single-agency deployment's opt-in; it
+    keeps private keys on the server).
+    """
 
     db: Path
     ledger: Path | None = None
-    keys_dir: Path | None = None
+    server_held_keys: Path | None = None
+    public_keys: Path | None = None
+    witnesses: Path | None = None
     max_upload_bytes: int = 256 << 20
     max_body_bytes: int = 1 << 20
     min_count: int = 3
@@ -95,6 +113,8 @@ class Context:
     _flights: dict = field(default_factory=dict)
     failures: FailureLog = field(default_factory=lambda: FailureLog())
     misses: MissLimiter = field(default_factory=lambda: MissLimiter())
+    #: anonymous writes (witness cosignatures): 1 a second, 10 at once
+    public_writes: MissLimiter = field(default_factory=lambda: MissLimiter(rate=1.0, burst=10.0))
 
     def flight(self, key: object) -> asyncio.Lock:
         """An asyncio lock per cache key, so that only one request rebuilds a missing answer."""
@@ -112,6 +132,7 @@ FIELD_NAMES: dict[str, str] = {
     "report": "the problems list",
     "use_counts": "a measure the store holds",
     "ledger": "ledger (the operator must start the server with --ledger FILE)",
+    "public_keys": "the agencies' public keys (the operator must start the server with --public-keys DIR)",
     # actions a fix may point to (done by the server's operator)
     "register": "the registry (`vdto orgs add` or `vdto orgs alias` on the server)",
     "list_orgs": "the registry (`vdto orgs list` on the server)",
@@ -120,6 +141,20 @@ FIELD_NAMES: dict[str, str] = {
 
 #: A library parameter as the API names it (a JSON field or query parameter).
 spell = spelling(FIELD_NAMES)
+
+
+def status_of(exc: VdtoError) -> int:
+    """The HTTP status of a library error: 422 for a bad file or config, 404 for an unknown name,
+    403 for what the caller may not do, 409 for what the state does not allow, else 400."""
+    if isinstance(exc, RowErrors | InputFileError | ConfigError):
+        return 422
+    if isinstance(exc, UnknownNameError):
+        return 404
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, ConflictError):
+        return 409
+    return 400
 
 
 class ApiError(Exception):

@@ -12,6 +12,8 @@ from vdto.store.audit import AuditEntry as StoredAuditEntry
 from vdto.store.tokens import TokenInfo as StoredTokenInfo
 
 AgencyName = Annotated[str, Field(pattern=AGENCY_PATTERN)]
+Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Hex128 = Annotated[str, Field(pattern=r"^[0-9a-f]{128}$")]
 
 
 class _In(BaseModel):
@@ -172,6 +174,59 @@ class SignResult(BaseModel):
     announced: bool
 
 
+class RequestSigner(BaseModel):
+    """One agency (and key) a signing request asks to sign, and what: the entry, the checkpoint."""
+
+    agency: str
+    key: str
+    entry: bool
+    checkpoint: bool
+
+
+class SigningRequest(BaseModel):
+    """A ledger signing request: exactly the file ``vdto sign REQUEST --key AGENCY.key`` signs
+    (docs/ledger.md). Save it as it comes; its ``sha256`` names it."""
+
+    vdto_request: Literal[1]
+    origin: str = Field(description="The ledger's origin line (its checkpoints name it).")
+    entry: dict[str, Any] | None = Field(description="The entry to append, without signatures and hash.")
+    checkpoint: str = Field(description="The body of the checkpoint of the tree that ends with the entry.")
+    signers: list[RequestSigner]
+    summary: str = Field(description="What signing it publishes, in plain words.")
+    sha256: str
+
+
+class SignatureFile(_In):
+    """A detached signature of a signing request, as ``vdto sign`` writes it (public data only)."""
+
+    vdto_signature: Literal[1]
+    request_sha256: Hex64
+    agency: AgencyName
+    key: Hex64 = Field(description="The agency's public key (hex) that made the signatures.")
+    entry_sig: Hex128 | None = Field(description="Ed25519 over the entry's signed bytes.")
+    checkpoint_sig: Hex128 | None = Field(description="Ed25519 over the checkpoint body.")
+
+
+class AppendedEntry(BaseModel):
+    seq: int
+    kind: str
+    hash: str
+
+
+class SignatureResult(BaseModel):
+    """Where a signing request stands after one agency's signature was accepted."""
+
+    round: Round
+    purpose: Literal["announce", "close"]
+    request_sha256: str
+    signed_by: list[str]
+    waiting_for: list[str]
+    appended: AppendedEntry | None = Field(
+        None, description="The ledger entry appended when this signature completed the request."
+    )
+    next: str = Field(description="What happens next, in one line.")
+
+
 class Ledger(BaseModel):
     total: int
     offset: int
@@ -187,6 +242,45 @@ class LedgerCheck(BaseModel):
     last_hash: str | None
     agencies: dict[str, str]
     pinned: bool = Field(description="Checked against the agencies' public keys held by the server.")
+
+
+class ProofItem(BaseModel):
+    seq: int
+    line: str = Field(description="The entry's ledger line, exactly.")
+    inclusion: list[str] = Field(description="The RFC 9162 inclusion proof, hashes in hex.")
+
+
+class InclusionProof(BaseModel):
+    """A proof bundle (``vdto ledger prove``): check it with ``vdto verify proof.json``."""
+
+    vdto_proof: Literal[1]
+    origin: str
+    checkpoint: str = Field(description="The signed checkpoint (note) the proofs lead to.")
+    size: int
+    entries: list[ProofItem]
+    keys: list[ProofItem] = Field(description="The rule entry and every key change up to the checkpoint.")
+
+
+class ConsistencyProof(BaseModel):
+    """An RFC 9162 consistency proof between two tree sizes (``vdto ledger consistency``)."""
+
+    vdto_consistency: Literal[1]
+    origin: str
+    old_size: int
+    new_size: int
+    proof: list[str]
+
+
+class CosignedNote(_In):
+    note: str = Field(
+        max_length=256 * 1024, description="The checkpoint as the witness cosigned it (signed note)."
+    )
+
+
+class CosignatureResult(BaseModel):
+    size: int = Field(description="The tree size of the checkpoint cosigned.")
+    witnesses: list[str] = Field(description="The witnesses whose cosignatures were added.")
+    checkpoint: str = Field(description="The checkpoint as the ledger now keeps it.")
 
 
 class RubricOut(BaseModel):

@@ -34,10 +34,27 @@ def serve(
         Path | None,
         typer.Option("--ledger", help="The publication ledger announcements go to (and the public reads)."),
     ] = None,
-    keys: Annotated[
+    public_keys: Annotated[
         Path | None,
         typer.Option(
-            "--keys", help="Folder of AGENCY.key (mode 0600) to sign announcements, and AGENCY.pub."
+            "--public-keys",
+            help="Folder of the agencies' AGENCY.pub: the rule entry of a new ledger declares them, "
+            "/public/ledger/verify pins them.",
+        ),
+    ] = None,
+    witnesses: Annotated[
+        Path | None,
+        typer.Option(
+            "--witnesses", help="Folder of the witnesses' *.vkey whose checkpoint cosignatures are accepted."
+        ),
+    ] = None,
+    server_held_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--server-held-keys",
+            help="Off by default (each agency signs on its own machine with `vdto sign`). For a single-agency "
+            "deployment only: a folder of AGENCY.key (mode 0600) the server signs announcements and closings "
+            "with itself. This keeps private keys on the server: whoever controls it can sign as the agency.",
         ),
     ] = None,
     max_upload_mb: Annotated[
@@ -68,7 +85,10 @@ def serve(
 
     Run one server per store; put a TLS reverse proxy in front of it (docs/api.md).
 
-    Example: vdto serve --db vdto.duckdb --ledger ledger.jsonl --keys keys --port 8000
+    The server holds no private key: each agency signs the ledger's signing requests on its own
+    machine (`vdto sign`) and sends the signature (docs/api.md).
+
+    Example: vdto serve --db vdto.duckdb --ledger ledger.jsonl --public-keys pubs --witnesses witnesses
     """
     import uvicorn
 
@@ -80,14 +100,31 @@ def serve(
         raise VdtoError("the upload limit must be positive", "--max-upload-mb", "e.g. --max-upload-mb 256")
     if log_level not in ("critical", "error", "warning", "info", "debug"):
         raise VdtoError(f"unknown log level {log_level!r}", "--log-level", "use info, warning or debug")
-    if keys is not None and not keys.is_dir():
-        raise VdtoError("not a folder", str(keys), "pass the folder holding AGENCY.key and AGENCY.pub")
-    app = create_app(_db(db), ledger=ledger, keys_dir=keys, max_upload_mb=max_upload_mb)
+    for option, folder, holding in (
+        ("--public-keys", public_keys, "the agencies' AGENCY.pub"),
+        ("--witnesses", witnesses, "the witnesses' *.vkey"),
+        ("--server-held-keys", server_held_keys, "AGENCY.key and AGENCY.pub"),
+    ):
+        if folder is not None and not folder.is_dir():
+            raise VdtoError("not a folder", str(folder), f"pass {option} the folder holding {holding}")
+    if witnesses is not None:
+        from vdto.publication.witness import load_witness_keys
+
+        load_witness_keys([witnesses])  # a folder without a valid .vkey fails here, in one line
+    app = create_app(
+        _db(db), ledger=ledger, public_keys=public_keys, witnesses=witnesses, server_held_keys=server_held_keys,
+        max_upload_mb=max_upload_mb,
+    )  # fmt: skip
     app.state.vdto.access.ensure()  # a store that cannot be opened fails here, in one line
     if host not in LOOPBACK:
         err.print(
             f"[yellow]listening on {escape(host)} without TLS:[/yellow] tokens travel in clear text; "
             "put a TLS reverse proxy in front (docs/api.md)"
+        )
+    if server_held_keys is not None:
+        err.print(
+            "[yellow]--server-held-keys:[/yellow] this server signs with the private keys in "
+            f"{escape(str(server_held_keys))}; whoever controls it can sign as those agencies"
         )
     err.print(
         f"vdto API on http://{escape(host)}:{port} (store {escape(str(_db(db)))}); OpenAPI at /openapi.json"

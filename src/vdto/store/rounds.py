@@ -36,6 +36,15 @@ CREATE TABLE IF NOT EXISTS close_requests (
   round_id INTEGER NOT NULL, agency VARCHAR NOT NULL, outcome VARCHAR NOT NULL, reason VARCHAR,
   token_id VARCHAR NOT NULL, asked_at TIMESTAMP NOT NULL, PRIMARY KEY (round_id, agency)
 );
+CREATE TABLE IF NOT EXISTS signing_requests (
+  round_id INTEGER NOT NULL, purpose VARCHAR NOT NULL, request_sha256 VARCHAR NOT NULL,
+  request_json VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, PRIMARY KEY (round_id, purpose)
+);
+CREATE TABLE IF NOT EXISTS request_signatures (
+  round_id INTEGER NOT NULL, purpose VARCHAR NOT NULL, request_sha256 VARCHAR NOT NULL, agency VARCHAR NOT NULL,
+  signature_json VARCHAR NOT NULL, token_id VARCHAR NOT NULL, signed_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (request_sha256, agency)
+);
 """
 
 
@@ -94,7 +103,14 @@ def _round(r: pd.Series) -> Round:
 
 
 class RoundRepository:
-    """The SQL of the ``rounds``, ``round_history``, ``dissents``, ``dismantled`` and ``api_signoffs`` tables."""
+    """The SQL of the ``rounds``, ``round_history``, ``dissents``, ``dismantled``, ``api_signoffs``,
+    ``close_requests``, ``signing_requests`` and ``request_signatures`` tables.
+
+    ``signing_requests`` holds at most one pending ledger signing request per round and purpose
+    (``announce`` or ``close``), as the JSON the agencies sign (``vdto sign``);
+    ``request_signatures`` the detached signatures the agencies sent for a request (by its
+    SHA-256), kept after the request is appended as the record of who signed it and with which
+    token."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -170,6 +186,22 @@ class RoundRepository:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def announcement_signers(self, round_id: int) -> list[str] | None:
+        """The agencies whose keys signed the round's announcement, as its ``announce`` history line
+        records them (``signed_by``); None when the history holds no such line."""
+        rows = self.con.execute(
+            "SELECT detail FROM round_history WHERE round_id = ? AND action = 'announce' ORDER BY logged_at DESC",
+            [round_id],
+        ).fetchall()
+        for (detail,) in rows:
+            try:
+                signed = json.loads(detail).get("signed_by") if detail else None
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(signed, list):
+                return [str(a) for a in signed]
+        return None
+
     def close_requests(self, round_id: int) -> dict[str, tuple[str, str]]:
         """Per agency that asked to close a round: (outcome, reason)."""
         rows = self.con.execute(
@@ -177,6 +209,22 @@ class RoundRepository:
             [round_id],
         ).fetchall()
         return {a: (o, r) for a, o, r in rows}
+
+    def signing_request(self, round_id: int, purpose: str) -> dict | None:
+        """The pending signing request of a round for ``purpose`` (``announce`` or ``close``), or None."""
+        row = self.con.execute(
+            "SELECT request_json FROM signing_requests WHERE round_id = ? AND purpose = ?",
+            [round_id, purpose],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def request_signatures(self, request_sha256: str) -> dict[str, dict]:
+        """The detached signatures sent for the request ``request_sha256``, by agency."""
+        rows = self.con.execute(
+            "SELECT agency, signature_json FROM request_signatures WHERE request_sha256 = ? ORDER BY agency",
+            [request_sha256],
+        ).fetchall()
+        return {a: json.loads(s) for a, s in rows}
 
     # -- writes (each inside the caller's transaction ``con``) ------------------------------
     def create(
@@ -229,3 +277,24 @@ class RoundRepository:
             "INSERT INTO api_signoffs VALUES (?, ?, ?, ?)",
             [round_id, agency, token_id, datetime.now(UTC).replace(tzinfo=None)],
         )
+
+    def put_signing_request(self, con, round_id: int, purpose: str, request: dict) -> None:
+        """Make ``request`` the round's pending request for ``purpose`` (replacing any other)."""
+        con.execute("DELETE FROM signing_requests WHERE round_id = ? AND purpose = ?", [round_id, purpose])
+        con.execute(
+            "INSERT INTO signing_requests VALUES (?, ?, ?, ?, ?)",
+            [round_id, purpose, request["sha256"], json.dumps(request, sort_keys=True, ensure_ascii=False),
+             datetime.now(UTC).replace(tzinfo=None)],
+        )  # fmt: skip
+
+    def clear_signing_request(self, con, round_id: int, purpose: str) -> None:
+        """Drop the round's pending request for ``purpose`` (its signatures stay on record)."""
+        con.execute("DELETE FROM signing_requests WHERE round_id = ? AND purpose = ?", [round_id, purpose])
+
+    def add_request_signature(self, con, round_id: int, purpose: str, signature: dict, token_id: str) -> None:
+        """Keep an agency's detached signature of a pending request."""
+        con.execute(
+            "INSERT INTO request_signatures VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [round_id, purpose, signature["request_sha256"], signature["agency"],
+             json.dumps(signature, sort_keys=True), token_id, datetime.now(UTC).replace(tzinfo=None)],
+        )  # fmt: skip
