@@ -49,6 +49,20 @@ def read_text(path: Path, what: str) -> str:
         raise VdtoError(f"cannot read the {what} as text", str(path), "check the path") from None
 
 
+def read_note(path: Path) -> str:
+    """A signed checkpoint given on the command line; a malformed one is bad input naming the file."""
+    from vdto.publication.note import Checkpoint, parse_note
+
+    text = read_text(path, "checkpoint")
+    try:
+        Checkpoint.parse(parse_note(text)[0])
+    except VdtoError as error:
+        raise VdtoError(
+            f"not a signed checkpoint ({error.what})", str(path), "pass a checkpoint vdto wrote"
+        ) from None
+    return text
+
+
 def signers(keys: list[Path] | None) -> list:
     from vdto.publication.keys import Signer
 
@@ -187,11 +201,7 @@ def verify_cmd(
     Examples: vdto verify ledger.jsonl --trust keys/ ; vdto verify site/ --checkpoint kept.txt ;
     vdto verify proof.json --trust keys/ ; vdto verify consistency.json --old a.txt --new b.txt
     """
-    kept = read_text(checkpoint, "checkpoint") if checkpoint else None
-    if kept is not None:
-        from vdto.publication.note import Checkpoint, parse_note
-
-        Checkpoint.parse(parse_note(kept)[0])  # a malformed checkpoint is bad input: one line, exit 2
+    kept = read_note(checkpoint) if checkpoint else None
     if target.is_dir():
         from vdto.publication.sitecheck import verify_site
 
@@ -248,7 +258,7 @@ def _verify_document(target: Path, doc: Any, trust, witness, kept, old, new) -> 
         if old is None or new is None:
             raise VdtoError("a consistency proof is checked between two checkpoints", "--old/--new",
                             "pass --old OLD.txt --new NEW.txt")  # fmt: skip
-        a, b = verify_consistency(read_text(old, "checkpoint"), read_text(new, "checkpoint"), doc)
+        a, b = verify_consistency(read_note(old), read_note(new), doc)
         _print_ok([f"{target}: OK, the tree of {b.size} entries extends the tree of {a.size} entries ({a.origin}); "
                    "check the checkpoints' signatures with `vdto verify` on the ledger or a proof bundle"])  # fmt: skip
         return
@@ -406,7 +416,7 @@ def ledger_cosigned(
     """
     from vdto.publication.ledger import Ledger
 
-    names = Ledger(ledger).add_cosignatures(read_text(note, "checkpoint"), witnesses(witness) or {})
+    names = Ledger(ledger).add_cosignatures(read_note(note), witnesses(witness) or {})
     out.print("added the cosignature of " + ", ".join(names))
 
 
@@ -456,7 +466,7 @@ def witness_cosign(
     """
     from vdto.publication.witness import SplitView, cosign, write_evidence
 
-    text = read_text(note, "checkpoint")
+    text = read_note(note)
     doc = read_json(proof, "consistency proof") if proof else None
     try:
         done = cosign(folder, text, trusted(trust) or {}, doc)
