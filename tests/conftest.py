@@ -67,6 +67,27 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
     )
 
 
+def run_here(*args: str) -> subprocess.CompletedProcess:
+    """Run the vdto command line in this process, as the ``vdto`` script does (its ``main``: one
+    line and exit 2 on bad input), capturing what it prints; for tests that run many commands
+    and would otherwise spend most of their time starting interpreters."""
+    from click.testing import CliRunner
+
+    from vdto.cli.app import main
+
+    argv, code = sys.argv, 0
+    with CliRunner().isolation() as (stdout, stderr, _):
+        sys.argv = ["vdto", *args]
+        try:
+            main()
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        finally:
+            sys.argv = argv
+        out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return subprocess.CompletedProcess(list(args), code, out, err)
+
+
 def assert_one_line_exit_2(res: subprocess.CompletedProcess, *needles: str) -> None:
     """The command failed with exit status 2 and one line on stderr (no traceback) naming each needle."""
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)

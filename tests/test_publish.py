@@ -600,4 +600,4 @@ def test_docs_screenshots_are_committed_and_small():
             assert png_size(data)[0] == width, name
             assert f"({name})" in doc, name
     assert not (docs / "scorecard.png").exists() and "scorecard.png" not in doc
-    assert "vdto verify ledger.jsonl --trust keys/" in doc and "vdto recompute ." in doc
+    assert "vdto verify . --trust keys/" in doc and "vdto recompute ." in doc
