@@ -10,7 +10,6 @@ import json
 import os
 import re
 import stat
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 

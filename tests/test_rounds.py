@@ -176,7 +176,9 @@ def test_two_agencies_end_to_end_on_real_data(tmp_path, ucdp_file):
     db, ledger, kdir = str(tmp_path / "s.duckdb"), str(tmp_path / "ledger.jsonl"), str(tmp_path / "keys")
 
     def ok(*args):
-        res = run_here(*args, "--db", db) if args[0] not in ("keys", "verify", "recompute") else run_here(*args)
+        res = (
+            run_here(*args, "--db", db) if args[0] not in ("keys", "verify", "recompute") else run_here(*args)
+        )
         assert res.returncode == 0, res.stderr
         return res
 

@@ -98,7 +98,9 @@ def load_witness_keys(paths: list[str | Path]) -> dict[str, str]:
                 raise VdtoError("cannot read the witness key", str(file), "check the path") from None
             lines = [line for line in text.splitlines() if line.strip()]
             if not lines:
-                raise VdtoError("no witness key in the file", str(file), "pass the witnesses' witness.vkey files")
+                raise VdtoError(
+                    "no witness key in the file", str(file), "pass the witnesses' witness.vkey files"
+                )
             for n, line in enumerate(lines, 1):
                 name, key = parse_vkey(line, f"{file}:{n}")
                 out[name] = key
