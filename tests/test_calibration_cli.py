@@ -82,7 +82,7 @@ def test_the_calibration_figures_script_writes_every_table(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     res = subprocess.run(
-        [sys.executable, str(root / "docs" / "calibration_figures.py"), str(tmp_path), "--workers", "1", "--population", "10",
+        [sys.executable, str(root / "docs" / "calibration_figures.py"), str(tmp_path), "--population", "10",
          "--generations", "1", "--trajectories", "2", "--sobol-n", "4"],
         capture_output=True, text=True, cwd=root, check=False,
     )  # fmt: skip
