@@ -2,10 +2,13 @@
 
 Each round scores every agency's data with that agency's rubric, applies the target rule for
 each, and names a target only when the agencies agree (by default); a dissent is recorded,
-never dropped. Announcing appends the round's public scorecard to the signed ledger (the first
-announcement publishes the conditional rule before it); agencies may sign one at a time
-(:func:`sign_off`), and the announcement is made when the last required agency signs. Closing
-a round as *dismantled* takes the target out of every later round's ranking.
+never dropped. Announcing appends the round's public scorecards to the signed ledger (the first
+announcement publishes the conditional rule before it), signed by every agency of the round:
+with keys at hand (:func:`announce_round`), or on each agency's own machine
+(:func:`announcement_request`, ``vdto sign``, :func:`announce_signed`). :func:`sign_off` and
+:func:`request_close` are for a server that holds the keys (an explicit opt-in for a
+single-agency deployment). Closing a round as *dismantled* takes the target out of every later
+round's ranking.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ __all__ = [
     "Round",
     "SignOff",
     "announce_round",
+    "announce_signed",
+    "announcement_request",
     "close_round",
+    "close_signed",
+    "closing_request",
     "counterfactual",
     "dismantled_before",
     "dissents",

@@ -68,10 +68,6 @@ def canonical_json(obj: Any) -> str:
         ) from error
 
 
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _names(card: dict) -> dict[str, str]:
     names: dict[str, str] = {}
     for side in (card.get("round") or {}).get("rankings") or []:
