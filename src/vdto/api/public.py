@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -104,20 +105,24 @@ def public_round_scorecard(
     return Response(_scorecard_bytes(ctx, round_id, agency), media_type="application/json")
 
 
-def _ledger_entries(ctx: Context) -> list[dict]:
+def _from_ledger(ctx: Context, key: str, read: Callable[[Any], Any], version: Callable[[Path], Any]) -> Any:
+    """``read(Ledger)`` on the server's ledger, kept until ``version(path)`` changes; a ledger
+    that does not verify is a 409 with its one line."""
     from vdto.publication.ledger import Ledger
 
-    path = ctx.settings.ledger
-    if path is None:
-        raise HTTPException(404, "this server publishes no ledger")
+    path = _ledger_path(ctx)
 
-    def load() -> list[dict]:
+    def load() -> Any:
         try:
-            return Ledger(path).entries()
+            return read(Ledger(path))
         except VdtoError as exc:
             raise HTTPException(409, exc.what) from None
 
-    return ctx.cache.get_or_compute(("ledger",), file_version(path), load)
+    return ctx.cache.get_or_compute((key,), version(path), load)
+
+
+def _ledger_entries(ctx: Context) -> list[dict]:
+    return _from_ledger(ctx, "ledger", lambda ledger: ledger.entries(), file_version)
 
 
 @router.get("/public/ledger", response_model=models.Ledger, summary="The publication ledger")
@@ -200,17 +205,7 @@ def _ledger_version(path: Path) -> tuple:
 
 def _checkpoints(ctx: Context) -> list[dict]:
     """The ledger's signed checkpoints, ``{"size", "note"}`` by increasing size (kept until the files change)."""
-    from vdto.publication.ledger import Ledger
-
-    path = _ledger_path(ctx)
-
-    def load() -> list[dict]:
-        try:
-            return Ledger(path).checkpoints()
-        except VdtoError as exc:
-            raise HTTPException(409, exc.what) from None
-
-    return ctx.cache.get_or_compute(("ledger-checkpoints",), _ledger_version(path), load)
+    return _from_ledger(ctx, "ledger-checkpoints", lambda ledger: ledger.checkpoints(), _ledger_version)
 
 
 def _note(text: str) -> Response:

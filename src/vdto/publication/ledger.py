@@ -947,8 +947,7 @@ def check_request(request: Any, where: str = "request") -> dict[str, Any]:
         raise _bad_request("the request was changed after it was made (its sha256 does not match)", where)
     entry = request["entry"]
     try:
-        body, _ = (request["checkpoint"], None)
-        cp = Checkpoint.parse(body)
+        cp = Checkpoint.parse(request["checkpoint"])
     except (VdtoError, TypeError) as error:
         raise _bad_request(
             f"the request's checkpoint is malformed ({getattr(error, 'what', error)})", where
@@ -1456,7 +1455,7 @@ class Ledger:
         """
         where = str(self.path)
         with _locked(self.path) as data:
-            scan = self._scan_ok(data or b"")
+            self._scan_ok(data or b"")  # never add to a ledger that does not verify
             body, lines = parse_note(note)
             cp = Checkpoint.parse(body)
             records = self.checkpoints()
@@ -1479,7 +1478,6 @@ class Ledger:
                     "no cosignature by a known witness in the note", where, "pass the witness's public key"
                 )
             mine[0]["note"] = add_signature_lines(mine[0]["note"], new)
-            _ = scan
             _write_atomically(self.checkpoints_path,
                               b"".join(canonical_json(r).encode("utf-8") + b"\n" for r in records), create=False,
                               what="the checkpoints")  # fmt: skip

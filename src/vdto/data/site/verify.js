@@ -317,6 +317,8 @@
     let i = 0;
     let depth = 0;
     const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+    // the words Python's json module reads besides numbers, strings, arrays and objects
+    const LITERALS = [["null", null], ["true", true], ["false", false], ["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity]];
     const fail = () => {
       throw new JsonError("not JSON");
     };
@@ -387,29 +389,11 @@
       if (c === '"') return string();
       if (c === "{") return object();
       if (c === "[") return array();
-      if (text.startsWith("null", i)) {
-        i += 4;
-        return null;
-      }
-      if (text.startsWith("true", i)) {
-        i += 4;
-        return true;
-      }
-      if (text.startsWith("false", i)) {
-        i += 5;
-        return false;
-      }
-      if (text.startsWith("NaN", i)) {
-        i += 3;
-        return NaN;
-      }
-      if (text.startsWith("Infinity", i)) {
-        i += 8;
-        return Infinity;
-      }
-      if (text.startsWith("-Infinity", i)) {
-        i += 9;
-        return -Infinity;
+      for (const [word, value] of LITERALS) {
+        if (text.startsWith(word, i)) {
+          i += word.length;
+          return value;
+        }
       }
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(text);
