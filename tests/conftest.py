@@ -84,6 +84,8 @@ def run_here(*args: str) -> subprocess.CompletedProcess:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         finally:
             sys.argv = argv
+            sys.stdout.flush()  # what was written with sys.stdout.write (CSV, JSON) reaches the buffer
+            sys.stderr.flush()
         out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
     return subprocess.CompletedProcess(list(args), code, out, err)
 

@@ -119,7 +119,7 @@ EVENT_FIELDS: tuple[Field, ...] = (
         "TINYINT",
         "UCDP where_prec scale",
         False,
-        "1 exact place … 7 country or worse",
+        "1 exact place … 7 country or worse (ACLED's geo_precision 1, 2, 3 stored as 1, 2, 4)",
         "1 … 7",
     ),
     Field(

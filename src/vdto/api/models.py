@@ -86,6 +86,10 @@ class ImportRecord(BaseModel):
     rows_duplicate: int | None
     rows_rejected: int | None
     rows_skipped: int | None
+    rows_revised: int | None = Field(
+        None, description="Stored events replaced by a newer version (kept in history)."
+    )
+    rows_retired: int | None = Field(None, description="Stored events the source deleted (kept in history).")
     started_at: str | None = None
     finished_at: str | None = None
     vdto_version: str | None = None

@@ -67,12 +67,23 @@ def _print_import(result, quiet: bool) -> None:
             + f"read {r.rows_read:,} rows, rejected {r.rows_rejected:,}; the {r.rows_read - r.rows_rejected:,} "
             f"accepted rows add up to {r.rows_imported:,} counts by region, month, measure and modality (stored)"
         )
-    else:
+    elif r.kind in ("acled-deleted", "retire"):
         out.print(
             head
-            + f"read {r.rows_read:,} rows: imported {r.rows_imported:,}, already present {r.rows_duplicate:,}, "
-            f"rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
+            + f"read {r.rows_read:,} deleted ids: retired {r.rows_retired:,} events (kept in the store's history), "
+            f"not in the store {result.not_held:,}, revised after their deletion (kept) {result.revised_after:,}, "
+            f"rejected {r.rows_rejected:,}"
         )
+    else:
+        out.print(
+            head + f"read {r.rows_read:,} rows: imported {r.rows_imported:,}, revised {r.rows_revised:,}, "
+            f"already present {r.rows_duplicate:,}, rejected {r.rows_rejected:,}, skipped {r.rows_skipped:,}"
+        )
+        if result.unstamped_changes:
+            out.print(
+                f"  [yellow]{result.unstamped_changes:,} rows differ from the stored version but carry no newer "
+                "revision stamp[/yellow]: the stored version is kept (map a revision column to let revisions in)"
+            )
     for reason, n in sorted(result.skipped.items()):
         out.print(f"  skipped {n:,} rows: {reason}")
     for what, n in sorted(result.adjusted.items()):
@@ -146,9 +157,40 @@ import_app.command("ucdp")(
 import_app.command("acled")(
     _event_import(
         "acled",
-        "Import an ACLED CSV export.\n\nExample: vdto import acled acled_mexico_2023.csv --report problems.csv",
+        "Import an ACLED CSV export, or ACLED's list of deleted events (event_id_cnty, "
+        "deleted_timestamp): revised events (newer timestamp) replace the stored version, deleted ones "
+        "are retired; every earlier version stays in the store's history.\n\n"
+        "Example: vdto import acled acled_mexico_2023.csv --report problems.csv",
     )
 )
+
+
+@import_app.command("retire")
+def import_retire(
+    file: Path,
+    source: Annotated[str, typer.Option("--source", help="The source whose events the list retires.")],
+    id_column: Annotated[str, typer.Option("--id-column", help="The column of event ids.")],
+    stamp_column: Annotated[
+        str | None,
+        typer.Option("--stamp-column", help="When each was deleted, on the scale of the revision stamps."),
+    ] = None,
+    encoding: EncodingOpt = "utf-8",
+    agency: AgencyOpt = None,
+    db: DbOpt = None,
+    report: ReportOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Retire the events a source deleted, from a list of their ids (any CSV). Retired events
+    leave every score; they stay in the store's history (`vdto imports diff`, `--state`).
+
+    Example: vdto import retire anuladas.csv --source fiscalia-gto --id-column folio
+    """
+    from vdto.services.imports import retire_file
+
+    result = retire_file(_db(db), file, source=source, id_column=id_column, stamp_column=stamp_column,
+                         agency=agency, encoding=encoding, report=report, skip_bad_rows=skip_bad_rows)  # fmt: skip
+    _print_import(result, quiet)
 
 
 @import_app.command("csv")
@@ -255,11 +297,23 @@ def events_cmd(
         emit(store.events.summary(grouping, s, e, source, who), fmt, title=f"Events by {by} (agency {who})")
 
 
-def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False) -> None:
-    """List every import: file, SHA-256, rows read/imported/rejected, time, vdto version.
+imports_app = typer.Typer(
+    help="Every import (file, SHA-256, rows), and what an import changed.", invoke_without_command=True
+)
+
+
+@imports_app.callback()
+def imports_cmd(
+    ctx: typer.Context, db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False
+) -> None:
+    """List every import: file, SHA-256, rows read/imported/revised/retired/rejected, time, vdto
+    version. Each import id is a store state: `vdto imports diff A B` shows what changed between
+    two, and `--state ID` scores the store as it was then.
 
     Example: vdto imports --format csv
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from vdto.store import Store
 
     with Store(_db(db), read_only=True) as store:
@@ -276,6 +330,8 @@ def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt =
                 "sha256",
                 "rows_read",
                 "rows_imported",
+                "rows_revised",
+                "rows_retired",
                 "rows_duplicate",
                 "rows_rejected",
                 "rows_skipped",
@@ -285,6 +341,39 @@ def imports_cmd(db: DbOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt =
         ]
     narrow = ["import_id", "file_name", "rows_read", "rows_imported", "rows_rejected", "finished_at"]
     emit(frame, fmt, title="Imports", narrow=narrow, wide=wide)
+
+
+@imports_app.command("diff")
+def imports_diff(
+    old: Annotated[
+        int | None, typer.Argument(metavar="A", help="The earlier state (an import id; 0: empty).")
+    ] = None,
+    new: Annotated[
+        int | None, typer.Argument(metavar="B", help="The later state (default: the last import).")
+    ] = None,
+    agency: AgencyOpt = None,
+    db: DbOpt = None,
+    fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
+) -> None:
+    """What the imports after state A up to state B added, revised and retired (default: what
+    the last import did), with every changed field of each revised event.
+
+    Example: vdto imports diff 1 2
+    """
+    from vdto.services.imports import import_changes
+
+    changes, a, b = import_changes(_db(db), old, new, agency=agency)
+    counts = changes["change"].value_counts()
+    if fmt == Format.table:
+        out.print(
+            f"store state {a} -> {b}: added {int(counts.get('added', 0)):,}, revised {int(counts.get('revised', 0)):,}, "
+            f"retired {int(counts.get('retired', 0)):,} events"
+        )
+        if changes.empty:
+            return
+    narrow = ["change", "source", "source_id", "date", "deaths_before", "deaths_after"]
+    emit(changes, fmt, title=f"Changes from state {a} to {b}", narrow=narrow, wide=wide)
 
 
 def _registry(db: Path | None):
@@ -438,5 +527,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.command("events")(events_cmd)
     app.command("split-agencies")(split_agencies_cmd)
-    app.command("imports")(imports_cmd)
+    app.add_typer(imports_app, name="imports")
     app.add_typer(orgs_app, name="orgs")

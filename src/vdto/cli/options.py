@@ -98,6 +98,14 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="First day (YYYY, YY
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (default: the last event in the store).")]
 DrawsOpt = Annotated[int, typer.Option("--draws", help="Monte Carlo draws over who did each event.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same output bytes).")]
+StateOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--state",
+        metavar="IMPORT_ID",
+        help="Use the store as it was after this import (see `vdto imports`); default: as it is now.",
+    ),
+]
 SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", help="Only these sources (repeat the option); default all.")
 ]
@@ -121,7 +129,9 @@ def _window_dates(start: str | None, end: str | None):
 def _provenance(meta: dict) -> str:
     return (
         f"vdto {meta['vdto_version']} · agency {meta.get('agency', '—')} · rubric {meta['rubric']} sha256:{meta['rubric_sha256'][:16]} · "
-        f"data sha256:{meta['data_sha256'][:16]} · window {meta['from']} to {meta['to']} · "
+        f"data sha256:{meta['data_sha256'][:16]}"
+        + (f" (store state {meta['store_state']})" if "store_state" in meta else "")
+        + f" · window {meta['from']} to {meta['to']} · "
         f"seed {meta['seed']} · {meta['draws']} draws · {meta['events']:,} events"
     )
 

@@ -22,6 +22,7 @@ from vdto.cli.options import (
     RubricOpt,
     SeedOpt,
     SigOpt,
+    StateOpt,
     ToOpt,
     _date,
     _db,
@@ -407,6 +408,7 @@ def publish_cmd(
     min_count: Annotated[int, typer.Option("--min-count", help="Suppress event counts below this.")] = 3,
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 7,
+    state: StateOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Write the public scorecard site, signed into the ledger with its proofs (opens offline).
@@ -445,7 +447,7 @@ def publish_cmd(
         files = publish_scorecard(
             store, out_dir, ledger=ledger, signers=_signers(key) if ledger is not None else None, keys_dir=keys_dir,
             witnesses_dir=witnesses_dir, request_out=request if ledger is not None else None, round_id=round_id,
-            start=s, end=e, agency=agency, rubric=rubric, min_count=min_count, draws=draws, seed=seed,
+            start=s, end=e, agency=agency, rubric=rubric, min_count=min_count, draws=draws, seed=seed, state=state,
         )  # fmt: skip
     if request is not None and ledger is not None:
         out.print(f"wrote the site to {out_dir} (not signed yet) and the signing request {request}; each agency runs "

@@ -23,6 +23,7 @@ from vdto.cli.options import (
     ScoreFormat,
     SeedOpt,
     SourceOpt,
+    StateOpt,
     ToOpt,
     WideOpt,
     _check_score_format,
@@ -58,10 +59,11 @@ SCORING = Options(
     source=(SourceOpt, None),
     db=(DbOpt, None),
     agency=(AgencyOpt, None),
+    state=(StateOpt, None),
 )
 
 
-def _rank(*, start, end, rubric, draws, seed, source, db, agency, quiet: bool, what_if=None):
+def _rank(*, start, end, rubric, draws, seed, source, db, agency, state, quiet: bool, what_if=None):
     """The ranking the services give (organizations dismantled by earlier rounds listed apart)."""
     import threading
 
@@ -81,7 +83,7 @@ def _rank(*, start, end, rubric, draws, seed, source, db, agency, quiet: bool, w
 
         return rank_window(
             store, s, e, rubric=rub, draws=draws, seed=seed, sources=source or None, agency=agency,
-            progress=advance, what_if=what_if,
+            progress=advance, what_if=what_if, state=state,
         )  # fmt: skip
 
 

@@ -8,6 +8,13 @@ Victims take their kind from actor2 and assoc_actor_2 (police, military, officia
 journalists, civilians, criminal groups). *Protests*, *Riots* and *Strategic developments*
 are not violence vdto scores: they are counted as skipped, not imported. Actors ACLED calls
 "Unidentified ..." leave the event's perpetrator unknown.
+
+ACLED is a living dataset: it revises events under the same ``event_id_cnty`` (with a newer
+``timestamp``, the revision stamp vdto keeps) and publishes the ids of deleted events
+(:func:`parse_deleted`). Precision decides placement: ``geo_precision`` 3 (only a larger
+region is known; ACLED gives the coordinates of its capital) places the event in its state but
+in no municipality, and ``time_precision`` 2 (a week) and 3 (a month) widen the event's dates
+to the week around the coded day and to the calendar month.
 """
 
 from __future__ import annotations
@@ -80,6 +87,8 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
         "latitude",
         "longitude",
         "geo_precision",
+        "time_precision",
+        "timestamp",
         "notes",
         "country",
     ):
@@ -107,6 +116,12 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     keep = scored | ~known
 
     start = parse_date(frame["event_date"], "event_date", problems)
+    geo_prec = _code(frame, "geo_precision", problems, 3)
+    time_prec = _code(frame, "time_precision", problems, 3)
+    start, end = widen_dates(start, time_prec)
+    revision = parse_number(
+        frame["timestamp"], "timestamp", problems, integer=True, minimum=0, required=False
+    )
     deaths = parse_number(frame["fatalities"], "fatalities", problems, integer=True, minimum=0)
     lat = parse_number(frame["latitude"], "latitude", problems, integer=False, required=False)
     lon = parse_number(frame["longitude"], "longitude", problems, integer=False, required=False)
@@ -121,6 +136,7 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     geo = geography()
     state = geo.state_codes(frame["admin1"])
     mun = geo.mun_codes(state, frame["admin2"])
+    mun = mun.where(~(geo_prec == 3), None)  # only the region is known: no municipality
 
     pairs = frame["actor2"].str.strip() + "\x1f" + frame["assoc_actor_2"].str.strip()
     kind_of = {}
@@ -151,8 +167,9 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     source_id = frame["event_id_cnty"].str.strip()
     events = new_events(
         frame[ROW].to_numpy(), source, source_id,
-        date_start=start, date_end=start, state_code=state.to_numpy(dtype=object), mun_code=mun.to_numpy(dtype=object),
+        date_start=start, date_end=end, state_code=state.to_numpy(dtype=object), mun_code=mun.to_numpy(dtype=object),
         latitude=lat, longitude=lon, category=category,
+        location_precision=pd.array(np.where(np.isfinite(geo_prec), np.select([geo_prec == 3], [4], geo_prec), np.nan), dtype="Float64").astype("Int8"),
         deaths_best=d, deaths_low=d, deaths_high=d,
         notes=frame["notes"].to_numpy(dtype=object), **victims,
     )  # fmt: skip
@@ -187,12 +204,81 @@ def parse(path: str | Path, registry: Registry, *, source: str = SOURCE, encodin
     raw = raw[raw[ROW].isin(frame[ROW][scored])]
     perps, unresolved = resolve_perpetrators(raw, registry)
 
+    events["revision"] = revision
     kept = events[keep].copy()
     sub_problems = Problems(kept[ROW].to_numpy(), problems.columns)
     where = {
-        "source_id": "event_id_cnty", "date_start": "event_date", "date_end": "event_date",
+        "source_id": "event_id_cnty", "date_start": "event_date", "date_end": "event_date", "revision": "timestamp",
         "deaths_best": "fatalities", "deaths_low": "fatalities", "deaths_high": "fatalities", "probability": "actor1",
     }  # fmt: skip
     check(kept, perps, sub_problems, where)
     problems.items.extend(sub_problems.items)
     return Batch("acled", source, kept, perps, len(frame), problems, skipped, unresolved, where=where)
+
+
+def _code(frame: pd.DataFrame, column: str, problems: Problems, top: int) -> np.ndarray:
+    """An ACLED precision code (1..``top``; NaN when the column is absent or blank)."""
+    code = parse_number(frame[column], column, problems, integer=True, minimum=1, required=False)
+    problems.add(
+        np.isfinite(code) & (code > top),
+        column,
+        frame[column],
+        f"is above {top}",
+        f"ACLED's {column} runs from 1 to {top}",
+    )
+    return code
+
+
+def widen_dates(start: pd.Series, time_precision: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """The first and last day an ACLED event may have happened: the coded day (precision 1 or
+    unknown), the week around it (2: ACLED codes the middle of the reported week) or its calendar
+    month (3: only the month is known).
+
+    Examples
+    --------
+    >>> s, e = widen_dates(pd.Series(pd.to_datetime(["2021-03-17"] * 3)), np.array([1.0, 2.0, 3.0]))
+    >>> [d.strftime("%m-%d") for d in s], [d.strftime("%m-%d") for d in e]
+    (['03-17', '03-14', '03-01'], ['03-17', '03-20', '03-31'])
+    """
+    week = time_precision == 2
+    month = time_precision == 3
+    first = start.where(~week, start - pd.Timedelta(days=3))
+    first = first.where(~month, start.dt.to_period("M").dt.start_time)
+    last = start.where(~week, start + pd.Timedelta(days=3))
+    last = last.where(~month, start.dt.to_period("M").dt.end_time.dt.normalize())
+    return first, last
+
+
+DELETED_REQUIRED = ("event_id_cnty", "deleted_timestamp")
+
+
+def is_deleted_list(path: str | Path, encoding: str = "utf-8") -> bool:
+    """Whether ``path`` is ACLED's list of deleted events (``event_id_cnty`` and
+    ``deleted_timestamp``, no ``event_date``), judged by its header."""
+    import csv
+
+    from vdto.events.tabular import _read_bytes
+
+    first = (
+        _read_bytes(Path(path))[:65536].decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
+    )
+    cols = [c.strip() for c in next(csv.reader(first), [])]
+    return all(c in cols for c in DELETED_REQUIRED) and "event_date" not in cols
+
+
+def parse_deleted(path: str | Path, *, encoding: str = "utf-8") -> tuple[pd.DataFrame, int, list]:
+    """Read ACLED's deleted-events list: (frame of source_id and stamp, rows read, problems)."""
+    frame = read_csv(path, encoding=encoding)
+    require_columns(frame, DELETED_REQUIRED, path, "ACLED deleted-events")
+    problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
+    ids = frame["event_id_cnty"].str.strip()
+    problems.add(
+        (ids == "").to_numpy(),
+        "event_id_cnty",
+        frame["event_id_cnty"],
+        "is empty",
+        "every deleted event names its id",
+    )
+    stamp = parse_number(frame["deleted_timestamp"], "deleted_timestamp", problems, integer=True, minimum=0)
+    listed = pd.DataFrame({ROW: frame[ROW].to_numpy(), "source_id": ids.to_numpy(), "stamp": stamp})
+    return listed, len(frame), problems.to_list() if problems else []

@@ -32,6 +32,11 @@ class ImportResult:
     problems: list[RowProblem] = field(default_factory=list)
     #: per file of a folder import (INEGI): file, year, sha256, rows_read, deaths, municipal_rows, counts
     files: pd.DataFrame | None = None
+    #: rows that differ from the stored version but carry no newer revision stamp (stored kept)
+    unstamped_changes: int = 0
+    #: a retirement list: ids the store does not hold, and events revised after their deletion
+    not_held: int = 0
+    revised_after: int = 0
 
 
 class TableErrors(RowErrors):
@@ -104,8 +109,11 @@ def import_events(
     """
     path = Path(path)
     check_agency(agency)
+    if Path(db).exists():
+        Store(db).close()  # an import writes anyway: opening for writing migrates an older store first
     registry = current_registry(db)
     batch = parser(path, registry, **parse_options)
+    check_revisions(db, batch, agency)
     rejected, problems = finish(batch, path, report=report, skip_bad_rows=skip_bad_rows, plausible=plausible)
     digest = sha256_file(path)
     started = datetime.now(UTC)
@@ -113,7 +121,7 @@ def import_events(
     perps = batch.perpetrators.drop(columns=[ROW])
     with Store(db) as store, store.transaction() as con:
         import_id = store.imports.next_id(con)
-        imported = store.events.insert(con, import_id, agency, events, perps)
+        applied = store.events.apply(con, import_id, agency, events, perps)
         record = ImportRecord(
             import_id=import_id,
             kind=kind,
@@ -121,16 +129,106 @@ def import_events(
             file_name=path.name,
             sha256=digest,
             rows_read=batch.rows_read,
-            rows_imported=imported,
-            rows_duplicate=len(events) - imported,
+            rows_imported=applied.added,
+            rows_duplicate=applied.unchanged,
             rows_rejected=rejected,
             rows_skipped=batch.rows_skipped,
             mapping_sha256=mapping_sha256,
             agency=agency,
             options=(plausible or Plausibility()).record() or None,
+            rows_revised=applied.revised,
         )
         store.imports.add(con, record, started)
-    return ImportResult(record, batch.unresolved, batch.skipped, batch.adjusted, problems)
+    result = ImportResult(record, batch.unresolved, batch.skipped, batch.adjusted, problems)
+    result.unstamped_changes = applied.unstamped_changes
+    return result
+
+
+def check_revisions(db: str | Path, batch: Batch, agency: str) -> None:
+    """Add a row problem for every row whose revision stamp is older than the version the store
+    holds of that event: an older export must not undo a revision."""
+    if "revision" not in batch.events.columns or not Path(db).exists():
+        return
+    incoming = batch.events[[ROW, "source", "source_id", "revision"]]
+    incoming = incoming[incoming["revision"].notna()]
+    if incoming.empty:
+        return
+    with Store(db, read_only=True) as store:
+        stored = store.events.stored_revisions(store.con, agency, incoming)
+    both = incoming.merge(stored, on=["source", "source_id"], how="inner")
+    older = both[both["stored_revision"].notna() & (both["revision"] < both["stored_revision"])]
+    if older.empty:
+        return
+    column = batch.where.get("revision", "revision")
+    batch.problems.add_rows(
+        older[ROW].to_numpy(),
+        column,
+        older["revision"].map(_stamp).to_numpy(),
+        "is older than the version the store holds of this event ("
+        + "; ".join(
+            f"{_stamp(r)}, import {int(i)}"
+            for r, i in older[["stored_revision", "stored_import"]].head(1).to_numpy()
+        )
+        + ")",
+        "import the newer export, or leave this row out (--skip-bad-rows)",
+    )
+
+
+def _stamp(value: float) -> str:
+    """A revision stamp as the source wrote it (whole numbers without .0)."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def retire_events(
+    db: str | Path,
+    path: str | Path,
+    listed: pd.DataFrame,
+    *,
+    kind: str,
+    source: str,
+    rows_read: int,
+    agency: str = DEFAULT_AGENCY,
+) -> ImportResult:
+    """Retire the events a source deleted (``listed``: source_id and stamp, when it was deleted,
+    on the scale of the revision stamps) in one transaction; every retired version stays in the
+    store's history, so earlier states and their scores can be recomputed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "deleted.csv").write_text("event_id_cnty,deleted_timestamp\\nMEX1,1700000000\\n")
+    >>> listed = pd.DataFrame({"source_id": ["MEX1"], "stamp": [1.7e9]})
+    >>> r = retire_events(folder / "x.duckdb", folder / "deleted.csv", listed, kind="acled-deleted",
+    ...                   source="acled", rows_read=1)
+    >>> r.record.rows_retired, r.not_held
+    (0, 1)
+    """
+    path = Path(path)
+    check_agency(agency)
+    digest = sha256_file(path)
+    started = datetime.now(UTC)
+    with Store(db) as store, store.transaction() as con:
+        import_id = store.imports.next_id(con)
+        retired, not_held, kept = store.events.retire(con, import_id, agency, source, listed)
+        record = ImportRecord(
+            import_id=import_id,
+            kind=kind,
+            source=source,
+            file_name=path.name,
+            sha256=digest,
+            rows_read=rows_read,
+            rows_imported=0,
+            rows_duplicate=0,
+            rows_rejected=0,
+            rows_skipped=not_held + kept,
+            agency=agency,
+            rows_retired=retired,
+        )
+        store.imports.add(con, record, started)
+    result = ImportResult(record)
+    result.not_held, result.revised_after = not_held, kept
+    return result
 
 
 def import_counts(

@@ -181,10 +181,16 @@ def _locate(
     frame: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, prec: np.ndarray
 ) -> tuple[pd.Series, pd.Series]:
     """State and municipality codes: from the names first, then from the point for precise
-    coordinates (a point fills a missing state, and a municipality when it agrees with the state)."""
+    coordinates (a point fills a missing state, and a municipality when it agrees with the state).
+    Precision decides how far down: a municipality only for where_prec 1 to 3, a state only for
+    1 to 5."""
     geo = geography()
     state = geo.state_codes(frame["adm_1"])
     mun = geo.mun_codes(state, frame["adm_2"])
+    # where_prec 4 or 5: known to the state (or an area across municipalities), 6 or 7: to the
+    # country at best; a municipality (or state) named for such an event is not where it happened
+    mun = mun.where(~(prec >= 4), None)
+    state = state.where(~(prec >= 6), None)
     need = mun.isna().to_numpy() & np.isfinite(prec) & (prec <= 4) & np.isfinite(lat)
     if need.any():
         found = geo.locate(lat[need], lon[need])

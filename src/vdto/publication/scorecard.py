@@ -309,8 +309,10 @@ def yearly_trend(
     rubric: Rubric | None = None,
     sources=None,
     agency: str | None = None,
+    state: int | None = None,
 ) -> pd.DataFrame:
-    """Expected score of each of ``orgs`` in each of the last ``years`` calendar years."""
+    """Expected score of each of ``orgs`` in each of the last ``years`` calendar years (of the
+    store as it was after import ``state`` when given)."""
     from vdto.scoring.engine import score
 
     rows = []
@@ -324,6 +326,7 @@ def yearly_trend(
             seed=0,
             sources=sources,
             agency=agency,
+            state=state,
         )
         got = dict(zip(res.table["org"], res.table["score"], strict=True))
         rows += [{"org": o, "year": year, "score": float(got.get(o, 0.0))} for o in orgs]

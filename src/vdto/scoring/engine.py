@@ -311,6 +311,7 @@ def resolve_window(
     *,
     agency: str | None = None,
     counts: bool = False,
+    state: int | None = None,
 ) -> tuple[date, date]:
     """Fill in a missing end (the agency's last event in the store up to today: an event dated in
     the future, imported with a widened date range, never stretches the window; with ``counts``,
@@ -319,7 +320,7 @@ def resolve_window(
     if end is None:
         if store is None:
             raise VdtoError("no end date", fix="give the last day, e.g. 2023-12-31", param="end")
-        end = store.events.last_date(agency, until=date.today())
+        end = store.events.last_date(agency, until=date.today(), state=state)
         if end is None and counts:
             end = store.counts.last_day(until=date.today())
         if end is None:
@@ -345,17 +346,27 @@ def score(
     agency: str | None = None,
     progress: Callable[[int], None] | None = None,
     dismantled: frozenset[str] = frozenset(),
+    state: int | None = None,
 ) -> ScoreResult:
     """Score every organization of one agency's data over ``[start, end]`` (see :func:`score_frames`).
 
     ``agency`` is the agency; it may be left out when the store holds one agency's data.
+    ``state`` scores the store as it was after that import (default: as it is now); the result's
+    meta records the state it used (``store_state``), so any score can be recomputed later.
     """
     rubric = rubric or Rubric.default()
     if draws < 1:
         raise VdtoError(f"draws must be at least 1 (got {draws})", fix="use e.g. 2000", param="draws")
     agency = store.resolve_agency(agency)
-    start, end = resolve_window(start, end, rubric, store, agency=agency)
-    events, perps = store.events.window(start, end, agency=agency, sources=sources)
+    now = store.events.state()
+    if state is not None and not 0 <= state <= now:
+        raise VdtoError(
+            f"there is no store state {state} (the store has imports 1 to {now})",
+            fix="pick an import id from `vdto imports`",
+            param="state",
+        )
+    start, end = resolve_window(start, end, rubric, store, agency=agency, state=state)
+    events, perps = store.events.window(start, end, agency=agency, sources=sources, state=state)
     result = score_frames(
         events,
         perps,
@@ -369,4 +380,5 @@ def score(
         dismantled=dismantled,
     )
     result.meta["agency"] = agency
+    result.meta["store_state"] = now if state is None else state
     return result

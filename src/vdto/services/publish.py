@@ -43,10 +43,12 @@ def build_public_scorecard(
     min_count: int = 3,
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
+    state: int | None = None,
 ) -> Scorecard:
     """The public scorecard of a round (its window, its lead agency or ``agency``, the rubric the
     round's evidence used unless ``rubric`` is given, organizations dismantled before it listed
-    apart) or of a window ``[start, end]``."""
+    apart) or of a window ``[start, end]``; of the store as it was after import ``state`` when
+    given (the card's meta records the state it used, ``store_state``)."""
     if min_count < 1:
         raise VdtoError(
             f"min_count must be at least 1 (got {min_count})", fix="use e.g. 3", param="min_count"
@@ -66,10 +68,20 @@ def build_public_scorecard(
     else:
         rub = load_rubric(rubric)
     gone = store.rounds.dismantled_before(round_id) if round_id is not None else frozenset()
-    res = score(store, start, end, rubric=rub, draws=draws, seed=seed, agency=agency, dismantled=gone)
+    res = score(
+        store, start, end, rubric=rub, draws=draws, seed=seed, agency=agency, dismantled=gone, state=state
+    )
     end_year = int(str(res.meta["to"])[:4])
     orgs = list(res.table["org"][:6])
-    trend = yearly_trend(store, orgs, end_year, TREND_YEARS, rubric=rub, agency=res.meta["agency"])
+    trend = yearly_trend(
+        store,
+        orgs,
+        end_year,
+        TREND_YEARS,
+        rubric=rub,
+        agency=res.meta["agency"],
+        state=res.meta["store_state"],
+    )
     card = build_scorecard(res, trend=trend, min_count=min_count, extra=extra or None)
     return Scorecard(card, public_aggregates(res, min_count), res)
 

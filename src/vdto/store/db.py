@@ -26,8 +26,9 @@ R = TypeVar("R")
 
 #: Version 3 renamed the ``namespace`` column to ``agency``; version 4 records each import's
 #: options (``imports.options``) and when each API token expires (``api_tokens.expires_at``).
-#: Older stores are migrated in place when opened for writing.
-SCHEMA_VERSION = "4"
+#: version 5 keeps every version of an event (revisions and retirements, ``event_history``) and
+#: each event's revision stamp. Older stores are migrated in place when opened for writing.
+SCHEMA_VERSION = "5"
 DEFAULT_DB = "vdto.duckdb"
 
 _DDL = "\n".join(
@@ -35,6 +36,7 @@ _DDL = "\n".join(
         "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);",
         imports.DDL,
         events.DDL,
+        events.HISTORY_DDL,
         counts.DDL,
         registry.DDL,
         rounds.DDL,
@@ -60,6 +62,16 @@ ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP;
 UPDATE api_tokens SET expires_at = CAST(now() AS TIMESTAMP) + INTERVAL 90 DAY
   WHERE expires_at IS NULL AND revoked_at IS NULL;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
+"""
+
+
+#: Version 4 -> 5: the source's revision stamp of each event, and what each import revised and
+#: retired (the history tables themselves are created with the schema).
+_MIGRATE_4_TO_5 = """
+ALTER TABLE events ADD COLUMN IF NOT EXISTS revision DOUBLE;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_revised BIGINT;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_retired BIGINT;
+UPDATE meta SET value = '5' WHERE key = 'schema_version';
 """
 
 
@@ -133,6 +145,8 @@ class Store:
                 self.con.execute(_MIGRATE_2_TO_3)
             if self._version() == "3":
                 self.con.execute(_MIGRATE_3_TO_4)
+            if self._version() == "4":
+                self.con.execute(_MIGRATE_4_TO_5)
             self.con.execute(_DDL)
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         self._check_version()
@@ -150,7 +164,7 @@ class Store:
             self.con.close()
             fix = (
                 "open it once for writing (any import) to migrate it"
-                if version in ("2", "3")
+                if version in ("2", "3", "4")
                 else "import the data again into a new store"
             )
             raise VdtoError(
@@ -231,7 +245,7 @@ class Store:
 
 _TABLES = frozenset(
     {
-        "meta", "imports", "events", "perpetrators", "region_counts", "user_orgs", "user_aliases", "rounds",
+        "meta", "imports", "events", "perpetrators", "event_history", "perpetrator_history", "region_counts", "user_orgs", "user_aliases", "rounds",
         "round_history", "dissents", "dismantled", "network_nodes", "network_edges", "network_meta",
         "api_tokens", "api_audit", "api_signoffs",
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
 from vdto.geography import STATES
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS events (
   agency VARCHAR NOT NULL DEFAULT '{DEFAULT_AGENCY}',
   {_columns(EVENT_FIELDS)},
   import_id INTEGER NOT NULL,
+  revision DOUBLE,
   PRIMARY KEY (agency, source, source_id)
 );
 CREATE TABLE IF NOT EXISTS perpetrators (
@@ -32,6 +35,68 @@ CREATE TABLE IF NOT EXISTS perpetrators (
   import_id INTEGER NOT NULL
 );
 """
+
+#: Every version an import replaced (``revised``) or retired (``retired``): the row as it was,
+#: the import that wrote it (``import_id``) and the import that ended it (``until_import``). The
+#: ``events`` table holds the current versions; history and current rows together give the store
+#: as it was after any import (:meth:`EventRepository.window` with ``state``).
+HISTORY_DDL = f"""
+CREATE TABLE IF NOT EXISTS event_history (
+  agency VARCHAR NOT NULL,
+  {_columns(EVENT_FIELDS)},
+  import_id INTEGER NOT NULL,
+  revision DOUBLE,
+  until_import INTEGER NOT NULL,
+  change VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS perpetrator_history (
+  agency VARCHAR NOT NULL,
+  {_columns(PERPETRATOR_FIELDS)},
+  import_id INTEGER NOT NULL,
+  until_import INTEGER NOT NULL
+);
+"""
+
+_EV = ", ".join(EVENT_COLUMNS)
+_PP = ", ".join(PERPETRATOR_COLUMNS)
+
+
+def events_at(state: int | None) -> str:
+    """SQL for the ``events`` rows as the store held them after import ``state`` (None: now).
+
+    A current row written by an import up to ``state`` was in force then; so was every replaced
+    or retired version written up to ``state`` and ended after it.
+    """
+    if state is None:
+        return "events"
+    n = int(state)
+    return (
+        f"(SELECT agency, {_EV}, import_id, revision FROM events WHERE import_id <= {n} UNION ALL "
+        f"SELECT agency, {_EV}, import_id, revision FROM event_history WHERE import_id <= {n} AND until_import > {n})"
+    )
+
+
+def perpetrators_at(state: int | None) -> str:
+    """SQL for the ``perpetrators`` rows as the store held them after import ``state`` (None: now)."""
+    if state is None:
+        return "perpetrators"
+    n = int(state)
+    return (
+        f"(SELECT agency, {_PP}, import_id FROM perpetrators WHERE import_id <= {n} UNION ALL "
+        f"SELECT agency, {_PP}, import_id FROM perpetrator_history WHERE import_id <= {n} AND until_import > {n})"
+    )
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What writing one import's events did to the store."""
+
+    added: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    #: rows that differ from the stored version but carry no newer revision stamp (kept as stored)
+    unstamped_changes: int = 0
+
 
 By = Literal["year", "org", "state"]
 
@@ -71,10 +136,13 @@ class EventRepository:
             return int(self._row("SELECT count(*) FROM events")[0])
         return int(self._row("SELECT count(*) FROM events WHERE agency = ?", [agency])[0])
 
-    def last_date(self, agency: str | None = None, *, until: date | None = None) -> date | None:
+    def last_date(
+        self, agency: str | None = None, *, until: date | None = None, state: int | None = None
+    ) -> date | None:
         """The start date of the latest event (of ``agency`` when given; on or before ``until``
-        when given), or None when there is none."""
-        sql, params, where = "SELECT max(date_start) FROM events", list[object](), list[str]()
+        when given; in the store as it was after import ``state`` when given), or None when there
+        is none."""
+        sql, params, where = f"SELECT max(date_start) FROM {events_at(state)}", list[object](), list[str]()
         if agency is not None:
             where, params = [*where, "agency = ?"], [*params, agency]
         if until is not None:
@@ -85,24 +153,37 @@ class EventRepository:
         return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
 
     def window(
-        self, start: date, end: date, *, agency: str = DEFAULT_AGENCY, sources: list[str] | None = None
+        self,
+        start: date,
+        end: date,
+        *,
+        agency: str = DEFAULT_AGENCY,
+        sources: list[str] | None = None,
+        state: int | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """One agency's events whose start date falls in ``[start, end]``, and their perpetrator rows."""
+        """One agency's events whose start date falls in ``[start, end]``, and their perpetrator
+        rows; with ``state``, as the store held them after that import (see :meth:`state`)."""
         where, params = "agency = ? AND date_start BETWEEN ? AND ?", [agency, start, end]
         if sources:
             where += f" AND source IN ({', '.join('?' * len(sources))})"
             params += list(sources)
+        ev, pp = events_at(state), perpetrators_at(state)
         events = self.store.query(
-            f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE {where} ORDER BY source, source_id", params
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM {ev} WHERE {where} ORDER BY source, source_id", params
         )
         perps = self.store.query(
-            f"""SELECT {", ".join("p." + c for c in PERPETRATOR_COLUMNS)} FROM perpetrators p
-                SEMI JOIN (SELECT source, source_id FROM events WHERE {where}) e USING (source, source_id)
+            f"""SELECT {", ".join("p." + c for c in PERPETRATOR_COLUMNS)} FROM {pp} p
+                SEMI JOIN (SELECT source, source_id FROM {ev} WHERE {where}) e USING (source, source_id)
                 WHERE p.agency = ?
                 ORDER BY p.source, p.source_id, p.raw_name""",
             [*params, agency],
         )
         return events, perps
+
+    def state(self) -> int:
+        """The store's state: the id of the last import (0 when nothing was imported). Every score
+        records it; :meth:`window` reads the events of any earlier state."""
+        return int(self._row("SELECT coalesce(max(import_id), 0) FROM imports")[0])
 
     def located(self, agency: str, start: date, end: date) -> int:
         """How many of the agency's events in the window have a state."""
@@ -149,11 +230,11 @@ class EventRepository:
             where += " AND e.agency = ?"
             params.append(agency)
         if by == "year":
-            sql = f"""SELECT year(e.date_start) AS year, count(*) AS events, sum(e.deaths_best) AS deaths
+            sql = f"""SELECT year(e.date_start) AS year, count(*) AS events, CAST(sum(e.deaths_best) AS BIGINT) AS deaths
                       FROM events e WHERE {where} GROUP BY 1 ORDER BY 1"""
             return self.store.query(sql, params)
         if by == "state":
-            sql = f"""SELECT coalesce(e.state_code, '--') AS state_code, count(*) AS events, sum(e.deaths_best) AS deaths
+            sql = f"""SELECT coalesce(e.state_code, '--') AS state_code, count(*) AS events, CAST(sum(e.deaths_best) AS BIGINT) AS deaths
                       FROM events e WHERE {where} GROUP BY 1 ORDER BY deaths DESC, state_code"""
             out = self.store.query(sql, params)
             out.insert(1, "state", out["state_code"].map(STATES).fillna("(not located)"))
@@ -206,34 +287,222 @@ class EventRepository:
         )
 
     # -- writes ---------------------------------------------------------------------------
-    def insert(self, con, import_id: int, agency: str, events: pd.DataFrame, perps: pd.DataFrame) -> int:
-        """Add the events (and their perpetrators) not stored yet for ``agency``, inside the caller's
-        transaction ``con``; returns how many were new."""
+    def stored_revisions(self, con, agency: str, events: pd.DataFrame) -> pd.DataFrame:
+        """The stored revision stamp and import of each of ``events`` (source, source_id) the
+        store holds for ``agency`` (columns source, source_id, stored_revision, stored_import)."""
+        con.register("asked_keys", events[["source", "source_id"]])
+        try:
+            return con.execute(
+                "SELECT e.source, e.source_id, e.revision AS stored_revision, e.import_id AS stored_import "
+                "FROM events e SEMI JOIN asked_keys k USING (source, source_id) WHERE e.agency = ?",
+                [agency],
+            ).df()
+        finally:
+            con.unregister("asked_keys")
+
+    def apply(self, con, import_id: int, agency: str, events: pd.DataFrame, perps: pd.DataFrame) -> Applied:
+        """Write one import's events (and their perpetrators) for ``agency`` inside the caller's
+        transaction ``con``.
+
+        A key the store does not hold is added. A key it holds is revised when the incoming row
+        carries a newer revision stamp (column ``revision``; the stored one is older or absent)
+        and differs from the stored version: the stored version moves to ``event_history`` (ended
+        by this import) and the new one takes its place. A newer stamp on identical content only
+        updates the stamp; anything else leaves the stored version as it is (re-importing a file
+        changes nothing). Stamps older than the stored ones are the caller's to refuse first
+        (:meth:`stored_revisions`).
+        """
+        n = int(import_id)
+        if "revision" not in events.columns:
+            events = events.assign(revision=np.nan)
         con.register("incoming_events", events)
         con.register("incoming_perps", perps)
+        differs = " OR ".join(f"i.{c} IS DISTINCT FROM e.{c}" for c in EVENT_COLUMNS[2:])
         con.execute(
-            "CREATE TEMP TABLE new_keys AS SELECT i.source, i.source_id FROM incoming_events i "
-            "ANTI JOIN (SELECT source, source_id FROM events WHERE agency = ?) e "
-            "ON e.source = i.source AND e.source_id = i.source_id",
+            f"""CREATE TEMP TABLE incoming_keys AS
+                SELECT i.source, i.source_id, e.source IS NULL AS is_new,
+                       i.revision IS NOT NULL AND NOT isnan(i.revision)
+                         AND (e.revision IS NULL OR i.revision > e.revision) AS newer,
+                       e.source IS NOT NULL AND ({differs}) AS differs
+                FROM incoming_events i
+                LEFT JOIN (SELECT * FROM events WHERE agency = ?) e USING (source, source_id)""",
             [agency],
         )
-        cols = ", ".join(EVENT_COLUMNS)
+        if con.execute("SELECT count(*) FROM incoming_keys WHERE NOT is_new").fetchall()[0][0]:
+            # a changed list of perpetrators is a change too
+            perp_text = "string_agg(raw_name || '=' || CAST(round(probability, 9) AS VARCHAR), '|' ORDER BY raw_name, probability)"
+            con.execute(
+                f"""UPDATE incoming_keys k SET differs = TRUE FROM (
+                      SELECT source, source_id FROM
+                        (SELECT source, source_id, {perp_text} AS s FROM incoming_perps
+                           SEMI JOIN (SELECT * FROM incoming_keys WHERE NOT is_new) USING (source, source_id) GROUP BY ALL) a
+                        FULL JOIN
+                        (SELECT source, source_id, {perp_text} AS s FROM perpetrators
+                           SEMI JOIN (SELECT * FROM incoming_keys WHERE NOT is_new) USING (source, source_id)
+                           WHERE agency = ? GROUP BY ALL) b
+                        USING (source, source_id) WHERE a.s IS DISTINCT FROM b.s) c
+                    WHERE k.source = c.source AND k.source_id = c.source_id AND NOT k.is_new""",
+                [agency],
+            )
+        added, revised, restamped, unstamped = con.execute(
+            "SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new AND newer AND differs), "
+            "count(*) FILTER (NOT is_new AND newer AND NOT differs), count(*) FILTER (NOT is_new AND differs AND NOT newer) "
+            "FROM incoming_keys"
+        ).fetchall()[0]
+        if revised:
+            self._end_versions(
+                con,
+                n,
+                agency,
+                "(SELECT source, source_id FROM incoming_keys WHERE NOT is_new AND newer AND differs)",
+                "revised",
+            )
+            sets = ", ".join(f"{c} = i.{c}" for c in EVENT_COLUMNS[2:])
+            con.execute(
+                f"""UPDATE events e SET {sets}, import_id = {n}, revision = i.revision
+                    FROM (SELECT * FROM incoming_events SEMI JOIN
+                            (SELECT * FROM incoming_keys WHERE NOT is_new AND newer AND differs) USING (source, source_id)) i
+                    WHERE e.agency = ? AND e.source = i.source AND e.source_id = i.source_id""",
+                [agency],
+            )
+        if restamped:
+            con.execute(
+                """UPDATE events e SET revision = i.revision
+                   FROM (SELECT * FROM incoming_events SEMI JOIN
+                           (SELECT * FROM incoming_keys WHERE NOT is_new AND newer AND NOT differs) USING (source, source_id)) i
+                   WHERE e.agency = ? AND e.source = i.source AND e.source_id = i.source_id""",
+                [agency],
+            )
         con.execute(
-            f"INSERT INTO events (agency, {cols}, import_id) SELECT ?, {', '.join('i.' + c for c in EVENT_COLUMNS)}, {int(import_id)} "
-            "FROM incoming_events i SEMI JOIN new_keys k ON k.source = i.source AND k.source_id = i.source_id",
+            f"INSERT INTO events (agency, {_EV}, import_id, revision) "
+            f"SELECT ?, {', '.join('i.' + c for c in EVENT_COLUMNS)}, {n}, "
+            "CASE WHEN isnan(i.revision) THEN NULL ELSE i.revision END "
+            "FROM incoming_events i SEMI JOIN (SELECT * FROM incoming_keys WHERE is_new) k USING (source, source_id)",
             [agency],
         )
-        pcols = ", ".join(PERPETRATOR_COLUMNS)
         con.execute(
-            f"INSERT INTO perpetrators (agency, {pcols}, import_id) SELECT ?, {', '.join('p.' + c for c in PERPETRATOR_COLUMNS)}, {int(import_id)} "
-            "FROM incoming_perps p SEMI JOIN new_keys k ON k.source = p.source AND k.source_id = p.source_id",
+            f"INSERT INTO perpetrators (agency, {_PP}, import_id) SELECT ?, {', '.join('p.' + c for c in PERPETRATOR_COLUMNS)}, {n} "
+            "FROM incoming_perps p SEMI JOIN (SELECT * FROM incoming_keys WHERE is_new OR (newer AND differs)) k "
+            "USING (source, source_id)",
             [agency],
         )
-        imported = int(con.execute("SELECT count(*) FROM new_keys").fetchall()[0][0])
-        con.execute("DROP TABLE new_keys")
+        con.execute("DROP TABLE incoming_keys")
         con.unregister("incoming_events")
         con.unregister("incoming_perps")
-        return imported
+        return Applied(int(added), int(revised), len(events) - int(added) - int(revised), int(unstamped))
+
+    def _end_versions(self, con, import_id: int, agency: str, keys_sql: str, change: str) -> None:
+        """Move the current versions of ``keys_sql``'s events (and their perpetrator rows) to
+        history, ended by ``import_id``; the events stay in ``events`` (the caller overwrites or
+        deletes them), their perpetrator rows are deleted."""
+        n = int(import_id)
+        con.execute(
+            f"INSERT INTO event_history (agency, {_EV}, import_id, revision, until_import, change) "
+            f"SELECT agency, {_EV}, import_id, revision, {n}, ? FROM events "
+            f"SEMI JOIN {keys_sql} k USING (source, source_id) WHERE agency = ?",
+            [change, agency],
+        )
+        con.execute(
+            f"INSERT INTO perpetrator_history (agency, {_PP}, import_id, until_import) "
+            f"SELECT agency, {_PP}, import_id, {n} FROM perpetrators "
+            f"SEMI JOIN {keys_sql} k USING (source, source_id) WHERE agency = ?",
+            [agency],
+        )
+        con.execute(
+            f"DELETE FROM perpetrators p USING {keys_sql} k "
+            "WHERE p.agency = ? AND p.source = k.source AND p.source_id = k.source_id",
+            [agency],
+        )
+
+    def retire(
+        self, con, import_id: int, agency: str, source: str, listed: pd.DataFrame
+    ) -> tuple[int, int, int]:
+        """Retire the ``agency``'s events of ``source`` whose ids ``listed`` names (columns
+        source_id and stamp: when the source deleted it, comparable with the revision stamps),
+        inside the caller's transaction: each moves to history, ended by ``import_id``.
+
+        An event revised after its deletion stamp stays. Returns (retired, not held, kept
+        because revised later).
+        """
+        n = int(import_id)
+        con.register("retire_list", listed[["source_id", "stamp"]])
+        con.execute(
+            """CREATE TEMP TABLE retire_keys AS
+               SELECT e.source, e.source_id,
+                      (l.stamp IS NULL OR isnan(l.stamp) OR e.revision IS NULL OR l.stamp >= e.revision) AS go
+               FROM events e JOIN retire_list l ON e.source_id = l.source_id
+               WHERE e.agency = ? AND e.source = ?""",
+            [agency, source],
+        )
+        retired, kept = con.execute(
+            "SELECT count(*) FILTER (go), count(*) FILTER (NOT go) FROM retire_keys"
+        ).fetchall()[0]
+        if retired:
+            keys = "(SELECT source, source_id FROM retire_keys WHERE go)"
+            self._end_versions(con, n, agency, keys, "retired")
+            con.execute(
+                f"DELETE FROM events e USING {keys} k WHERE e.agency = ? AND e.source = k.source AND e.source_id = k.source_id",
+                [agency],
+            )
+        con.execute("DROP TABLE retire_keys")
+        con.unregister("retire_list")
+        return int(retired), len(listed) - int(retired) - int(kept), int(kept)
+
+    def changes(self, agency: str | None, old: int, new: int) -> pd.DataFrame:
+        """What happened to the events between store states ``old`` and ``new`` (import ids):
+        one row per event added, revised or retired, with the fields that changed
+        (``field: old -> new``) for revisions."""
+        who = "" if agency is None else "WHERE agency = ?"
+        params = [] if agency is None else [agency]
+        cols = ", ".join(EVENT_COLUMNS)
+        before = self.store.query(f"SELECT agency, {cols}, import_id FROM {events_at(old)} {who}", params)
+        after = self.store.query(f"SELECT agency, {cols}, import_id FROM {events_at(new)} {who}", params)
+        key = ["agency", "source", "source_id"]
+        both = before.merge(after, on=key, how="outer", suffixes=("_old", "_new"), indicator=True)
+        change = np.select(
+            [
+                both["_merge"] == "right_only",
+                both["_merge"] == "left_only",
+                both["import_id_old"] != both["import_id_new"],
+            ],
+            ["added", "retired", "revised"],
+            "",
+        )
+        both = both.assign(change=change)
+        both = both[both["change"] != ""]
+        fields = [c for c in EVENT_COLUMNS[2:]]
+
+        def diff(row) -> str:
+            if row["change"] != "revised":
+                return ""
+            out = []
+            for c in fields:
+                a, b = row[c + "_old"], row[c + "_new"]
+                if not ((pd.isna(a) and pd.isna(b)) or a == b):
+                    out.append(f"{c}: {_shown(a)} -> {_shown(b)}")
+            return "; ".join(out) or "(perpetrators)"
+
+        when = both["date_start_new"].where(both["date_start_new"].notna(), both["date_start_old"])
+        deaths_old = both["deaths_best_old"].astype("Int64")
+        deaths_new = both["deaths_best_new"].astype("Int64")
+        out = pd.DataFrame(
+            {
+                "change": both["change"],
+                "agency": both["agency"],
+                "source": both["source"],
+                "source_id": both["source_id"],
+                "date": pd.to_datetime(when).dt.strftime("%Y-%m-%d"),
+                "deaths_before": deaths_old,
+                "deaths_after": deaths_new,
+                "fields": [diff(r) for r in both.to_dict("records")] if len(both) else [],
+            }
+        )
+        order = {"added": 0, "revised": 1, "retired": 2}
+        return out.sort_values(
+            ["change", "source", "source_id"],
+            key=lambda c: c.map(order) if c.name == "change" else c,
+            kind="stable",
+        ).reset_index(drop=True)
 
     def resolve_names(self, resolve) -> int:
         """Give unresolved perpetrator names the organization ``resolve(name)`` returns (an object
@@ -255,3 +524,14 @@ class EventRepository:
                     )
                     fixed += 1
         return fixed
+
+
+def _shown(value: object) -> str:
+    """A stored value as the diff shows it (dates as YYYY-MM-DD, whole numbers without .0)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "(empty)"
+    if isinstance(value, pd.Timestamp | date):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS imports (
   import_id INTEGER PRIMARY KEY, agency VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR, file_name VARCHAR NOT NULL,
   sha256 VARCHAR NOT NULL, mapping_sha256 VARCHAR,
   rows_read BIGINT, rows_imported BIGINT, rows_duplicate BIGINT, rows_rejected BIGINT, rows_skipped BIGINT,
+  rows_revised BIGINT, rows_retired BIGINT,
   started_at TIMESTAMP, finished_at TIMESTAMP, vdto_version VARCHAR, options VARCHAR
 );
 """
@@ -42,6 +43,8 @@ class ImportRecord:
     mapping_sha256: str | None = None
     agency: str = DEFAULT_AGENCY
     options: dict | None = None  # what the import was allowed beyond the defaults (e.g. wider dates)
+    rows_revised: int = 0  # stored events replaced by a newer version (the old one kept in history)
+    rows_retired: int = 0  # stored events the source deleted (kept in history)
 
 
 class ImportRepository:
@@ -60,13 +63,13 @@ class ImportRepository:
         """Record an import inside the caller's transaction ``con``."""
         con.execute(
             "INSERT INTO imports (import_id, agency, kind, source, file_name, sha256, mapping_sha256, rows_read, "
-            "rows_imported, rows_duplicate, rows_rejected, rows_skipped, started_at, finished_at, vdto_version, "
-            "options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rows_imported, rows_duplicate, rows_rejected, rows_skipped, rows_revised, rows_retired, started_at, "
+            "finished_at, vdto_version, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 record.import_id,
                 record.agency, record.kind, record.source, record.file_name, record.sha256, record.mapping_sha256,
                 record.rows_read, record.rows_imported, record.rows_duplicate, record.rows_rejected, record.rows_skipped,
-                started, datetime.now(UTC), vdto.__version__,
+                record.rows_revised, record.rows_retired, started, datetime.now(UTC), vdto.__version__,
                 json.dumps(record.options, sort_keys=True) if record.options else None,
             ],
         )  # fmt: skip
