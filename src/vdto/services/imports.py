@@ -88,10 +88,109 @@ def import_file(
         options = {"mapping": spec, "mapping_path": mapping_name or str(mapping), "mapping_sha256": digest}
     else:
         options = {"encoding": encoding}
+    if kind == "acled" and acled.is_deleted_list(file, encoding):
+        listed, rows_read, problems = acled.parse_deleted(file, encoding=encoding)
+        return _retire(db, file, listed, problems, kind="acled-deleted", source=source or acled.SOURCE,
+                       rows_read=rows_read, agency=agency, report=report, skip_bad_rows=skip_bad_rows)  # fmt: skip
     return import_events(
         db, kind, file, EVENT_KINDS[kind], report=report, skip_bad_rows=skip_bad_rows,
         agency=agency or DEFAULT_AGENCY, plausible=plausible, **options,
     )  # fmt: skip
+
+
+def _retire(
+    db: str | Path, file: str | Path, listed, problems: list, *, kind: str, source: str, rows_read: int,
+    agency: str | None, report: str | Path | None, skip_bad_rows: bool,
+) -> ImportResult:  # fmt: skip
+    """Report a retirement list's bad rows, refuse them unless they may be skipped, retire the rest."""
+    from vdto.errors import RowErrors
+    from vdto.events.tabular import ROW
+
+    if report is not None:
+        ingest.write_report(report, str(file), problems)
+    if problems and not skip_bad_rows:
+        raise RowErrors(str(file), problems, str(report) if report else None)
+    bad = {p.row for p in problems}
+    good = listed[~listed[ROW].isin(bad)]
+    result = ingest.retire_events(db, file, good, kind=kind, source=source, rows_read=rows_read,
+                                  agency=agency or DEFAULT_AGENCY)  # fmt: skip
+    result.problems = problems
+    return result
+
+
+def retire_file(
+    db: str | Path,
+    file: str | Path,
+    *,
+    source: str,
+    id_column: str,
+    stamp_column: str | None = None,
+    agency: str | None = None,
+    encoding: str = "utf-8",
+    report: str | Path | None = None,
+    skip_bad_rows: bool = False,
+) -> ImportResult:
+    """Retire the events of ``source`` that a list of deleted ids names (any CSV: the ids in
+    ``id_column``; with ``stamp_column``, when each was deleted, on the scale of the source's
+    revision stamps: an event revised after that stays). Retired events leave every score but
+    stay in the store's history.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "gone.csv").write_text("folio\\nA-1\\n")
+    >>> retire_file(folder / "x.duckdb", folder / "gone.csv", source="fiscalia", id_column="folio").not_held
+    1
+    """
+    import numpy as np
+    import pandas as pd
+
+    from vdto.events.tabular import ROW, Problems, parse_number, read_csv, require_columns
+
+    frame = read_csv(file, encoding=encoding)
+    require_columns(
+        frame, [id_column] + ([stamp_column] if stamp_column else []), file, "deleted-events list"
+    )
+    problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
+    ids = frame[id_column].str.strip()
+    problems.add(
+        (ids == "").to_numpy(), id_column, frame[id_column], "is empty", "every listed event names its id"
+    )
+    stamp = (
+        parse_number(frame[stamp_column], stamp_column, problems, integer=False, minimum=None, required=False)
+        if stamp_column
+        else np.full(len(frame), np.nan)
+    )
+    listed = pd.DataFrame({ROW: frame[ROW].to_numpy(), "source_id": ids.to_numpy(), "stamp": stamp})
+    return _retire(db, file, listed, problems.to_list() if problems else [], kind="retire", source=source,
+                   rows_read=len(frame), agency=agency, report=report, skip_bad_rows=skip_bad_rows)  # fmt: skip
+
+
+def import_changes(
+    db: str | Path, old: int | None = None, new: int | None = None, *, agency: str | None = None
+):
+    """What happened to the events between two store states (import ids; ``new`` defaults to
+    the last import, ``old`` to the one before ``new``): the changes frame of
+    :meth:`vdto.store.events.EventRepository.changes` and the two states."""
+    from vdto.store import Store
+
+    with Store(db, read_only=True) as store:
+        last = store.events.state()
+        new = last if new is None else new
+        old = new - 1 if old is None else old
+        for name, value in (("old", old), ("new", new)):
+            if not 0 <= value <= last:
+                raise VdtoError(
+                    f"there is no store state {value} (the store has imports 1 to {last}; 0 is the empty store)",
+                    fix="pick import ids from `vdto imports`",
+                    param=name,
+                )
+        if old > new:
+            raise VdtoError(
+                f"state {old} comes after state {new}", fix="give the earlier state first", param="old"
+            )
+        return store.events.changes(agency, old, new), old, new
 
 
 def split_ucdp(
