@@ -217,6 +217,7 @@ class ReportData:
             "rubric": m["rubric"],
             "rubric_sha256": m["rubric_sha256"],
             "data_sha256": m["data_sha256"],
+            "store_state": m.get("store_state"),
             "events": m["events"],
             "scoring_seed": m["seed"],
             "scoring_draws": m["draws"],

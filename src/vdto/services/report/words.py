@@ -379,6 +379,7 @@ TEXT: dict[str, dict[str, str]] = {
     "prov_rubric": _t("rubric", "rúbrica"),
     "prov_rubric_sha256": _t("rubric sha256", "sha256 de la rúbrica"),
     "prov_data_sha256": _t("data sha256", "sha256 de los datos"),
+    "prov_store_state": _t("store state (last import)", "estado de la base (última importación)"),
     "prov_events": _t("events", "eventos"),
     "prov_scoring_seed": _t("scoring seed", "semilla de la calificación"),
     "prov_scoring_draws": _t("scoring draws", "sorteos de la calificación"),
