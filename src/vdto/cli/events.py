@@ -271,6 +271,7 @@ def import_inegi(
 
 
 def events_cmd(
+    ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help="Group by year, org or state.")] = "year",
     start: Annotated[
         str | None, typer.Option("--from", help="First date (YYYY, YYYY-MM or YYYY-MM-DD).")
@@ -283,11 +284,14 @@ def events_cmd(
 ) -> None:
     """Summarise one agency's stored events by year, organization (attributed) or state (the only
     agency in the store unless --agency names one; agencies are never added together).
+    `vdto events duplicates` lists the incidents that two sources both report.
 
     Example: vdto events --by org --from 2023 --to 2023-12-31
     """
     from vdto.store import Store
 
+    if ctx.invoked_subcommand is not None:
+        return
     if by not in ("year", "org", "state"):
         raise VdtoError(f"unknown grouping {by!r}", fix="use year, org or state", param="by")
     s, e = _window_dates(start, end)
@@ -525,7 +529,12 @@ def split_agencies_cmd(
 def register(app: typer.Typer) -> None:
     """Add ``import``, ``events``, ``imports``, ``split-agencies`` and ``orgs`` to the ``vdto`` app."""
     app.add_typer(import_app, name="import")
-    app.command("events")(events_cmd)
+    from vdto.cli import duplicates
+
+    events_app = typer.Typer(invoke_without_command=True)
+    events_app.callback()(events_cmd)
+    duplicates.register(events_app)
+    app.add_typer(events_app, name="events")
     app.command("split-agencies")(split_agencies_cmd)
     app.add_typer(imports_app, name="imports")
     app.add_typer(orgs_app, name="orgs")

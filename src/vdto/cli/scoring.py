@@ -4,6 +4,7 @@ and the published rubric."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,6 +37,24 @@ from vdto.cli.options import (
 from vdto.errors import VdtoError
 from vdto.units import share_of
 
+DuplicateRulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--duplicate-rules",
+        help="Rules matching one incident reported by two sources (TOML; default: the bundled ones).",
+        show_default=False,
+    ),
+]
+PreferOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prefer",
+        metavar="SOURCES",
+        help="Whose copy of a matched incident counts in full, first first ('*' = every other source).",
+        show_default=False,
+    ),
+]
+
 rubric_app = typer.Typer(help="The published violence rubric: show, validate, compare.", no_args_is_help=True)
 
 
@@ -60,18 +79,23 @@ SCORING = Options(
     db=(DbOpt, None),
     agency=(AgencyOpt, None),
     state=(StateOpt, None),
+    duplicate_rules=(DuplicateRulesOpt, None),
+    prefer=(PreferOpt, None),
 )
 
 
-def _rank(*, start, end, rubric, draws, seed, source, db, agency, state, quiet: bool, what_if=None):
+def _rank(*, start, end, rubric, draws, seed, source, db, agency, state, duplicate_rules, prefer, quiet: bool,
+          what_if=None):  # fmt: skip
     """The ranking the services give (organizations dismantled by earlier rounds listed apart)."""
     import threading
 
+    from vdto.cli.duplicates import chosen_rules
     from vdto.scoring import load_rubric
     from vdto.services.scoring import rank_window
     from vdto.store import Store
 
     rub = load_rubric(rubric)
+    rules = chosen_rules(duplicate_rules, prefer) if duplicate_rules or prefer else None
     s, e = _window_dates(start, end)
     with Store(_db(db), read_only=True) as store, _progress_bar(draws, quiet) as progress:
         task = progress.add_task("draws", total=draws)
@@ -83,7 +107,7 @@ def _rank(*, start, end, rubric, draws, seed, source, db, agency, state, quiet: 
 
         return rank_window(
             store, s, e, rubric=rub, draws=draws, seed=seed, sources=source or None, agency=agency,
-            progress=advance, what_if=what_if, state=state,
+            progress=advance, what_if=what_if, state=state, duplicates=rules,
         )  # fmt: skip
 
 

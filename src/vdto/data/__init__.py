@@ -30,6 +30,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "rubric": ("rubrics", "{}.toml"),
     "scenario": ("scenarios", "{}.toml"),
     "corridors": ("routes", "corridors.toml"),
+    "duplicates": ("rules", "duplicates.toml"),
     "site": ("site", "{}"),
 }
 

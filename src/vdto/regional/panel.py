@@ -24,6 +24,7 @@ import pandas as pd
 
 import vdto
 from vdto.errors import VdtoError
+from vdto.events.duplicates import DuplicateRules, find_duplicates
 from vdto.geography import STATES, geography
 from vdto.orgs import Registry
 from vdto.schema import EVENT_COLUMNS, Category
@@ -85,7 +86,7 @@ def event_frame(events: pd.DataFrame, rubric: Rubric, level: str) -> pd.DataFram
     if rubric.attribution.weight_by_reliability:
         pts = pts * events["reliability"].fillna(1.0).to_numpy(dtype=float)
     code_col = "state_code" if level == "state" else "mun_code"
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "region_code": events[code_col].astype(object).where(events[code_col].notna(), None),
             "period": _month(events["date_start"]) if len(events) else pd.Series([], dtype="datetime64[ns]"),
@@ -93,6 +94,12 @@ def event_frame(events: pd.DataFrame, rubric: Rubric, level: str) -> pd.DataFram
             "points": pts,
         }
     )
+    if "survival" in events:
+        # another source's report of the same incident: it counts with the chance it is none
+        # (vdto.events.duplicates); ``n`` is its share of an event
+        surv = events["survival"].to_numpy(dtype=float)
+        out = out.assign(deaths=out["deaths"] * surv, points=out["points"] * surv, n=surv)
+    return out
 
 
 def count_frame(counts: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -162,11 +169,14 @@ def region_panel(
     ev = event_frame(events, rubric, level)
     ev = ev[ev["region_code"].notna()].astype({"region_code": object})
     ev["period"] = pd.to_datetime(ev["period"]).astype("datetime64[ns]")
-    agg = (
-        ev.groupby(["region_code", "period"], as_index=False)
-        .agg(events=("points", "size"), event_deaths=("deaths", "sum"), event_points=("points", "sum"))
-        .astype({"events": np.int64})
+    # events: how many, or with duplicates across sources the expected number, to the whole event
+    count = ("n", "sum") if "n" in ev else ("points", "size")
+    agg = ev.groupby(["region_code", "period"], as_index=False).agg(
+        events=count, event_deaths=("deaths", "sum"), event_points=("points", "sum")
     )
+    if "n" in ev:
+        agg["events"] = np.rint(agg["events"].to_numpy(dtype=float))
+    agg = agg.astype({"events": np.int64})
     cnt = count_frame(counts, level)
     panel = agg.merge(cnt, on=["region_code", "period"], how="outer")
     panel = panel.fillna({"events": 0, "event_deaths": 0.0, "event_points": 0.0, "counted": 0})
@@ -269,11 +279,12 @@ def _org_shares(
     }
     ok = ~np.isnan(ev_idx) & org.notna().to_numpy() & org.map(armed).fillna(False).to_numpy(dtype=bool)
     idx = ev_idx[ok].astype(np.int64)
+    share = events["survival"].to_numpy(dtype=float)[idx] if "survival" in events else 1.0
     att = pd.DataFrame(
         {
             "region_code": codes.to_numpy(dtype=object)[idx],
             "org": org[ok].to_numpy(dtype=object),
-            "events": perps["probability"].to_numpy(dtype=float)[ok],
+            "events": perps["probability"].to_numpy(dtype=float)[ok] * share,
             "points": perps["probability"].to_numpy(dtype=float)[ok] * weights[idx],
         }
     )
@@ -418,12 +429,21 @@ def load_inputs(
     measure: str = DEFAULT_MEASURE,
     count_sources: list[str] | None = None,
     use_counts: bool = True,
+    dedupe: bool = True,
+    duplicates: DuplicateRules | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One agency's events and perpetrators in the window, and the counts of ``measure``.
 
-    Counts are monthly: every month that overlaps the window is read whole.
+    Counts are monthly: every month that overlaps the window is read whole. With events of two
+    or more sources, each event gets a ``survival`` column (the chance it is no duplicate of
+    another source's report, :func:`vdto.events.duplicates.find_duplicates` under
+    ``duplicates``): its deaths and points count with it. ``dedupe=False`` leaves it out.
     """
     events, perps = store.events.window(start, end, agency=store.resolve_agency(agency), sources=sources)
+    if dedupe and events["source"].nunique() > 1:
+        found = find_duplicates(events, perps, duplicates)
+        events = events.assign(survival=found.survival)
+        events.attrs["duplicates"] = found.meta
     if not use_counts:
         return (
             events,
@@ -490,4 +510,5 @@ def scores_of_inputs(
     provenance only when counts of it were used."""
     result = region_scores(events, perps, counts, registry, level=level, start=start, end=end, rubric=rubric)
     result.meta["measure"] = measure if result.meta["counted_all_loaded"] else None
+    result.meta.update(events.attrs.get("duplicates", {}))
     return result

@@ -17,6 +17,7 @@ import pandas as pd
 import vdto
 from vdto import rng
 from vdto.errors import VdtoError
+from vdto.events.duplicates import DuplicateRules, find_duplicates
 from vdto.orgs import DTO_KINDS, Registry
 from vdto.schema import EVENT_COLUMNS, PERPETRATOR_COLUMNS
 from vdto.scoring.montecarlo import (
@@ -113,11 +114,19 @@ def score_frames(
     exact_limit: int = EXACT_LIMIT,
     progress: Callable[[int], None] | None = None,
     dismantled: frozenset[str] = frozenset(),
+    survival: np.ndarray | None = None,
 ) -> ScoreResult:
     """Score the organizations named in ``events``/``perps`` (canonical frames) over a window.
 
     Organizations in ``dismantled`` (e.g. dismantled in an earlier round) are listed apart and
     not ranked, whatever the window; so are those the registry marks dismantled by its end.
+
+    ``survival`` (one value per event, in ``events`` order) is the probability that each event
+    is not a duplicate of another source's report of the same incident
+    (:func:`vdto.events.duplicates.find_duplicates`): an event's attribution probabilities are
+    multiplied by it, so in every draw it counts for organization k with probability
+    ``survival x p_k`` and for nobody otherwise, and the expected score is the sum of
+    ``weight x survival x p_k``. The events frame of the result then has a ``survival`` column.
 
     Examples
     --------
@@ -162,6 +171,12 @@ def score_frames(
         }
     )
     att = att.groupby(["event", "org", "gone"], as_index=False, sort=False)["prob"].sum()
+    if survival is not None:
+        survival = np.asarray(survival, dtype=float)
+        if survival.shape != (len(events),):
+            raise ValueError(f"survival has {survival.size} values for {len(events)} events")
+        att["prob"] = att["prob"].to_numpy() * survival[att["event"].to_numpy()]
+        events = events.assign(survival=survival)
 
     live = att[~att["gone"]]
     orgs = sorted(live["org"].unique())
@@ -347,12 +362,21 @@ def score(
     progress: Callable[[int], None] | None = None,
     dismantled: frozenset[str] = frozenset(),
     state: int | None = None,
+    duplicates: DuplicateRules | None = None,
+    dedupe: bool = True,
 ) -> ScoreResult:
     """Score every organization of one agency's data over ``[start, end]`` (see :func:`score_frames`).
 
     ``agency`` is the agency; it may be left out when the store holds one agency's data.
     ``state`` scores the store as it was after that import (default: as it is now); the result's
     meta records the state it used (``store_state``), so any score can be recomputed later.
+
+    When the window holds events of two or more sources, the same incident reported by two of
+    them counts once in expectation: :func:`vdto.events.duplicates.find_duplicates` matches them
+    under ``duplicates`` (default: the bundled rules; ``rules.reversed()`` to check the other
+    copy's effect) and each event is weighted by its survival (see :func:`score_frames`); the
+    meta then records the rules' SHA-256, the matched pairs and the expected number of events
+    removed. ``dedupe=False`` counts every event. A single-source window is scored as it is.
     """
     rubric = rubric or Rubric.default()
     if draws < 1:
@@ -367,6 +391,9 @@ def score(
         )
     start, end = resolve_window(start, end, rubric, store, agency=agency, state=state)
     events, perps = store.events.window(start, end, agency=agency, sources=sources, state=state)
+    found = None
+    if dedupe and events["source"].nunique() > 1:
+        found = find_duplicates(events, perps, duplicates)
     result = score_frames(
         events,
         perps,
@@ -378,7 +405,10 @@ def score(
         seed=seed,
         progress=progress,
         dismantled=dismantled,
+        survival=None if found is None else found.survival,
     )
+    if found is not None:
+        result.meta.update(found.meta)
     result.meta["agency"] = agency
     result.meta["store_state"] = now if state is None else state
     return result
