@@ -216,7 +216,9 @@ def agency_score(body: models.ScoreRequest, agency: Agency, who: Caller, ctx: Ct
     with ctx.access.read() as store:
         if agency not in store.agencies():
             raise ApiError(404, f"agency {agency!r} has no data yet; import some first")
-        ranking = rank_window(store, body.from_, body.to, draws=body.draws, seed=body.seed, agency=agency)
+        ranking = rank_window(
+            store, body.from_, body.to, draws=body.draws, seed=body.seed, agency=agency, state=body.state
+        )
     return build_scorecard(ranking.result, decision=ranking.decision, min_count=ctx.settings.min_count)
 
 
