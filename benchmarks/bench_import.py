@@ -10,6 +10,11 @@ Every measured import runs in a fresh child process (``spawn``), so each one sta
 caches, as a ``vdto import`` command does, and its peak resident memory belongs to that import
 alone (read from ``VmHWM``; ``ru_maxrss`` is printed too, see :func:`_peak_rss_kib`). Times cover the call being measured, not interpreter start-up or module
 imports (those are printed separately). Temporary files are removed at the end.
+
+The generic import is compared with DuckDB reading the same file (``read_csv`` with the file's
+dialect, types detected by DuckDB), each in its own child process: into a table in memory, into
+a table of a new database file (committed and closed, as an import is), and into a pandas frame
+(``.df()``); and with ``pandas.read_csv``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ def machine() -> list[tuple[str, str]]:
 # and the reading-only reference must not pay for (or be charged the memory of) vdto's imports.
 
 UCDP_REPEATS = 3
+#: DuckDB's reads of the synthetic file the generic import is compared with (see child_duckdb).
+REFERENCES = {
+    "table": "table in memory",
+    "file": "table in a new file",
+    "df": "pandas frame (.df())",
+}
 UCDP_TARGET_S = 3.0
 DEFAULT_ROWS = 1_000_000
 QUICK_ROWS = 100_000
@@ -139,6 +150,7 @@ def child_generic(path: str, db: str, mapping_path: str) -> dict:
     imports_s = time.perf_counter() - t0
     rss_before = _peak_rss_kib()
     times: dict[str, float] = {}
+    _time_stages(times)
     t0 = time.perf_counter()
     spec, digest = generic.load_mapping(mapping_path)
     result = import_events(
@@ -160,6 +172,7 @@ def child_generic(path: str, db: str, mapping_path: str) -> dict:
     return {
         "seconds": elapsed,
         "parse_s": times["parse"],
+        "stages": {k: v for k, v in times.items() if k != "parse"},
         "imports_s": imports_s,
         "rss_before_kib": rss_before,
         "peak_rss_kib": peak,
@@ -170,6 +183,72 @@ def child_generic(path: str, db: str, mapping_path: str) -> dict:
         "perpetrator_rows": int(perps),
         "unresolved": sum(result.unresolved.values()),
         "store_bytes": os.path.getsize(db),
+    }
+
+
+def _time_stages(times: dict) -> None:
+    """Time the stages of ``import_events`` after parsing: the registry, the plausibility checks
+    and problem list (``finish``), the file's SHA-256 and the store's write (``apply``); the rest
+    (opening the store, the import record, the commit) is what remains."""
+    from vdto.events import ingest
+    from vdto.store.events import EventRepository
+
+    def timed(owner, name: str, key: str) -> None:
+        fn = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                times[key] = times.get(key, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, wrapper)
+
+    timed(ingest, "current_registry", "registry")
+    timed(ingest, "finish", "checks")
+    timed(ingest, "sha256_file", "sha256")
+    for name in ("apply", "insert"):
+        if hasattr(EventRepository, name):
+            timed(EventRepository, name, "store write")
+
+
+DUCKDB_DIALECT = "header = true, delim = ',', quote = '\"', escape = '\"'"
+
+
+def child_duckdb(path: str, how: str, folder: str) -> dict:
+    """DuckDB's own read of the file: ``table`` (a table in memory), ``file`` (a table in a new
+    database file, closed), ``df`` (a pandas frame)."""
+    t0 = time.perf_counter()
+    import duckdb
+
+    if how == "df":
+        import pandas  # noqa: F401  (.df() needs it: imported before the clock starts, as vdto's are)
+
+    imports_s = time.perf_counter() - t0
+    rss_before = _peak_rss_kib()
+    source = f"read_csv('{path}', {DUCKDB_DIALECT})"
+    t0 = time.perf_counter()
+    if how == "table":
+        con = duckdb.connect()
+        con.execute(f"CREATE TABLE t AS SELECT * FROM {source}")
+        rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    elif how == "file":
+        con = duckdb.connect(os.path.join(folder, "reference.duckdb"))
+        con.execute(f"CREATE TABLE t AS SELECT * FROM {source}")
+        rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    else:
+        con = duckdb.connect()
+        rows = len(con.execute(f"SELECT * FROM {source}").df())
+    con.close()
+    elapsed = time.perf_counter() - t0
+    return {
+        "seconds": elapsed,
+        "imports_s": imports_s,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": _peak_rss_kib(),
+        "ru_maxrss_kib": _ru_maxrss_kib(),
+        "rows_read": int(rows),
     }
 
 
@@ -299,7 +378,12 @@ def main(argv: list[str] | None = None) -> int:
             gen = in_child(child_generic, str(csv_path), str(tmp / "synthetic.duckdb"), str(mapping_path))
             progress.update(task, total=1, completed=1)
 
-            # 3. reference: reading the same file with pandas only
+            # 3. references: reading the same file with DuckDB, and with pandas
+            duck = {}
+            for how, label in REFERENCES.items():
+                task = progress.add_task(f"Reference: DuckDB read_csv into a {label}", total=None)
+                duck[how] = in_child(child_duckdb, str(csv_path), how, str(tmp))
+                progress.update(task, total=1, completed=1)
             task = progress.add_task("Reference: pandas.read_csv(dtype=str)", total=None)
             ref = in_child(child_pandas, str(csv_path))
             progress.update(task, total=1, completed=1)
@@ -348,13 +432,41 @@ def main(argv: list[str] | None = None) -> int:
         f"{ref['rss_before_kib'] / 1024:.1f}",
     )
     table.add_row("of which parsing (s)", f"{gen['parse_s']:.3f}", "")
-    table.add_row("of which the rest (s)", f"{gen['seconds'] - gen['parse_s']:.3f}", "")
+    for stage, seconds in gen["stages"].items():
+        table.add_row(f"of which {stage} (s)", f"{seconds:.3f}", "")
+    rest = gen["seconds"] - gen["parse_s"] - sum(gen["stages"].values())
+    table.add_row("of which the rest (s)", f"{rest:.3f}", "")
     table.add_row("module imports (s)", f"{gen['imports_s']:.3f}", f"{ref['imports_s']:.3f}")
     console.print(table)
     console.print(
         "peak RSS is VmHWM of the child process; ru_maxrss also counts the parent's peak at the "
         "time the child was started (Linux keeps it across fork + execve)"
     )
+
+    table = Table(title="References: DuckDB read_csv of the same file, each in its own child process")
+    for col in (
+        "DuckDB read_csv into",
+        "seconds",
+        "peak RSS (MiB)",
+        "import time / this",
+        "import peak RSS / this",
+    ):
+        table.add_column(col, justify="right" if col else "left")
+    for how, label in REFERENCES.items():
+        r = duck[how]
+        if r["rows_read"] != n:
+            console.print(f"[red]DuckDB into a {label}: read {r['rows_read']:,} rows, expected {n:,}[/red]")
+        table.add_row(
+            label,
+            f"{r['seconds']:.3f}",
+            f"{r['peak_rss_kib'] / 1024:.1f}",
+            f"{gen['seconds'] / r['seconds']:.2f}x",
+            f"{gen['peak_rss_kib'] / r['peak_rss_kib']:.2f}x",
+        )
+    console.print(table)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if load:
+        console.print(f"load average at the end (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}")
 
     t_ratio = gen["seconds"] / ref["seconds"]
     m_ratio = gen["peak_rss_kib"] / ref["peak_rss_kib"]
@@ -363,8 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         f"CSV file size: {file_mib:.1f} MiB; written in {gen_s:.1f} s",
         f"perpetrator rows stored: {gen['perpetrator_rows']:,}; unresolved name mentions: {gen['unresolved']:,}",
         f"store file size: {mib(gen['store_bytes']):.1f} MiB",
-        f"ratio vdto import / read-only, time: {t_ratio:.2f}x",
-        f"ratio vdto import / read-only, peak RSS: {m_ratio:.2f}x",
+        f"ratio vdto import / pandas read-only, time: {t_ratio:.2f}x",
+        f"ratio vdto import / pandas read-only, peak RSS: {m_ratio:.2f}x",
         f"ratio peak RSS / CSV size, vdto import: {gen['peak_rss_kib'] / 1024 / file_mib:.2f}x",
         f"ratio peak RSS / CSV size, read-only: {ref['peak_rss_kib'] / 1024 / file_mib:.2f}x",
     ]

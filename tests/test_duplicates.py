@@ -252,9 +252,11 @@ def test_reversed_preference_swaps_which_copy_counts(two_sources):
     src = events["source"].to_numpy()
     assert (src[rev.pairs["a"]] == "ucdp-ged").all() and (src[rev.pairs["b"]] == REGISTER).all()
     # the same pairs either way (the probability does not depend on which copy counts)
-    key = lambda p: set(
-        zip(np.minimum(p["a"], p["b"]), np.maximum(p["a"], p["b"]), p["probability"].round(12), strict=True)
-    )  # noqa: E731
+    def key(p):
+        return set(
+            zip(np.minimum(p["a"], p["b"]), np.maximum(p["a"], p["b"]), p["probability"].round(12), strict=True)
+        )
+
     assert key(fwd.pairs) == key(rev.pairs)
     assert fwd.meta["duplicate_events_removed"] == pytest.approx(rev.meta["duplicate_events_removed"])
     assert fwd.meta["duplicate_rules_sha256"] != rev.meta["duplicate_rules_sha256"]

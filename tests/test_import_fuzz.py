@@ -283,3 +283,85 @@ def test_long_field_in_a_ragged_file(tmp_path):
     raw = ACLED.read_bytes()
     data = raw.replace(b"On 14 January", b"x" * 200_000 + b'",",On 14', 1)
     attempt(_import_acled, data, tmp_path)
+
+
+# -- the mapping language: expressions, sums and numbers no mapping author meant ----------------
+
+LANGUAGE = settings(FUZZ, max_examples=15)
+GOOD_MAPPING = MAPPING.read_text(encoding="utf-8")
+HEADER_NAMES = AGENCY.read_bytes().split(b"\n", 1)[0].decode().split(",")
+
+SQL_PIECES = st.sampled_from(
+    [
+        "muertos", "civiles", "TRY_CAST(muertos AS INTEGER)", "CAST(muertos AS INTEGER)", "CAST(tipo AS INTEGER)",
+        "muertoz", '"muertos"', "'3'", "3.5", "-1", "NULL", "1e10", "(SELECT 1)", "read_csv('/etc/passwd')",
+        "sum(civiles)", "row_number() OVER ()", ";", "--", "/*", "*", "?", "$1", "(", ")", ",", "+", "||", "AS x",
+        "coalesce(", "nullif(muertos, '0')", "random()", "now()", "current_setting('threads')", "getenv('HOME')",
+        "CASE WHEN muertos = '1' THEN 2 END", "DROP TABLE events", "unnest([1, 2])", "list_sum([1, 2])",
+        "\\", '"', "'", "\n", "\x00",
+    ]
+)  # fmt: skip
+
+
+def _with(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new)
+
+
+def _toml_string(value: str) -> str:
+    """``value`` as a TOML basic string."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\x00", "\\u0000")
+    return f'"{escaped}"'
+
+
+def check_mapping(mapping_text: str, data: bytes, populated_db: Path | None) -> None:
+    """Load the mapping and import the sample's ``data`` with it: one-line VdtoError or success,
+    a failed import leaving the store as it was."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mapping = Path(tmp) / "mapping.toml"
+        mapping.write_text(mapping_text, encoding="utf-8")
+
+        def run(db: Path, path: Path):
+            spec, digest = generic.load_mapping(mapping)
+            return import_events(db, "csv", path, generic.parse, mapping=spec, mapping_path=str(mapping),
+                                 mapping_sha256=digest)  # fmt: skip
+
+        check_import(run, data, ".csv", populated_db)
+
+
+@LANGUAGE
+@given(pieces=st.lists(st.one_of(SQL_PIECES, st.text(max_size=12)), min_size=1, max_size=5),
+       into_populated=st.booleans())  # fmt: skip
+@example(pieces=["(SELECT 1)"], into_populated=True)
+@example(pieces=["muertos", ";", "DROP TABLE events"], into_populated=True)
+def test_random_expressions_fail_cleanly_or_import(populated, pieces, into_populated):
+    sql = " ".join(pieces)
+    text = _with(GOOD_MAPPING, 'deaths = "muertos"', f"deaths = {{ sql = {_toml_string(sql)} }}")
+    check_mapping(text, AGENCY.read_bytes(), populated["generic"] if into_populated else None)
+
+
+@LANGUAGE
+@given(columns=st.lists(st.one_of(st.sampled_from(HEADER_NAMES), st.text(max_size=10)), min_size=1, max_size=4),
+       into_populated=st.booleans())  # fmt: skip
+def test_sums_of_unknown_columns_fail_cleanly_or_import(populated, columns, into_populated):
+    listed = ", ".join(_toml_string(c) for c in columns)
+    text = _with(GOOD_MAPPING, 'police = "policias"', f"police = [{listed}]")
+    check_mapping(text, AGENCY.read_bytes(), populated["generic"] if into_populated else None)
+
+
+SPELLINGS = ["3.0", "3.5", "016", " 2 ", "1e3", "1e400", "-0", "+1", "1_000", "0x10", "NA", "nan", "inf", "٣", "３",
+             "1,5", ".5", "5.", "", " ", "s/d"]  # fmt: skip
+NUMBERISH = st.one_of(
+    st.sampled_from(SPELLINGS),
+    st.from_regex(r"[ +\-]?[0-9]{0,3}[.,]?[0-9]{0,2}([eE][+\-]?[0-9]{1,3})?", fullmatch=True),
+)
+
+
+@LANGUAGE
+@given(cells=st.lists(NUMBERISH, min_size=3, max_size=3), row=st.integers(1, 12),
+       markers=st.sampled_from(["", 'missing = ["NA", "s/d"]\n']), into_populated=st.booleans())  # fmt: skip
+def test_numbers_in_any_spelling_fail_cleanly_or_import(populated, cells, row, markers, into_populated):
+    records = _records(AGENCY.read_bytes())
+    for column, cell in zip(("muertos", "civiles", "policias"), cells, strict=True):
+        records[row][records[0].index(column)] = cell
+    check_mapping(markers + GOOD_MAPPING, _write(records), populated["generic"] if into_populated else None)

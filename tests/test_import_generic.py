@@ -507,3 +507,35 @@ def test_parquet_binary_column_that_is_not_utf8(tmp_path):
     with pytest.raises(VdtoError) as info:
         run_import(tmp_path / "t.duckdb", path)
     assert "\n" not in str(info.value)
+
+
+# -- the same rows however the file is written ------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["gzip", "latin-1", "crlf-and-bom", "relative-path"])
+def test_every_way_of_writing_the_file_stores_the_same_events(tmp_path, monkeypatch, how):
+    """DuckDB reads plain UTF-8 files; compressed and other encodings go through the Python
+    reader: the events are the same."""
+    import gzip
+
+    text = SAMPLE.read_text(encoding="utf-8")
+    mapping = MAPPING
+    if how == "gzip":
+        path = tmp_path / "agency.csv.gz"
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    elif how == "latin-1":
+        path = tmp_path / "agency.csv"
+        path.write_bytes(text.encode("latin-1"))
+        mapping = mapping_file(tmp_path, 'encoding = "latin-1"\n' + GOOD)
+    elif how == "crlf-and-bom":
+        path = tmp_path / "agency.csv"
+        path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    else:
+        monkeypatch.chdir(SAMPLE.parent)
+        path = Path(SAMPLE.name)
+    db, reference = tmp_path / "t.duckdb", tmp_path / "r.duckdb"
+    run_import(db, path, mapping)
+    run_import(reference, SAMPLE)
+    pd.testing.assert_frame_equal(events(db), events(reference))
+    sql = "SELECT * FROM perpetrators ORDER BY source_id, raw_name"
+    pd.testing.assert_frame_equal(query(db, sql), query(reference, sql))

@@ -2,8 +2,9 @@
 
 Data (bundled, see ``vdto/data/real/mx_geo/SOURCE.md``): state polygons and 2010 census counts
 (``estatal.json``), 2,457 municipality polygons (``municipios.shp``), the INEGI municipality
-catalog (``municipio_names.csv``, Latin-1) and CONAPO monthly state population projections
-(``pop_states.csv``); CONAPO mid-year population by municipality and sex, 1990-2030
+catalog (``municipio_names.csv``, Latin-1), older official municipality names
+(``municipio_historical_names.csv``, matched like current ones) and CONAPO monthly state
+population projections (``pop_states.csv``); CONAPO mid-year population by municipality and sex, 1990-2030
 (``vdto/data/real/conapo_municipal``, 2007-2009 filled by linear interpolation).
 """
 
@@ -112,9 +113,54 @@ class Geography:
         return out.reset_index(drop=True)
 
     @cached_property
+    def historical_names(self) -> pd.DataFrame:
+        """mun_code, state_code, name, source: older official names of municipalities (the name
+        INEGI published with the code in earlier years, e.g. "Batopilas" for 08008, today
+        "Batopilas de Manuel Gómez Morín"); built by ``build_historical_names.py`` next to the
+        file, see its SOURCE.md."""
+        raw = pd.read_csv(self.folder / "municipio_historical_names.csv", dtype=str, keep_default_na=False)
+        return pd.DataFrame(
+            {
+                "mun_code": raw["code"].str.zfill(5),
+                "state_code": raw["code"].str.zfill(5).str[:2],
+                "name": raw["name"],
+                "source": raw["source"],
+            }
+        )
+
+    @cached_property
     def _mun_index(self) -> dict[tuple[str, str], str]:
         m = self.municipalities
-        return {(s, _clean(n)): c for s, n, c in zip(m["state_code"], m["name"], m["mun_code"], strict=True)}
+        index = {(s, _clean(n)): c for s, n, c in zip(m["state_code"], m["name"], m["mun_code"], strict=True)}
+        older: dict[tuple[str, str], set[str]] = {}
+        h = self.historical_names
+        for s, n, c in zip(h["state_code"], h["name"], h["mun_code"], strict=True):
+            older.setdefault((s, _clean(n)), set()).add(c)
+        # a current name always wins; an older name two municipalities once had names neither
+        index.update({k: next(iter(c)) for k, c in older.items() if k not in index and len(c) == 1})
+        return index
+
+    @cached_property
+    def _mun_names(self) -> dict[str, dict[str, str]]:
+        """state code -> {folded name: name as INEGI writes it}, current and older names."""
+        out: dict[str, dict[str, str]] = {}
+        for frame in (self.historical_names, self.municipalities):  # current names last: they win
+            for s, n in zip(frame["state_code"], frame["name"], strict=True):
+                out.setdefault(s, {})[_clean(n)] = n
+        return out
+
+    def nearest_municipalities(self, state_code: str | None, name: str, n: int = 3) -> list[str]:
+        """The names (current or older) of ``state_code``'s municipalities closest to ``name``,
+        nearest first (accents, case and punctuation folded away); empty without a state.
+
+        >>> geography().nearest_municipalities("08", "Batopylas"), geography().nearest_municipalities("11", "Zelaya")
+        (['Batopilas'], ['Celaya'])
+        """
+        import difflib
+
+        names = self._mun_names.get(str(state_code), {}) if state_code else {}
+        close = difflib.get_close_matches(_clean(str(name)), list(names), n=n, cutoff=0.6)
+        return [names[c] for c in close]
 
     def state_code(self, name: str | None) -> str | None:
         """INEGI state code for a state name or code in any common spelling, else None.
