@@ -251,10 +251,16 @@ def test_reversed_preference_swaps_which_copy_counts(two_sources):
     fwd, rev = find_duplicates(events, perps, rules), find_duplicates(events, perps, rules.reversed())
     src = events["source"].to_numpy()
     assert (src[rev.pairs["a"]] == "ucdp-ged").all() and (src[rev.pairs["b"]] == REGISTER).all()
+
     # the same pairs either way (the probability does not depend on which copy counts)
     def key(p):
         return set(
-            zip(np.minimum(p["a"], p["b"]), np.maximum(p["a"], p["b"]), p["probability"].round(12), strict=True)
+            zip(
+                np.minimum(p["a"], p["b"]),
+                np.maximum(p["a"], p["b"]),
+                p["probability"].round(12),
+                strict=True,
+            )
         )
 
     assert key(fwd.pairs) == key(rev.pairs)
