@@ -31,7 +31,7 @@ from vdto.publication.note import parse_note
 from vdto.publication.witness import cosign, load_witness_keys, new_witness
 from vdto.store import Store
 
-from .conftest import run_cli
+from .conftest import run_here
 from .test_api import Api, base  # noqa: F401 - the store with mx, us and zz, round 1 open
 
 WITNESS = "news.example/witness"
@@ -463,7 +463,7 @@ def test_the_request_saved_and_signed_with_vdto_sign_is_what_the_api_takes(api, 
     res = api.call("GET", "/rounds/1/signing-request?purpose=announce", ("mx", "publisher"))
     saved.write_bytes(res.content)
     for agency in ("mx", "us"):
-        done = run_cli("sign", str(saved), "--key", str(api.keys / f"{agency}.key"))
+        done = run_here("sign", str(saved), "--key", str(api.keys / f"{agency}.key"))
         assert done.returncode == 0, done.stderr
         sig = saved.with_name(f"announce-1.request.{agency}.sig.json")
         res = api.call("POST", "/rounds/1/signatures", (agency, "publisher"), content=sig.read_bytes(),

@@ -19,7 +19,7 @@ from vdto.events.ingest import import_counts_file, import_events
 from vdto.store import Store
 from vdto.store.imports import ImportRepository
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_here
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_cli_bad_cell_or_column(tmp_path, ucdp_store_copy, ged_sample, case):
     change, needles = CASES[case]
     path = _write(change(ged_sample.copy()), tmp_path / "bad.csv")
     before = _counts(ucdp_store_copy)
-    res = run_cli("import", "ucdp", str(path), "--db", str(ucdp_store_copy))
+    res = run_here("import", "ucdp", str(path), "--db", str(ucdp_store_copy))
     assert_one_line_exit_2(res, *needles)
     assert _counts(ucdp_store_copy) == before
 
@@ -64,7 +64,7 @@ def test_cli_wrong_encoding(tmp_path, ged_sample):
         .replace(b"Mexico city", "México".encode("latin-1"))
     )
     db = tmp_path / "t.duckdb"
-    res = run_cli("import", "ucdp", str(path), "--db", str(db))
+    res = run_here("import", "ucdp", str(path), "--db", str(db))
     assert_one_line_exit_2(res, "bad.csv:", "not valid utf-8", "--encoding")
     assert not db.exists()
 
@@ -82,17 +82,17 @@ def test_cli_not_a_csv(tmp_path, content, needle):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     db = tmp_path / "t.duckdb"
-    res = run_cli("import", "ucdp", str(path), "--db", str(db))
+    res = run_here("import", "ucdp", str(path), "--db", str(db))
     assert_one_line_exit_2(res, "bad.csv", needle)
     assert not db.exists()
 
 
 def test_cli_missing_file_and_bad_gzip(tmp_path):
-    res = run_cli("import", "ucdp", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "t.duckdb"))
+    res = run_here("import", "ucdp", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "t.duckdb"))
     assert_one_line_exit_2(res, "nope.csv", "file not found")
     fake = tmp_path / "fake.csv.gz"
     fake.write_text("id,best\n1,2\n")
-    res = run_cli("import", "ucdp", str(fake), "--db", str(tmp_path / "t.duckdb"))
+    res = run_here("import", "ucdp", str(fake), "--db", str(tmp_path / "t.duckdb"))
     assert_one_line_exit_2(res, "fake.csv.gz", "cannot decompress")
 
 
@@ -104,13 +104,13 @@ def test_report_lists_every_problem_and_skip_imports_the_rest(tmp_path, ged_samp
     path = _write(bad, tmp_path / "bad.csv")
     report = tmp_path / "problems.csv"
     db = tmp_path / "t.duckdb"
-    res = run_cli("import", "ucdp", str(path), "--db", str(db), "--report", str(report))
+    res = run_here("import", "ucdp", str(path), "--db", str(db), "--report", str(report))
     assert_one_line_exit_2(res, "problems.csv")
     problems = pd.read_csv(report)
     assert set(problems["row"]) == {2, 5, 9}
     assert {"best", "date_end", "type_of_violence"} <= set(problems["column_name"])
     assert not db.exists()
-    res = run_cli("import", "ucdp", str(path), "--db", str(db), "--skip-bad-rows")
+    res = run_here("import", "ucdp", str(path), "--db", str(db), "--skip-bad-rows")
     assert res.returncode == 0, res.stderr
     with Store(db, read_only=True) as store:
         rec = store.imports.frame().iloc[0]

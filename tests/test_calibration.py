@@ -119,19 +119,23 @@ def _small(world, tmp_path, name, **kw):
     return calibrate(world, setup, _truth_panel(world), population=16, db=tmp_path / name, **kw)
 
 
-def test_the_same_seed_gives_the_same_posterior_here_and_on_local_workers(world, tmp_path):
-    here = _small(world, tmp_path, "a.db", generations=2)
+@pytest.fixture(scope="module")
+def here(world, tmp_path_factory) -> Posterior:
+    """Two generations of the small calibration, in this process (what the others are compared to)."""
+    return _small(world, tmp_path_factory.mktemp("here"), "here.db", generations=2)
+
+
+def test_the_same_seed_gives_the_same_posterior_here_and_on_local_workers(world, here, tmp_path):
     with mapper(2) as m:
         there = _small(world, tmp_path, "b.db", generations=2, mapper_map=m.map)
     pd.testing.assert_frame_equal(here.frame, there.frame)
     assert here.meta["simulations"] == there.meta["simulations"]
 
 
-def test_an_interrupted_calibration_resumes_to_the_same_posterior(world, tmp_path):
-    whole = _small(world, tmp_path, "whole.db", generations=2)
+def test_an_interrupted_calibration_resumes_to_the_same_posterior(world, here, tmp_path):
     _small(world, tmp_path, "part.db", generations=1)  # stopped after one generation
     resumed = _small(world, tmp_path, "part.db", generations=2)
-    pd.testing.assert_frame_equal(whole.frame, resumed.frame)
+    pd.testing.assert_frame_equal(here.frame, resumed.frame)  # as if it had run whole
     assert resumed.meta["generations"] == 2
 
 
@@ -201,10 +205,9 @@ def test_the_morris_screen_finds_what_moves_the_level_of_homicides(world):
 
 
 @pytest.mark.slow
-def test_a_dask_local_cluster_gives_the_same_posterior(world, tmp_path):
+def test_a_dask_local_cluster_gives_the_same_posterior(world, here, tmp_path):
     import os
 
-    here = _small(world, tmp_path, "here.db", generations=2)
     before = dict(os.environ)
     with mapper(2, dask=True) as m:
         there = _small(world, tmp_path, "dask.db", generations=2, mapper_map=m.map)

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from .conftest import run_cli, write_posterior
+from .conftest import run_here, write_posterior
 
 
 def _one_error_line(res) -> str:
@@ -32,28 +32,28 @@ def _posterior(tmp_path, scenario: str = "default"):
     ],
 )
 def test_calibrate_refuses_years_without_data(tmp_path, args, names):
-    res = run_cli("calibrate", "default", *args, "--out", str(tmp_path / "p.parquet"))
+    res = run_here("calibrate", "default", *args, "--out", str(tmp_path / "p.parquet"))
     line = _one_error_line(res)
     assert names in line
     assert not (tmp_path / "p.parquet").exists()
 
 
 def test_calibrate_refuses_the_synthetic_world(tmp_path):
-    line = _one_error_line(run_cli("calibrate", "small", "--out", str(tmp_path / "p.parquet")))
+    line = _one_error_line(run_here("calibrate", "small", "--out", str(tmp_path / "p.parquet")))
     assert "world.kind" in line
 
 
 def test_validate_refuses_a_file_that_is_not_a_posterior(tmp_path):
     bad = tmp_path / "x.parquet"
     pd.DataFrame({"a": [1]}).to_parquet(bad)
-    line = _one_error_line(run_cli("validate", str(bad)))
+    line = _one_error_line(run_here("validate", str(bad)))
     assert str(bad) in line
 
 
 def test_compare_refuses_a_posterior_of_another_scenario(tmp_path):
     _posterior(tmp_path, scenario="small")
-    res = run_cli("compare", "default", "--posterior", str(tmp_path / "posterior.parquet"), "-r", "4",
-                  "--months", "12")  # fmt: skip
+    res = run_here("compare", "default", "--posterior", str(tmp_path / "posterior.parquet"), "-r", "4",
+                   "--months", "12")  # fmt: skip
     line = _one_error_line(res)
     assert "--posterior" in line and "another scenario" in line
 
@@ -61,8 +61,8 @@ def test_compare_refuses_a_posterior_of_another_scenario(tmp_path):
 def test_compare_over_the_posterior_carries_it_in_the_provenance(tmp_path):
     _posterior(tmp_path)
     out = tmp_path / "runs.parquet"
-    res = run_cli("compare", "default", "--posterior", str(tmp_path / "posterior.parquet"), "--draws", "3",
-                  "-r", "6", "--months", "14", "--policies", "none,targeted", "-f", "json", "--out", str(out))  # fmt: skip
+    res = run_here("compare", "default", "--posterior", str(tmp_path / "posterior.parquet"), "--draws", "3",
+                   "-r", "6", "--months", "14", "--policies", "none,targeted", "-f", "json", "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["meta"]["posterior_draws"] == 3 and doc["meta"]["posterior_fit"] == "2007-2012"

@@ -9,7 +9,7 @@ import pytest
 
 from vdto.store import Store
 
-from .conftest import REPORT_SECTIONS, run_cli
+from .conftest import REPORT_SECTIONS, run_cli, run_here
 
 pytestmark = pytest.mark.slow  # end-to-end runs; still part of the default suite and CI
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow  # end-to-end runs; still part of the default suit
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    res = run_cli("demo", "--out", str(out))
+    res = run_here("demo", "--out", str(out))
     return out, res
 
 
@@ -95,8 +95,8 @@ def test_demo_run_twice_starts_from_a_fresh_store(demo, capsys):
 def test_events_formats_agree(demo, by):
     out, _ = demo
     db = str(out / "vdto.duckdb")
-    as_json = run_cli("events", "--by", by, "--db", db, "--format", "json")
-    as_csv = run_cli("events", "--by", by, "--db", db, "--format", "csv")
+    as_json = run_here("events", "--by", by, "--db", db, "--format", "json")
+    as_csv = run_here("events", "--by", by, "--db", db, "--format", "csv")
     assert as_json.returncode == 0 and as_csv.returncode == 0, as_json.stderr + as_csv.stderr
     records = pd.DataFrame(json.loads(as_json.stdout))
     from io import StringIO
@@ -108,7 +108,7 @@ def test_events_formats_agree(demo, by):
 
 def test_events_by_org_window(demo):
     out, _ = demo
-    res = run_cli(
+    res = run_here(
         "events",
         "--by",
         "org",
@@ -135,11 +135,11 @@ def _deaths_2023(out) -> float:
 
 def test_bad_option_values_are_one_line(demo):
     out, _ = demo
-    res = run_cli("events", "--by", "colour", "--db", str(out / "vdto.duckdb"))
+    res = run_here("events", "--by", "colour", "--db", str(out / "vdto.duckdb"))
     assert res.returncode == 2 and "use year, org or state" in res.stderr and "Traceback" not in res.stderr
-    res = run_cli("events", "--from", "last week", "--db", str(out / "vdto.duckdb"))
+    res = run_here("events", "--from", "last week", "--db", str(out / "vdto.duckdb"))
     assert res.returncode == 2 and "--from" in res.stderr
-    res = run_cli("events", "--db", str(out / "missing.duckdb"))
+    res = run_here("events", "--db", str(out / "missing.duckdb"))
     assert res.returncode == 2 and "no store at" in res.stderr
 
 

@@ -18,7 +18,7 @@ from vdto.evaluation.interventions import InterventionErrors, read_interventions
 from vdto.evaluation.placebo import placebo_dates
 from vdto.evaluation.synth import synthetic_control
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_here
 
 HEADER = "date,region_codes,organization,kind,source\n"
 
@@ -194,7 +194,7 @@ def test_the_bundled_captures_list_cites_a_source_for_every_row():
 def test_a_bad_row_gets_one_line_with_its_place_and_fix(tmp_path, row, needles):
     f = tmp_path / "f.csv"
     f.write_text(HEADER + row + "\n")
-    res = run_cli("evaluate", str(f), "--placebos", "0")
+    res = run_here("evaluate", str(f), "--placebos", "0")
     assert_one_line_exit_2(res, *needles)
 
 
@@ -203,7 +203,7 @@ def test_a_date_outside_the_panel_names_its_row(tmp_path):
     f.write_text(
         HEADER + "2010-01-12,25006,sinaloa,leader capture,x\n2019-05-01,25006,sinaloa,leader capture,x\n"
     )
-    res = run_cli("evaluate", str(f), "--placebos", "0")
+    res = run_here("evaluate", str(f), "--placebos", "0")
     assert_one_line_exit_2(res, "f.csv:3:1", "outside the panel", "--panel", "sesnsp")
 
 

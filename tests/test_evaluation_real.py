@@ -13,7 +13,7 @@ import pytest
 from vdto.data import bundled
 from vdto.evaluation.interventions import read_interventions
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_cli, run_here
 
 # ------------------------------------------------------------------------------ real data
 
@@ -62,8 +62,8 @@ def test_the_real_evaluation_places_every_capture_and_carries_its_provenance(rea
 
 def test_evaluate_through_the_command_line_is_reproducible(tmp_path):
     args = ["evaluate", "--placebos", "10", "--seed", "4", "--format", "json"]
-    a = run_cli(*args, "--out", str(tmp_path / "a.json"), "--chart", str(tmp_path / "c.svg"))
-    b = run_cli(*args, "--out", str(tmp_path / "b.json"))
+    a = run_here(*args, "--out", str(tmp_path / "a.json"), "--chart", str(tmp_path / "c.svg"))
+    b = run_cli(*args, "--out", str(tmp_path / "b.json"))  # in a process of its own
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
     doc = json.loads((tmp_path / "a.json").read_text())
@@ -72,14 +72,14 @@ def test_evaluate_through_the_command_line_is_reproducible(tmp_path):
     )
     assert doc["pooled"][0]["design"] == "where it happened" and "placebo_p" in doc["pooled"][0]
     assert (tmp_path / "c.svg").read_text().startswith("<svg")
-    pq = run_cli("evaluate", "--placebos", "0", "--format", "parquet", "--out", str(tmp_path / "t.parquet"))
+    pq = run_here("evaluate", "--placebos", "0", "--format", "parquet", "--out", str(tmp_path / "t.parquet"))
     assert pq.returncode == 0, pq.stderr
     assert set(pd.read_parquet(tmp_path / "t.parquet")["design"]) == {"where it happened", "neighbours",
                                                                       "same organization"}  # fmt: skip
 
 
 def test_the_events_panel_reads_the_store(ucdp_store):
-    res = run_cli(
+    res = run_here(
         "evaluate", "--panel", "events", "--db", str(ucdp_store[0]), "--placebos", "0", "-f", "json"
     )
     assert res.returncode == 0, res.stderr
@@ -90,10 +90,10 @@ def test_the_events_panel_reads_the_store(ucdp_store):
 
 
 def test_bad_settings_get_one_line(tmp_path):
-    assert_one_line_exit_2(run_cli("evaluate", "--window", "3..1"), "--window")
-    assert_one_line_exit_2(run_cli("evaluate", "--panel", "acled"), "--panel", "inegi")
-    assert_one_line_exit_2(run_cli("evaluate", "--outcome", "deaths"), "--outcome", "rate")
-    assert_one_line_exit_2(run_cli("evaluate", "--panel", "sesnsp", "--level", "municipality"), "--level")
+    assert_one_line_exit_2(run_here("evaluate", "--window", "3..1"), "--window")
+    assert_one_line_exit_2(run_here("evaluate", "--panel", "acled"), "--panel", "inegi")
+    assert_one_line_exit_2(run_here("evaluate", "--outcome", "deaths"), "--outcome", "rate")
+    assert_one_line_exit_2(run_here("evaluate", "--panel", "sesnsp", "--level", "municipality"), "--level")
 
 
 # ------------------------------------------------------------------------------ round monitoring
@@ -144,6 +144,6 @@ def test_round_status_measures_the_targets_states_against_the_others(tmp_path):
     assert target["effect"] == pytest.approx(4.0, abs=1.5) and target["lo"] > 0
     rivals = cf[cf["group"].str.startswith("rivals")].iloc[0]
     assert rivals["states"] == "08, 25, 26" and abs(rivals["effect"]) < 1.5  # nothing injected there
-    res = run_cli("round", "status", "--db", str(tmp_path / "s.duckdb"))
+    res = run_here("round", "status", "--db", str(tmp_path / "s.duckdb"))
     assert res.returncode == 0, res.stderr
     assert "against" in res.stdout and "Descriptive only" in res.stdout

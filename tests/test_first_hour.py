@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from vdto.events.split import split_agencies
 from vdto.geography import geography, official_case
 from vdto.render.fmt import cell, sig
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_cli, run_here
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = ROOT / "examples"
@@ -29,7 +30,7 @@ def two_agencies(tmp_path_factory, ucdp_store) -> Path:
     """The UCDP store with the shipped mx split imported beside it (agencies default and mx)."""
     db = tmp_path_factory.mktemp("agencies") / "two.duckdb"
     shutil.copy(ucdp_store[0], db)
-    done = run_cli("import", "ucdp", str(EXAMPLES / "mx-events.csv.gz"), "--agency", "mx", "--db", str(db))
+    done = run_here("import", "ucdp", str(EXAMPLES / "mx-events.csv.gz"), "--agency", "mx", "--db", str(db))
     assert done.returncode == 0, done.stderr
     return db
 
@@ -39,8 +40,8 @@ def two_agencies(tmp_path_factory, ucdp_store) -> Path:
 def test_csv_events_column_is_each_organizations(ucdp_store, command):
     db = str(ucdp_store[0])
     args = (command, "--from", "2023", "--to", "2023", "--draws", "200", "--db", db)
-    as_csv = run_cli(*args, "--format", "csv")
-    as_json = run_cli(*args, "--format", "json")
+    as_csv = run_here(*args, "--format", "csv")
+    as_json = run_here(*args, "--format", "json")
     assert as_csv.returncode == 0 and as_json.returncode == 0, as_csv.stderr + as_json.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     payload = json.loads(as_json.stdout)
@@ -53,38 +54,45 @@ def test_csv_events_column_is_each_organizations(ucdp_store, command):
 
 # 2. one agency rule: explicit, shown, never summed
 def test_report_takes_agency_and_says_so(two_agencies, tmp_path):
-    bare = run_cli(
+    bare = run_here(
         "report", "--db", str(two_agencies), "--out", str(tmp_path / "r"), "--no-sim", "--draws", "50"
     )
     assert_one_line_exit_2(bare, "several agencies", "default, mx", "--agency")
-    done = run_cli("report", "--db", str(two_agencies), "--out", str(tmp_path / "r"), "--no-sim", "--draws", "50",
-                   "--agency", "mx", "--year", "2021")  # fmt: skip
+    done = run_here("report", "--db", str(two_agencies), "--out", str(tmp_path / "r"), "--no-sim", "--draws", "50",
+                    "--agency", "mx", "--year", "2021")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "r" / "report.json").read_text())["provenance"]["agency"] == "mx"
 
 
 def test_events_never_adds_agencies_together(two_agencies):
-    assert_one_line_exit_2(run_cli("events", "--db", str(two_agencies)), "several agencies", "--agency")
-    mx = run_cli("events", "--by", "year", "--agency", "mx", "--format", "json", "--db", str(two_agencies))
+    assert_one_line_exit_2(run_here("events", "--db", str(two_agencies)), "several agencies", "--agency")
+    mx = run_here("events", "--by", "year", "--agency", "mx", "--format", "json", "--db", str(two_agencies))
     both = {r["year"]: r["events"] for r in json.loads(mx.stdout)}
     assert both == {2021: 3047}  # the mx file alone, not added to default's 3,756
-    table = run_cli("events", "--by", "year", "--agency", "default", "--db", str(two_agencies))
+    table = run_here("events", "--by", "year", "--agency", "default", "--db", str(two_agencies))
     assert "agency default" in table.stdout and "2,006" not in table.stdout and "2006" in table.stdout
 
 
 @pytest.mark.parametrize("command", [("rank",), ("regions", "score"), ("regions", "target")])
 def test_every_command_names_the_agency_it_used(two_agencies, command):
     args = (*command, "--from", "2021", "--to", "2021", "--db", str(two_agencies))
-    assert_one_line_exit_2(run_cli(*args), "several agencies", "--agency")
-    done = run_cli(*args, "--agency", "mx")
+    assert_one_line_exit_2(run_here(*args), "several agencies", "--agency")
+    done = run_here(*args, "--agency", "mx")
     assert done.returncode == 0, done.stderr
     assert "agency mx" in done.stdout
 
 
-def test_regions_score_on_counts_alone_picks_the_last_month_of_counts(tmp_path, sesnsp_file):
-    db = str(tmp_path / "counts.duckdb")
-    assert run_cli("import", "counts", str(sesnsp_file), "--db", db).returncode == 0
-    done = run_cli("regions", "score", "--db", db)
+@pytest.fixture(scope="module")
+def counts_only(tmp_path_factory, sesnsp_file) -> tuple[Path, subprocess.CompletedProcess]:
+    """A store holding the SESNSP counts alone, as `vdto import counts` makes it, and what it printed."""
+    db = tmp_path_factory.mktemp("counts") / "counts.duckdb"
+    return db, run_here("import", "counts", str(sesnsp_file), "--db", str(db))
+
+
+def test_regions_score_on_counts_alone_picks_the_last_month_of_counts(counts_only):
+    db, imported = counts_only
+    assert imported.returncode == 0, imported.stderr
+    done = run_here("regions", "score", "--db", str(db))
     assert done.returncode == 0, done.stderr
     assert "Region scores (state)" in done.stdout
 
@@ -113,7 +121,7 @@ def test_rubric_diff_names_the_argument_not_an_option():
     res = run_cli("rubric", "diff", "default-v1", "missing.toml")
     assert_one_line_exit_2(res, "missing.toml", "second RUBRIC argument")
     assert "--rubric" not in res.stderr
-    ok = run_cli("rubric", "diff", "default-v1", str(EXAMPLES / "my-rubric.toml"))
+    ok = run_here("rubric", "diff", "default-v1", str(EXAMPLES / "my-rubric.toml"))
     assert "victims.civilian" in ok.stdout and "time.half_life_days" in ok.stdout
 
 
@@ -121,8 +129,8 @@ def test_rubric_diff_names_the_argument_not_an_option():
 def test_rank_at_80_columns_cuts_no_number(ucdp_store):
     db = str(ucdp_store[0])
     args = ("rank", "--from", "2023", "--to", "2023", "--draws", "200", "--db", db)
-    table = run_cli(*args, env=_env(80))
-    rows = json.loads(run_cli(*args, "--format", "json").stdout)["rows"][:10]
+    table = run_here(*args, env=_env(80))
+    rows = json.loads(run_here(*args, "--format", "json").stdout)["rows"][:10]
     lines = table.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
     assert all("…" not in c for c in _score_cells(lines))  # score, lo90, hi90 never shortened
@@ -140,13 +148,13 @@ def test_imports_at_80_columns_is_readable(ucdp_store):
     assert max(len(line) for line in lines) <= 80
     assert "18,957" in table.stdout and "ged_mexico_1989" in table.stdout
     assert "--wide" in table.stdout  # says how to see the rest
-    wide = run_cli("imports", "--wide", "--db", str(ucdp_store[0]), env=_env(200))
+    wide = run_here("imports", "--wide", "--db", str(ucdp_store[0]), env=_env(200))
     assert "vdto_version" in wide.stdout
 
 
 def test_at_120_columns_names_stay_on_one_line(ucdp_store):
-    table = run_cli("rank", "--from", "2023", "--to", "2023", "--draws", "200", "--db", str(ucdp_store[0]),
-                    env=_env(120))  # fmt: skip
+    table = run_here("rank", "--from", "2023", "--to", "2023", "--draws", "200", "--db", str(ucdp_store[0]),
+                     env=_env(120))  # fmt: skip
     assert "Cártel Jalisco Nueva Generación" in table.stdout
 
 
@@ -186,7 +194,7 @@ def test_municipality_names_in_inegis_capitalisation():
 
 
 def test_regions_target_says_no_count_rather_than_zero(ucdp_store):
-    done = run_cli(
+    done = run_here(
         "regions", "target", "--from", "2023", "--to", "2023", "--db", str(ucdp_store[0]), env=_env(120)
     )
     assert done.returncode == 0, done.stderr
@@ -196,14 +204,14 @@ def test_regions_target_says_no_count_rather_than_zero(ucdp_store):
 
 
 # 8. numbers that add up on screen
-def test_counts_import_message_adds_up(tmp_path, sesnsp_file):
-    done = run_cli("import", "counts", str(sesnsp_file), "--db", str(tmp_path / "c.duckdb"))
+def test_counts_import_message_adds_up(counts_only):
+    _, done = counts_only
     line = " ".join(done.stdout.split("\n(")[0].split())
     read, rejected, accepted, stored = (int(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", line)[-4:])
     assert read - rejected == accepted and "add up to" in line and stored < accepted
 
 
 def test_hotspots_explain_fdr(ucdp_store):
-    done = run_cli("regions", "hotspots", "--from", "2023", "--to", "2023", "--level", "municipality",
-                   "--db", str(ucdp_store[0]), env=_env(120))  # fmt: skip
+    done = run_here("regions", "hotspots", "--from", "2023", "--to", "2023", "--level", "municipality",
+                    "--db", str(ucdp_store[0]), env=_env(120))  # fmt: skip
     assert "Benjamini-Hochberg" in done.stdout and "would pass by chance" in done.stdout

@@ -19,7 +19,7 @@ from vdto.network.package import enforcement_package
 from vdto.network.synthetic import generate
 from vdto.store import Store
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_here
 
 SIZE = {"organizations": 12, "wholesalers": 300, "distributors": 3000}
 
@@ -64,7 +64,7 @@ def test_shared_regions_is_a_count_not_a_share():
 
 
 def test_package_command_prints_units_and_says_the_network_is_synthetic(db):
-    res = run_cli("network", "package", "--target", "CJNG", "--budget", "5", "--db", str(db))
+    res = run_here("network", "package", "--target", "CJNG", "--budget", "5", "--db", str(db))
     assert res.returncode == 0, res.stderr
     assert "synthetic supply network (seed 1)" in res.stdout
     rows = {
@@ -77,7 +77,7 @@ def test_package_command_prints_units_and_says_the_network_is_synthetic(db):
     assert not re.search(r"\d\.\d{10,}|\d{4,}\.\d{3,}|\de-\d", res.stdout)  # no raw floats
     # JSON keeps full precision, and says where the money comes from
     doc = json.loads(
-        run_cli(
+        run_here(
             "network", "package", "--target", "CJNG", "--budget", "5", "--db", str(db), "-f", "json"
         ).stdout
     )
@@ -139,9 +139,9 @@ def test_export_target_subnetwork_is_small_and_holds_the_target(db, tmp_path):
     from vdto.network.formats import read_gexf
 
     full, sub = tmp_path / "full.gexf", tmp_path / "sub.gexf"
-    res = run_cli("network", "export", str(full), "-f", "gexf", "--db", str(db))
+    res = run_here("network", "export", str(full), "-f", "gexf", "--db", str(db))
     assert res.returncode == 0, res.stderr
-    res = run_cli("network", "export", str(sub), "-f", "gexf", "--target", "Tijuana Cartel", "--db", str(db))
+    res = run_here("network", "export", str(sub), "-f", "gexf", "--target", "Tijuana Cartel", "--db", str(db))
     assert res.returncode == 0, res.stderr
     assert sub.stat().st_size * 10 < full.stat().st_size
     back = read_gexf(sub)
@@ -173,14 +173,14 @@ def test_export_subnetwork_in_every_format_and_hops(db, net, tmp_path):
 
 def test_export_unknown_target_is_one_line_and_exit_2(db, tmp_path):
     out = tmp_path / "sub.gexf"
-    res = run_cli(
+    res = run_here(
         "network", "export", str(out), "-f", "gexf", "--target", "Cártel Inventado", "--db", str(db)
     )
     assert_one_line_exit_2(res, "unknown organization 'Cártel Inventado'")
     assert not out.exists()
-    res = run_cli("network", "export", str(out), "--hops", "3", "--db", str(db))
+    res = run_here("network", "export", str(out), "--hops", "3", "--db", str(db))
     assert_one_line_exit_2(res, "--hops", "--target")
-    res = run_cli("network", "export", str(out), "--target", "cjng", "--hops", "-1", "--db", str(db))
+    res = run_here("network", "export", str(out), "--target", "cjng", "--hops", "-1", "--db", str(db))
     assert_one_line_exit_2(res, "--hops")
     assert not out.exists()
 
@@ -202,7 +202,7 @@ def test_project_gitignore_covers_keys():
 @needs_git
 def test_keys_new_warns_when_the_key_is_in_a_git_repository(tmp_path):
     repo = _git_repo(tmp_path / "repo")
-    res = run_cli("keys", "new", "mx", "--dir", "keys", cwd=repo)
+    res = run_here("keys", "new", "mx", "--dir", "keys", cwd=repo)
     assert res.returncode == 0, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
@@ -211,11 +211,11 @@ def test_keys_new_warns_when_the_key_is_in_a_git_repository(tmp_path):
     assert "PRIVATE" not in res.stdout + res.stderr
     # once ignored, no warning; outside any repository, none either
     (repo / ".gitignore").write_text("keys/\n", encoding="utf-8")
-    res = run_cli("keys", "new", "us", "--dir", "keys", cwd=repo)
+    res = run_here("keys", "new", "us", "--dir", "keys", cwd=repo)
     assert res.returncode == 0 and res.stderr == "", res.stderr
     outside = tmp_path / "plain"
     outside.mkdir()
-    res = run_cli("keys", "new", "mx", "--dir", "keys", cwd=outside)
+    res = run_here("keys", "new", "mx", "--dir", "keys", cwd=outside)
     assert res.returncode == 0 and res.stderr == "", res.stderr
 
 

@@ -19,7 +19,7 @@ from vdto.sim.params import Scenario, load_scenario
 from vdto.sim.results import PEOPLE, deaths_chart, provenance
 from vdto.sim.world import grid_world
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_here
 
 ROOT = Path(__file__).parents[1]
 FAST = ("-r", "2", "--months", "2", "--workers", "1")
@@ -32,7 +32,7 @@ WIDE = {**os.environ, "COLUMNS": "300", "VDTO_COLUMNS": "300"}  # a terminal wid
 def test_sweep_prints_grid_values_as_written(tmp_path):
     grid = tmp_path / "g.toml"
     grid.write_text('[grid]\n"enforcement.capacity" = [0.02, 1.25]\n')
-    res = run_cli("sweep", "small", "--grid", str(grid), *FAST, env=WIDE)
+    res = run_here("sweep", "small", "--grid", str(grid), *FAST, env=WIDE)
     assert res.returncode == 0, res.stderr
     cells = {c.strip() for line in res.stdout.splitlines() for c in line.split("│")}
     assert {"0.02", "1.25"} <= cells and "1.2" not in cells  # not rounded to one decimal
@@ -59,7 +59,7 @@ def test_out_format_follows_the_suffix_or_fails_in_one_line():
 
 def test_sweep_out_without_format_writes_the_file_its_suffix_names(tmp_path):
     out = tmp_path / "sweep.csv"
-    res = run_cli("sweep", "small", "--grid", str(ROOT / "examples" / "grid.toml"), *FAST, "--out", str(out))
+    res = run_here("sweep", "small", "--grid", str(ROOT / "examples" / "grid.toml"), *FAST, "--out", str(out))
     assert res.returncode == 0, res.stderr
     frame = pd.read_csv(out)
     assert frame[["enforcement.capacity", "policy"]].values.tolist() == [
@@ -67,7 +67,7 @@ def test_sweep_out_without_format_writes_the_file_its_suffix_names(tmp_path):
     ]  # fmt: skip
     assert len(frame["meta_vdto_version"].unique()) == 1 and frame["deaths_by_2"].notna().all()
     bad = tmp_path / "sweep.txt"
-    res = run_cli("sweep", "small", "--grid", str(ROOT / "examples" / "grid.toml"), *FAST, "--out", str(bad))
+    res = run_here("sweep", "small", "--grid", str(ROOT / "examples" / "grid.toml"), *FAST, "--out", str(bad))
     assert_one_line_exit_2(res, "--out", "sweep.txt", ".csv")
     assert not bad.exists()
 
@@ -75,7 +75,7 @@ def test_sweep_out_without_format_writes_the_file_its_suffix_names(tmp_path):
 def test_grid_help_shows_a_grid_that_sweep_accepts(tmp_path):
     from vdto.cli.sim import _grid
 
-    res = run_cli("sweep", "--help", env={**os.environ, "COLUMNS": "400", "TERMINAL_WIDTH": "400"})
+    res = run_here("sweep", "--help", env={**os.environ, "COLUMNS": "400", "TERMINAL_WIDTH": "400"})
     assert res.returncode == 0, res.stderr
     text = " ".join(res.stdout.split())
     example = '[grid] "enforcement.capacity" = [200.0, 800.0]'
@@ -91,7 +91,7 @@ def test_example_grid_is_accepted_by_the_documented_command():
     axes = _grid(ROOT / "examples" / "grid.toml", load_scenario("small"))
     assert len(axes) == 1 and len(next(iter(axes.values()))) == 2  # tiny: two points
     args = ("sweep", "small", "--grid", "examples/grid.toml", "--policies", "volume,targeted")
-    res = run_cli(*args, *FAST, "-f", "json", cwd=ROOT)
+    res = run_here(*args, *FAST, "-f", "json", cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert [r["policy"] for r in json.loads(res.stdout)["rows"]] == ["volume", "targeted"] * 2
 
@@ -106,28 +106,28 @@ def test_game_data_keep_the_whole_path_and_carry_provenance(tmp_path):
     assert summary(40, 3, 1.0, 1.5)["violators_path"].iloc[1] == full
     assert short_path(full) == "40 37 34 31 28 25 22 19 16 13 ... 0"
 
-    csv = run_cli("game", "--n", "40", "--k", "3", "-f", "csv")
+    csv = run_here("game", "--n", "40", "--k", "3", "-f", "csv")
     assert csv.returncode == 0, csv.stderr
     rows = pd.read_csv(io.StringIO(csv.stdout))
     assert rows.loc[1, "violators_path"] == full and "..." not in csv.stdout
     assert rows.loc[0, "meta_vdto_version"] and len(rows.loc[0, "meta_settings_sha256"]) == 64
     assert rows.loc[0, "meta_n"] == 40 and rows.loc[0, "meta_sanction"] == 1.5
 
-    doc = json.loads(run_cli("game", "--n", "40", "--k", "3", "-f", "json").stdout)
+    doc = json.loads(run_here("game", "--n", "40", "--k", "3", "-f", "json").stdout)
     assert doc["rows"][1]["violators_path"] == full
     assert doc["meta"]["settings_sha256"] == rows.loc[0, "meta_settings_sha256"]
-    other = json.loads(run_cli("game", "--n", "40", "--k", "2", "-f", "json").stdout)
+    other = json.loads(run_here("game", "--n", "40", "--k", "2", "-f", "json").stdout)
     assert other["meta"]["settings_sha256"] != doc["meta"]["settings_sha256"]
 
-    table = run_cli("game", "--n", "40", "--k", "3", env=WIDE)
+    table = run_here("game", "--n", "40", "--k", "3", env=WIDE)
     assert "40 37 34 31 28 25 22 19 16 13 ... 0" in table.stdout and "settings sha256:" in table.stdout
 
 
 def test_game_writes_parquet_with_out(tmp_path):
-    help_text = " ".join(run_cli("game", "--help", env={**os.environ, "COLUMNS": "400"}).stdout.split())
+    help_text = " ".join(run_here("game", "--help", env={**os.environ, "COLUMNS": "400"}).stdout.split())
     assert "--out" in help_text and "parquet" in help_text
     out = tmp_path / "game.parquet"
-    res = run_cli("game", "--n", "30", "--k", "1", "--out", str(out))  # the suffix picks the format
+    res = run_here("game", "--n", "30", "--k", "1", "--out", str(out))  # the suffix picks the format
     assert res.returncode == 0, res.stderr
     table = pq.read_table(out)
     meta = json.loads(table.schema.metadata[b"vdto"])

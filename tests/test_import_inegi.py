@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import assert_one_line_exit_2, run_cli
+from tests.conftest import assert_one_line_exit_2, run_here
 from vdto.data import bundled
 from vdto.errors import InputFileError, RowErrors, VdtoError
 from vdto.events import inegi
@@ -281,7 +281,7 @@ def test_a_mangled_file_fails_with_one_line_and_the_store_is_unchanged(kind, tmp
     data, place, word = _mangled(kind)
     path = tmp_path / "2010.csv"
     path.write_bytes(data)
-    res = run_cli("import", "inegi", str(path), "--db", str(db))
+    res = run_here("import", "inegi", str(path), "--db", str(db))
     assert_one_line_exit_2(res, f"{path}:{place}", word)
     assert "--skip-bad-rows" not in res.stderr  # a year is imported whole or not at all
     pd.testing.assert_frame_equal(before, stored(db))
@@ -292,11 +292,11 @@ def test_a_mangled_file_fails_with_one_line_and_the_store_is_unchanged(kind, tmp
 def test_a_latin1_file_read_as_utf8_names_the_byte(tmp_path):
     path = tmp_path / "2010.csv"
     path.write_bytes(original(2010))
-    res = run_cli("import", "inegi", str(path), "--encoding", "utf-8", "--db", str(tmp_path / "x.duckdb"))
+    res = run_here("import", "inegi", str(path), "--encoding", "utf-8", "--db", str(tmp_path / "x.duckdb"))
     assert_one_line_exit_2(res, f"{path}:2:3", "0xF1", "--encoding latin-1")
     # and a UTF-8 copy imports when its encoding is given
     path.write_bytes(original(2010).decode("latin-1").encode("utf-8"))
-    res = run_cli("import", "inegi", str(path), "--encoding", "utf-8", "--db", str(tmp_path / "x.duckdb"))
+    res = run_here("import", "inegi", str(path), "--encoding", "utf-8", "--db", str(tmp_path / "x.duckdb"))
     assert res.returncode == 0, res.stderr
     assert "25,757 homicide deaths" in res.stdout
 
@@ -308,7 +308,7 @@ def test_one_bad_year_in_a_folder_writes_nothing(tmp_path):
         (folder / f"{y}.csv").write_bytes(original(y))
     (folder / "2010.csv").write_bytes(_mangled("month")[0])
     db = tmp_path / "f.duckdb"
-    res = run_cli("import", "inegi", str(folder), "--db", str(db))
+    res = run_here("import", "inegi", str(folder), "--db", str(db))
     assert_one_line_exit_2(res, f"{folder / '2010.csv'}:10:3")
     assert not db.exists() or len(stored(db)) == 0
     # two files of one year, and a file named for another year
@@ -399,7 +399,7 @@ def test_a_random_edit_through_the_command_line_is_one_line(tmp_path):
     records[40][5] = "tres"
     path = tmp_path / "2007.csv"
     path.write_bytes(_serialise(records))
-    res = run_cli("import", "inegi", str(path), "--db", str(tmp_path / "x.duckdb"))
+    res = run_here("import", "inegi", str(path), "--db", str(tmp_path / "x.duckdb"))
     assert_one_line_exit_2(res, f"{path}:41:6", "is not a count")
 
 
@@ -485,8 +485,8 @@ def test_a_2010_municipal_score_places_inegi_counts_on_municipalities(inegi_stor
 
 def test_municipal_rates_through_the_command_line(inegi_store, tmp_path):
     db, _ = inegi_store
-    r = run_cli("regions", "score", "--level", "municipality", "--measure", MEASURE, "--from", "2010", "--to", "2010",
-                "--db", str(db), "-f", "json")  # fmt: skip
+    r = run_here("regions", "score", "--level", "municipality", "--measure", MEASURE, "--from", "2010", "--to", "2010",
+                 "--db", str(db), "-f", "json")  # fmt: skip
     assert r.returncode == 0, r.stderr
     import json
 
@@ -496,8 +496,8 @@ def test_municipal_rates_through_the_command_line(inegi_store, tmp_path):
     assert round(first["score"], 1) == 2_138.3 and round(first["per100k"], 1) == 155.2
     assert doc["meta"]["measure"] == MEASURE
     out = tmp_path / "rates.svg"
-    r = run_cli("regions", "map", "--level", "municipality", "--value", "per100k", "--measure", MEASURE,
-                "--from", "2010", "--to", "2010", "--permutations", "99", "--db", str(db), "--out", str(out))  # fmt: skip
+    r = run_here("regions", "map", "--level", "municipality", "--value", "per100k", "--measure", MEASURE,
+                 "--from", "2010", "--to", "2010", "--permutations", "99", "--db", str(db), "--out", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert out.exists() and out.stat().st_size > 10_000
 

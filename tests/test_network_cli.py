@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from .conftest import DATA, run_cli
+from .conftest import DATA, run_here
 
-pytestmark = pytest.mark.slow  # several subprocesses on a generated network
+pytestmark = pytest.mark.slow  # several commands on a generated network
 
 
 def test_generate_package_export_import(tmp_path):
     db = str(tmp_path / "n.duckdb")
-    res = run_cli(
+    res = run_here(
         "network",
         "generate",
         "--seed",
@@ -30,10 +30,10 @@ def test_generate_package_export_import(tmp_path):
     assert res.returncode == 0, res.stderr
     stats = {
         r["what"]: r["count"]
-        for r in json.loads(run_cli("network", "stats", "--db", db, "-f", "json").stdout)
+        for r in json.loads(run_here("network", "stats", "--db", db, "-f", "json").stdout)
     }
     assert stats["nodes_wholesaler"] == 300 and stats["nodes_distributor"] == 3000
-    res = run_cli(
+    res = run_here(
         "network", "package", "--target", "Cártel de Sinaloa", "--budget", "5", "--db", db, "-f", "json"
     )
     assert res.returncode == 0, res.stderr
@@ -44,15 +44,15 @@ def test_generate_package_export_import(tmp_path):
     assert sum(r["denied"] for r in doc["selected"]) == pytest.approx(doc["summary"]["revenue_denied"])
     assert doc["succession"] and doc["succession"][0]["org_id"]
     gexf = tmp_path / "net.gexf"
-    assert run_cli("network", "export", str(gexf), "-f", "gexf", "--db", db).returncode == 0
+    assert run_here("network", "export", str(gexf), "-f", "gexf", "--db", db).returncode == 0
     db2 = str(tmp_path / "m.duckdb")
-    assert run_cli("network", "import", str(gexf), "--db", db2).returncode == 0
+    assert run_here("network", "import", str(gexf), "--db", db2).returncode == 0
     stats2 = {
         r["what"]: r["count"]
-        for r in json.loads(run_cli("network", "stats", "--db", db2, "-f", "json").stdout)
+        for r in json.loads(run_here("network", "stats", "--db", db2, "-f", "json").stdout)
     }
     assert stats2 == stats
-    res = run_cli("network", "export", str(tmp_path / "i2"), "-f", "i2", "--db", db)
+    res = run_here("network", "export", str(tmp_path / "i2"), "-f", "i2", "--db", db)
     assert res.returncode == 0 and (tmp_path / "i2" / "links.csv").exists()
 
 
@@ -64,15 +64,15 @@ def test_bad_network_file_and_unknown_target(tmp_path):
     row[header.index("volume")] = "-5"
     bad.write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n", encoding="utf-8")
     db = str(tmp_path / "n.duckdb")
-    res = run_cli("network", "import", str(bad), "--db", db)
+    res = run_here("network", "import", str(bad), "--db", db)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "edges.csv:2" in res.stderr and res.stderr.strip().count("\n") == 0
     assert not (tmp_path / "n.duckdb").exists()  # nothing half-written
     from vdto.store import Store
 
     Store(db).close()
-    res = run_cli("network", "package", "--target", "cjng", "--budget", "3", "--db", db)
+    res = run_here("network", "package", "--target", "cjng", "--budget", "3", "--db", db)
     assert res.returncode == 2 and "no supply network" in res.stderr
-    run_cli("network", "import", "bacrim2020", "--db", db)
-    res = run_cli("network", "package", "--target", "Cártel Inventado", "--budget", "3", "--db", db)
+    run_here("network", "import", "bacrim2020", "--db", db)
+    res = run_here("network", "package", "--target", "Cártel Inventado", "--budget", "3", "--db", db)
     assert res.returncode == 2 and "unknown organization" in res.stderr

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import DATA, run_cli
+from tests.conftest import DATA, run_here
 from vdto.errors import VdtoError
 from vdto.events.ingest import import_counts_file
 from vdto.geography import STATES
@@ -224,11 +224,11 @@ def test_emerging_windows_partition_the_span_by_whole_months(full_store):
 
 def test_an_unseen_source_with_victim_kinds_and_no_perpetrator_flows_through(tmp_path, nodecay_rubric):
     db = tmp_path / "obs.duckdb"
-    r = run_cli("import", "csv", str(DATA / "observatorio_sample.csv"), "-m", str(DATA / "observatorio_mapping.toml"),
-                "--db", str(db))  # fmt: skip
+    r = run_here("import", "csv", str(DATA / "observatorio_sample.csv"), "-m", str(DATA / "observatorio_mapping.toml"),
+                 "--db", str(db))  # fmt: skip
     assert r.returncode == 0, r.stderr
-    r = run_cli("regions", "score", "--from", "2022", "--to", "2022", "--level", "municipality",
-                "--rubric", str(nodecay_rubric), "--db", str(db), "-f", "json")  # fmt: skip
+    r = run_here("regions", "score", "--from", "2022", "--to", "2022", "--level", "municipality",
+                 "--rubric", str(nodecay_rubric), "--db", str(db), "-f", "json")  # fmt: skip
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     scores = {row["region_code"]: row["score"] for row in doc["rows"] if row["score"] > 0}
@@ -247,8 +247,8 @@ def test_an_unseen_source_with_victim_kinds_and_no_perpetrator_flows_through(tmp
         }
     )
     assert doc["orgs"] == [] and all(row["top_org"] is None for row in doc["rows"])
-    r = run_cli("regions", "hotspots", "--from", "2022", "--to", "2022", "--level", "state",
-                "--db", str(db), "-f", "json", "--seed", "5")  # fmt: skip
+    r = run_here("regions", "hotspots", "--from", "2022", "--to", "2022", "--level", "state",
+                 "--db", str(db), "-f", "json", "--seed", "5")  # fmt: skip
     assert r.returncode == 0, r.stderr
     hot = json.loads(r.stdout)
     assert len(hot["rows"]) == 32 and hot["meta"]["seed"] == 5 and hot["meta"]["permutations"] == 999
@@ -264,8 +264,8 @@ def test_hotspots_are_reproducible_from_the_seed(full_store):
     assert np.allclose(a.hot["gi_z"], c.hot["gi_z"])  # the statistic does not depend on the seed
     assert not np.array_equal(a.hot["gi_p"], c.hot["gi_p"])  # its permutation p-value does
     # the command line prints the same numbers with their provenance
-    r = run_cli("regions", "hotspots", "--from", "2021", "--to", "2021", "--db", str(full_store), "-f", "csv",
-                "--seed", "11")  # fmt: skip
+    r = run_here("regions", "hotspots", "--from", "2021", "--to", "2021", "--db", str(full_store), "-f", "csv",
+                 "--seed", "11")  # fmt: skip
     assert r.returncode == 0, r.stderr
     printed = pd.read_csv(pd.io.common.StringIO(r.stdout), dtype={"region_code": str}).set_index(
         "region_code"
@@ -280,7 +280,7 @@ def test_hotspots_are_reproducible_from_the_seed(full_store):
 
 
 def test_region_target_command_names_regions_and_organizations(full_store):
-    r = run_cli("regions", "target", "--from", "2019", "--to", "2019", "--db", str(full_store), "-f", "json")
+    r = run_here("regions", "target", "--from", "2019", "--to", "2019", "--db", str(full_store), "-f", "json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["rows"] and doc["reason"].startswith(f"{len(doc['rows'])} municipality hot spot")
@@ -301,7 +301,7 @@ def test_region_target_command_names_regions_and_organizations(full_store):
     ],
 )
 def test_bad_options_get_one_line_and_exit_2(full_store, tmp_path, args, where):
-    r = run_cli(*args, "--db", str(full_store), cwd=tmp_path)
+    r = run_here(*args, "--db", str(full_store), cwd=tmp_path)
     assert r.returncode == 2, r.stdout + r.stderr
     lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and where in lines[0] and "Traceback" not in r.stderr
@@ -309,7 +309,7 @@ def test_bad_options_get_one_line_and_exit_2(full_store, tmp_path, args, where):
 
 
 def test_a_map_with_an_unknown_format_writes_nothing(full_store, tmp_path):
-    r = run_cli("regions", "map", "--out", str(tmp_path / "m.gif"), "--db", str(full_store))
+    r = run_here("regions", "map", "--out", str(tmp_path / "m.gif"), "--db", str(full_store))
     assert r.returncode == 2 and "m.gif" in r.stderr and ".png" in r.stderr
     assert list(tmp_path.iterdir()) == []
 

@@ -9,7 +9,7 @@ from vdto.errors import ConfigError, UnknownNameError
 from vdto.orgs import Org, Registry
 from vdto.store import Store
 
-from .conftest import run_cli
+from .conftest import run_here
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +114,14 @@ def test_user_alias_resolves_earlier_unresolved_events(tmp_path):
         'source = "test"\ndefault_category = "homicide"\n[columns]\nsource_id = "id"\ndate = "date"\n'
         'perpetrator = "group"\ndeaths = "deaths"\n'
     )
-    res = run_cli("import", "csv", str(csv), "--mapping", str(mapping), "--db", str(db))
+    res = run_here("import", "csv", str(csv), "--mapping", str(mapping), "--db", str(db))
     assert res.returncode == 0, res.stderr
     assert "Los Nuevos Ficticios" in res.stdout and "vdto orgs add" in res.stdout
     with Store(db, read_only=True) as store:
         assert store.events.unresolved_names()["raw_name"].tolist() == ["Los Nuevos Ficticios"]
-    res = run_cli("orgs", "add", "nuevos", "Los Nuevos", "--db", str(db))
+    res = run_here("orgs", "add", "nuevos", "Los Nuevos", "--db", str(db))
     assert res.returncode == 0, res.stderr
-    res = run_cli("orgs", "alias", "Los Nuevos Ficticios", "nuevos", "--db", str(db))
+    res = run_here("orgs", "alias", "Los Nuevos Ficticios", "nuevos", "--db", str(db))
     assert res.returncode == 0, res.stderr
     with Store(db, read_only=True) as store:
         assert len(store.events.unresolved_names()) == 0
@@ -129,14 +129,14 @@ def test_user_alias_resolves_earlier_unresolved_events(tmp_path):
             "nuevos"
         ]
         assert store.registry().resolve("los nuevos ficticios").org_id == "nuevos"
-    res = run_cli("orgs", "resolve", "Los Nuevos Ficticios", "--db", str(db), "--format", "json")
+    res = run_here("orgs", "resolve", "Los Nuevos Ficticios", "--db", str(db), "--format", "json")
     assert '"org_id": "nuevos"' in res.stdout
 
 
 def test_cli_alias_clash_is_one_line_exit_2(tmp_path):
     db = tmp_path / "t.duckdb"
     Store(db).close()
-    res = run_cli("orgs", "alias", "CJNG", "sinaloa", "--db", str(db))
+    res = run_here("orgs", "alias", "CJNG", "sinaloa", "--db", str(db))
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
     assert "'CJNG' is already a name of 'cjng'" in res.stderr

@@ -20,7 +20,7 @@ from vdto.services.report import FIGURES, SimResults, build_report, run_comparis
 from vdto.store import Store
 
 from .browser import PNG_MAGIC, dump_dom, needs_chromium, png_size, screenshot
-from .conftest import REPORT_SECTIONS, run_cli, write_posterior
+from .conftest import REPORT_SECTIONS, run_here, write_posterior
 
 ROOT = Path(__file__).parents[1]
 
@@ -255,17 +255,19 @@ def test_browser_screenshot(built, tmp_path, focus):
 @pytest.mark.slow  # six runs of the command line
 def test_report_command_errors_say_what_to_do(tmp_path, ucdp_store):
     db = str(ucdp_store[0])
-    res = run_cli("report", "--db", db, "--out", str(tmp_path / "r"), "--sim", str(tmp_path / "none.parquet"))
+    res = run_here(
+        "report", "--db", db, "--out", str(tmp_path / "r"), "--sim", str(tmp_path / "none.parquet")
+    )
     assert res.returncode == 2 and "vdto compare" in res.stderr and "Traceback" not in res.stderr
-    res = run_cli("report", "--db", db, "--sim", "x.parquet", "--no-sim")
+    res = run_here("report", "--db", db, "--sim", "x.parquet", "--no-sim")
     assert res.returncode == 2 and "--no-sim" in res.stderr
-    res = run_cli("report", "--db", db, "--policies", "carpet-bombing")
+    res = run_here("report", "--db", db, "--policies", "carpet-bombing")
     assert res.returncode == 2 and "unknown policy" in res.stderr
-    res = run_cli("report", "--db", db, "--scenario", str(tmp_path / "nope.toml"))
+    res = run_here("report", "--db", db, "--scenario", str(tmp_path / "nope.toml"))
     assert res.returncode == 2 and "scenario file not found" in res.stderr
-    res = run_cli("report", "--db", str(tmp_path / "missing.duckdb"), "--no-sim")
+    res = run_here("report", "--db", str(tmp_path / "missing.duckdb"), "--no-sim")
     assert res.returncode == 2 and "no store at" in res.stderr
-    res = run_cli("report", "--help")
+    res = run_here("report", "--help")
     assert res.returncode == 0 and "vdto report --db vdto.duckdb --out report" in res.stdout
 
 
@@ -442,7 +444,7 @@ def test_policy_chart_titles_all_have_spanish(small_sim):
 
 
 def test_report_lang_option_is_checked():
-    res = run_cli("report", "--lang", "fr")
+    res = run_here("report", "--lang", "fr")
     assert res.returncode == 2 and "--lang" in res.stderr and "Traceback" not in res.stderr
 
 

@@ -31,7 +31,7 @@ from vdto.routes.lever import (
     shift,
 )
 
-from .conftest import assert_one_line_exit_2, run_cli
+from .conftest import assert_one_line_exit_2, run_here
 
 # ---------------------------------------------------------------------------------------------
 # small networks
@@ -520,37 +520,39 @@ def test_missing_network_file(tmp_path):
 
 @pytest.mark.parametrize(("value", "needle"), [("abc", "is not a change"), ("-150%", "above -100%")])
 def test_cli_bad_change(value, needle):
-    res = run_cli("routes", "shift", "--caribbean-interdiction", value)
+    res = run_here("routes", "shift", "--caribbean-interdiction", value)
     assert_one_line_exit_2(res, "--caribbean-interdiction", needle)
 
 
 def test_cli_unknown_chart_format_writes_nothing(tmp_path):
-    res = run_cli("routes", "shift", "--caribbean-interdiction", "-50%", "--chart", str(tmp_path / "out.gif"))
+    res = run_here(
+        "routes", "shift", "--caribbean-interdiction", "-50%", "--chart", str(tmp_path / "out.gif")
+    )
     assert_one_line_exit_2(res, "out.gif", ".png, .svg or .html")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_uncalibrated_year():
-    res = run_cli("routes", "show", "--year", "1850")
+    res = run_here("routes", "show", "--year", "1850")
     assert_one_line_exit_2(res, "--year", "1999")
 
 
 def test_cli_bad_network_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(_parallel_toml((100.0, -5.0)), encoding="utf-8")
-    res = run_cli("routes", "show", "--network", str(bad))
+    res = run_here("routes", "show", "--network", str(bad))
     assert_one_line_exit_2(res, "bad.toml:link.1.cost")
 
 
 def test_cli_network_without_an_eastern_pacific_leg_is_a_clean_error(tmp_path):
     path = tmp_path / "two.toml"
     path.write_text(_parallel_toml(), encoding="utf-8")
-    res = run_cli("routes", "show", "--network", str(path))
+    res = run_here("routes", "show", "--network", str(path))
     assert res.returncode in (0, 2) and "Traceback" not in res.stderr
 
 
 def test_cli_shift_json_carries_its_provenance():
-    res = run_cli("routes", "shift", "--caribbean-interdiction", "-50%", "-f", "json")
+    res = run_here("routes", "shift", "--caribbean-interdiction", "-50%", "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     meta = doc["meta"]
@@ -564,7 +566,7 @@ def test_cli_shift_json_carries_its_provenance():
 
 
 def test_cli_show_json_has_the_calibration():
-    res = run_cli("routes", "show", "--year", "1999", "-f", "json")
+    res = run_here("routes", "show", "--year", "1999", "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["meta"]["year"] == 1999
@@ -574,7 +576,7 @@ def test_cli_show_json_has_the_calibration():
 
 def test_cli_shift_chart_writes_a_png(tmp_path):
     path = tmp_path / "x.png"
-    res = run_cli(
+    res = run_here(
         "routes", "shift", "--caribbean-interdiction", "-50%", "--chart", str(path), "--draws", "500"
     )
     assert res.returncode == 0, res.stderr

@@ -14,7 +14,7 @@ from vdto.scoring import decide, score
 from vdto.scoring.yearly import markdown_rows, yearly_ranking
 from vdto.store import Store
 
-from .conftest import run_cli
+from .conftest import run_cli, run_here
 
 DOC = Path(__file__).parents[1] / "docs" / "ranking-by-year.md"
 
@@ -67,13 +67,13 @@ def test_cli_same_seed_same_bytes(ucdp_store):
         "-f",
         "json",
     )
-    a, b = run_cli(*args), run_cli(*args)
+    a, b = run_here(*args), run_cli(*args)  # here and in a process of its own
     assert a.returncode == 0, a.stderr
     assert a.stdout == b.stdout
     doc = json.loads(a.stdout)
     assert set(doc["meta"]) >= {"vdto_version", "rubric_sha256", "data_sha256", "from", "to", "seed", "draws"}
     assert doc["meta"]["seed"] == 3 and doc["rows"][0]["org"] == "cjng"
-    c = run_cli(*[("4" if a == "3" else a) for a in args])
+    c = run_here(*[("4" if a == "3" else a) for a in args])
     assert c.stdout != a.stdout
     assert json.loads(c.stdout)["meta"]["data_sha256"] == doc["meta"]["data_sha256"]
 
@@ -81,7 +81,9 @@ def test_cli_same_seed_same_bytes(ucdp_store):
 @pytest.mark.slow
 def test_cli_rank_json_and_parquet(ucdp_store, tmp_path):
     db = str(ucdp_store[0])
-    res = run_cli("rank", "--from", "2020", "--to", "2020", "--db", db, "-f", "json", "--what-if", "cjng:50%")
+    res = run_here(
+        "rank", "--from", "2020", "--to", "2020", "--db", db, "-f", "json", "--what-if", "cjng:50%"
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["decision"]["target"] == "cjng"
@@ -91,7 +93,7 @@ def test_cli_rank_json_and_parquet(ucdp_store, tmp_path):
     assert abs(sum(r["p_rank1"] for r in doc["rank_probabilities"]) - 1) < 1e-9
     assert doc["what_if"]["cut"] == 0.5 and doc["what_if"]["rows"][0]["org"] == "sinaloa"
     out = tmp_path / "scores.parquet"
-    res = run_cli(
+    res = run_here(
         "score",
         "--from",
         "2020",
@@ -109,21 +111,21 @@ def test_cli_rank_json_and_parquet(ucdp_store, tmp_path):
     assert res.returncode == 0, res.stderr
     frame = pd.read_parquet(out)
     assert frame["org"].iloc[0] == "cjng" and (frame["rubric"] == "default-v1").all()
-    res = run_cli("score", "--from", "2020", "--to", "2020", "--db", db, "-f", "parquet")
+    res = run_here("score", "--from", "2020", "--to", "2020", "--db", db, "-f", "parquet")
     assert res.returncode == 2 and "--out" in res.stderr
 
 
 def test_cli_rubric_commands(tmp_path):
-    res = run_cli("rubric", "validate", "default-v1")
+    res = run_here("rubric", "validate", "default-v1")
     assert res.returncode == 0 and "valid" in res.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\nversion = 1\n[victims]\njournalist = -4\n')
-    res = run_cli("rubric", "validate", str(bad))
+    res = run_here("rubric", "validate", str(bad))
     assert res.returncode == 2 and "victims.journalist" in res.stderr and "Traceback" not in res.stderr
     mine = tmp_path / "mine.toml"
     mine.write_text('name = "mine"\nversion = 2\n[victims]\njournalist = 8.0\n')
-    res = run_cli("rubric", "diff", "default-v1", str(mine), "-f", "json")
+    res = run_here("rubric", "diff", "default-v1", str(mine), "-f", "json")
     keys = {r["key"] for r in json.loads(res.stdout)}
     assert keys == {"name", "version", "description", "victims.journalist"}
-    res = run_cli("rubric", "show", "default-v1")
+    res = run_here("rubric", "show", "default-v1")
     assert json.loads(res.stdout)["victims"]["journalist"] == 4.0

@@ -20,7 +20,7 @@ from vdto.publication.rounds import announce_round, close_round, open_round
 from vdto.services.scoring import rank_window, score_window
 from vdto.store import Store
 
-from .conftest import run_cli
+from .conftest import run_here
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,8 @@ def test_dismantled_organization_is_listed_apart_by_the_service(dismantled_store
 
 def test_cli_and_api_rank_the_same_way(dismantled_store):
     db, token = dismantled_store
-    cli = run_cli("rank", "--from", "2021", "--to", "2021", "--draws", "300", "--seed", "11",
-                  "--format", "json", "--db", str(db))  # fmt: skip
+    cli = run_here("rank", "--from", "2021", "--to", "2021", "--draws", "300", "--seed", "11",
+                   "--format", "json", "--db", str(db))  # fmt: skip
     assert cli.returncode == 0, cli.stderr
     by_cli = json.loads(cli.stdout)
     client = TestClient(create_app(db))

@@ -9,14 +9,14 @@ import pytest
 
 from vdto.sim.params import Scenario
 
-from .conftest import run_cli
+from .conftest import run_cli, run_here
 
 META = {"vdto_version", "scenario_sha256", "world_sha256", "seed"}
 
 
 def test_simulate_writes_parquet_with_provenance(tmp_path):
     out = tmp_path / "x.parquet"
-    res = run_cli(
+    res = run_here(
         "simulate", "small", "--policy", "targeted", "-r", "20", "--months", "24", "--out", str(out)
     )
     assert res.returncode == 0, res.stderr
@@ -38,7 +38,7 @@ def test_simulate_writes_parquet_with_provenance(tmp_path):
 def test_compare_json_and_chart(tmp_path):
     chart = tmp_path / "c.png"
     args = ("compare", "small", "--policies", "none,volume,targeted", "-r", "20", "--months", "24")
-    res = run_cli(*args, "--chart", str(chart), "-f", "json")
+    res = run_here(*args, "--chart", str(chart), "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["meta"].keys() >= META
@@ -51,7 +51,7 @@ def test_compare_json_and_chart(tmp_path):
     )
     assert doc["meta"]["unit"] == "homicides (people) per month"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # the same command, the same numbers and the same hashes
+    # the same command, the same numbers and the same hashes (in a process of its own)
     again = json.loads(run_cli(*args, "-f", "json", "--workers", "1").stdout)
     assert again == doc
 
@@ -59,7 +59,7 @@ def test_compare_json_and_chart(tmp_path):
 def test_compare_scenario_file_and_hash(tmp_path):
     sc = tmp_path / "mine.toml"
     sc.write_text('name = "mine"\n[run]\nmonths = 6\nreplicates = 4\nseed = 9\n[world]\nkind = "grid"\n')
-    res = run_cli("compare", str(sc), "--policies", "none,kingpin", "-f", "json", "--workers", "1")
+    res = run_here("compare", str(sc), "--policies", "none,kingpin", "-f", "json", "--workers", "1")
     assert res.returncode == 0, res.stderr
     meta = json.loads(res.stdout)["meta"]
     expected = Scenario.model_validate(
@@ -71,7 +71,7 @@ def test_compare_scenario_file_and_hash(tmp_path):
 def test_sweep_grid(tmp_path):
     grid = tmp_path / "g.toml"
     grid.write_text('[grid]\n"enforcement.capacity" = [0.02, 0.06]\n')
-    res = run_cli("sweep", "small", "--grid", str(grid), "-r", "10", "--months", "12", "-f", "json")
+    res = run_here("sweep", "small", "--grid", str(grid), "-r", "10", "--months", "12", "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["meta"].keys() >= META
@@ -87,7 +87,7 @@ def test_sweep_grid(tmp_path):
 
 
 def test_game_json():
-    res = run_cli("game", "--n", "2", "--k", "1", "--cost", "1", "--sanction", "1.5", "-f", "json")
+    res = run_here("game", "--n", "2", "--k", "1", "--cost", "1", "--sanction", "1.5", "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert (
@@ -138,7 +138,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, needle):
     argv = [a.format(**paths) for a in args]
     if args[0] == "sweep":
         argv += ["-r", "2", "--months", "2"]  # a sweep that got past its grid would stay small
-    res = run_cli(*argv)
+    res = run_here(*argv)
     assert res.returncode == 2, (res.stdout, res.stderr)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in res.stderr

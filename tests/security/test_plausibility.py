@@ -15,7 +15,7 @@ import pytest
 
 from vdto.data import bundled
 
-from ..conftest import assert_one_line_exit_2, run_cli
+from ..conftest import assert_one_line_exit_2, run_here
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -67,7 +67,7 @@ def _events(db: Path) -> int:
 def test_a_ucdp_row_dated_9999_cannot_name_the_target(tmp_path):
     db = tmp_path / "s.duckdb"
     f = _ucdp(tmp_path, 3, date_start="9999-12-31", date_end="9999-12-31")
-    res = run_cli("import", "ucdp", str(f), "--db", str(db))
+    res = run_here("import", "ucdp", str(f), "--db", str(db))
     assert_one_line_exit_2(res, f"{f}:5:", "date_start", "outside the plausible dates", "--dates")
     assert _events(db) == 0  # nothing half-written
 
@@ -88,7 +88,7 @@ def test_every_importer_refuses_impossible_years(tmp_path, kind, year):
         )
     else:
         f, args, where = _counts(tmp_path, f"{year}-06"), [], ":3:"
-    res = run_cli("import", kind, str(f), *args, "--db", str(tmp_path / "s.duckdb"))
+    res = run_here("import", kind, str(f), *args, "--db", str(tmp_path / "s.duckdb"))
     assert_one_line_exit_2(res, f"{f}{where}")
     assert _events(tmp_path / "s.duckdb") == 0
 
@@ -96,7 +96,7 @@ def test_every_importer_refuses_impossible_years(tmp_path, kind, year):
 def test_coordinates_in_sydney_are_not_a_mexican_event(tmp_path):
     db = tmp_path / "s.duckdb"
     f = _ucdp(tmp_path, 2, latitude="-33.8688", longitude="151.2093")
-    res = run_cli("import", "ucdp", str(f), "--db", str(db))
+    res = run_here("import", "ucdp", str(f), "--db", str(db))
     assert_one_line_exit_2(res, f"{f}:4:", "latitude", "outside Mexico", "--anywhere")
     assert _events(db) == 0
 
@@ -104,7 +104,7 @@ def test_coordinates_in_sydney_are_not_a_mexican_event(tmp_path):
 def test_coordinates_far_from_the_named_state_are_refused(tmp_path):
     # Ciudad Juárez's coordinates on a row that names Yucatán
     f = _acled(tmp_path, latitude="31.72", longitude="-106.46", admin1="Yucatan")
-    res = run_cli("import", "acled", str(f), "--db", str(tmp_path / "s.duckdb"))
+    res = run_here("import", "acled", str(f), "--db", str(tmp_path / "s.duckdb"))
     assert_one_line_exit_2(res, f"{f}:2:", "from the state the row names")
 
 
@@ -113,7 +113,7 @@ def test_an_explicit_option_lets_them_in_and_is_recorded(tmp_path):
     f = _ucdp(
         tmp_path, 2, latitude="-33.8688", longitude="151.2093", date_start="2199-01-01", date_end="2199-01-01"
     )
-    res = run_cli(
+    res = run_here(
         "import", "ucdp", str(f), "--db", str(db), "--anywhere", "--dates", "1989-01-01..2200-12-31"
     )
     assert res.returncode == 0, res.stderr
@@ -129,12 +129,12 @@ def test_an_explicit_option_lets_them_in_and_is_recorded(tmp_path):
         _, end = resolve_window(None, None, Rubric.default(), store)
         # the other 19 rows are of 1989-1996: the window ends at the last of them
         assert end == date(1996, 3, 20) and store.events.last_date() == date(2199, 1, 1)
-    bad = run_cli("import", "ucdp", str(f), "--db", str(db), "--dates", "2030..2020")
+    bad = run_here("import", "ucdp", str(f), "--db", str(db), "--dates", "2030..2020")
     assert_one_line_exit_2(bad, "--dates")
 
 
 def test_the_bundled_data_pass_the_checks(tmp_path):
-    res = run_cli("import", "ucdp", str(bundled("ucdp")), "--db", str(tmp_path / "s.duckdb"))
+    res = run_here("import", "ucdp", str(bundled("ucdp")), "--db", str(tmp_path / "s.duckdb"))
     assert res.returncode == 0, res.stderr
     assert "imported 18,957" in res.stdout
 
@@ -151,10 +151,10 @@ def test_a_version_3_store_is_migrated_and_keeps_its_imports(tmp_path, ucdp_stor
     with duckdb.connect(str(ucdp_store_copy)) as con:
         con.execute("ALTER TABLE imports DROP COLUMN options")
         con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    res = run_cli("events", "--db", str(ucdp_store_copy))
+    res = run_here("events", "--db", str(ucdp_store_copy))
     assert_one_line_exit_2(res, "schema version 3", "open it once for writing")
     from vdto.store import Store
 
     with Store(ucdp_store_copy) as store:
         assert len(store.imports.frame()) == 1
-    assert run_cli("events", "--db", str(ucdp_store_copy)).returncode == 0
+    assert run_here("events", "--db", str(ucdp_store_copy)).returncode == 0

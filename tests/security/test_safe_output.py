@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_cli
+from ..conftest import run_here
 
 MAPPING = """source = "fiscalia-x"
 default_category = "homicide"
@@ -37,7 +37,7 @@ def hostile_store(tmp_path):
     f.write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "m.toml").write_text(MAPPING)
     db = tmp_path / "s.duckdb"
-    res = run_cli("import", "csv", str(f), "--mapping", str(tmp_path / "m.toml"), "--db", str(db))
+    res = run_here("import", "csv", str(f), "--mapping", str(tmp_path / "m.toml"), "--db", str(db))
     assert res.returncode == 0, res.stderr
     assert "[/bold]" in res.stdout and "Traceback" not in res.stderr
     return db
@@ -53,7 +53,7 @@ def hostile_store(tmp_path):
     ],
 )
 def test_names_that_look_like_markup_print_as_they_are(hostile_store, args):
-    res = run_cli(*args, "--db", str(hostile_store))
+    res = run_here(*args, "--db", str(hostile_store))
     assert res.returncode == 0, res.stderr
     if args[0] == "orgs" and args[1] == "unresolved":
         assert "[/bold]" in res.stdout and "[link=http://evil.example]" in res.stdout
@@ -65,9 +65,9 @@ def _cells(text: str) -> list[str]:
 
 
 def test_csv_cells_are_never_formulas(hostile_store, tmp_path):
-    res = run_cli("events", "--db", str(hostile_store), "--by", "org", "--format", "csv")
+    res = run_here("events", "--db", str(hostile_store), "--by", "org", "--format", "csv")
     assert res.returncode == 0, res.stderr
-    listing = run_cli("orgs", "unresolved", "--db", str(hostile_store), "--format", "csv")
+    listing = run_here("orgs", "unresolved", "--db", str(hostile_store), "--format", "csv")
     assert listing.returncode == 0, listing.stderr
     cells = _cells(listing.stdout)
     assert any(c.startswith("'=HYPERLINK(") for c in cells), cells
@@ -80,8 +80,8 @@ def test_the_problem_report_neutralises_values(tmp_path):
     f.write_text('id,date,state,deaths,group,notes\nx1,=HYPERLINK("http://e"),14,1,CJNG,n\n')
     (tmp_path / "m.toml").write_text(MAPPING)
     report = tmp_path / "problems.csv"
-    res = run_cli("import", "csv", str(f), "--mapping", str(tmp_path / "m.toml"), "--db", str(tmp_path / "s.duckdb"),
-                  "--report", str(report))  # fmt: skip
+    res = run_here("import", "csv", str(f), "--mapping", str(tmp_path / "m.toml"), "--db", str(tmp_path / "s.duckdb"),
+                   "--report", str(report))  # fmt: skip
     assert res.returncode == 2
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
     assert rows and rows[0]["value"].startswith("'=HYPERLINK(")
