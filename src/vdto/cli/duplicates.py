@@ -38,8 +38,8 @@ PreferOpt = Annotated[
     typer.Option(
         "--prefer",
         metavar="SOURCES",
-        help="Sources whose copy counts in full, first first, comma-separated ('*' = every other); "
-        "default: the rules' order.",
+        help="Sources whose copy of a matched incident counts in full, first first, comma-separated "
+        "('*' = every other); default: the rules' order.",
         show_default=False,
     ),
 ]

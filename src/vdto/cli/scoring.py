@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, err, out
+from vdto.cli.duplicates import PreferOpt
 from vdto.cli.options import (
     AgencyOpt,
     DbOpt,
@@ -42,15 +43,6 @@ DuplicateRulesOpt = Annotated[
     typer.Option(
         "--duplicate-rules",
         help="Rules matching one incident reported by two sources (TOML; default: the bundled ones).",
-        show_default=False,
-    ),
-]
-PreferOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--prefer",
-        metavar="SOURCES",
-        help="Whose copy of a matched incident counts in full, first first ('*' = every other source).",
         show_default=False,
     ),
 ]
