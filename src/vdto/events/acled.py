@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 
 from vdto.events.canonical import Batch, check, new_events, resolve_perpetrators
-from vdto.events.tabular import ROW, Problems, parse_date, parse_number, read_csv, require_columns
+from vdto.events.tabular import (
+    ROW,
+    Problems,
+    parse_date,
+    parse_number,
+    read_csv,
+    read_id_list,
+    require_columns,
+)
 from vdto.geography import geography
 from vdto.orgs import CRIMINAL_KINDS, Registry
 from vdto.schema import Category, VictimKind
@@ -268,17 +276,6 @@ def is_deleted_list(path: str | Path, encoding: str = "utf-8") -> bool:
 
 def parse_deleted(path: str | Path, *, encoding: str = "utf-8") -> tuple[pd.DataFrame, int, list]:
     """Read ACLED's deleted-events list: (frame of source_id and stamp, rows read, problems)."""
-    frame = read_csv(path, encoding=encoding)
-    require_columns(frame, DELETED_REQUIRED, path, "ACLED deleted-events")
-    problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
-    ids = frame["event_id_cnty"].str.strip()
-    problems.add(
-        (ids == "").to_numpy(),
-        "event_id_cnty",
-        frame["event_id_cnty"],
-        "is empty",
-        "every deleted event names its id",
+    return read_id_list(
+        path, *DELETED_REQUIRED, encoding=encoding, what="ACLED deleted-events", stamp_required=True
     )
-    stamp = parse_number(frame["deleted_timestamp"], "deleted_timestamp", problems, integer=True, minimum=0)
-    listed = pd.DataFrame({ROW: frame[ROW].to_numpy(), "source_id": ids.to_numpy(), "stamp": stamp})
-    return listed, len(frame), problems.to_list() if problems else []

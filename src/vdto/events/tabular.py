@@ -442,3 +442,33 @@ def parse_date(
     if required:
         problems.add(empty, column, series, "is empty", f"fill in {column}")
     return parsed.dt.normalize()
+
+
+def read_id_list(
+    path: str | Path,
+    id_column: str,
+    stamp_column: str | None = None,
+    *,
+    encoding: str = "utf-8",
+    what: str = "deleted-events list",
+    stamp_required: bool = False,
+) -> tuple[pd.DataFrame, int, list[RowProblem]]:
+    """Read a list of event ids (a source's deleted events): the frame (ROW, source_id, stamp:
+    when each was deleted, NaN when not given), the rows read and the row problems (an empty
+    id, a stamp that is not a number)."""
+    frame = read_csv(path, encoding=encoding)
+    require_columns(frame, [id_column] + ([stamp_column] if stamp_column else []), path, what)
+    problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
+    ids = frame[id_column].str.strip()
+    problems.add(
+        (ids == "").to_numpy(), id_column, frame[id_column], "is empty", "every listed event names its id"
+    )
+    stamp = (
+        parse_number(
+            frame[stamp_column], stamp_column, problems, integer=False, minimum=0, required=stamp_required
+        )
+        if stamp_column
+        else np.full(len(frame), np.nan)
+    )
+    listed = pd.DataFrame({ROW: frame[ROW].to_numpy(), "source_id": ids.to_numpy(), "stamp": stamp})
+    return listed, len(frame), problems.to_list() if problems else []

@@ -143,28 +143,11 @@ def retire_file(
     >>> retire_file(folder / "x.duckdb", folder / "gone.csv", source="fiscalia", id_column="folio").not_held
     1
     """
-    import numpy as np
-    import pandas as pd
+    from vdto.events.tabular import read_id_list
 
-    from vdto.events.tabular import ROW, Problems, parse_number, read_csv, require_columns
-
-    frame = read_csv(file, encoding=encoding)
-    require_columns(
-        frame, [id_column] + ([stamp_column] if stamp_column else []), file, "deleted-events list"
-    )
-    problems = Problems(frame[ROW].to_numpy(), list(frame.columns))
-    ids = frame[id_column].str.strip()
-    problems.add(
-        (ids == "").to_numpy(), id_column, frame[id_column], "is empty", "every listed event names its id"
-    )
-    stamp = (
-        parse_number(frame[stamp_column], stamp_column, problems, integer=False, minimum=None, required=False)
-        if stamp_column
-        else np.full(len(frame), np.nan)
-    )
-    listed = pd.DataFrame({ROW: frame[ROW].to_numpy(), "source_id": ids.to_numpy(), "stamp": stamp})
-    return _retire(db, file, listed, problems.to_list() if problems else [], kind="retire", source=source,
-                   rows_read=len(frame), agency=agency, report=report, skip_bad_rows=skip_bad_rows)  # fmt: skip
+    listed, rows_read, problems = read_id_list(file, id_column, stamp_column, encoding=encoding)
+    return _retire(db, file, listed, problems, kind="retire", source=source, rows_read=rows_read,
+                   agency=agency, report=report, skip_bad_rows=skip_bad_rows)  # fmt: skip
 
 
 def import_changes(
