@@ -24,6 +24,31 @@ def read_toml(path: str | Path) -> dict:
         raise InputFileError(f"not valid TOML ({exc})", str(path), "fix the TOML syntax") from None
 
 
+def first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The key and the words of the first problem pydantic found in a TOML file's values:
+    ``unknown key`` for a key the model does not have, else pydantic's message with the value
+    it got (when there was one and the message does not already say it).
+
+    >>> from pydantic import ConfigDict
+    >>> class Window(BaseModel):
+    ...     model_config = ConfigDict(extra="forbid")
+    ...     days: int = 3
+    >>> try:
+    ...     Window.model_validate({"day": 2})
+    ... except ValidationError as exc:
+    ...     first_problem(exc)
+    ('day', 'unknown key')
+    """
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return key, "unknown key"
+    what = err["msg"].removeprefix("Value error, ")
+    if err["type"] not in ("missing", "value_error"):
+        what += f" (got {err.get('input')!r})"
+    return key, what
+
+
 def load_model(model: type[M], path: str | Path, docs: str) -> M:
     """Read ``path`` and validate it as ``model``; a bad value names ``file:key`` and ``docs``."""
     data = read_toml(path)

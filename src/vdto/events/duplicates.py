@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from vdto.data import bundled
 from vdto.errors import ConfigError
 from vdto.schema import Category
+from vdto.tomlfile import first_problem
 
 DOCS = "docs/duplicates.md"
 #: The comparisons, in the order the evidence lists them.
@@ -242,14 +243,7 @@ def load_rules(path: str | Path | None = None, param: str = "rules") -> Duplicat
     try:
         return DuplicateRules.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            what = "unknown key"
-        else:
-            what = err["msg"].removeprefix("Value error, ")
-            if err["type"] not in ("missing", "value_error"):
-                what += f" (got {err.get('input')!r})"
+        key, what = first_problem(exc)
         raise ConfigError(what, f"{origin}: {key}", f"see {DOCS} for the keys and their ranges") from None
 
 

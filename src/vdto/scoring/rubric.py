@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from vdto.data import bundled
 from vdto.errors import ConfigError
 from vdto.schema import Category, VictimKind
+from vdto.tomlfile import first_problem
 
 NonNegative = Field(ge=0)
 
@@ -148,11 +149,7 @@ def load_rubric(path: str | Path | None = None, param: str = "rubric") -> Rubric
     try:
         return Rubric.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        if err["type"] != "missing" and err["type"] != "extra_forbidden":
-            what += f" (got {err.get('input')!r})"
+        key, what = first_problem(exc)
         raise ConfigError(what, f"{origin}: {key}", "see docs/methodology.md for the rubric's keys") from None
 
 
