@@ -122,7 +122,10 @@ class ScoreRequest(_In):
     draws: int = Field(2000, ge=1, le=10000)
     seed: int = Field(7, ge=0, le=2**32 - 1)
     state: int | None = Field(
-        None, ge=0, le=2**31 - 1, description="Score the store as it was after this import (default: as it is now)."
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="Score the store as it was after this import (default: as it is now).",
     )
 
 
