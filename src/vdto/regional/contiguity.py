@@ -55,6 +55,15 @@ class Contiguity:
         return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
 
 
+def check_islands(islands: str) -> str:
+    """The island rule, or a one-line error naming ``islands``."""
+    if islands not in ISLAND_RULES:
+        raise VdtoError(
+            f"unknown island rule {islands!r}", fix=f"use one of: {', '.join(ISLAND_RULES)}", param="islands"
+        )
+    return islands
+
+
 def queen(codes: list[str], polygons: list, *, islands: str = "nearest") -> Contiguity:
     """Queen contiguity of ``polygons`` (shapely) named by ``codes``.
 
@@ -69,10 +78,7 @@ def queen(codes: list[str], polygons: list, *, islands: str = "nearest") -> Cont
 
     from vdto.regional.pysal import weights
 
-    if islands not in ISLAND_RULES:
-        raise VdtoError(
-            f"unknown island rule {islands!r}", fix=f"use one of: {', '.join(ISLAND_RULES)}", param="islands"
-        )
+    check_islands(islands)
     if len(codes) != len(polygons) or len(set(codes)) != len(codes):
         raise VdtoError(
             "region codes must be unique and match the polygons", "polygons", "give one code per polygon"
