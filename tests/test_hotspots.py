@@ -1,4 +1,4 @@
-"""Hot spots (Gi*, local Moran, emerging hot spots) and queen contiguity with islands.
+"""Hot spots (Gi*, local Moran) and queen contiguity with islands.
 
 Synthetic grids of unit squares with known patterns, an island far away, bad input, and the
 real municipal polygons (2,457 municipalities).
@@ -15,7 +15,7 @@ from shapely.geometry import box
 
 from vdto.errors import VdtoError
 from vdto.regional.contiguity import bundled, queen
-from vdto.regional.hotspots import COLD, EMERGING, HOT, NONE, emerging, hotspots
+from vdto.regional.hotspots import COLD, HOT, NONE, hotspots
 
 N = 8  # the grid is N x N unit squares
 ISLAND = "isle"
@@ -277,98 +277,6 @@ def test_input_forms_give_identical_results(as_input, grid):
 
 
 # --------------------------------------------------------------------------------------------
-# emerging hot spots
-
-EM = 16  # emerging grid: EM x EM unit squares, four 4 x 4 blocks away from the edges
-
-
-def em_cell(i: int, j: int) -> str:
-    return f"r{i:02d}{j:02d}"
-
-
-EM_CELLS = [(i, j) for i in range(EM) for j in range(EM)]
-EM_CODES = [em_cell(i, j) for i, j in EM_CELLS]
-EM_BLOCKS = {"intensifying": (1, 1), "persistent": (1, 11), "fading": (11, 1), "new": (11, 11)}
-
-
-def em_block(i0: int, j0: int, size: int = 4) -> list[str]:
-    return [em_cell(i, j) for i in range(i0, i0 + size) for j in range(j0, j0 + size)]
-
-
-def em_core(status: str) -> list[str]:
-    i0, j0 = EM_BLOCKS[status]
-    return em_block(i0 + 1, j0 + 1, 2)  # cells whose 3 x 3 neighbourhood lies in the block
-
-
-@pytest.fixture(scope="module")
-def em_grid():
-    return queen(EM_CODES, [box(i, j, i + 1, j + 1) for i, j in EM_CELLS])
-
-
-def em_windows() -> list[pd.Series]:
-    background = np.random.default_rng(7).uniform(0.5, 1.5, len(EM_CELLS))
-    plan = [  # block value per window, None = background
-        {"intensifying": 8.0, "persistent": 10.0, "fading": 10.0, "new": None},
-        {"intensifying": 10.0, "persistent": 10.0, "fading": 10.0, "new": None},
-        {"intensifying": 14.0, "persistent": 10.0, "fading": None, "new": 10.0},
-    ]
-    out = []
-    for values in plan:
-        s = pd.Series(background, index=EM_CODES)
-        for status, value in values.items():
-            if value is not None:
-                s[em_block(*EM_BLOCKS[status])] = value
-        out.append(s)
-    return out
-
-
-@pytest.fixture(scope="module")
-def emerged(em_grid):
-    return emerging(em_windows(), em_grid, seed=2).set_index("region_code")
-
-
-@pytest.mark.parametrize("status", ["new", "intensifying", "persistent", "fading"])
-def test_emerging_block_cores(emerged, status):
-    rows = emerged.loc[em_core(status)]
-    assert (rows["status"] == status).all(), rows
-
-
-def test_emerging_details(emerged):
-    rising = emerged.loc[em_core("intensifying")]
-    assert (rising["hot_windows"] == 3).all()
-    assert (rising["z_1"] < rising["z_2"]).all() and (rising["z_2"] < rising["z_3"]).all()
-    assert (rising["z_tau"] > 0).all()
-    assert (emerged.loc[em_core("persistent"), "hot_windows"] == 3).all()
-    assert (emerged.loc[em_core("new"), "hot_windows"] == 1).all()
-    assert (emerged.loc[em_core("fading"), "hot_windows"] == 2).all()
-    assert set(emerged["status"]) <= set(EMERGING)
-    assert list(emerged.columns) == ["status", "hot_windows", "z_1", "z_2", "z_3", "z_tau"]
-
-
-def test_emerging_far_from_blocks_is_never(emerged):
-    near = set()
-    for i0, j0 in EM_BLOCKS.values():
-        near |= set(em_block(i0 - 2, j0 - 2, 8))
-    far = [c for c in EM_CODES if c not in near]
-    assert len(far) >= 50
-    assert (emerged.loc[far, "status"] == "never").all()
-    assert (emerged.loc[far, "hot_windows"] == 0).all()
-
-
-def test_emerging_is_reproducible(em_grid, emerged):
-    again = emerging(em_windows(), em_grid, seed=2).set_index("region_code")
-    pd.testing.assert_frame_equal(again, emerged)
-
-
-@pytest.mark.parametrize("n_windows", [0, 1])
-def test_emerging_needs_two_windows(em_grid, n_windows):
-    with pytest.raises(VdtoError) as err:
-        emerging(em_windows()[:n_windows], em_grid)
-    assert err.value.param == "windows"
-    assert "two windows" in err.value.what
-
-
-# --------------------------------------------------------------------------------------------
 # bad input
 
 BAD_INPUT = settings(max_examples=40, deadline=None)  # the grid fixtures are module-scoped
@@ -430,12 +338,6 @@ def test_wrong_number_of_values(grid, length):
         hotspots(np.ones(length), grid)
     assert err.value.where == "values"
     assert f"{length} values for {N * N} regions" in err.value.what
-
-
-def test_emerging_passes_bad_input_on(em_grid):
-    with pytest.raises(VdtoError) as err:
-        emerging(em_windows(), em_grid, alpha=1.5)
-    assert err.value.param == "alpha"
 
 
 # --------------------------------------------------------------------------------------------

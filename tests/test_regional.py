@@ -17,7 +17,8 @@ from vdto.errors import VdtoError
 from vdto.events.ingest import import_counts_file
 from vdto.geography import STATES
 from vdto.orgs import Registry
-from vdto.regional.analysis import analyse, split_windows
+from vdto.regional.analysis import analyse
+from vdto.regional.emerging import CLASSES, LEFT_OUT, MIN_BINS, TARGET_PRIORITY
 from vdto.regional.hotspots import HOT
 from vdto.regional.panel import LEVELS, check_level, region_panel, region_scores, score_store
 from vdto.scoring.rubric import Rubric
@@ -199,24 +200,54 @@ def test_region_targets_are_violent_significant_hot_spots(full_store):
     assert 1 <= len(t) <= 5
     hot = res.hot.set_index("region_code").loc[t["region_code"]]
     assert (hot["hotspot"] == HOT).all() and (t["score"] > 0).all()
-    assert t["score"].is_monotonic_decreasing
+    # ordered by emerging pattern (intensifying first), then by score within a pattern
+    priority = t["pattern"].map({p: i for i, p in enumerate(TARGET_PRIORITY)}).fillna(len(TARGET_PRIORITY))
+    assert priority.is_monotonic_increasing
+    assert all(g["score"].is_monotonic_decreasing for _, g in t.groupby(priority))
+    patterns = res.emerging.table.set_index("region_code")["pattern"]
+    assert (t.set_index("region_code")["pattern"] == patterns.loc[t["region_code"]]).all()
     # every target comes with the events to focus on, drawn from that region
     assert set(res.targets.events["region_code"]) <= set(t["region_code"])
     assert len(res.targets.events) >= len(t)
+    # a target is the core of its hot spot: at least as violent as its neighbours on average
+    assert (t["score"] >= t["neighbours_score"]).all()
 
 
-@pytest.mark.slow
-def test_emerging_windows_partition_the_span_by_whole_months(full_store):
-    windows = split_windows(date(2017, 1, 1), date(2019, 12, 31), 3)
-    assert windows == [
-        (date(2017, 1, 1), date(2017, 12, 31)),
-        (date(2018, 1, 1), date(2018, 12, 31)),
-        (date(2019, 1, 1), date(2019, 12, 31)),
-    ]
+def test_the_rim_of_a_hot_spot_is_no_target():
+    """A quiet region next to a violent one is a Gi* hot spot because of it; only the violent
+    one is a target, whatever their patterns."""
+    from vdto.regional.target import region_targets
+
+    ev = pd.DataFrame({"source": ["s"] * 2, "source_id": ["1", "2"], "date_start": [date(2019, 3, 2)] * 2,
+                       "state_code": ["12", "17"], "mun_code": [None, None], "category": ["homicide"] * 2,
+                       "deaths_best": [40, 2], "victims_civilian": [40, 2]})  # fmt: skip
+    sc = region_scores(ev, None, None, Registry.seed(), level="state", start=date(2019, 1, 1),
+                       end=date(2019, 12, 31))  # fmt: skip
+    hot = pd.DataFrame({"region_code": ["12", "17"], "hotspot": [HOT, HOT], "gi_z": [3.0, 2.5],
+                        "gi_p": [0.001, 0.01], "cluster": ["high-high", "low-high"]})  # fmt: skip
+    patterns = pd.DataFrame(
+        {"region_code": ["12", "17"], "pattern": ["persistent hot spot", "intensifying hot spot"]}
+    )
+    around = pd.Series({"12": 2.0, "17": 40.0})  # Guerrero and Morelos, each the other's neighbour here
+    both = region_targets(sc, hot, patterns=patterns)
+    assert both.table["region_code"].tolist() == ["17", "12"]  # intensifying first, without the rule
+    core = region_targets(sc, hot, patterns=patterns, neighbours=around)
+    assert core.table["region_code"].tolist() == ["12"]
+    assert "at least as violent as their neighbours" in core.reason
+
+
+def test_emerging_patterns_cover_the_months_of_a_long_window_and_not_a_short_one(full_store):
     with Store(full_store, read_only=True) as store:
-        res = analyse(store, date(2017, 1, 1), date(2019, 12, 31), level="state", windows=3, seed=1)
-    assert set(res.emerging["status"]) <= {"new", "intensifying", "persistent", "fading", "never"}
-    assert len(res.emerging) == 32 and res.emerging["hot_windows"].between(0, 3).all()
+        res = analyse(store, date(2017, 1, 1), date(2019, 12, 31), level="state", seed=1, permutations=199)
+        short = analyse(store, date(2019, 1, 1), date(2019, 6, 30), level="state", seed=1, permutations=199)
+    em = res.emerging
+    assert em is not None and len(em.table) == 32 and set(em.table["pattern"]) <= {*CLASSES, LEFT_OUT}
+    assert em.meta["bins"] == 36 and em.meta["bin"] == "month" and em.meta["k"] == 1
+    assert (em.meta["permutations"], em.meta["seed"]) == (199, 1)  # the hot spots' own settings
+    assert res.meta["patterns"].startswith("36 monthly bins") and sum(em.counts().values()) == 32
+    assert "pattern" in res.targets.table
+    assert short.emerging is None and f"needs {MIN_BINS}" in short.meta["patterns"]
+    assert "pattern" not in short.targets.table
 
 
 # ---------------------------------------------------------------- a source vdto has never seen
@@ -296,7 +327,6 @@ def test_region_target_command_names_regions_and_organizations(full_store):
         (["regions", "hotspots", "--permutations", "10"], "--permutations"),
         (["regions", "hotspots", "--alpha", "2"], "--alpha"),
         (["regions", "hotspots", "--islands", "sink"], "--islands"),
-        (["regions", "hotspots", "--from", "2019-01", "--to", "2019-02", "--windows", "5"], "--windows"),
         (["regions", "map", "--value", "rate", "--level", "municipality", "--out", "m.png"], "--value"),
     ],
 )

@@ -1,4 +1,4 @@
-"""The whole regional analysis over a store: scores, hot spots, emerging hot spots, targets.
+"""The whole regional analysis over a store: scores, hot spots, emerging hot spot patterns, targets.
 
 One function for the command line, the demo and the report, so they all compute the same
 thing from the same inputs.
@@ -9,17 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from vdto.errors import VdtoError
 from vdto.regional import contiguity as contig
-from vdto.regional.hotspots import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, check_options, emerging, hotspots
+from vdto.regional.cube import SpaceTimeCube
+from vdto.regional.emerging import MIN_BINS, EmergingHotSpots, analyse_cube
+from vdto.regional.hotspots import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, check_options, hotspots
 from vdto.regional.panel import (
     DEFAULT_MEASURE,
     RegionScores,
+    all_regions,
     check_level,
     load_inputs,
-    region_scores,
     scores_of_inputs,
 )
 from vdto.regional.target import RegionTargets, region_targets
@@ -29,39 +32,31 @@ from vdto.store import Store
 
 @dataclass
 class RegionalAnalysis:
-    """Scores, hot spots (one row per region), emerging hot spots (or None) and targets."""
+    """Scores, hot spots (one row per region), emerging hot spot patterns over the window's
+    months (or None) and targets."""
 
     scores: RegionScores
     contiguity: contig.Contiguity
     hot: pd.DataFrame
-    emerging: pd.DataFrame | None
+    emerging: EmergingHotSpots | None
     targets: RegionTargets
     meta: dict
 
 
-def split_windows(start: date, end: date, n: int) -> list[tuple[date, date]]:
-    """``n`` consecutive windows of whole months (as equal as can be) covering ``[start, end]``.
-
-    Windows follow month boundaries so that monthly counts fall in exactly one window.
-
-    >>> split_windows(date(2017, 1, 1), date(2019, 12, 31), 3)[1]
-    (datetime.date(2018, 1, 1), datetime.date(2018, 12, 31))
-    """
-    import numpy as np
-
-    months = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="M")
-    if n < 1 or len(months) < n:
-        raise VdtoError(
-            f"cannot split {len(months)} month(s) into {n} windows",
-            fix="use fewer windows or a longer span",
-            param="windows",
-        )
-    out = []
-    for chunk in np.array_split(np.arange(len(months)), n):
-        a = max(start, months[chunk[0]].start_time.date())
-        b = min(end, months[chunk[-1]].end_time.date())
-        out.append((a, b))
-    return out
+def score_cube(scores: RegionScores, start: date, end: date, rubric: Rubric) -> SpaceTimeCube:
+    """The window's region scores by month as a space-time cube (month bins; every region of the
+    level, zeros included), for the emerging hot spot patterns of the targets."""
+    months = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="M").to_timestamp()
+    codes = tuple(all_regions(scores.level))
+    panel = scores.panel
+    pos = pd.Index(codes).get_indexer(panel["region_code"].astype(str))
+    t = months.get_indexer(pd.to_datetime(panel["period"]).dt.to_period("M").dt.to_timestamp())
+    keep = (pos >= 0) & (t >= 0)
+    Y = np.zeros((len(codes), len(months)))
+    np.add.at(Y, (pos[keep], t[keep]), panel["score"].to_numpy(dtype=float)[keep])
+    return SpaceTimeCube.from_monthly(Y, codes, months, level=scores.level, bin="month",
+                                      label=f"violence score (rubric {rubric.name})", measure="score points",
+                                      meta={"from_scores": True})  # fmt: skip
 
 
 def analyse(
@@ -80,30 +75,26 @@ def analyse(
     alpha: float = DEFAULT_ALPHA,
     fdr: bool = False,
     islands: str = "nearest",
-    windows: int = 1,
     top: int = 5,
     value: str = "score",
+    patterns: bool = True,
 ) -> RegionalAnalysis:
     """Score the regions of ``level`` over ``[start, end]`` and find hot spots and targets.
 
     Hot spots are tested on ``value``: the score, or the score per 100,000 people (CONAPO's
     state or municipal population; a region without population counts as 0).
-    With ``windows`` >= 2 the span is also split into that many windows and each region is
-    classed as a new, intensifying, persistent or fading hot spot (see
-    :func:`vdto.regional.hotspots.emerging`).
+    With ``patterns`` (the default) and a window of at least 10 months, each region also gets
+    its emerging hot spot pattern (ESRI's classes, :func:`vdto.regional.emerging.analyse_cube`)
+    over the window's monthly scores (or rates), with the same permutations, seed, alpha and FDR
+    and a lag of one month; the targets are ordered by it. A shorter window leaves the patterns
+    out and says why (``meta["patterns"]``).
     """
     rubric = rubric or Rubric.default()
     check_level(level)
     check_options(permutations, alpha)  # before any work: a bad option fails at once
-    if islands not in contig.ISLAND_RULES:
-        raise VdtoError(
-            f"unknown island rule {islands!r}",
-            fix=f"use one of: {', '.join(contig.ISLAND_RULES)}",
-            param="islands",
-        )
+    contig.check_islands(islands)
     if value not in ("score", "per100k"):
         raise VdtoError(f"unknown value {value!r}", fix="use score or per100k", param="value")
-    spans = split_windows(start, end, windows) if windows >= 2 else []
     events, perps, counts = load_inputs(
         store, start, end, agency=agency, sources=sources, measure=measure, use_counts=use_counts
     )
@@ -117,18 +108,20 @@ def analyse(
     )
     hot = hot.merge(scores.table[["region_code", "name"]], on="region_code", how="left")
     hot.attrs["seed"] = seed
-    trend = None
-    if spans:
-        values = []
-        day, month = pd.to_datetime(events["date_start"]), pd.to_datetime(counts["period"])
-        for a, b in spans:
-            ev = events[(day >= pd.Timestamp(a)) & (day <= pd.Timestamp(b))]
-            cn = counts[(month >= pd.Timestamp(a).to_period("M").start_time) & (month <= pd.Timestamp(b))]
-            part = region_scores(ev, perps, cn, registry, level=level, start=a, end=b, rubric=rubric)
-            values.append(part.table.set_index("region_code")["score"])
-        trend = emerging(values, c, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
-        trend = trend.merge(scores.table[["region_code", "name"]], on="region_code", how="left")
-    targets = region_targets(scores, hot, top=top)
+    trend, why = None, "not asked for"
+    if patterns:
+        cube = score_cube(scores, start, end, rubric)
+        if len(cube.bins) >= MIN_BINS:
+            trend = analyse_cube(cube, value="count" if value == "score" else "rate", k=1,
+                                 permutations=permutations, seed=seed, alpha=alpha, fdr=fdr, islands=islands)  # fmt: skip
+            why = f"{len(cube.bins)} monthly bins, lag 1 month, global window cube"
+        else:
+            why = f"not tested: the window has {len(cube.bins)} months, a trend test needs {MIN_BINS}"
+    adjacency = c.matrix()
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    around = pd.Series(adjacency @ values.to_numpy(dtype=float) / np.maximum(degree, 1), index=list(c.codes))
+    targets = region_targets(scores, hot, top=top, patterns=None if trend is None else trend.table,
+                             neighbours=around)  # fmt: skip
     meta = {
         **scores.meta,
         "seed": seed,
@@ -137,10 +130,10 @@ def analyse(
         "fdr": fdr,
         "islands": islands,
         "island_links": [list(p) for p in c.island_links],
-        "windows": windows,
+        "patterns": why,
         "value": value,
     }
     return RegionalAnalysis(scores, c, hot, trend, targets, meta)
 
 
-__all__ = ["RegionalAnalysis", "analyse", "split_windows"]
+__all__ = ["RegionalAnalysis", "analyse", "score_cube"]

@@ -1,4 +1,5 @@
-"""Hot spots: Getis-Ord Gi*, local Moran's I and emerging hot spots (PySAL esda).
+"""Hot spots: Getis-Ord Gi* and local Moran's I over one map (PySAL esda); emerging hot spots
+over a space-time cube are in :mod:`vdto.regional.emerging`.
 
 A *hot spot* is a region whose neighbourhood (itself and its queen neighbours) has a higher
 score than chance would put together: Getis-Ord Gi* with binary weights whose diagonal is 1
@@ -24,14 +25,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from vdto.errors import VdtoError
 from vdto.regional.contiguity import Contiguity
 
 HOT, COLD, NONE = "hot spot", "cold spot", "not significant"
 QUADRANTS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
-EMERGING = ("new", "intensifying", "persistent", "fading", "never")
 DEFAULT_PERMUTATIONS = 999
 DEFAULT_ALPHA = 0.05
 
@@ -189,63 +188,7 @@ def _with_dropped(out: pd.DataFrame, contiguity: Contiguity) -> pd.DataFrame:
     return pd.concat([out, extra], ignore_index=True)
 
 
-def emerging(
-    window_values: list[pd.Series],
-    contiguity: Contiguity,
-    *,
-    permutations: int = DEFAULT_PERMUTATIONS,
-    seed: int = 0,
-    alpha: float = DEFAULT_ALPHA,
-    fdr: bool = False,
-) -> pd.DataFrame:
-    """Emerging hot spots: compare Gi* hot spots over consecutive windows (oldest first).
-
-    Each region is classed by its hot-spot history, the last window being "now":
-
-    * ``new``: a hot spot now and in no earlier window;
-    * ``intensifying``: a hot spot now and before, and its Gi* z rose over the windows
-      (Kendall's tau of z against time > 0 and the last z above the one before);
-    * ``persistent``: a hot spot now and before, not intensifying;
-    * ``fading``: a hot spot in an earlier window but not now;
-    * ``never``: never a hot spot.
-
-    Every window uses the same seed (common random numbers), so a change of class comes from
-    the data, not from the permutations. Returns one row per region with ``status``, the
-    number of windows it was hot (``hot_windows``), the z of each window (``z_1`` ...) and
-    the trend (``z_tau``).
-    """
-    if len(window_values) < 2:
-        raise VdtoError("emerging hot spots need at least two windows", fix="use 2 or more", param="windows")
-    runs = [
-        hotspots(v, contiguity, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
-        for v in window_values
-    ]
-    codes = list(contiguity.codes)
-    hot = np.column_stack([r.set_index("region_code").loc[codes, "hotspot"].to_numpy() == HOT for r in runs])
-    z = np.column_stack([r.set_index("region_code").loc[codes, "gi_z"].to_numpy(dtype=float) for r in runs])
-    k = z.shape[1]
-    t = np.arange(k)
-    tau = np.array(
-        [
-            stats.kendalltau(t, row).statistic if np.isfinite(row).all() and np.ptp(row) > 0 else 0.0
-            for row in z
-        ]
-    )
-    now, before = hot[:, -1], hot[:, :-1].any(axis=1)
-    rising = (tau > 0) & (z[:, -1] > z[:, -2])
-    status = np.select(
-        [now & ~before, now & before & rising, now & before, ~now & before],
-        ["new", "intensifying", "persistent", "fading"],
-        default="never",
-    )
-    out = pd.DataFrame({"region_code": codes, "status": status, "hot_windows": hot.sum(axis=1)})
-    for i in range(k):
-        out[f"z_{i + 1}"] = z[:, i]
-    out["z_tau"] = tau
-    return out
-
-
-__all__ = ["COLD", "EMERGING", "HOT", "NONE", "check_options", "emerging", "hotspots", "pseudo_p"]
+__all__ = ["COLD", "HOT", "NONE", "check_options", "explain", "hotspots", "pseudo_p"]
 
 
 def explain(regions: int, significant: int, pass_fdr: int, permutations: int, alpha: float) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from vdto.regional.emerging import NO_PATTERN, TARGET_PRIORITY
 from vdto.regional.hotspots import HOT
 from vdto.regional.panel import RegionScores
 
@@ -59,8 +60,21 @@ def region_targets(
     top: int = 5,
     orgs_per_region: int = 3,
     events_per_region: int = 5,
+    patterns: pd.DataFrame | None = None,
+    neighbours: pd.Series | None = None,
 ) -> RegionTargets:
-    """The top ``top`` hot-spot regions by score, with their evidence.
+    """The top ``top`` hot-spot regions, with their evidence.
+
+    Without ``patterns`` the hot spots are ordered by score. With ``patterns`` (one row per
+    region with its emerging hot spot ``pattern``, :func:`vdto.regional.emerging.analyse_cube`)
+    they are ordered first by pattern (:data:`vdto.regional.emerging.TARGET_PRIORITY`: an
+    intensifying hot spot before a persistent one, ... a historical one last; a region with no
+    hot-spot pattern after them all), then by score; the table gains a ``pattern`` column.
+
+    ``neighbours`` (the mean score of each region's neighbours, by code) keeps only the core of
+    each hot spot: a region quieter than its neighbours on average is the rim of someone else's
+    hot spot (a Gi* hot spot because of them) and is not a target; the table gains
+    ``neighbours_score``.
 
     Examples
     --------
@@ -80,8 +94,19 @@ def region_targets(
     t = scores.table.merge(
         hot[["region_code", "hotspot", "gi_z", "gi_p", "cluster"]], on="region_code", how="left"
     )
-    chosen = t[(t["hotspot"] == HOT) & (t["score"] > 0)].sort_values(
-        ["score", "region_code"], ascending=[False, True], kind="stable"
+    if patterns is not None:
+        t = t.merge(patterns[["region_code", "pattern"]], on="region_code", how="left")
+        t["pattern"] = t["pattern"].fillna(NO_PATTERN)
+        priority = {p: i for i, p in enumerate(TARGET_PRIORITY)}
+        t["_priority"] = t["pattern"].map(priority).fillna(len(priority))
+    else:
+        t["_priority"] = 0
+    core = t["score"] > 0
+    if neighbours is not None:
+        t["neighbours_score"] = t["region_code"].map(neighbours).fillna(0.0)
+        core &= t["score"] >= t["neighbours_score"]
+    chosen = t[(t["hotspot"] == HOT) & core].sort_values(
+        ["_priority", "score", "region_code"], ascending=[True, False, True], kind="stable"
     )
     chosen = chosen.head(top).reset_index(drop=True)
     orgs = scores.orgs[scores.orgs["region_code"].isin(chosen["region_code"])]
@@ -109,14 +134,23 @@ def region_targets(
         focus["date_start"] = pd.to_datetime(focus["date_start"]).dt.strftime("%Y-%m-%d")
     level = scores.level
     if chosen.empty:
-        reason = f"no {level} is both a significant hot spot and violent in the window: no region target"
+        reason = (
+            f"no {level} is both a significant hot spot and violent in the window"
+            + (" (at least as violent as its neighbours)" if neighbours is not None else "")
+            + ": no region target"
+        )
     else:
         names = ", ".join(chosen["name"].head(3))
+        order = "by emerging pattern, then score," if patterns is not None else "by score"
         reason = (
-            f"{len(chosen)} {level} hot spot(s) chosen by score among significant Gi* hot spots; "
+            f"{len(chosen)} {level} hot spot(s) chosen {order} among significant Gi* hot spots"
+            + (" at least as violent as their neighbours" if neighbours is not None else "")
+            + "; "
             f"first: {names}"
         )
-    return RegionTargets(chosen[TARGET_COLUMNS], orgs, focus, reason)
+    columns = TARGET_COLUMNS + (["pattern"] if patterns is not None else [])
+    columns += ["neighbours_score"] if neighbours is not None else []
+    return RegionTargets(chosen[columns], orgs, focus, reason)
 
 
 __all__ = ["TARGET_COLUMNS", "RegionTargets", "region_targets"]
