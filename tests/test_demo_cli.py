@@ -56,7 +56,7 @@ def test_demo_writes_the_report(demo):
     assert text.index('<tr data-org="cjng">') < text.index('<tr data-org="sinaloa">')
     for sid in REPORT_SECTIONS:
         assert f'<section id="{sid}">' in text, sid
-    assert text.count('type="application/json" data-chart=') == 7
+    assert text.count('type="application/json" data-chart=') == 9  # with the pattern maps
     assert 'id="targets-municipality"' in text and "Tijuana, Baja California" in text
     doc = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert doc["decision"]["target"] is None and doc["decision"]["threshold"] == 0.9
@@ -67,7 +67,8 @@ def test_demo_writes_the_report(demo):
     assert prov["scenario"] == "default" and prov["sim_replicates"] == 40 and prov["sim_months"] == 36
     assert len(prov["rubric_sha256"]) == len(prov["data_sha256"]) == len(prov["scenario_sha256"]) == 64
     # the key figures, as non-empty PNGs (in English, then in Spanish)
-    names = ["ranking", "map-state", "map-municipality", "network", "policies", "routes"]
+    names = ["ranking", "map-state", "map-municipality", "patterns-state", "patterns-municipality", "network",
+             "policies", "routes"]  # fmt: skip
     assert doc["figures"] == [f"figures/{n}{lang}.png" for lang in ("", ".es") for n in names]
     for n in names:
         data = (folder / "figures" / f"{n}.png").read_bytes()

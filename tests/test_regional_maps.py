@@ -248,3 +248,83 @@ def test_municipality_map_renders_and_stays_small(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 100_000
     assert 1_000_000 < html.stat().st_size < 6_000_000  # simplified: a few MB with Vega embedded
     assert time.perf_counter() - start < 60
+
+
+# -- emerging hot spot patterns --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def patterns():
+    """Emerging hot spots of a small state cube: Chihuahua and its neighbours violent throughout,
+    Yucatán's peninsula quiet, the rest of the country middling."""
+    from vdto.regional.cube import SpaceTimeCube
+    from vdto.regional.emerging import analyse_cube
+
+    months = pd.date_range("2010-01-01", periods=12, freq="MS")
+    codes = tuple(region_names("state").index)
+    rng = np.random.default_rng(3)
+    y = rng.poisson(10.0, (32, 12)).astype(float)
+    y[[4, 7, 9, 24, 25], :] += 40.0  # Coahuila, Chihuahua, Durango, Sinaloa, Sonora
+    y[[3, 22, 30], :] = 0.0  # Campeche, Quintana Roo, Yucatán
+    cube = SpaceTimeCube.from_monthly(y, codes, months, level="state", bin="month", label="test",
+                                      measure="homicides", meta={"source": "a test cube"})  # fmt: skip
+    return analyse_cube(cube, permutations=199, seed=1)
+
+
+def test_pattern_map_colours_each_class_the_same_way_and_lists_only_those_present(patterns, tmp_path):
+    from vdto.regional.emerging import NO_PATTERN
+
+    t = patterns.table
+    present = [c for c, n in patterns.counts().items() if n]
+    chart = maps.pattern_map(t, "state", title="Patterns", meta=patterns.meta)
+    spec = chart.to_dict()
+    scale = spec["encoding"]["fill"]["scale"]
+    assert scale["domain"] == present + ([NO_PATTERN] if NO_PATTERN not in present else [])
+    assert scale["range"] == [maps.PATTERN_COLOURS[c] for c in scale["domain"]]
+    assert "persistent hot spot" in present and "persistent cold spot" in present
+    props = features(chart)
+    assert props["08"]["pattern"] == t.set_index("region_code").loc["08", "pattern"]
+    assert spec["title"]["subtitle"][0].startswith("vdto ") and "a test cube" in " ".join(
+        spec["title"]["subtitle"]
+    )
+    # hot classes in reds and oranges, cold ones in blues, no pattern grey: the fixed palette
+    for c in maps.PATTERN_COLOURS:
+        r, g, b = (int(maps.PATTERN_COLOURS[c][i : i + 2], 16) for i in (1, 3, 5))
+        assert (r > b) if "hot" in c else (b > r) if "cold" in c else (r == g == b), c
+    png = maps.map_patterns(t, "state", tmp_path / "p.png", title="Patterns", meta=patterns.meta)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000
+    html = maps.map_patterns(t, "state", tmp_path / "p.html", title="Patterns", meta=patterns.meta)
+    page = html.read_text(encoding="utf-8")
+    assert all(f'"{c}"' in page for c in present) and "Chihuahua" in page
+    es = maps.pattern_map(t, "state", title="Patrones", meta=patterns.meta, lang="es").to_dict()
+    assert "punto caliente persistente" in es["encoding"]["fill"]["scale"]["domain"]
+
+
+def test_pattern_map_draws_regions_it_was_not_given_white_and_refuses_unknown_classes():
+    t = pd.DataFrame({"region_code": ["8"], "pattern": ["new hot spot"]})
+    props = features(maps.pattern_map(t, "state", title="", meta={}))
+    assert props["08"]["pattern"] == "new hot spot" and props["31"]["pattern"] == maps.NOT_ANALYSED
+    with pytest.raises(VdtoError, match="unknown emerging pattern"):
+        maps.pattern_map(t.assign(pattern="warm"), "state", title="", meta={})
+    with pytest.raises(VdtoError, match="no 'pattern' column"):
+        maps.pattern_map(t.drop(columns="pattern"), "state", title="", meta={})
+
+
+def test_chart_per_class_has_a_panel_for_each_class_present(patterns, tmp_path):
+    from vdto.regional.emerging import NO_PATTERN
+
+    series = maps.pattern_series(patterns)
+    present = [c for c, n in patterns.counts().items() if n and c != NO_PATTERN]
+    assert list(dict.fromkeys(series["pattern"])) == present
+    assert (series.groupby("pattern").size() == 12).all()
+    # the mean over the class's regions, bin by bin, inside its band
+    cells = patterns.cells.merge(patterns.table[["region_code", "pattern"]], on="region_code")
+    hot = cells[cells["pattern"] == "persistent hot spot"].groupby("bin")["gi_z"].mean()
+    got = series[series["pattern"] == "persistent hot spot"].set_index("bin")["mean_z"]
+    assert np.allclose(got, hot.loc[got.index])
+    assert (series["q25"] <= series["q75"]).all() and (series["min_z"] <= series["mean_z"]).all()
+    svg = maps.chart_patterns(patterns, tmp_path / "c.svg", title="Per class")
+    text = " ".join(t.text or "" for t in ET.parse(svg).getroot().iter(f"{SVG_NS}text"))
+    for c in present:
+        assert f"{c} ({patterns.counts()[c]} region" in text, c
+    assert maps.chart_patterns(patterns, tmp_path / "c.png", title="Per class").stat().st_size > 20_000

@@ -107,6 +107,21 @@ def test_report_folder_holds_page_json_and_figures(built):
     for key in ("margins", "trend", "targets_state", "targets_municipality", "package_selected", "policies"):
         assert doc["tables"][key], key
     assert {r["policy"] for r in doc["tables"]["policies"]} == {"none", "volume", "targeted"}
+    # the emerging patterns over the year's months: every class counted at both levels, the regions
+    # with a hot or cold pattern listed, and the targets ordered by pattern
+    from vdto.regional.emerging import CLASSES, NO_PATTERN
+
+    for level, regions in (("state", 32), ("municipality", 2_478)):
+        counts = doc["patterns"][level]["counts"]
+        assert list(counts) == list(CLASSES) and sum(counts.values()) <= regions
+        assert doc["patterns"][level]["meta"]["bins"] == 12
+        listed = doc["tables"][f"patterns_{level}"]
+        assert len(listed) == sum(n for c, n in counts.items() if c != NO_PATTERN)
+        assert all("pattern" in r for r in doc["tables"][f"targets_{level}"])
+    assert prov["patterns"].startswith("12 monthly bins")
+    text = page.read_text(encoding="utf-8")
+    assert 'id="patterns-counts"' in text and 'id="patterns-municipality"' in text
+    assert "Intensifying hot spots:" in text and "Persistent hot spots:" in text
     assert len(doc["tables"]["package_selected"]) == 25
     assert doc["tables"]["routes"] and doc["headlines"]["decision"].startswith("No target for 2023")
     # every key figure, as a real PNG, in English and in Spanish
@@ -130,7 +145,7 @@ def test_report_page_is_self_contained(built):
     assert "cdn.jsdelivr" not in text and "vega.github.io/schema/vega-lite" not in text
     # the Vega bundle is inlined once, and every chart is a spec
     assert len(re.findall(r"<script>", text)) == 2
-    assert text.count("vegaEmbed") >= 2 and text.count('type="application/json"') == 7
+    assert text.count("vegaEmbed") >= 2 and text.count('type="application/json"') == 9
 
 
 @pytest.mark.slow
@@ -214,9 +229,10 @@ def test_browser_renders_every_chart_without_console_errors(rendered):
     console = [line for line in stderr.splitlines() if "CONSOLE" in line]
     assert console == []  # the page logs nothing: no errors, no warnings
     assert dom.errors_hidden is True
-    assert dom.root.get("data-rendered") == "7" and dom.root.get("data-errors") == "0"
+    assert dom.root.get("data-rendered") == "9" and dom.root.get("data-errors") == "0"
     assert dom.root.get("data-warnings") == ""
-    for name in ("ranking", "trends", "map-state", "map-municipality", "network", "policies", "routes"):
+    for name in ("ranking", "trends", "map-state", "map-municipality", "patterns-state", "patterns-municipality",
+                 "network", "policies", "routes"):  # fmt: skip
         tags = dom.tags.get(f"chart-{name}", {})
         assert tags.get("svg", 0) >= 1 and tags.get("path", 0) >= 1, (name, tags)
 
@@ -351,21 +367,25 @@ def test_report_is_written_in_english_and_spanish(built):
     for heading in ("Resumen", "Clasificación 2023", "Márgenes", "Tendencias por organización",
                     "Mapas y puntos calientes", "Estados", "Municipios", "Paquete de aplicación de la ley",
                     "Comparación de políticas", "Rutas: el desplazamiento del Caribe", "Calibración y afirmaciones",
-                    "Procedencia", "Organización", "Puntuación", "Intervalo de 90\u00a0%", "P(1.er\u00a0lugar)"):  # fmt: skip
+                    "Procedencia", "Organización", "Puntuación", "Intervalo de 90\u00a0%", "P(1.er\u00a0lugar)",
+                    "Patrones emergentes por clase", "Patrón emergente"):  # fmt: skip
         assert heading in spanish, heading
     english = set(_headings(en)) - _SYMBOLS
-    assert {"Summary", "Ranking 2023", "Margins", "Provenance", "States", "Organization", "Score"} <= english
+    assert {"Summary", "Ranking 2023", "Margins", "Provenance", "States", "Organization", "Score",
+            "Emerging patterns by class", "Emerging pattern"} <= english  # fmt: skip
     assert english.isdisjoint(spanish), sorted(english & set(spanish))
     visible = _visible(es)
     assert [h for h in english if re.search(rf"(?<!\w){re.escape(h)}(?!\w)", visible)] == []
     # every chart's title is in the page's language
     for title in ("Clasificación de la violencia 2023", "Tendencias por organización: puntuación",
                   "Puntuación de violencia por estado", "Paquete de aplicación de la ley contra",
-                  "por política: mediana sobre réplicas pareadas", "Cocaína con destino a EE.\u00a0UU."):  # fmt: skip
+                  "por política: mediana sobre réplicas pareadas", "Cocaína con destino a EE.\u00a0UU.",
+                  "Patrones emergentes de puntos calientes por municipio", "punto caliente persistente"):  # fmt: skip
         assert title in es, title
     for title in (
         "Violence ranking 2023",
         "Violence score by state",
+        "Emerging hot spot patterns by municipality",
         "by policy: median",
         "US-bound cocaine by",
     ):
@@ -456,7 +476,7 @@ def test_browser_renders_the_spanish_page(built, tmp_path):
     dom = _Dom()
     dom.feed(done.stdout)
     assert [line for line in done.stderr.splitlines() if "CONSOLE" in line] == []
-    assert dom.root.get("lang") == "es" and dom.root.get("data-rendered") == "7"
+    assert dom.root.get("lang") == "es" and dom.root.get("data-rendered") == "9"
     assert dom.root.get("data-errors") == "0"
     assert "Sin objetivo para 2023" in dom.visible("decision")
     assert "P(1.er" in dom.visible("chart-ranking") and "punto caliente" in dom.visible("chart-map-state")

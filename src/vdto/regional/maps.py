@@ -7,7 +7,11 @@ network, and the HTML embeds the Vega JavaScript so it opens offline.
 
 * :func:`choropleth` builds the chart: fill by a value per region, hot spots outlined;
 * :func:`vdto.render.charts.save_chart` writes it as ``.png``, ``.svg`` or ``.html``, atomically;
-* :func:`map_regions` does both for a :class:`~vdto.regional.panel.RegionScores`.
+* :func:`map_regions` does both for a :class:`~vdto.regional.panel.RegionScores`;
+* :func:`map_patterns` maps the emerging hot spot pattern of every region (ESRI's 17 classes,
+  :mod:`vdto.regional.emerging`) with a fixed colour per class, and :func:`chart_patterns`
+  draws one small panel per class: the mean Gi* z of its regions, bin by bin, with their
+  interquartile band.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from vdto.render.fmt import period
 from vdto.render.jsonout import plain
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from vdto.regional.emerging import EmergingHotSpots
     from vdto.regional.panel import RegionScores
 
 #: Simplification tolerance (degrees) of the drawn polygons, by level.
@@ -417,4 +424,348 @@ def map_regions(
     return chart
 
 
-__all__ = ["choropleth", "map_regions", "provenance"]
+# ---------------------------------------------------------------------------------------------
+# emerging hot spot patterns
+
+#: The fill of each emerging hot spot class, fixed so that any two maps compare: hot spots in
+#: reds and oranges (the most urgent darkest), cold spots in the same steps of blue, no pattern
+#: light grey, regions left out of the test (no neighbours, or not in the table) white.
+PATTERN_COLOURS: dict[str, str] = {
+    "intensifying hot spot": "#67000d",
+    "persistent hot spot": "#a50f15",
+    "consecutive hot spot": "#de2d26",
+    "new hot spot": "#fb6a4a",
+    "sporadic hot spot": "#fd8d3c",
+    "oscillating hot spot": "#fdae6b",
+    "diminishing hot spot": "#fcbba1",
+    "historical hot spot": "#fee6ce",
+    "intensifying cold spot": "#08306b",
+    "persistent cold spot": "#08519c",
+    "consecutive cold spot": "#2171b5",
+    "new cold spot": "#4292c6",
+    "sporadic cold spot": "#6baed6",
+    "oscillating cold spot": "#9ecae1",
+    "diminishing cold spot": "#c6dbef",
+    "historical cold spot": "#deebf7",
+    "no pattern detected": "#e6e6e6",
+    "left out (no neighbours)": "#ffffff",
+    "left out (no polygon)": "#ffffff",
+}
+#: A region of the polygons that the table does not hold (drawn white, like one left out).
+NOT_ANALYSED = "not analysed"
+PATTERN_COLOURS[NOT_ANALYSED] = "#ffffff"
+LEFT_OUT_STROKE = "#969696"
+
+#: The classes in the reader's language (a map's legend and tooltips, the analyst's report).
+PATTERN_WORDS: dict[str, dict[str, str]] = {
+    "en": {c: c for c in PATTERN_COLOURS},
+    "es": {
+        "new hot spot": "punto caliente nuevo",
+        "consecutive hot spot": "punto caliente consecutivo",
+        "intensifying hot spot": "punto caliente en intensificación",
+        "persistent hot spot": "punto caliente persistente",
+        "diminishing hot spot": "punto caliente en disminución",
+        "sporadic hot spot": "punto caliente esporádico",
+        "oscillating hot spot": "punto caliente oscilante",
+        "historical hot spot": "punto caliente histórico",
+        "new cold spot": "punto frío nuevo",
+        "consecutive cold spot": "punto frío consecutivo",
+        "intensifying cold spot": "punto frío en intensificación",
+        "persistent cold spot": "punto frío persistente",
+        "diminishing cold spot": "punto frío en disminución",
+        "sporadic cold spot": "punto frío esporádico",
+        "oscillating cold spot": "punto frío oscilante",
+        "historical cold spot": "punto frío histórico",
+        "no pattern detected": "sin patrón detectado",
+        "left out (no neighbours)": "excluido (sin vecinos)",
+        "left out (no polygon)": "excluido (sin polígono)",
+        NOT_ANALYSED: "no analizado",
+    },
+}
+#: The other words of a pattern map or chart, by language.
+PATTERN_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "pattern": "Emerging pattern", "hot_bins": "Hot bins", "cold_bins": "Cold bins", "last_z": "Gi* z, last bin",
+        "total": "Total", "cube": "cube", "lag": "lag", "window": "global window", "permutations": "permutations",
+        "seed": "seed", "fdr": "FDR", "yes": "yes", "no": "no", "bins": "{n} {bin} bins",
+        "to": "to", "mean_z": "mean Gi* z", "band": "Gi* z of {unit}: line, the mean over the class's regions; band, their interquartile range",
+        "bin_start": "bin", "regions": "regions", "white": "White: left out of the test (no neighbours) or not analysed",
+        "month": "month", "quarter": "quarter", "year": "year", "window_cube": "cube", "window_bin": "bin",
+        "none": "No region has a hot or cold pattern",
+    },
+    "es": {
+        "pattern": "Patrón emergente", "hot_bins": "Intervalos calientes", "cold_bins": "Intervalos fríos",
+        "last_z": "z de Gi*, último intervalo", "total": "Total", "cube": "cubo", "lag": "rezago",
+        "window": "ventana global", "permutations": "permutaciones", "seed": "semilla", "fdr": "FDR", "yes": "sí",
+        "no": "no", "bins": "{n} intervalos de un {bin}", "to": "a", "mean_z": "z media de Gi*",
+        "band": "z de Gi* de {unit}: línea, la media de las regiones de la clase; banda, su rango intercuartílico",
+        "bin_start": "intervalo", "regions": "regiones",
+        "white": "Blanco: excluido de la prueba (sin vecinos) o no analizado",
+        "month": "mes", "quarter": "trimestre", "year": "año", "window_cube": "cubo",
+        "window_bin": "intervalo", "none": "Ninguna región tiene un patrón caliente o frío",
+    },
+}  # fmt: skip
+
+
+def pattern_provenance(meta: dict[str, Any], lang: str = "en") -> str:
+    """One line saying where an emerging hot spot analysis comes from and how it was run: vdto's
+    version, the cube's SHA-256, the source, the span, the bins, the value and its unit, the lag,
+    the global window, the permutations, the seed, alpha and FDR (from
+    :attr:`~vdto.regional.emerging.EmergingHotSpots.meta`).
+
+    Examples
+    --------
+    >>> pattern_provenance({"vdto_version": "0.1.0", "cube_sha256": "c2f43870c0e536a5", "source": "INEGI",
+    ...     "from": "2010-01-01", "to": "2012-12-31", "bins": 12, "bin": "quarter", "value": "count",
+    ...     "unit": "homicide deaths per quarter", "k": 1, "window": "cube", "permutations": 999, "seed": 1,
+    ...     "alpha": 0.05, "fdr": False})
+    'vdto 0.1.0 · cube sha256:c2f43870c0e5 · INEGI · 2010-01-01 to 2012-12-31 · 12 quarter bins · count (homicide deaths per quarter) · lag 1 · global window cube · 999 permutations · seed 1 · alpha 0.05 · FDR no'
+    """
+    w = PATTERN_TEXT.get(lang, PATTERN_TEXT["en"])
+    parts = []
+    if meta.get("vdto_version"):
+        parts.append(f"vdto {meta['vdto_version']}")
+    if meta.get("cube_sha256"):
+        parts.append(f"{w['cube']} sha256:{str(meta['cube_sha256'])[:12]}")
+    source = meta.get("source") or meta.get("label")
+    if source:
+        parts.append(str(source))
+    if meta.get("from") and meta.get("to"):
+        parts.append(f"{meta['from']} {w['to']} {meta['to']}")
+    if meta.get("bins") is not None and meta.get("bin"):
+        parts.append(w["bins"].format(n=meta["bins"], bin=w.get(str(meta["bin"]), meta["bin"])))
+    if meta.get("value"):
+        parts.append(f"{meta['value']} ({meta['unit']})" if meta.get("unit") else str(meta["value"]))
+    elif meta.get("unit"):
+        parts.append(str(meta["unit"]))
+    if meta.get("k") is not None:
+        parts.append(f"{w['lag']} {meta['k']}")
+    if meta.get("window") is not None:
+        parts.append(f"{w['window']} {w.get('window_' + str(meta['window']), meta['window'])}")
+    if meta.get("permutations") is not None:
+        parts.append(f"{meta['permutations']:,} {w['permutations']}")
+    if meta.get("seed") is not None:
+        parts.append(f"{w['seed']} {meta['seed']}")
+    if meta.get("alpha") is not None:
+        parts.append(f"alpha {meta['alpha']:g}")
+    if "fdr" in meta:
+        parts.append(f"{w['fdr']} {w['yes'] if meta['fdr'] else w['no']}")
+    return " · ".join(parts)
+
+
+def _wrap(line: str, width: int = 110) -> list[str]:
+    """A `` · ``-separated line broken into lines of at most ``width`` characters (at the dots)."""
+    out: list[str] = []
+    for part in line.split(" · ") if line else []:
+        if out and len(out[-1]) + 3 + len(part) <= width:
+            out[-1] += " · " + part
+        else:
+            out.append(part)
+    return out
+
+
+def _pattern_features(table: pd.DataFrame, level: str, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """One GeoJSON feature per bundled region with its class (in ``lang``) and the classes drawn."""
+    codes, geometries, _ = _shapes(level)
+    rows = table.assign(region_code=_normal_codes(table["region_code"], level)).drop_duplicates("region_code")
+    rows = rows.set_index("region_code").reindex(list(codes))
+    pattern = rows["pattern"].fillna(NOT_ANALYSED).astype(str)
+    unknown = sorted(set(pattern) - set(PATTERN_COLOURS))
+    if unknown:
+        raise VdtoError(f"unknown emerging pattern {unknown[0]!r}", "table",
+                        "pass the table of vdto.regional.emerging.analyse_cube")  # fmt: skip
+    said = PATTERN_WORDS.get(lang, PATTERN_WORDS["en"])
+    known = region_names(level)
+    names = rows["name"] if "name" in rows else pd.Series(np.nan, index=rows.index, dtype=object)
+    props: dict[str, pd.Series] = {
+        "name": names.fillna(known.reindex(list(codes))).fillna(""),
+        "pattern": pattern.map(said),
+    }
+    for col in ("hot_bins", "cold_bins", "last_z", "total"):
+        if col in rows:
+            props[col] = pd.to_numeric(rows[col], errors="coerce")
+    columns = {k: [plain(x) for x in s.to_numpy(dtype=object)] for k, s in props.items()}
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {"region_code": code, **{k: col[i] for k, col in columns.items()}},
+        }
+        for i, (code, geometry) in enumerate(zip(codes, geometries, strict=True))
+    ]
+    present = set(pattern)
+    from vdto.regional.emerging import CLASSES, LEFT_OUT, NO_PATTERN, NO_POLYGON
+
+    drawn = [c for c in (*CLASSES, LEFT_OUT, NO_POLYGON, NOT_ANALYSED) if c in present or c == NO_PATTERN]
+    return features, drawn
+
+
+def pattern_map(table: pd.DataFrame, level: str, *, title: str, meta: dict[str, Any],
+                lang: str = "en") -> alt.Chart:  # fmt: skip
+    """A categorical map of the emerging hot spot class of every region of ``level``
+    (``table``: one row per region with ``region_code``, ``pattern`` and, for the tooltip,
+    ``name``, ``hot_bins``, ``cold_bins``, ``last_z``, ``total``). Each class has its fixed
+    colour (:data:`PATTERN_COLOURS`); the legend lists the classes drawn and no pattern. The
+    subtitle is the provenance line of ``meta`` (:func:`pattern_provenance`).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"region_code": ["08", "31"], "pattern": ["persistent hot spot", "new cold spot"]})
+    >>> chart = pattern_map(t, "state", title="Patterns", meta={})
+    >>> chart.to_dict()["encoding"]["fill"]["scale"]["domain"]
+    ['persistent hot spot', 'new cold spot', 'no pattern detected', 'not analysed']
+    """
+    check_level(level)
+    for col in ("region_code", "pattern"):
+        if col not in table:
+            raise VdtoError(f"the table has no {col!r} column", "table",
+                            "pass the table of vdto.regional.emerging.analyse_cube")  # fmt: skip
+    features, drawn = _pattern_features(table, level, lang)
+    _, _, bounds = _shapes(level)
+    said = PATTERN_WORDS.get(lang, PATTERN_WORDS["en"])
+    w, mw = PATTERN_TEXT.get(lang, PATTERN_TEXT["en"]), WORDS.get(lang, WORDS["en"])
+    white = {said[c] for c in drawn if PATTERN_COLOURS[c] == "#ffffff"}
+    tooltip = [
+        alt.Tooltip("properties.name:N", title=mw["region"]),
+        alt.Tooltip("properties.region_code:N", title=mw["code"]),
+        alt.Tooltip("properties.pattern:N", title=w["pattern"]),
+    ]
+    for col, fmt in (("hot_bins", "d"), ("cold_bins", "d"), ("last_z", ".2f"), ("total", ",.4~g")):
+        if col in table:
+            tooltip.append(alt.Tooltip(f"properties.{col}:Q", title=w[col], format=fmt))
+    # a white region gets a grey border, or it would vanish into the page
+    white_test = " || ".join(f"datum.properties.pattern == {json.dumps(c)}" for c in sorted(white)) or "false"
+    chart = (
+        alt.Chart({"values": features})
+        .mark_geoshape(strokeWidth=0.6 if level == "state" else 0.1)
+        .encode(
+            fill=alt.Fill(
+                "properties.pattern:N",
+                title=w["pattern"],
+                scale=alt.Scale(domain=[said[c] for c in drawn], range=[PATTERN_COLOURS[c] for c in drawn]),
+                legend=alt.Legend(orient="top-right", symbolType="square", symbolStrokeColor=LEFT_OUT_STROKE,
+                                  symbolStrokeWidth=0.5, labelLimit=260, titleLimit=260),
+            ),
+            stroke=alt.condition(white_test, alt.value(LEFT_OUT_STROKE), alt.value(BORDER)),
+            tooltip=tooltip,
+        )
+    )  # fmt: skip
+    lines = _wrap(pattern_provenance(meta, lang))
+    if white:
+        lines.append(w["white"])
+    return chart.properties(
+        width=WIDTH,
+        height=_height(bounds, WIDTH),
+        title=alt.TitleParams(text=title, subtitle=lines, anchor="start", subtitleColor="#555555"),
+        projection=alt.Projection(type="mercator"),
+    ).configure_view(stroke=None)
+
+
+def map_patterns(table: pd.DataFrame, level: str, path: str | os.PathLike[str], *, title: str,
+                 meta: dict[str, Any], lang: str = "en") -> Path:  # fmt: skip
+    """Draw :func:`pattern_map` and save it as ``.png``, ``.svg`` or ``.html`` (offline); returns
+    the path."""
+    return save_chart(pattern_map(table, level, title=title, meta=meta, lang=lang), path)
+
+
+def pattern_series(result: EmergingHotSpots) -> pd.DataFrame:
+    """The Gi* z of each class's regions, bin by bin: ``pattern, bin, start, regions, mean_z,
+    q25, q75, min_z, max_z`` (classes with a hot or cold pattern only, in class order)."""
+    from vdto.regional.cube import BINS
+    from vdto.regional.emerging import CLASSES, NO_PATTERN
+
+    classes = [c for c in CLASSES if c != NO_PATTERN]
+    table = result.table[result.table["pattern"].isin(classes)]
+    cells = result.cells.merge(table[["region_code", "pattern"]], on="region_code", how="inner")
+    columns = ["pattern", "bin", "start", "regions", "mean_z", "q25", "q75", "min_z", "max_z"]
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
+    g = cells.groupby(["pattern", "bin"], sort=False)["gi_z"]
+    out = g.agg(mean_z="mean", min_z="min", max_z="max").join(
+        g.quantile(0.25).rename("q25")).join(g.quantile(0.75).rename("q75")).reset_index()  # fmt: skip
+    out["regions"] = out["pattern"].map(table["pattern"].value_counts()).astype(int)
+    freq = BINS.get(str(result.meta.get("bin", "")))
+    periods = (
+        pd.PeriodIndex(out["bin"].astype(str), freq=freq) if freq else pd.PeriodIndex(out["bin"].astype(str))
+    )
+    out["start"] = periods.start_time
+    out["_order"] = out["pattern"].map({c: i for i, c in enumerate(classes)})
+    out = out.sort_values(["_order", "start"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    return out[columns]
+
+
+def _line_colour(fill: str) -> str:
+    """A class's fill, darkened where it is too pale to draw a line with."""
+    r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    if 0.2126 * r + 0.7152 * g + 0.0722 * b < 170:
+        return fill
+    return "#{:02x}{:02x}{:02x}".format(*(round(c * 0.65) for c in (r, g, b)))
+
+
+def chart_patterns(result: EmergingHotSpots, path: str | os.PathLike[str], *, title: str,
+                   lang: str = "en", columns: int = 4) -> Path:  # fmt: skip
+    """A chart per class: one small panel per hot or cold class present (not no pattern), each
+    the mean Gi* z of that class's regions bin by bin with their interquartile band, the count
+    of regions in the panel's title; saved as ``.png``, ``.svg`` or ``.html``. Returns the path.
+    A result with no hot or cold pattern draws one empty panel that says so."""
+    said = PATTERN_WORDS.get(lang, PATTERN_WORDS["en"])
+    w = PATTERN_TEXT.get(lang, PATTERN_TEXT["en"])
+    series = pattern_series(result)
+    series["panel"] = [f"{said[p]} ({n:,} {w['regions']})" for p, n in zip(series["pattern"], series["regions"],
+                                                                          strict=True)]  # fmt: skip
+    series["class"] = series["pattern"].map(said)
+    panels = list(dict.fromkeys(series["panel"]))
+    drawn = list(dict.fromkeys(series["pattern"]))
+    colour = alt.Scale(
+        domain=[said[c] for c in drawn], range=[_line_colour(PATTERN_COLOURS[c]) for c in drawn]
+    )
+    unit = result.meta.get("unit", "")
+    base = alt.Chart().encode(x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y", labelOverlap=True)))
+    band = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("q25:Q", title=w["mean_z"]), y2="q75:Q", color=alt.Color("class:N", scale=colour, legend=None)
+    )
+    line = base.mark_line(strokeWidth=2).encode(
+        y="mean_z:Q",
+        color=alt.Color("class:N", scale=colour, legend=None),
+        tooltip=[
+            alt.Tooltip("class:N", title=w["pattern"]),
+            alt.Tooltip("bin:N", title=w["bin_start"]),
+            alt.Tooltip("mean_z:Q", title=w["mean_z"], format=".2f"),
+            alt.Tooltip("q25:Q", title="q25", format=".2f"),
+            alt.Tooltip("q75:Q", title="q75", format=".2f"),
+            alt.Tooltip("regions:Q", title=w["regions"], format=","),
+        ],
+    )
+    zero = alt.Chart().mark_rule(color="#777777", strokeDash=[3, 3]).encode(y=alt.datum(0))
+    subtitle = [*_wrap(pattern_provenance(result.meta, lang)), w["band"].format(unit=unit or "—")]
+    heading = alt.TitleParams(text=title, subtitle=subtitle, anchor="start", subtitleColor="#555555")
+    if series.empty:  # nothing to draw: one panel that says so
+        empty = alt.Chart(pd.DataFrame({"text": [w["none"]]})).mark_text(fontSize=13, color="#555555")
+        return save_chart(empty.encode(text="text:N").properties(width=400, height=60, title=heading), path)
+    chart = (
+        alt.layer(band, line, zero, data=series)
+        .properties(width=190, height=120)
+        .facet(
+            facet=alt.Facet(
+                "panel:N", sort=panels, title=None, header=alt.Header(labelFontSize=11, labelLimit=260)
+            ),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+        .properties(title=heading)
+    )
+    return save_chart(chart, path)
+
+
+__all__ = [
+    "PATTERN_COLOURS",
+    "PATTERN_WORDS",
+    "chart_patterns",
+    "choropleth",
+    "map_patterns",
+    "map_regions",
+    "pattern_map",
+    "pattern_provenance",
+    "pattern_series",
+    "provenance",
+]

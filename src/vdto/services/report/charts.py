@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from vdto.network.graph import SupplyNetwork
     from vdto.network.package import Package
+    from vdto.regional.analysis import RegionalAnalysis
 
 # ---------------------------------------------------------------------------------------------
 # charts
@@ -219,6 +220,20 @@ def network_chart(
     )
 
 
+def patterns_chart(ana: RegionalAnalysis, level: str, lang: str = "en") -> alt.Chart:
+    """The map of the emerging hot spot patterns of one level (:func:`vdto.regional.maps.pattern_map`),
+    its title and provenance in ``lang``."""
+    from vdto.regional.maps import pattern_map
+
+    assert ana.emerging is not None
+    m = ana.emerging.meta
+    # what was counted, in the reader's language (the library says it in English)
+    meta = {**m, "value": None, "label": say(lang, "patterns_label", rubric=ana.meta.get("rubric", "")),
+            "unit": say(lang, "patterns_unit_rate" if ana.meta.get("value") == "per100k" else "patterns_unit_count")}  # fmt: skip
+    title = say(lang, "chart_patterns_title", level=say(lang, f"level_{level}"), period=fmt.period(m, lang))
+    return pattern_map(ana.emerging.table, level, title=title, meta=meta, lang=lang)
+
+
 class _Spec(dict):
     """A Vega-Lite spec already written out (a chart relabelled by :func:`relabel`), which the
     chart writers take as they take a chart."""
@@ -238,6 +253,9 @@ def _figures(data: ReportData, lang: str = "en") -> dict[str, Any]:
     }
     charts["map-state"] = map_regions(data.states.scores, data.states.hot, lang=lang)
     charts["map-municipality"] = map_regions(data.municipalities.scores, data.municipalities.hot, lang=lang)
+    for level, ana in (("state", data.states), ("municipality", data.municipalities)):
+        if ana.emerging is not None:
+            charts[f"patterns-{level}"] = patterns_chart(ana, level, lang)
     if data.package is not None and data.network is not None:
         charts["network"] = network_chart(
             data.package, data.network, seed=data.seeds.get("network") or 1, lang=lang

@@ -49,6 +49,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("ranking", "Ranking with 90% intervals and P(rank 1)"),
     ("map-state", "State violence scores and hot spots"),
     ("map-municipality", "Municipal violence scores and hot spots"),
+    ("patterns-state", "Emerging hot spot patterns by state"),
+    ("patterns-municipality", "Emerging hot spot patterns by municipality"),
     ("network", "Enforcement package as a network"),
     ("policies", "Policies month by month: medians and 90% bands"),
     ("routes", "Route shares before and after the Caribbean shift"),
@@ -225,6 +227,7 @@ class ReportData:
             "hotspot_seed": self.states.meta.get("seed"),
             "hotspot_permutations": self.states.meta.get("permutations"),
             "counts_measure": self.states.meta.get("measure"),
+            "patterns": _patterns_note(self.municipalities),
         }
         if self.network is not None:
             meta = self.network.meta
@@ -250,6 +253,14 @@ class ReportData:
                 "sim_source": self.sim.source,
             }
         return prov
+
+
+def _patterns_note(ana: RegionalAnalysis) -> str:
+    """How the emerging patterns were tested (a words.Sentence), or why they were not."""
+    if ana.emerging is None:
+        return str(ana.meta.get("patterns", ""))
+    m = ana.emerging.meta
+    return Sentence("prov_patterns_value", bins=m["bins"], window=m["window"], trend_alpha=m["trend_alpha"])
 
 
 def _network_origin(meta: dict) -> str:
@@ -532,8 +543,15 @@ def headlines(data: ReportData, lang: str = "en") -> dict[str, str]:
     n_hot_m = int((data.municipalities.hot["hotspot"] == "hot spot").sum())
     n_hot_s = int((data.states.hot["hotspot"] == "hot spot").sum())
     places = "; ".join(str(n) for n in mt["name"].head(3))
-    out["hotspots"] = say(lang, "hotspots_places" if places else "hotspots", municipalities=n_hot_m,
-                          states=n_hot_s, places=places)  # fmt: skip
+    em = data.municipalities.emerging
+    if places and em is not None:
+        counts = em.counts()
+        out["hotspots"] = say(lang, "hotspots_patterns", municipalities=n_hot_m, states=n_hot_s, places=places,
+                              intensifying=fmt.num(counts["intensifying hot spot"], 0),
+                              persistent=fmt.num(counts["persistent hot spot"], 0))  # fmt: skip
+    else:
+        out["hotspots"] = say(lang, "hotspots_places" if places else "hotspots", municipalities=n_hot_m,
+                              states=n_hot_s, places=places)  # fmt: skip
     if data.package is not None:
         s: dict[str, Any] = data.package.summary()
         synthetic = data.network.synthetic_label() if data.network is not None else None

@@ -120,6 +120,43 @@ def _margins(data: ReportData, lang: str = "en") -> dict[str, Any]:
     }
 
 
+def _class_name(pattern: Any, lang: str) -> str:
+    """An emerging hot spot class in ``lang`` (the map's words, :data:`vdto.regional.maps.PATTERN_WORDS`)."""
+    from vdto.regional.maps import PATTERN_WORDS
+
+    return PATTERN_WORDS.get(lang, PATTERN_WORDS["en"]).get(str(pattern), str(pattern))
+
+
+def _patterns_text(ana: Any, level: str, year: int, lang: str, top: int = 5) -> str:
+    """The emerging patterns of one level in words: the regions in each class found, and the
+    intensifying and persistent hot spots with the highest totals, by name."""
+    w = words(lang)
+    em = ana.emerging
+    if em is None:
+        return say(lang, "patterns_none", why=ana.meta.get("patterns", ""))
+    from vdto.regional.emerging import NO_PATTERN
+
+    counts = em.counts()
+    found = ", ".join(
+        f"{_class_name(c, lang)} ({fmt.num(n, 0)})" for c, n in counts.items() if n and c != NO_PATTERN
+    )
+    m = em.meta
+    line = say(lang, "patterns_line", months=m["bins"], year=year, permutations=fmt.num(m["permutations"], 0),
+               alpha=m["alpha"], level=w[f"level_{level}"], counts=found or w["patterns_no_class"],
+               none=fmt.num(counts[NO_PATTERN], 0), plural=w[f"plural_{level}"])  # fmt: skip
+    t = em.table
+
+    def names(pattern: str) -> str:
+        chosen = t[t["pattern"] == pattern].sort_values(["total", "region_code"], ascending=[False, True])
+        if chosen.empty:
+            return w["patterns_top_none"]
+        text = "; ".join(str(n) for n in chosen["name"].head(top))
+        return text + (" " + say(lang, "patterns_more", n=len(chosen) - top) if len(chosen) > top else "")
+
+    return line + " " + say(lang, "patterns_top", intensifying=names("intensifying hot spot"),
+                            persistent=names("persistent hot spot"))  # fmt: skip
+
+
 def _regions(data: ReportData, lang: str = "en") -> list[dict[str, Any]]:
     w = words(lang)
     columns: list[Column] = [
@@ -134,10 +171,11 @@ def _regions(data: ReportData, lang: str = "en") -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for level, ana in (("state", data.states), ("municipality", data.municipalities)):
         chosen = ana.targets.table
+        patterns = "pattern" in chosen
         # the region targets in words: vdto.regional.target's reason, said in the page's language
         reason = (
-            say(lang, "region_targets", n=len(chosen), level=w[f"level_{level}"],
-                names=", ".join(str(n) for n in chosen["name"].head(3)))
+            say(lang, "region_targets_patterns" if patterns else "region_targets", n=len(chosen),
+                level=w[f"level_{level}"], names=", ".join(str(n) for n in chosen["name"].head(3)))
             if len(chosen)
             else say(lang, "region_targets_none", level=w[f"level_{level}"])
         )  # fmt: skip
@@ -148,19 +186,51 @@ def _regions(data: ReportData, lang: str = "en") -> list[dict[str, Any]]:
         )  # fmt: skip
         # the organizations there with their shares (vdto.regional.target's text: names and percentages)
         rows: list[dict[str, Any]] = [
-            {**r, "organizations": translate_inline(str(r["organizations"]), lang)} for r in _rows(chosen)
+            {
+                **r,
+                "organizations": translate_inline(str(r["organizations"]), lang),
+                **({"pattern": _class_name(r["pattern"], lang)} if patterns else {}),
+            }
+            for r in _rows(chosen)
         ]
+        cols = [*columns[:2], ("pattern", w["col_pattern"], None), *columns[2:]] if patterns else columns
         out.append(
             {
                 "level": level,
                 "heading": w[f"plural_{level}"],
                 "text": f"{hot_line} {reason}",
                 "caption": say(lang, "cap_map", level=w[f"level_{level}"], year=data.year),
+                "patterns": _patterns_text(ana, level, data.year, lang),
+                "patterns_map": ana.emerging is not None,
+                "patterns_caption": say(lang, "cap_patterns", level=w[f"level_{level}"], year=data.year),
                 "rows": rows,
-                "columns": columns,
+                "columns": cols,
             }
         )
     return out
+
+
+def _pattern_counts(data: ReportData, lang: str = "en") -> dict[str, Any] | None:
+    """How many states and municipalities fall in each of the 17 classes (zeros included)."""
+    if data.states.emerging is None and data.municipalities.emerging is None:
+        return None
+    from vdto.regional.emerging import CLASSES
+
+    w = words(lang)
+    counts = {
+        level: ana.emerging.counts() if ana.emerging is not None else {}
+        for level, ana in (("state", data.states), ("municipality", data.municipalities))
+    }
+    rows = [
+        {"pattern": _class_name(c, lang), "state": counts["state"].get(c), "municipality": counts["municipality"].get(c)}
+        for c in CLASSES
+    ]  # fmt: skip
+    columns: list[Column] = [
+        ("pattern", w["col_pattern"], None),
+        ("state", w["plural_state"][:1].upper() + w["plural_state"][1:], _int),
+        ("municipality", w["plural_municipality"][:1].upper() + w["plural_municipality"][1:], _int),
+    ]
+    return {"intro": say(lang, "patterns_counts_intro", year=data.year), "rows": rows, "columns": columns}
 
 
 def _package(data: ReportData, lang: str = "en") -> dict[str, Any] | None:
@@ -299,6 +369,9 @@ def _calibration(data: ReportData, lang: str = "en") -> dict[str, Any] | None:
 def _charts_shown(data: ReportData) -> set[str]:
     """The charts the page has a place for (the sections with their data)."""
     shown = {"ranking", "trends", "map-state", "map-municipality"}
+    for level, ana in (("state", data.states), ("municipality", data.municipalities)):
+        if ana.emerging is not None:
+            shown.add(f"patterns-{level}")
     for name, present in (("network", data.package), ("policies", data.sim), ("routes", data.shift)):
         if present is not None:
             shown.add(name)
@@ -359,6 +432,7 @@ def render_html(
         ranking=_ranking(data, lang),
         margins=_margins(data, lang),
         regions=_regions(data, lang),
+        pattern_counts=_pattern_counts(data, lang),
         package=_package(data, lang),
         package_note=in_lang(data.package_note, lang),
         policies=_policies(data, lang),
@@ -399,10 +473,15 @@ def report_json(
         "margins": _records(data.margins),
         "trend": _records(data.trend),
     }
+    from vdto.regional.emerging import COLD_CLASSES, HOT_CLASSES
+
     for level, ana in (("state", data.states), ("municipality", data.municipalities)):
         hot = ana.hot[ana.hot["hotspot"] != "not significant"]
         tables[f"hotspots_{level}"] = _records(hot)
         tables[f"targets_{level}"] = _records(ana.targets.table)
+        if ana.emerging is not None:
+            em = ana.emerging.table
+            tables[f"patterns_{level}"] = _records(em[em["pattern"].isin(HOT_CLASSES + COLD_CLASSES)])
     n, moved, events = data.robustness
     langs = list(heads_by_lang or {"en": heads})
     out: dict[str, Any] = {
@@ -413,6 +492,12 @@ def report_json(
         "headlines_by_lang": heads_by_lang or {"en": heads},
         "decision": data.decision.as_dict(),
         "manipulation": {"events_to_change_top": n, "weight_moved": moved, "events": _records(events)},
+    }
+    out["patterns"] = {
+        level: {"counts": ana.emerging.counts(), "meta": ana.emerging.meta}
+        if ana.emerging is not None
+        else {"note": ana.meta.get("patterns")}
+        for level, ana in (("state", data.states), ("municipality", data.municipalities))
     }
     if data.package is not None:
         tables["package_selected"] = _records(data.package.selected)

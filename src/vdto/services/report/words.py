@@ -182,6 +182,53 @@ TEXT: dict[str, dict[str, str]] = {
         "Puntuación de violencia por {level}, {year}; puntos calientes con contorno rojo oscuro, puntos fríos "
         "en azul.",
     ),
+    "region_targets_patterns": _t(
+        "{n} {level} hot spot(s) chosen by emerging pattern (intensifying first), then score, among significant "
+        "Gi* hot spots; first: {names}",
+        "{n} puntos calientes ({level}) elegidos por patrón emergente (primero los que se intensifican) y luego "
+        "por puntuación entre los puntos calientes significativos de Gi*; primero: {names}",
+    ),
+    "patterns_line": _t(
+        "Emerging patterns over the {months} months of {year} (Gi* over space and time with a lag of one month, "
+        "{permutations} permutations, p ≤ {alpha}; Mann-Kendall trend of each {level}'s z-scores): {counts}; "
+        "{none} {plural} with no pattern.",
+        "Patrones emergentes en los {months} meses de {year} (Gi* en el espacio y el tiempo con un rezago de un "
+        "mes, {permutations} permutaciones, p ≤ {alpha}; tendencia de Mann-Kendall de las z de cada {level}): "
+        "{counts}; {none} {plural} sin patrón.",
+    ),
+    "patterns_no_class": _t("no hot or cold pattern", "ningún patrón caliente o frío"),
+    "patterns_top": _t(
+        "Intensifying hot spots: {intensifying}. Persistent hot spots: {persistent}.",
+        "Puntos calientes en intensificación: {intensifying}. Puntos calientes persistentes: {persistent}.",
+    ),
+    "patterns_top_none": _t("none", "ninguno"),
+    "patterns_more": _t("and {n} more", "y {n} más"),
+    "patterns_none": _t(
+        "No emerging hot spot patterns: {why}.", "Sin patrones emergentes de puntos calientes: {why}."
+    ),
+    "cap_patterns": _t(
+        "Emerging hot spot pattern of each {level} over the months of {year}: hot spots in reds and oranges, "
+        "cold spots in blues, no pattern in grey.",
+        "Patrón emergente de puntos calientes de cada {level} en los meses de {year}: puntos calientes en rojos "
+        "y naranjas, puntos fríos en azules, sin patrón en gris.",
+    ),
+    "patterns_heading": _t("Emerging patterns by class", "Patrones emergentes por clase"),
+    "patterns_counts_intro": _t(
+        "How many states and municipalities fall in each of the 17 classes (ESRI's emerging hot spot analysis) "
+        "over the months of {year}.",
+        "Cuántos estados y municipios caen en cada una de las 17 clases (análisis de puntos calientes "
+        "emergentes de ESRI) en los meses de {year}.",
+    ),
+    "col_pattern": _t("Emerging pattern", "Patrón emergente"),
+    "chart_patterns_title": _t(
+        "Emerging hot spot patterns by {level}, {period}",
+        "Patrones emergentes de puntos calientes por {level}, {period}",
+    ),
+    "patterns_label": _t("violence score (rubric {rubric})", "puntuación de violencia (rúbrica {rubric})"),
+    "patterns_unit_count": _t("score points per month", "puntos por mes"),
+    "patterns_unit_rate": _t(
+        "score points per 100,000 people per month", "puntos por cada 100,000 habitantes por mes"
+    ),
     "col_region": _t("Region", "Región"),
     "col_events": _t("Events", "Eventos"),
     "col_orgs_there": _t("Organizations there", "Organizaciones presentes"),
@@ -387,6 +434,11 @@ TEXT: dict[str, dict[str, str]] = {
     "prov_hotspot_seed": _t("hot-spot seed", "semilla de los puntos calientes"),
     "prov_hotspot_permutations": _t("hot-spot permutations", "permutaciones de los puntos calientes"),
     "prov_counts_measure": _t("counts measure", "medida de los conteos"),
+    "prov_patterns": _t("emerging patterns", "patrones emergentes"),
+    "prov_patterns_value": _t(
+        "{bins} monthly bins, lag 1 month, global window {window}, trend p ≤ {trend_alpha}",
+        "{bins} intervalos mensuales, rezago de 1 mes, ventana global {window}, tendencia con p ≤ {trend_alpha}",
+    ),
     "prov_network": _t("supply network", "red de abasto"),
     "prov_network_seed": _t("network seed", "semilla de la red"),
     "prov_routes_network": _t("routes network", "red de rutas"),
@@ -459,6 +511,14 @@ TEXT: dict[str, dict[str, str]] = {
         "Hot spots: {municipalities} municipalities and {states} states are significant Gi* hot spots.",
         "Puntos calientes: {municipalities} municipios y {states} estados son puntos calientes significativos "
         "de Gi*.",
+    ),
+    "hotspots_patterns": _t(
+        "Hot spots: {municipalities} municipalities and {states} states are significant Gi* hot spots; over the "
+        "year's months {intensifying} municipalities are intensifying hot spots and {persistent} persistent ones; "
+        "the first region targets are {places}.",
+        "Puntos calientes: {municipalities} municipios y {states} estados son puntos calientes significativos "
+        "de Gi*; en los meses del año, {intensifying} municipios son puntos calientes en intensificación y "
+        "{persistent} persistentes; las primeras regiones objetivo son {places}.",
     ),
     "hotspots_places": _t(
         "Hot spots: {municipalities} municipalities and {states} states are significant Gi* hot spots; the "
