@@ -130,6 +130,21 @@ def test_long_patterns_survive_noise_and_fdr(grid):
         assert res.table.loc[CENTRE, "pattern"] == pattern
 
 
+def test_the_first_bins_are_not_classified(grid):
+    """A quiet region's z is less negative in the first bin (half a neighbourhood with lag 1):
+    left in the cells, out of the classes and the trend, or every cold region would seem to be
+    getting colder."""
+    x = design(DESIGNS["persistent cold spot"])
+    res = emerging_hotspots(x, x, CODES, BINS, grid.matrix(), k=1, permutations=199, seed=1)
+    z = res.cells[res.cells["region_code"] == "44"]["gi_z"].to_numpy()
+    assert z[0] > z[1] and np.allclose(z[1:], z[1])
+    assert (
+        res.table.loc[CENTRE, "pattern"] == "persistent cold spot"
+        and res.table.loc[CENTRE, "cold_bins"] == T - 1
+    )
+    assert res.meta["classified_bins"] == T - 1
+
+
 def test_same_seed_same_result_other_seed_other_p(grid):
     x = np.random.default_rng(3).poisson(3.0, size=(len(CODES), T)).astype(float)
     a = emerging_hotspots(x, x, CODES, BINS, grid.matrix(), permutations=99, seed=5)
@@ -284,7 +299,8 @@ GOOD = {"bins": 24, "k": 1, "permutations": 999, "alpha": 0.05, "trend_alpha": 0
         ({"bins": 6}, "bin", "at least 10 time bins"),
         ({"bins": 9}, "bin", "the cube has 9"),
         ({"k": -1}, "k", "0 or more"),
-        ({"bins": 12, "k": 12}, "k", "time lag of 12"),
+        ({"bins": 10, "k": 1}, "bin", "after the first 1 (whose neighbourhoods are shorter)"),
+        ({"bins": 10, "k": 0}, None, None),
         ({"permutations": 50}, "permutations", "too few"),
         ({"alpha": 1.5}, "alpha", "between 0 and 1"),
         ({"trend_alpha": 0.0}, "trend_alpha", "between 0 and 1"),
@@ -292,6 +308,9 @@ GOOD = {"bins": 24, "k": 1, "permutations": 999, "alpha": 0.05, "trend_alpha": 0
     ],
 )
 def test_bad_options(change, param, words):
+    if param is None:  # the same number of bins is enough without a lag
+        check_options(**{**GOOD, **change})
+        return
     with pytest.raises(VdtoError) as err:
         check_options(**{**GOOD, **change})
     assert err.value.param == param
@@ -300,7 +319,7 @@ def test_bad_options(change, param, words):
 
 def test_a_tiny_trend_alpha_needs_more_bins():
     with pytest.raises(VdtoError) as err:
-        check_options(**{**GOOD, "bins": 10, "trend_alpha": 1e-6})
+        check_options(**{**GOOD, "bins": 11, "trend_alpha": 1e-6})
     assert "at least 1" in err.value.what and err.value.param == "bin"
 
 

@@ -178,9 +178,10 @@ def test_the_pattern_map_and_the_chart_per_class_are_written(tmp_path, cube_file
     page = html.read_text(encoding="utf-8")
     for c in present:
         assert f'"{c}"' in page, c
-    assert (
-        "diminishing cold spot" not in present and '"diminishing cold spot"' not in page
-    )  # legend: present only
+    from vdto.regional.emerging import CLASSES
+
+    absent = sorted(set(CLASSES) - present)
+    assert absent and all(f'"{c}"' not in page for c in absent)  # legend: present only
 
 
 def test_target_shows_the_pattern_and_its_order(ucdp_store):
@@ -189,12 +190,12 @@ def test_target_shows_the_pattern_and_its_order(ucdp_store):
                    "--permutations", "199")  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "pattern" in res.stdout.splitlines()[2]  # the table's header
-    assert "ordered by emerging pattern" in " ".join(res.stdout.split())
+    assert "ordered by the group of their emerging pattern" in " ".join(res.stdout.split())
     res = run_here("regions", "target", "--from", "2019", "--to", "2019", "--level", "state", "--db", db,
                    "--permutations", "199", "-f", "json")  # fmt: skip
     doc = json.loads(res.stdout)
     assert doc["rows"] and all(r["pattern"] in CLASSES for r in doc["rows"])
-    assert "by emerging pattern, then score" in doc["reason"]
+    assert "by the group of their emerging pattern, then score" in doc["reason"]
 
 
 def test_hotspots_show_patterns_or_say_why_not(ucdp_store):
@@ -204,7 +205,7 @@ def test_hotspots_show_patterns_or_say_why_not(ucdp_store):
     )
     assert res.returncode == 0, res.stderr
     text = " ".join(res.stdout.split())
-    assert "Emerging patterns (12 monthly bins, lag 1 month, global window cube):" in text
+    assert "Emerging patterns (12 monthly bins (11 classified), lag 1 month, global window cube):" in text
     assert "states with no pattern" in text
     res = run_here("regions", "hotspots", "--from", "2019-01", "--to", "2019-06", "--db", db,
                    "--permutations", "199", "-f", "json")  # fmt: skip

@@ -83,7 +83,7 @@ def analyse(
 
     Hot spots are tested on ``value``: the score, or the score per 100,000 people (CONAPO's
     state or municipal population; a region without population counts as 0).
-    With ``patterns`` (the default) and a window of at least 10 months, each region also gets
+    With ``patterns`` (the default) and a window of at least 11 months, each region also gets
     its emerging hot spot pattern (ESRI's classes, :func:`vdto.regional.emerging.analyse_cube`)
     over the window's monthly scores (or rates), with the same permutations, seed, alpha and FDR
     and a lag of one month; the targets are ordered by it. A shorter window leaves the patterns
@@ -111,12 +111,12 @@ def analyse(
     trend, why = None, "not asked for"
     if patterns:
         cube = score_cube(scores, start, end, rubric)
-        if len(cube.bins) >= MIN_BINS:
+        if len(cube.bins) >= MIN_BINS + 1:  # the first month (lag 1) is not classified
             trend = analyse_cube(cube, value="count" if value == "score" else "rate", k=1,
                                  permutations=permutations, seed=seed, alpha=alpha, fdr=fdr, islands=islands)  # fmt: skip
-            why = f"{len(cube.bins)} monthly bins, lag 1 month, global window cube"
+            why = f"{len(cube.bins)} monthly bins ({len(cube.bins) - 1} classified), lag 1 month, global window cube"
         else:
-            why = f"not tested: the window has {len(cube.bins)} months, a trend test needs {MIN_BINS}"
+            why = f"not tested: the window has {len(cube.bins)} months, a trend test needs {MIN_BINS + 1}"
     adjacency = c.matrix()
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
     around = pd.Series(adjacency @ values.to_numpy(dtype=float) / np.maximum(degree, 1), index=list(c.codes))

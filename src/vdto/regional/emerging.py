@@ -63,19 +63,17 @@ NO_PATTERN = "no pattern detected"
 LEFT_OUT = "left out (no neighbours)"
 NO_POLYGON = "left out (no polygon)"
 CLASSES: tuple[str, ...] = (*HOT_CLASSES, *COLD_CLASSES, NO_PATTERN)
-#: How region targets order the hot-spot classes, most urgent first: a sustained and rising
-#: hot spot before a steady one, recent runs before single bins, and hot spots that are
-#: cooling or over last (see docs/regions.md).
-TARGET_PRIORITY: tuple[str, ...] = (
-    "intensifying hot spot",
-    "persistent hot spot",
-    "consecutive hot spot",
-    "new hot spot",
-    "sporadic hot spot",
-    "oscillating hot spot",
-    "diminishing hot spot",
-    "historical hot spot",
+#: How region targets group the hot-spot classes, most urgent group first: hot now and in 90%
+#: of the bins (whatever the trend), hot in a recent run or for the first time, hot on and off,
+#: no longer hot. Within a group, targets go by score (see docs/regions.md).
+TARGET_TIERS: tuple[tuple[str, ...], ...] = (
+    ("intensifying hot spot", "persistent hot spot", "diminishing hot spot"),
+    ("consecutive hot spot", "new hot spot"),
+    ("sporadic hot spot", "oscillating hot spot"),
+    ("historical hot spot",),
 )
+#: The tier of each hot-spot class (0 most urgent); any other class comes after them all.
+TARGET_TIER: dict[str, int] = {c: i for i, tier in enumerate(TARGET_TIERS) for c in tier}
 WINDOWS: tuple[str, ...] = ("cube", "bin")
 #: ESRI's Create Space Time Cube needs at least 10 time steps; below 10 the normal
 #: approximation of the Mann-Kendall test is rough (Gilbert 1987, ch. 16).
@@ -98,15 +96,20 @@ def check_options(*, bins: int, k: int, permutations: int, alpha: float, trend_a
     if k < 0:
         raise VdtoError(f"the time lag must be 0 or more (got {k})", fix="use e.g. 1", param="k")
     need = max(MIN_BINS, min_bins(trend_alpha))
-    if bins < need:
+    if bins - k < need and k > 1 and bins - 1 >= need:
         raise VdtoError(
-            f"a Mann-Kendall trend test needs at least {need} time bins; the cube has {bins}",
-            fix="use shorter bins (quarter or month) or a longer span",
+            f"a time lag of {k} bins leaves {max(bins - k, 0)} of the {bins} bins with a full neighbourhood; "
+            f"a Mann-Kendall trend test needs {need}",
+            fix=f"use a lag of at most {bins - need}",
+            param="k",
+        )
+    if bins - k < need:
+        lag = f" after the first {k} (whose neighbourhoods are shorter)" if k else ""
+        raise VdtoError(
+            f"a Mann-Kendall trend test needs at least {need} time bins{lag}; the cube has {bins}",
+            fix=f"use shorter bins (quarter or month) or a longer span ({need + k} bins at least)",
             param="bin",
         )
-    if k >= bins:
-        raise VdtoError(f"a time lag of {k} bins leaves no bin with a full neighbourhood in {bins} bins",
-                        fix="use a smaller lag", param="k")  # fmt: skip
 
 
 def spacetime_weights(adjacency: sparse.spmatrix, bins: int, k: int) -> sparse.csr_matrix:
@@ -272,8 +275,14 @@ def emerging_hotspots(values: np.ndarray, counts: np.ndarray, codes: tuple[str, 
     """Space-time Gi*, trends and classes of a cube's ``values`` (regions x bins; ``counts``
     are the raw counts, whose own trend is reported).
 
+    The first ``k`` bins, whose neighbourhoods are shorter (no earlier bins to include), are
+    tested and reported in ``cells`` but left out of the classes and the trend of the z-scores:
+    a smaller neighbourhood puts z on another scale (a region with nothing in it has z about
+    ``1/sqrt(2)`` of its later value with ``k = 1``), which would read as a trend.
+
     Returns an :class:`EmergingHotSpots` whose table has ``region_code, pattern, hot_bins,
-    cold_bins, last_z, last_p, z_tau, z_trend_p, count_tau, count_trend_p, total``."""
+    cold_bins`` (over the classified bins), ``last_z, last_p, z_tau, z_trend_p, count_tau,
+    count_trend_p`` (the counts' trend over every bin) and ``total``."""
     trend_alpha = alpha if trend_alpha is None else trend_alpha
     values = np.asarray(values, dtype=float)
     check_options(bins=values.shape[1], k=k, permutations=permutations, alpha=alpha, trend_alpha=trend_alpha,
@@ -286,15 +295,18 @@ def emerging_hotspots(values: np.ndarray, counts: np.ndarray, codes: tuple[str, 
         cut = float(esda().fdr(p.ravel(), alpha))
     sig = p <= cut
     hot, cold = sig & (z > 0), sig & (z < 0)
-    zt = mann_kendall(z)
+    # the first k bins have shorter neighbourhoods, so their z-scores are on another scale (a
+    # quiet region's z is about 1/sqrt(2) of its later ones with k = 1): shown, not classified
+    full = slice(k, None)
+    zt = mann_kendall(z[:, full])
     ct = mann_kendall(np.asarray(counts, dtype=float))
-    pattern = classify(hot, cold, zt.tau, zt.p, trend_alpha)
+    pattern = classify(hot[:, full], cold[:, full], zt.tau, zt.p, trend_alpha)
     table = pd.DataFrame(
         {
             "region_code": list(codes),
             "pattern": pattern,
-            "hot_bins": hot.sum(axis=1),
-            "cold_bins": cold.sum(axis=1),
+            "hot_bins": hot[:, full].sum(axis=1),
+            "cold_bins": cold[:, full].sum(axis=1),
             "last_z": z[:, -1],
             "last_p": p[:, -1],
             "z_tau": zt.tau,
@@ -326,6 +338,7 @@ def emerging_hotspots(values: np.ndarray, counts: np.ndarray, codes: tuple[str, 
         "trend_alpha": trend_alpha,
         "significant_cells": int(sig.sum()),
         "cells": int(sig.size),
+        "classified_bins": int(values.shape[1] - k),
     }
     return EmergingHotSpots(table, cells, meta)
 
@@ -405,7 +418,8 @@ __all__ = [
     "MIN_BINS",
     "NO_PATTERN",
     "NO_POLYGON",
-    "TARGET_PRIORITY",
+    "TARGET_TIER",
+    "TARGET_TIERS",
     "WINDOWS",
     "EmergingHotSpots",
     "analyse_cube",
