@@ -18,7 +18,7 @@ from vdto.events.ingest import import_counts_file
 from vdto.geography import STATES
 from vdto.orgs import Registry
 from vdto.regional.analysis import analyse
-from vdto.regional.emerging import CLASSES, LEFT_OUT, MIN_BINS, TARGET_PRIORITY
+from vdto.regional.emerging import CLASSES, LEFT_OUT, MIN_BINS, TARGET_TIER, TARGET_TIERS
 from vdto.regional.hotspots import HOT
 from vdto.regional.panel import LEVELS, check_level, region_panel, region_scores, score_store
 from vdto.scoring.rubric import Rubric
@@ -200,8 +200,8 @@ def test_region_targets_are_violent_significant_hot_spots(full_store):
     assert 1 <= len(t) <= 5
     hot = res.hot.set_index("region_code").loc[t["region_code"]]
     assert (hot["hotspot"] == HOT).all() and (t["score"] > 0).all()
-    # ordered by emerging pattern (intensifying first), then by score within a pattern
-    priority = t["pattern"].map({p: i for i, p in enumerate(TARGET_PRIORITY)}).fillna(len(TARGET_PRIORITY))
+    # ordered by the group of the emerging pattern (hot now and 90% of the time first), then by score
+    priority = t["pattern"].map(TARGET_TIER).fillna(len(TARGET_TIERS))
     assert priority.is_monotonic_increasing
     assert all(g["score"].is_monotonic_decreasing for _, g in t.groupby(priority))
     patterns = res.emerging.table.set_index("region_code")["pattern"]
@@ -226,11 +226,11 @@ def test_the_rim_of_a_hot_spot_is_no_target():
     hot = pd.DataFrame({"region_code": ["12", "17"], "hotspot": [HOT, HOT], "gi_z": [3.0, 2.5],
                         "gi_p": [0.001, 0.01], "cluster": ["high-high", "low-high"]})  # fmt: skip
     patterns = pd.DataFrame(
-        {"region_code": ["12", "17"], "pattern": ["persistent hot spot", "intensifying hot spot"]}
+        {"region_code": ["12", "17"], "pattern": ["historical hot spot", "consecutive hot spot"]}
     )
     around = pd.Series({"12": 2.0, "17": 40.0})  # Guerrero and Morelos, each the other's neighbour here
     both = region_targets(sc, hot, patterns=patterns)
-    assert both.table["region_code"].tolist() == ["17", "12"]  # intensifying first, without the rule
+    assert both.table["region_code"].tolist() == ["17", "12"]  # recently hot before no longer hot
     core = region_targets(sc, hot, patterns=patterns, neighbours=around)
     assert core.table["region_code"].tolist() == ["12"]
     assert "at least as violent as their neighbours" in core.reason
@@ -246,7 +246,7 @@ def test_emerging_patterns_cover_the_months_of_a_long_window_and_not_a_short_one
     assert (em.meta["permutations"], em.meta["seed"]) == (199, 1)  # the hot spots' own settings
     assert res.meta["patterns"].startswith("36 monthly bins") and sum(em.counts().values()) == 32
     assert "pattern" in res.targets.table
-    assert short.emerging is None and f"needs {MIN_BINS}" in short.meta["patterns"]
+    assert short.emerging is None and f"needs {MIN_BINS + 1}" in short.meta["patterns"]
     assert "pattern" not in short.targets.table
 
 

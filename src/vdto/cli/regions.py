@@ -268,8 +268,9 @@ def regions_target(
 ) -> None:
     """The regional fallback: the top hot spots, the organizations there and the events to focus on.
 
-    Targets are ordered by emerging hot spot pattern (intensifying first), then by score, when the
-    window has 10 months or more; by score otherwise.
+    Targets are ordered by the group of their emerging hot spot pattern (hot now and 90% of the time first), then by score, when the
+    window has 11 months or more (the first month, with half a neighbourhood, is not classified);
+    by score otherwise.
 
     Example: vdto regions target --from 2023 --to 2023 --level municipality --top 5
     """
@@ -291,11 +292,12 @@ def regions_target(
                  "organizations"], wide=wide)  # fmt: skip
     out.print(escape(t.reason))
     if patterns:
-        from vdto.regional.emerging import TARGET_PRIORITY
+        from vdto.regional.emerging import TARGET_TIERS
 
+        groups = "; ".join(", ".join(c.removesuffix(" hot spot") for c in tier) for tier in TARGET_TIERS)
         out.print(
-            escape(f"Targets are ordered by emerging pattern ({', '.join(TARGET_PRIORITY[:3])}, ...; "
-                   f"{res.meta['patterns']}), then by score.")
+            escape(f"Targets are ordered by the group of their emerging pattern ({groups}; then hot spots with "
+                   f"no pattern; {res.meta['patterns']}), then by score.")
         )  # fmt: skip
     else:
         out.print(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from vdto.regional.emerging import NO_PATTERN, TARGET_PRIORITY
+from vdto.regional.emerging import NO_PATTERN, TARGET_TIER, TARGET_TIERS
 from vdto.regional.hotspots import HOT
 from vdto.regional.panel import RegionScores
 
@@ -67,9 +67,10 @@ def region_targets(
 
     Without ``patterns`` the hot spots are ordered by score. With ``patterns`` (one row per
     region with its emerging hot spot ``pattern``, :func:`vdto.regional.emerging.analyse_cube`)
-    they are ordered first by pattern (:data:`vdto.regional.emerging.TARGET_PRIORITY`: an
-    intensifying hot spot before a persistent one, ... a historical one last; a region with no
-    hot-spot pattern after them all), then by score; the table gains a ``pattern`` column.
+    they are ordered first by the group of their pattern (:data:`vdto.regional.emerging.TARGET_TIERS`:
+    hot now and in 90% of the bins, then recently hot, then on and off, then no longer hot; a
+    region with no hot-spot pattern after them all, so an intensifying hot spot always ranks
+    above a historical one), then by score; the table gains a ``pattern`` column.
 
     ``neighbours`` (the mean score of each region's neighbours, by code) keeps only the core of
     each hot spot: a region quieter than its neighbours on average is the rim of someone else's
@@ -97,8 +98,7 @@ def region_targets(
     if patterns is not None:
         t = t.merge(patterns[["region_code", "pattern"]], on="region_code", how="left")
         t["pattern"] = t["pattern"].fillna(NO_PATTERN)
-        priority = {p: i for i, p in enumerate(TARGET_PRIORITY)}
-        t["_priority"] = t["pattern"].map(priority).fillna(len(priority))
+        t["_priority"] = t["pattern"].map(TARGET_TIER).fillna(len(TARGET_TIERS))
     else:
         t["_priority"] = 0
     core = t["score"] > 0
@@ -141,7 +141,7 @@ def region_targets(
         )
     else:
         names = ", ".join(chosen["name"].head(3))
-        order = "by emerging pattern, then score," if patterns is not None else "by score"
+        order = "by the group of their emerging pattern, then score," if patterns is not None else "by score"
         reason = (
             f"{len(chosen)} {level} hot spot(s) chosen {order} among significant Gi* hot spots"
             + (" at least as violent as their neighbours" if neighbours is not None else "")

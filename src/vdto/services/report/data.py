@@ -260,7 +260,8 @@ def _patterns_note(ana: RegionalAnalysis) -> str:
     if ana.emerging is None:
         return str(ana.meta.get("patterns", ""))
     m = ana.emerging.meta
-    return Sentence("prov_patterns_value", bins=m["bins"], window=m["window"], trend_alpha=m["trend_alpha"])
+    return Sentence("prov_patterns_value", bins=m["bins"], classified=m["classified_bins"], window=m["window"],
+                    trend_alpha=m["trend_alpha"])  # fmt: skip
 
 
 def _network_origin(meta: dict) -> str:

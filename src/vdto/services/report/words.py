@@ -183,10 +183,12 @@ TEXT: dict[str, dict[str, str]] = {
         "en azul.",
     ),
     "region_targets_patterns": _t(
-        "{n} {level} hot spot(s) chosen by emerging pattern (intensifying first), then score, among significant "
-        "Gi* hot spots; first: {names}",
-        "{n} puntos calientes ({level}) elegidos por patrón emergente (primero los que se intensifican) y luego "
-        "por puntuación entre los puntos calientes significativos de Gi*; primero: {names}",
+        "{n} {level} hot spot(s) chosen among significant Gi* hot spots at least as violent as their neighbours: "
+        "first those hot now and in 90% of the months, then the recently hot, the on-and-off, the no longer hot, "
+        "each group by score; first: {names}",
+        "{n} puntos calientes ({level}) elegidos entre los puntos calientes significativos de Gi* al menos tan "
+        "violentos como sus vecinos: primero los calientes ahora y en el 90 % de los meses, luego los calientes "
+        "recientes, los intermitentes y los que ya no lo son, cada grupo por puntuación; primero: {names}",
     ),
     "patterns_line": _t(
         "Emerging patterns over the {months} months of {year} (Gi* over space and time with a lag of one month, "
@@ -436,8 +438,9 @@ TEXT: dict[str, dict[str, str]] = {
     "prov_counts_measure": _t("counts measure", "medida de los conteos"),
     "prov_patterns": _t("emerging patterns", "patrones emergentes"),
     "prov_patterns_value": _t(
-        "{bins} monthly bins, lag 1 month, global window {window}, trend p ≤ {trend_alpha}",
-        "{bins} intervalos mensuales, rezago de 1 mes, ventana global {window}, tendencia con p ≤ {trend_alpha}",
+        "{bins} monthly bins ({classified} classified), lag 1 month, global window {window}, trend p ≤ {trend_alpha}",
+        "{bins} intervalos mensuales ({classified} clasificados), rezago de 1 mes, ventana global {window}, "
+        "tendencia con p ≤ {trend_alpha}",
     ),
     "prov_network": _t("supply network", "red de abasto"),
     "prov_network_seed": _t("network seed", "semilla de la red"),
