@@ -7,7 +7,9 @@ and SESNSP homicide counts. OUT receives the three maps (regions-*.png, each wit
 provenance sidecar), the JSON written by the commands (OUT/json/) and every table of the doc
 (OUT/regions-tables.md). Copy the maps to docs/ to update the doc. Every number comes from the
 `vdto regions` commands, except three checks made with the library and the raw files: the
-SESNSP direct sum, esda's own p-values and the per-window Gi* z of emerging hot spots.
+SESNSP direct sum, esda's own p-values and the yearly deaths of the emerging hot spot table
+(read from the saved cube). The emerging hot spots run on INEGI's municipal homicide deaths by
+quarter, 2007-2012, under four settings and three seeds; the pattern map and chart go to OUT too.
 """
 
 from __future__ import annotations
@@ -182,8 +184,8 @@ def sesnsp_check(d: dict, year: int) -> str:
     )
 
 
-def library_checks(store: Path) -> tuple[list[str], dict]:
-    """esda's own p-values against vdto's, and per-window z of the emerging hot spots."""
+def library_checks(store: Path) -> list[str]:
+    """esda's own p-values against vdto's."""
     from libpysal.weights import fill_diagonal
 
     from vdto.regional.analysis import analyse
@@ -235,41 +237,116 @@ def library_checks(store: Path) -> tuple[list[str], dict]:
         for kind in ("hot spot", "cold spot"):
             names = ", ".join(h.loc[h["hotspot"] == kind, "name"])
             lines.append(f"2019 states tested on score per 100k, {kind}s: {names or '(none)'}")
-        trend = analyse(
-            st, date(2021, 1, 1), date(2023, 12, 31), level="municipality", seed=int(SEED), windows=3
-        )
-    return lines, {"emerging": trend.emerging, "scores": trend.scores.table}
+    return lines
 
 
-def emerging_tables(d: dict, lib: dict) -> tuple[str, str]:
-    r = pd.DataFrame(d["rows"])
-    counts = r["status"].value_counts()
-    classes = ["new", "intensifying", "persistent", "fading", "never"]
-    count_table = md(
-        pd.DataFrame({"class": classes, "municipalities": [int(counts.get(c, 0)) for c in classes]})
+#: The emerging hot spot run of the docs: INEGI, municipalities, quarters of 2007-2012.
+CUBE_ARGS = (
+    "--source",
+    "inegi",
+    "--level",
+    "municipality",
+    "--bin",
+    "quarter",
+    "--from",
+    "2007",
+    "--to",
+    "2012",
+)
+#: The four settings compared: the value tested and the global window.
+SETTINGS = [("count", "cube"), ("count", "bin"), ("eb_rate", "cube"), ("eb_rate", "bin")]
+#: The states whose municipalities the record shows escalating in 2008-2011.
+ESCALATING_STATES = {"08": "Chihuahua", "19": "Nuevo León", "28": "Tamaulipas"}
+
+
+def emerging_runs(out: Path) -> tuple[Path, dict]:
+    """The INEGI cube, and `vdto regions emerging` on it under each setting and seeds 1-3."""
+    cube = out / "inegi-municipality-2007-2012-quarter.parquet"
+    vdto("regions", "cube", *CUBE_ARGS, "--out", str(cube))
+    runs = {}
+    for value, window in SETTINGS:
+        for seed in ("1", "2", "3"):
+            path = out / "json" / f"emerging-{value}-{window}-{seed}.json"
+            vdto("regions", "emerging", "--cube", str(cube), "--value", value, "--window", window,
+                 "--seed", seed, "--format", "json", "--out", str(path))  # fmt: skip
+            runs[(value, window, seed)] = json.loads(path.read_text(encoding="utf-8"))
+    vdto("regions", "emerging", "--cube", str(cube), "--seed", SEED, "--map", str(out / "regions-emerging-2007-2012.png"),
+         "--chart", str(out / "regions-emerging-chart-2007-2012.png"), "--format", "json",
+         "--out", str(out / "json" / "emerging-map.json"))  # fmt: skip
+    return cube, runs
+
+
+def emerging_tables(cube_path: Path, runs: dict) -> list[str]:
+    """Class counts under each setting, seed stability, the escalating municipalities of
+    Chihuahua, Nuevo León and Tamaulipas, and the strongest hot spots of the default run."""
+    from vdto.regional.cube import SpaceTimeCube
+    from vdto.regional.emerging import CLASSES
+
+    def table(value: str, window: str, seed: str = SEED) -> pd.DataFrame:
+        return pd.DataFrame(runs[(value, window, seed)]["rows"]).set_index("region_code")
+
+    parts = ["## Emerging hot and cold spots, municipalities, quarters of 2007-2012", ""]
+    first = runs[("count", "cube", SEED)]["meta"]
+    parts += [f"cube sha256:{first['cube_sha256'][:12]} · {first['regions']:,} regions x {first['bins']} {first['bin']} bins "
+              f"· {first['from']} to {first['to']} · {first['label']} · {first['permutations']} permutations · lag {first['k']} "
+              f"· alpha {first['alpha']} · seed {SEED}", ""]  # fmt: skip
+    counts = pd.DataFrame({"class": list(CLASSES)})
+    for value, window in SETTINGS:
+        got = table(value, window)["pattern"].value_counts()
+        counts[f"{value}, {window}"] = [f"{int(got.get(c, 0)):,}" for c in CLASSES]
+    parts += [md(counts), ""]
+    cube = SpaceTimeCube.load(cube_path)
+    years = sorted({b.year for b in cube.bins})
+    yearly = pd.DataFrame(
+        {y: cube.counts[:, [b.year == y for b in cube.bins]].sum(axis=1) for y in years},
+        index=list(cube.codes),
     )
-    em = lib["emerging"].merge(lib["scores"][["region_code", "score"]], on="region_code")
-    cli = r.set_index("region_code")["status"]
-    assert (em.set_index("region_code")["status"] == cli.reindex(em["region_code"]).to_numpy()).all()
+    state = yearly.index.str[:2]
+    peak = yearly[[2008, 2009, 2010, 2011]].max(axis=1)
+    escalating = yearly[state.isin(list(ESCALATING_STATES)) & (yearly[[2008, 2009, 2010, 2011]].sum(axis=1) >= 100)
+                        & (peak >= 3 * yearly[2007].clip(lower=1))]  # fmt: skip
+    base = table("count", "cube")
     rows = []
-    for c in classes[:4]:
-        part = em[(em["status"] == c) & (em["score"] > 0)].sort_values("score", ascending=False).head(2)
-        rows.append(part)
-    ex = pd.concat(rows)
-    examples = md(
-        pd.DataFrame(
-            {
-                "class": ex["status"],
-                "municipality": ex["name"],
-                "score 2021–23": ex["score"].map(num),
-                "z 2021": ex["z_1"].map(lambda v: f"{v:.2f}"),
-                "z 2022": ex["z_2"].map(lambda v: f"{v:.2f}"),
-                "z 2023": ex["z_3"].map(lambda v: f"{v:.2f}"),
-                "hot windows": ex["hot_windows"],
-            }
-        )
-    )
-    return count_table, examples
+    for code in sorted(escalating.index, key=lambda c: (c[:2], -escalating.loc[c, 2010])):
+        row = {"municipality": base.loc[code, "name"], **{str(y): f"{yearly.loc[code, y]:,.0f}" for y in years},
+               "count trend tau (p)": f"{base.loc[code, 'count_tau']:+.2f} ({base.loc[code, 'count_trend_p']:.3f})"}  # fmt: skip
+        for value, window in SETTINGS:
+            row[f"{value}, {window}"] = table(value, window).loc[code, "pattern"].replace(" spot", "")
+        rows.append(row)
+
+    def group(pattern: pd.Series) -> pd.Series:
+        return pattern.map(lambda c: "hot" if "hot spot" in c else "cold" if "cold spot" in c else "none")
+
+    stable = []
+    for value, window in SETTINGS:
+        a = table(value, window)["pattern"]
+        for other in ("2", "3"):
+            b = table(value, window, other)["pattern"].reindex(a.index)
+            w = list(escalating.index)
+            stable.append({"setting": f"{value}, {window}", "seeds": f"{SEED} vs {other}",
+                           "class changes": f"{int((a != b).sum()):,} of {len(a):,}",
+                           "group changes (hot, cold, none)": f"{int((group(a) != group(b)).sum()):,}",
+                           f"of the {len(w)} below: class, group": f"{int((a[w] != b[w]).sum())}, "
+                                                                    f"{int((group(a[w]) != group(b[w])).sum())}"})  # fmt: skip
+    parts += ["Seed stability (999 permutations each):", "", md(pd.DataFrame(stable)), ""]
+    parts += [
+        "Municipalities of Chihuahua, Nuevo León and Tamaulipas with at least 100 homicide deaths in 2008-2011 "
+        "and a peak year at least three times 2007 (INEGI, deaths by year of registration):",
+        "",
+        md(pd.DataFrame(rows)),
+        "",
+    ]
+    for cls in (
+        "intensifying hot spot",
+        "persistent hot spot",
+        "consecutive hot spot",
+        "oscillating hot spot",
+    ):
+        part = base[base["pattern"] == cls].sort_values("total", ascending=False).head(5)
+        names = ", ".join(f"{n} ({t:,.0f})" for n, t in zip(part["name"], part["total"], strict=True))
+        parts += [f"- {cls} (count, cube), largest 2007-2012 totals: {names or '(none)'}"]
+    parts += [""]
+    return parts
 
 
 def target_tables(d: dict) -> tuple[str, str]:
@@ -279,7 +356,9 @@ def target_tables(d: dict) -> tuple[str, str]:
             {
                 "#": t["rank"],
                 "municipality": t["name"],
+                "pattern (months of 2023)": t["pattern"],
                 "score": t["score"].map(num),
+                "neighbours' mean": t["neighbours_score"].map(num),
                 "events": t["events"],
                 "Gi* z": t["gi_z"].map(lambda v: f"{v:.2f}"),
                 "p": t["gi_p"].map(lambda v: f"{v:.3f}"),
@@ -355,12 +434,11 @@ def main(store: Path, out: Path) -> None:
     }
     fdr = cli_json(store, out, "hotspots-municipality-2019-fdr", "hotspots", "--from", "2019", "--to", "2019",
                    "--level", "municipality", "--fdr", "--seed", SEED)  # fmt: skip
-    trend = cli_json(store, out, "hotspots-municipality-2021-2023-w3", "hotspots", "--from", "2021", "--to", "2023",
-                     "--level", "municipality", "--windows", "3", "--seed", SEED)  # fmt: skip
     target = cli_json(store, out, "target-municipality-2023", "target", "--from", "2023", "--to", "2023",
                       "--level", "municipality", "--seed", SEED)  # fmt: skip
-    checks, lib = library_checks(store)
+    checks = library_checks(store)
     map_lines = maps(store, out)
+    cube_path, runs = emerging_runs(out)
 
     parts = ["# Tables for docs/regions.md (generated by docs/regions_figures.py)", ""]
     for (lvl, y), d in score.items():
@@ -397,9 +475,7 @@ def main(store: Path, out: Path) -> None:
     parts += ["## FDR, municipality, 2019", "", provenance(fdr["meta"]), "",
               f"--fdr: {fs['hot']} hot, {fs['cold']} cold; fdr_significant {fs['fdr_significant']}; "
               f"smallest p {fs['min_p']}", ""]  # fmt: skip
-    counts, examples = emerging_tables(trend, lib)
-    parts += ["## Emerging hot spots, municipality, 2021-2023, 3 windows", "", provenance(trend["meta"]), "",
-              counts, "", examples, ""]  # fmt: skip
+    parts += emerging_tables(cube_path, runs)
     targets, events = target_tables(target)
     parts += ["## Region targets, municipality, 2023", "", provenance(target["meta"]), "", target["reason"], "",
               targets, "", events, ""]  # fmt: skip
