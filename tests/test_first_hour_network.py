@@ -92,7 +92,9 @@ def _report_data(net, pkg) -> SimpleNamespace:
         year=2020,
         decision=SimpleNamespace(target="cjng", target_name="CJNG", p_rank1=0.97, threshold=0.9),
         municipalities=SimpleNamespace(
-            targets=SimpleNamespace(table=pd.DataFrame({"name": []})), hot=pd.DataFrame({"hotspot": []})
+            targets=SimpleNamespace(table=pd.DataFrame({"name": []})),
+            hot=pd.DataFrame({"hotspot": []}),
+            emerging=None,
         ),
         states=SimpleNamespace(hot=pd.DataFrame({"hotspot": []})),
         package=pkg,
