@@ -129,7 +129,7 @@ def test_files_that_are_no_cube(tmp_path):
     pd.DataFrame({"x": [1]}).to_parquet(plain)
     with pytest.raises(VdtoError, match="without vdto's cube provenance"):
         SpaceTimeCube.load(plain)
-    with pytest.raises(VdtoError, match="no such cube file"):
+    with pytest.raises(VdtoError, match="file not found"):
         SpaceTimeCube.load(tmp_path / "missing.parquet")
 
 

@@ -147,7 +147,7 @@ def test_cube_and_file_errors_are_one_line(tmp_path, cube_file):
     assert_one_line_exit_2(run_here("regions", "emerging"), "--cube", "--source")
     assert_one_line_exit_2(run_here("regions", "emerging", "--cube", str(path), "--bin", "year"), "--bin")
     assert_one_line_exit_2(
-        run_here("regions", "emerging", "--cube", str(tmp_path / "no.parquet")), "no such cube"
+        run_here("regions", "emerging", "--cube", str(tmp_path / "no.parquet")), "file not found"
     )
     res = run_here(
         "regions", "emerging", "--cube", str(path), "-f", "table", "--out", str(tmp_path / "t.csv")

@@ -45,7 +45,31 @@ def write_parquet(frame, meta: dict, path: str | Path) -> Path:
     return atomic_write(path, lambda tmp: pq.write_table(table, tmp), mode=0o644)
 
 
-__all__ = ["atomic_write", "write_parquet"]
+def read_parquet(path: str | Path, *, fix: str, missing_fix: str | None = None, key: bytes = b"vdto",
+                 mentions: tuple[str, ...] = ()):  # fmt: skip
+    """A Parquet file's table and the JSON provenance under ``key`` in its schema metadata (None
+    when there is none), with one-line errors (:class:`vdto.errors.InputFileError`) for a
+    missing file (``missing_fix``, default ``fix``) and for one that is no Parquet (``fix``)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from vdto.errors import InputFileError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("file not found", str(path), missing_fix or fix, mentions=mentions)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+        raise InputFileError(
+            f"not a Parquet file ({type(exc).__name__})", str(path), fix, mentions=mentions
+        ) from None
+    raw = (table.schema.metadata or {}).get(key)
+    return table, (json.loads(raw) if raw is not None else None)
+
+
+__all__ = ["atomic_write", "read_parquet", "write_parquet"]
 
 
 #: What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").

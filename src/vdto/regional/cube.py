@@ -210,26 +210,13 @@ class SpaceTimeCube:
     @classmethod
     def load(cls, path: str | Path) -> SpaceTimeCube:
         """Read a cube written by :meth:`save` (one-line errors for anything else)."""
-        import pyarrow.parquet as pq
+        from vdto.files import read_parquet
 
         path = Path(path)
-        if not path.is_file():
-            raise VdtoError(
-                "no such cube file", str(path), "give the path of a cube written by vdto regions cube"
-            )
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several kinds for a file that is no Parquet
-            raise VdtoError(
-                f"not a Parquet file ({type(exc).__name__})",
-                str(path),
-                "give a cube written by vdto regions cube",
-            ) from None
-        raw = (table.schema.metadata or {}).get(_META_KEY)
-        if raw is None:
+        table, prov = read_parquet(path, fix="give a cube written by vdto regions cube", key=_META_KEY)
+        if prov is None:
             raise VdtoError("a Parquet file without vdto's cube provenance", str(path),
                             "write the cube with vdto regions cube")  # fmt: skip
-        prov = json.loads(raw)
         frame = table.to_pandas()
         codes = tuple(dict.fromkeys(frame["region_code"].astype(str)))
         bins = pd.PeriodIndex(list(dict.fromkeys(frame["bin"].astype(str))), freq=BINS[prov["bin"]])

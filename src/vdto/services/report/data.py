@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,34 +83,21 @@ class SimResults:
     def from_parquet(cls, path: str | os.PathLike[str]) -> SimResults:
         """Read what ``vdto compare ... --out results.parquet`` wrote (one row per policy,
         replicate and month)."""
-        import pyarrow.parquet as pq
+        from vdto.files import read_parquet
 
         path = Path(path)
-        if not path.exists():
-            raise InputFileError(
-                "file not found",
-                str(path),
-                "write one with {compare_out}, or leave the simulation results out",
-                mentions=("compare_out",),
-            )
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
-            raise InputFileError(
-                f"not a Parquet file ({type(exc).__name__})",
-                str(path),
-                "give the Parquet file a policy comparison wrote",
-            ) from None
-        raw = (table.schema.metadata or {}).get(b"vdto")
+        table, meta = read_parquet(path, fix="give the Parquet file a policy comparison wrote",
+                                   missing_fix="write one with {compare_out}, or leave the simulation results out",
+                                   mentions=("compare_out",))  # fmt: skip
         frame = table.to_pandas()
         need = {"policy", "replicate", "month", "deaths"}
-        if raw is None or not need <= set(frame.columns):
+        if meta is None or not need <= set(frame.columns):
             raise InputFileError(
                 "not a vdto simulation file (no provenance or no policy/replicate/month/deaths columns)",
                 str(path),
                 "give the Parquet file a policy comparison wrote",
             )
-        return cls(outputs_from_long(frame), json.loads(raw), Sentence("source_file", name=path.name))
+        return cls(outputs_from_long(frame), meta, Sentence("source_file", name=path.name))
 
     def table(self) -> pd.DataFrame:
         """The policy table (:func:`vdto.sim.results.compare_table`), computed once; a copy."""
