@@ -112,7 +112,7 @@ def region_targets(
     orgs = scores.orgs[scores.orgs["region_code"].isin(chosen["region_code"])]
     orgs = orgs.groupby("region_code", sort=False).head(orgs_per_region).reset_index(drop=True)
     summary = {code: _shares(g["name"], g["share"]) for code, g in orgs.groupby("region_code", sort=False)}
-    chosen["organizations"] = chosen["region_code"].map(summary).fillna("(none attributed)")
+    chosen["organizations"] = [summary.get(code, "(none attributed)") for code in chosen["region_code"]]
     chosen["rank"] = range(1, len(chosen) + 1)
 
     ev = scores.events
