@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import vdto
 from vdto.access import audit
-from vdto.api import agency, public
+from vdto.api import agency, compare, explore, maps, networks, public, simulations, ui
 from vdto.api.access import StoreAccess, StoreBusy
 from vdto.api.deps import ApiError, Context, Settings, spell, status_of
 from vdto.api.models import Error
@@ -287,6 +287,9 @@ def create_app(
     app.state.vdto = ctx
     app.include_router(public.router, responses=PUBLIC_ERRORS)
     app.include_router(agency.router, responses=ERRORS)
+    for extra in (explore, compare, maps, networks, simulations):
+        app.include_router(extra.router, responses=ERRORS)
+    app.include_router(ui.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -32,6 +32,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "corridors": ("routes", "corridors.toml"),
     "duplicates": ("rules", "duplicates.toml"),
     "site": ("site", "{}"),
+    "workbench": ("workbench",),
 }
 
 

@@ -1,0 +1,7 @@
+"""Workbench endpoints (in progress)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["agency"])
