@@ -3,10 +3,17 @@
 DuckDB lets one process write a database file, and inside that process every connection to the
 file must be opened with the same settings. The library opens stores itself (an import opens the
 store read-only to read the registry, then for writing), so the server never keeps a connection
-open: each request opens the store and closes it again. A process-wide readers-writer lock keeps
-reads (many at once, read-only) and writes (one at a time, nothing else open) apart. Between
-requests no connection is open, so ``vdto`` commands can use the same file; while one of them
-holds it, the server answers 503 (try again) instead of waiting.
+open between requests: each read opens the store and closes it again. A process-wide
+readers-writer lock keeps reads (many at once, read-only) and writes (one at a time, nothing else
+open) apart. Between requests no connection is open, so ``vdto`` commands can use the same file;
+while one of them holds it, the server answers 503 (try again) instead of waiting.
+
+Opening a DuckDB file costs tens of milliseconds when no connection to it is open (the database
+is started and its catalog read), and under a millisecond while another one is. A request that
+reads the store more than once (its token, then its answer) can therefore hold it
+(:meth:`StoreAccess.held`): while any request holds it, one read-only connection stays open and
+every read opens cheaply next to it; when the last holding request ends, that connection is
+closed (before the answer is sent), and a write closes it first, so the rules above still hold.
 """
 
 from __future__ import annotations
@@ -95,6 +102,9 @@ class StoreAccess:
         self.generation = 0  # counts the writes this process made (cache keys)
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._holds = 0  # requests holding the store open (see held)
+        self._keeper: Store | None = None  # the read-only connection kept while held
+        self._keep_lock = threading.Lock()
 
     def ensure(self) -> None:
         """Create the store (or add the API tables to an older one) once, before the first read."""
@@ -108,10 +118,45 @@ class StoreAccess:
             self._ready = True
 
     @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the store open (read-only, between this block's reads) until the block ends.
+
+        For a request that reads more than once; nothing is opened until the first read, and
+        the connection kept is closed when the last holder leaves or a write begins.
+        """
+        with self._keep_lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._keep_lock:
+                self._holds -= 1
+                if not self._holds:
+                    self._drop()
+
+    def _keep(self) -> None:
+        """Open the kept connection if a request holds the store (called under the read lock)."""
+        with self._keep_lock:
+            if self._holds and self._keeper is None:
+                self._keeper = _open(self.path, True)
+
+    def _drop(self) -> None:
+        """Close the kept connection, if any (called with ``_keep_lock`` held)."""
+        if self._keeper is not None:
+            keeper, self._keeper = self._keeper, None
+            keeper.close()
+
+    def _release(self) -> None:
+        """Before a write: nothing read-only may stay open in this process."""
+        with self._keep_lock:
+            self._drop()
+
+    @contextmanager
     def read(self) -> Iterator[Store]:
         """A read-only store, shared with other readers."""
         self.ensure()
         with self.lock.read():
+            self._keep()
             store = _open(self.path, True)
             try:
                 yield store
@@ -123,6 +168,7 @@ class StoreAccess:
         """A writable store; nothing else in this process holds the file meanwhile."""
         self.ensure()
         with self.lock.write():
+            self._release()
             store = _open(self.path, False)
             try:
                 yield store
@@ -135,6 +181,7 @@ class StoreAccess:
         """Hold the write lock without opening the store (for library calls that open it themselves)."""
         self.ensure()
         with self.lock.write():
+            self._release()
             try:
                 yield self.path
             finally:

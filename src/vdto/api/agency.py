@@ -60,22 +60,6 @@ def me(who: Caller) -> dict:
     return {"token_id": who.token_id, "agency": who.agency, "role": who.role, "label": who.label}
 
 
-@router.get("/agencies/{agency}/events", response_model=models.Events, summary="The agency's raw events")
-def agency_events(
-    agency: Agency,
-    who: Caller,
-    ctx: Ctx,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict:
-    """A page of the agency's own events (any of its tokens). No agency reads another's."""
-    check_agency(who, agency)
-    with ctx.access.read() as store:
-        total = store.events.count(agency)
-        frame = store.events.page(agency, offset, limit)
-    return {"agency": agency, "total": total, "offset": offset, "limit": limit, "events": records(frame)}
-
-
 @router.get(
     "/agencies/{agency}/imports", response_model=list[models.ImportRecord], summary="The agency's imports"
 )

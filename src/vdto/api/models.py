@@ -106,16 +106,6 @@ class ImportResult(BaseModel):
     problems_total: int
 
 
-class Events(BaseModel):
-    """A page of the agency's own raw events."""
-
-    agency: str
-    total: int
-    offset: int
-    limit: int
-    events: list[dict[str, Any]]
-
-
 class ScoreRequest(_In):
     from_: date | None = Field(None, alias="from", description="First day (default: the rubric's window).")
     to: date | None = Field(None, description="Last day (default: the last event in the store).")

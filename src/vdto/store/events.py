@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
@@ -112,6 +112,62 @@ def _window(start: date | None, end: date | None) -> tuple[str, list]:
     return (" AND ".join(clauses) or "TRUE"), params
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which of one agency's events a browse query reads; every field left None selects all.
+
+    Values are already checked (the service layer does that): dates, an INEGI state code, a
+    5-digit municipality code, a registry id (an organization, or a faction, matched on the
+    perpetrator rows' ``org_id`` or ``faction_id``), a category and a source label.
+    """
+
+    start: date | None = None
+    end: date | None = None
+    state_code: str | None = None
+    mun_code: str | None = None
+    org: str | None = None
+    category: str | None = None
+    source: str | None = None
+
+    def without(self, name: str) -> Selection:
+        """The same selection with ``name`` left open (for the counts of a filter's choices)."""
+        return replace(self, **{name: None})
+
+    def where(self, agency: str) -> tuple[str, list]:
+        """The SQL condition on ``events e`` and its parameters (always the one agency)."""
+        clauses, params = ["e.agency = ?"], list[object]([agency])
+        for column, op, value in (
+            ("date_start", ">=", self.start), ("date_start", "<=", self.end),
+            ("state_code", "=", self.state_code), ("mun_code", "=", self.mun_code),
+            ("category", "=", self.category), ("source", "=", self.source),
+        ):  # fmt: skip
+            if value is not None:
+                clauses.append(f"e.{column} {op} ?")
+                params.append(value)
+        if self.org is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM perpetrators p WHERE p.agency = e.agency AND p.source = e.source "
+                "AND p.source_id = e.source_id AND (p.org_id = ? OR p.faction_id = ?))"
+            )
+            params += [self.org, self.org]
+        return " AND ".join(clauses), params
+
+
+#: How a browse query may be ordered: by start date or deaths (best), either way; ties by key.
+BROWSE_ORDER: dict[str, str] = {
+    "date": "e.date_start, e.source, e.source_id",
+    "-date": "e.date_start DESC, e.source, e.source_id",
+    "deaths": "e.deaths_best, e.date_start, e.source, e.source_id",
+    "-deaths": "e.deaths_best DESC, e.date_start, e.source, e.source_id",
+}
+
+#: The perpetrator candidates of the events whose keys are given (two lists), most likely first.
+_CANDIDATES = """SELECT p.source, p.source_id, p.org_id, p.faction_id, p.raw_name, p.probability
+FROM perpetrators p JOIN (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS source_id) k
+  USING (source, source_id)
+WHERE p.agency = ? ORDER BY p.source, p.source_id, p.probability DESC, p.raw_name"""
+
+
 class EventRepository:
     """The SQL of the ``events`` and ``perpetrators`` tables."""
 
@@ -199,6 +255,76 @@ class EventRepository:
         return self.store.query(
             "SELECT * FROM events WHERE agency = ? ORDER BY date_start, source, source_id LIMIT ? OFFSET ?",
             [agency, limit, offset],
+        )
+
+    # -- browsing (the workbench's events view) ---------------------------------------------
+    def browse_totals(self, agency: str, sel: Selection) -> tuple[int, int]:
+        """How many of the agency's events ``sel`` selects, and their deaths (best estimate)."""
+        where, params = sel.where(agency)
+        n, deaths = self._row(
+            f"SELECT count(*), coalesce(sum(e.deaths_best), 0) FROM events e WHERE {where}", params
+        )
+        return int(n), int(deaths)
+
+    def browse(
+        self, agency: str, sel: Selection, order: str = "date", offset: int = 0, limit: int | None = None
+    ) -> list[dict]:
+        """The agency's events ``sel`` selects, ordered by ``order`` (a key of
+        :data:`BROWSE_ORDER`), from ``offset``, at most ``limit`` (all without), as one dict per
+        event: every stored column and ``candidates``, the event's perpetrator candidates (dicts
+        of org_id, faction_id, raw_name, probability), most likely first. The page is cut first;
+        only its events' candidates are read."""
+        where, params = sel.where(agency)
+        cut, cut_params = (
+            ("LIMIT ? OFFSET ?", [limit, offset]) if limit is not None else ("OFFSET ?", [offset])
+        )
+        cursor = self.con.execute(
+            f"SELECT e.* FROM events e WHERE {where} ORDER BY {BROWSE_ORDER[order]} {cut}",
+            [*params, *cut_params],
+        )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        keys = [[r["source"] for r in rows], [r["source_id"] for r in rows]]
+        found: dict[tuple[str, str], list[dict]] = {}
+        for source, source_id, org_id, faction_id, raw_name, p in self.con.execute(
+            _CANDIDATES, [*keys, agency]
+        ).fetchall():
+            found.setdefault((source, source_id), []).append(
+                {"org_id": org_id, "faction_id": faction_id, "raw_name": raw_name, "probability": p}
+            )
+        for row in rows:
+            row["candidates"] = found.get((row["source"], row["source_id"]), [])
+        return rows
+
+    def browse_choices(self, agency: str, sel: Selection, dimension: str) -> list[tuple[str, int]]:
+        """The values of one filter (``state_code``, ``org``, ``category`` or ``source``) among
+        the events ``sel`` selects, with how many events each has, most events first. For
+        ``org``, an event counts once for each registered organization its perpetrator rows
+        name (factions as their organization)."""
+        where, params = sel.where(agency)
+        if dimension == "org":
+            sql = f"""SELECT org_id AS value, count(*) AS events FROM (
+                        SELECT DISTINCT p.org_id, p.source, p.source_id
+                        FROM perpetrators p SEMI JOIN (SELECT e.source, e.source_id FROM events e WHERE {where}) e
+                          USING (source, source_id)
+                        WHERE p.agency = ? AND p.org_id IS NOT NULL)
+                      GROUP BY 1 ORDER BY 2 DESC, 1"""
+            params = [*params, agency]
+        elif dimension in ("state_code", "category", "source"):
+            sql = f"""SELECT e.{dimension} AS value, count(*) AS events FROM events e
+                      WHERE {where} AND e.{dimension} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"""
+        else:
+            raise ValueError(f"unknown filter {dimension!r}")
+        return [(str(v), int(n)) for v, n in self.con.execute(sql, params).fetchall()]
+
+    def browse_span(self, agency: str) -> tuple[date | None, date | None]:
+        """The first and last start date of the agency's events (None, None when it has none)."""
+        first, last = self._row(
+            "SELECT min(date_start), max(date_start) FROM events WHERE agency = ?", [agency]
+        )
+        return (
+            None if first is None else pd.Timestamp(first).date(),
+            None if last is None else pd.Timestamp(last).date(),
         )
 
     def totals(self) -> dict:
