@@ -183,3 +183,121 @@ def compare(
     ra = score(store, start, end, rubric=rubrics.get(a), draws=draws, seed=seed, agency=a)
     rb = score(store, start, end, rubric=rubrics.get(b), draws=draws, seed=seed, agency=b)
     return compare_results(ra, rb, a, b, top_events)
+
+
+#: Why an (organization, event) pair counts differently in two agencies' rankings, as counted by
+#: :func:`disagreements`: the event is in one agency's data only, both attribute it with other
+#: probabilities, or both attribute it alike but weigh it differently (another rubric or window end).
+WHY: tuple[str, ...] = ("only_own", "only_other", "attributed_differently", "weighted_differently")
+
+#: The columns of the caller's own events behind a disagreement (:func:`disagreements`).
+OWN_EVENT_COLUMNS: tuple[str, ...] = (
+    "org", "source", "source_id", "date_start", "state_code", "category", "deaths_best", "probability", "weight",
+    "contribution",
+)  # fmt: skip
+
+
+def _small(n: int, min_count: int) -> int | None:
+    """A count as it may be shown of another agency's data: withheld (None) from 1 to ``min_count - 1``."""
+    return None if 0 < n < min_count else int(n)
+
+
+def disagreements(
+    own: ScoreResult, other: ScoreResult, *, own_events: int = 10, min_count: int = 3
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where two agencies' rankings of a window disagree, seen from one of them (``own``).
+
+    An organization is a disagreement when the two rankings give it different ranks, or only one
+    ranks it (the different top organizations are among them). Nothing of ``other`` but
+    aggregates comes out: its ranks, scores and P(rank 1), and counts of events.
+
+    Parameters
+    ----------
+    own
+        The caller's scored window.
+    other
+        The other agency's scoring of the same window.
+    own_events
+        How many of the caller's own events to give per disagreement (heaviest first).
+    min_count
+        Counts of events from 1 to ``min_count - 1`` that involve the other agency's data are
+        withheld (null), as the public scorecard withholds small counts.
+
+    Returns
+    -------
+    tuple of DataFrame
+        The disagreements, in the caller's order (best ranked first, then the organizations only
+        the other ranks, by their score there): ``org``, ``name``, ``rank_own``, ``rank_other``
+        (null where not ranked), ``score_own``, ``score_other`` (0 where not ranked),
+        ``p_rank1_own``, ``p_rank1_other``, ``events_own`` (the expected number of the caller's
+        events), and the counts of :data:`WHY`: the organization's (event, organization) pairs
+        in the caller's data only (``only_own``), in the other's only (``only_other``),
+        attributed with other probabilities (``attributed_differently``) or weighted differently
+        (``weighted_differently``); the last three withheld when small. Then the caller's own
+        events behind each disagreement (:data:`OWN_EVENT_COLUMNS`): its events attributed to
+        the organization, heaviest contribution (probability x weight, score points) first, at
+        most ``own_events`` per organization. Which of them the other agency also holds is not
+        said, event by event: that would be a fact about the other's raw data.
+    """
+    cols = ["org", "name", "rank", "score", "p_rank1", "events"]
+    table = pd.merge(
+        own.table[cols], other.table[cols[:-1]], on="org", how="outer", suffixes=("_own", "_other")
+    )
+    table["name"] = table["name_own"].fillna(table["name_other"])
+    for c in ("score", "p_rank1"):
+        for side in ("own", "other"):
+            table[f"{c}_{side}"] = table[f"{c}_{side}"].fillna(0.0).astype(float)
+    table["events_own"] = table["events"].fillna(0.0).astype(float)
+    differ = table[
+        (table["rank_own"] != table["rank_other"]) | table["rank_own"].isna() | table["rank_other"].isna()
+    ]
+    differ = differ.sort_values(
+        ["rank_own", "score_other", "org"], ascending=[True, False, True], na_position="last"
+    ).reset_index(drop=True)
+    keys = ["org", "source", "source_id"]
+    mine, theirs = contributions(own), contributions(other)
+    both = pd.merge(mine, theirs, on=keys, how="outer", suffixes=("_own", "_other"), indicator=True)
+    both = both[both["org"].isin(differ["org"])]
+    same_p = np.isclose(both["probability_own"].fillna(0.0), both["probability_other"].fillna(0.0))
+    same_w = np.isclose(both["weight_own"].fillna(0.0), both["weight_other"].fillna(0.0))
+    why = np.select(
+        [both["_merge"] == "left_only", both["_merge"] == "right_only", ~same_p, ~same_w],
+        list(WHY),
+        default="",
+    )
+    counts = pd.crosstab(both["org"], why).reindex(index=differ["org"], columns=list(WHY), fill_value=0)
+    counts = counts.fillna(0).astype(int)
+    out = differ[["org", "name", "rank_own", "rank_other", "score_own", "score_other", "p_rank1_own",
+                  "p_rank1_other", "events_own"]].copy()  # fmt: skip
+    for rank in ("rank_own", "rank_other"):
+        out[rank] = out[rank].astype("Int64")
+    out["only_own"] = counts["only_own"].to_numpy()
+    for c in WHY[1:]:
+        out[c] = pd.Series(
+            [_small(int(n), min_count) for n in counts[c].to_numpy()], index=out.index, dtype=object
+        )
+    ev = own.events.iloc[own.attribution["event"].to_numpy()].reset_index(drop=True)
+    detail = pd.DataFrame(
+        {
+            "org": own.attribution["org"].to_numpy(),
+            "source": ev["source"].to_numpy(),
+            "source_id": ev["source_id"].astype(str).to_numpy(),
+            "date_start": pd.to_datetime(ev["date_start"]).dt.strftime("%Y-%m-%d").to_numpy(),
+            "state_code": ev["state_code"].to_numpy() if "state_code" in ev else None,
+            "category": ev["category"].to_numpy(),
+            "deaths_best": ev["deaths_best"].to_numpy(),
+            "probability": own.attribution["prob"].to_numpy(dtype=float),
+            "weight": ev["weight"].to_numpy(dtype=float),
+        }
+    )
+    detail["contribution"] = detail["probability"] * detail["weight"]
+    detail = detail[detail["org"].isin(out["org"])]
+    detail = detail.sort_values(
+        ["org", "contribution", "source", "source_id"], ascending=[True, False, True, True]
+    )
+    detail = detail.groupby("org", sort=False).head(own_events)
+    order = {o: i for i, o in enumerate(out["org"])}
+    detail = detail.sort_values(
+        ["org", "contribution"], key=lambda s: s.map(order) if s.name == "org" else -s, kind="stable"
+    )
+    return out.reset_index(drop=True), detail[list(OWN_EVENT_COLUMNS)].reset_index(drop=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from vdto.scoring.engine import ScoreResult, _summarise
+from vdto.scoring.engine import ScoreResult, _rank_probs, _summarise
 
 FALLBACK = (
     "use the regional fallback: concentrate enforcement on the violent hot spots "
@@ -85,6 +85,81 @@ def decide(result: ScoreResult) -> TargetDecision:
     )
 
 
+def _row(row: pd.Series | None) -> dict | None:
+    if row is None:
+        return None
+    return {
+        "org": str(row["org"]), "name": str(row["name"]), "score": float(row["score"]),
+        "lo90": float(row["lo90"]), "hi90": float(row["hi90"]), "p_rank1": float(row["p_rank1"]),
+    }  # fmt: skip
+
+
+def decision_facts(result: ScoreResult, decision: TargetDecision | None = None) -> dict:
+    """The target decision as facts a page puts into words in its own language.
+
+    Parameters
+    ----------
+    result
+        The scored window.
+    decision
+        Its decision (default: :func:`decide` of ``result``).
+
+    Returns
+    -------
+    dict
+        ``named`` (whether the rule names a target); ``why``: ``"named"``, ``"below_threshold"``
+        (the leader's P(rank 1) is under the threshold) or ``"no_events"``; ``target``,
+        ``target_name``, ``p_rank1`` and ``threshold`` as the decision gives them; ``leader``
+        (highest expected score), ``runner_up`` (second) and, when nobody is named, ``rival``
+        (the first other organization whose 90% interval reaches the leader's), each ``org``,
+        ``name``, ``score``, ``lo90``, ``hi90``, ``p_rank1`` or null; ``gap`` (the leader's
+        expected score minus the runner-up's, score points) and ``cut_to_lose_first`` (the share
+        of its score the leader must shed to fall to the runner-up's), null without a runner-up;
+        ``reason`` and ``fallback``, the decision's English sentences.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from vdto.scoring.rubric import Rubric
+    >>> table = pd.DataFrame({"rank": [1, 2], "org": ["a", "b"], "name": ["A", "B"], "score": [4.0, 1.0],
+    ...     "lo90": [3.5, 0.5], "hi90": [4.5, 1.5], "p_rank1": [1.0, 0.0]})
+    >>> res = ScoreResult(table, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), np.zeros((1, 2)),
+    ...     pd.DataFrame(), pd.DataFrame(), Rubric.default())
+    >>> facts = decision_facts(res)
+    >>> facts["named"], facts["why"], facts["leader"]["org"], facts["gap"], facts["cut_to_lose_first"]
+    (True, 'named', 'a', 3.0, 0.75)
+    """
+    decision = decision or decide(result)
+    t = result.table
+    lead = t.iloc[0] if len(t) else None
+    second = t.iloc[1] if len(t) > 1 else None
+    rival = None
+    if decision.target is None and lead is not None:
+        within = t[(t["org"] != lead["org"]) & (t["hi90"] >= lead["lo90"])]
+        rival = within.iloc[0] if len(within) else None
+    gap = cut = None
+    if lead is not None and second is not None:
+        gap = float(lead["score"] - second["score"])
+        cut = float(1.0 - second["score"] / lead["score"]) if lead["score"] > 0 else None
+    return {
+        "named": decision.target is not None,
+        "why": "named"
+        if decision.target is not None
+        else ("no_events" if lead is None else "below_threshold"),
+        "target": decision.target,
+        "target_name": decision.target_name,
+        "p_rank1": float(decision.p_rank1),
+        "threshold": float(decision.threshold),
+        "leader": _row(lead),
+        "runner_up": _row(second),
+        "rival": _row(rival),
+        "gap": gap,
+        "cut_to_lose_first": cut,
+        "reason": decision.reason,
+        "fallback": decision.fallback,
+    }
+
+
 def margins(result: ScoreResult) -> pd.DataFrame:
     """How far each organization is from first place (the deterrence message).
 
@@ -135,16 +210,51 @@ def ranking_with_margins(result: ScoreResult) -> pd.DataFrame:
     return result.table.merge(marg, on="org", how="left")
 
 
-def what_if(result: ScoreResult, org: str, cut: float) -> pd.DataFrame:
-    """Ranks if ``org`` cut its violence by the share ``cut`` (0..1), on the same draws.
+def cut_violence(result: ScoreResult, org: str, cut: float) -> ScoreResult:
+    """The scored window as if ``org`` had cut its violence by the share ``cut`` (0..1).
 
-    An organization's score is linear in the weights of its events, so cutting its violence by
-    ``cut`` scales its score in every draw by ``1 - cut``; the other organizations' draws are
-    unchanged (common random numbers).
+    The what-if rule, the one every shell uses: every event attributed to ``org`` earns it
+    ``1 - cut`` of the points it earned (its weight x attribution probability in the expected
+    score; its weight in each Monte Carlo draw that gives it the event). Nothing else changes:
+    the events, their attribution probabilities, the other organizations' points and the draws
+    themselves (the same seed and event keys give the same uniforms: common random numbers), so
+    the difference from the unchanged ranking is due to the cut alone. As an organization's
+    score is linear in its events' weights, this is the column of ``org`` in the draws, and its
+    expected score, scaled by ``1 - cut``; ranks, intervals, P(rank k) and the per-state scores
+    are recomputed from them. ``cut = 0`` gives back the same tables, value for value.
+
+    The result's ``events`` and ``attribution`` are the window's own (the cut scales points, not
+    events: the expected number of events is unchanged); its ``meta["what_if"]`` records the
+    organization and the share.
+
+    Parameters
+    ----------
+    result
+        The scored window.
+    org
+        The id of a ranked organization (a row of ``result.table``).
+    cut
+        The share of its violence it sheds, from 0 (none) to 1 (all).
+
+    Returns
+    -------
+    ScoreResult
+        The window re-ranked under the cut.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from vdto.scoring.rubric import Rubric
+    >>> table = pd.DataFrame({"org": ["a", "b"], "name": ["A", "B"], "events": [2.0, 1.0], "score": [4.0, 3.0]})
+    >>> res = ScoreResult(table, pd.DataFrame(columns=["org", "state_code", "state", "events", "score"]),
+    ...     pd.DataFrame(), pd.DataFrame(), np.array([[4.0, 3.0], [5.0, 2.0]]), pd.DataFrame(),
+    ...     pd.DataFrame(), Rubric.default())
+    >>> cut_violence(res, "a", 0.5).table[["org", "score", "p_rank1"]].to_dict("list")
+    {'org': ['b', 'a'], 'score': [3.0, 2.0], 'p_rank1': [0.5, 0.5]}
     """
     from vdto.errors import UnknownNameError, VdtoError
 
-    if not 0 <= cut <= 1:
+    if not 0 <= cut <= 1:  # NaN fails too
         raise VdtoError(
             f"the cut must be a share between 0 and 1 (got {cut})", fix="write e.g. 0.3 for 30%", param="cut"
         )
@@ -154,14 +264,34 @@ def what_if(result: ScoreResult, org: str, cut: float) -> pd.DataFrame:
             f"{org!r} has no score in this window", fix="pick one of: " + ", ".join(orgs[:10]), param="org"
         )
     j = orgs.index(org)
+    factor = 1.0 - cut
     samples = result.samples.copy()
-    samples[:, j] *= 1.0 - cut
+    samples[:, j] *= factor
     expected = result.table["score"].to_numpy(dtype=float).copy()
-    expected[j] *= 1.0 - cut
+    expected[j] *= factor
     order = np.lexsort((np.array(orgs, dtype=object), -expected))
+    ranked = [orgs[i] for i in order]
     names = dict(zip(result.table["org"], result.table["name"], strict=True))
     events = result.table["events"].to_numpy()[order]
-    table = _summarise([orgs[i] for i in order], expected[order], events, samples[:, order], names)
+    table = _summarise(ranked, expected[order], events, samples[:, order], names)
+    by_state = result.by_state.copy()
+    if len(by_state):
+        mine = (by_state["org"] == org).to_numpy()
+        by_state.loc[mine, "score"] = by_state.loc[mine, "score"].to_numpy(dtype=float) * factor
+        by_state = by_state.sort_values(
+            ["score", "org", "state_code"], ascending=[False, True, True]
+        ).reset_index(drop=True)
+    meta = {**result.meta, "what_if": {"org": org, "cut": float(cut)}}
+    return replace(
+        result, table=table, by_state=by_state, rank_probs=_rank_probs(ranked, samples[:, order]),
+        samples=samples[:, order], meta=meta,
+    )  # fmt: skip
+
+
+def what_if(result: ScoreResult, org: str, cut: float) -> pd.DataFrame:
+    """Ranks if ``org`` cut its violence by the share ``cut`` (0..1), on the same draws
+    (:func:`cut_violence`), with each organization's rank before the cut (``rank_before``)."""
+    table = cut_violence(result, org, cut).table.copy()
     before = dict(zip(result.table["org"], result.table["rank"], strict=True))
     table.insert(1, "rank_before", table["org"].map(before))
     return table
@@ -210,4 +340,14 @@ def robustness(result: ScoreResult) -> tuple[int, float, pd.DataFrame]:
     return k, float(chosen["contribution"].sum()), chosen
 
 
-__all__ = ["FALLBACK", "TargetDecision", "decide", "margins", "ranking_with_margins", "robustness", "what_if"]
+__all__ = [
+    "FALLBACK",
+    "TargetDecision",
+    "cut_violence",
+    "decide",
+    "decision_facts",
+    "margins",
+    "ranking_with_margins",
+    "robustness",
+    "what_if",
+]
