@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from vdto.errors import VdtoError
+from vdto.errors import UnknownNameError, VdtoError
 from vdto.regional.analysis import RegionalAnalysis, analyse
 from vdto.regional.cube import SpaceTimeCube
 from vdto.regional.emerging import EmergingHotSpots, analyse_cube
-from vdto.regional.panel import RegionScores, check_level, score_store
+from vdto.regional.panel import RegionScores, all_regions, check_level, region_names, score_store
 from vdto.scoring.engine import resolve_window
 from vdto.scoring.rubric import Rubric
 from vdto.store import Store
@@ -112,3 +114,259 @@ def emerging(cube: SpaceTimeCube | str | Path, **options: Any) -> EmergingHotSpo
     if not isinstance(cube, SpaceTimeCube):
         cube = SpaceTimeCube.load(cube)
     return analyse_cube(cube, **options)
+
+
+# --------------------------------------------------------------------- the workbench's map
+
+#: Simplification tolerance (degrees, about 500 m) of the geometry a browser draws, by level.
+GEOMETRY_TOLERANCE: dict[str, float] = {"state": 0.005, "municipality": 0.005}
+#: Decimals kept in the browser's coordinates (4 decimals: about 11 m, far below the tolerance).
+GEOMETRY_DECIMALS = 4
+#: Where the bundled geometry comes from (said in every GeoJSON document).
+GEOMETRY_SOURCE = (
+    "INEGI state and municipality borders as bundled with vdto (diegovalle/new.crimenmexico, MIT), simplified"
+)
+#: The first and last day a region map may cover (the data's years; a cheap check before any work).
+FIRST_DAY, LAST_DAY = date(1989, 1, 1), date(2100, 12, 31)
+
+
+def region_geometry(level: str) -> dict[str, Any]:
+    """The bundled borders of every state or municipality as a GeoJSON ``FeatureCollection``,
+    simplified for a browser.
+
+    The polygons are those the contiguity and the static maps use
+    (:func:`vdto.regional.contiguity.region_polygons`: 2,457 municipalities, the 32 states as
+    their unions), each simplified by :data:`GEOMETRY_TOLERANCE` degrees (topology kept, so no
+    region vanishes) with coordinates rounded to :data:`GEOMETRY_DECIMALS` decimals and exterior
+    rings counter-clockwise (RFC 7946).
+
+    Parameters
+    ----------
+    level
+        ``"state"`` or ``"municipality"``.
+
+    Returns
+    -------
+    dict
+        ``{"type": "FeatureCollection", "level", "source", "bbox", "features"}``; each feature has
+        ``id`` (the INEGI code) and ``properties`` ``code``, ``name`` (municipalities as
+        "Name, State") and ``state`` (the two-digit state code).
+
+    Raises
+    ------
+    VdtoError
+        On an unknown level.
+
+    Examples
+    --------
+    >>> doc = region_geometry("state")
+    >>> len(doc["features"]), doc["features"][13]["properties"]["name"]
+    (32, 'Jalisco')
+    """
+    import json
+
+    import shapely
+
+    from vdto.regional.contiguity import region_polygons
+
+    check_level(level)
+    codes, polys = region_polygons(level)
+    simple = shapely.simplify(
+        np.asarray(polys, dtype=object), GEOMETRY_TOLERANCE[level], preserve_topology=True
+    )
+    simple = shapely.orient_polygons(simple, exterior_cw=False)
+    simple = shapely.transform(simple, lambda xy: np.round(xy, GEOMETRY_DECIMALS))
+    names = region_names(level)
+    bounds = [round(float(b), GEOMETRY_DECIMALS) for b in shapely.total_bounds(simple)]
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "properties": {"code": code, "name": _text(names.get(code)) or code, "state": code[:2]},
+            "geometry": json.loads(geometry),
+        }
+        for code, geometry in zip(codes, shapely.to_geojson(simple), strict=True)
+    ]
+    return {"type": "FeatureCollection", "level": level, "source": GEOMETRY_SOURCE, "bbox": bounds,
+            "features": features}  # fmt: skip
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+@dataclass
+class RegionMap:
+    """What the workbench's map shows of one agency's events over one window.
+
+    ``table``: one row per region of the level, in code order: ``code, name, events, deaths``
+    (deaths, best estimate, of the events placed in the region), ``score`` (score points),
+    ``rate`` (score per 100,000 people; empty without population), ``hotspot`` (the Gi* class:
+    hot spot, cold spot, not significant, or not tested for a region without a polygon),
+    ``gi_z``, ``gi_p``, ``top_org``, ``top_org_name``, ``top_org_share``. ``orgs``: each
+    organization's events, points and share in each region (:attr:`RegionScores.orgs`).
+    ``meta``: the analysis's provenance (agency, window, rubric, data hash, seed, permutations,
+    alpha).
+    """
+
+    level: str
+    table: pd.DataFrame
+    orgs: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    def row(self, code: str) -> dict[str, Any]:
+        """The table's row of region ``code``, as plain values."""
+        found = self.table[self.table["code"] == code]
+        if found.empty:
+            raise UnknownNameError(
+                f"no {self.level} with code {code!r}", fix="use an INEGI code", param="code"
+            )
+        return {k: _plain(v) for k, v in found.iloc[0].items()}
+
+
+def _plain(value: Any) -> Any:
+    """A table cell as JSON-ready Python (NaN and NA as None)."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def check_window(start: date | None, end: date | None) -> None:
+    """Refuse a window outside the years region maps are drawn for (before any work)."""
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise VdtoError(f"{day} is outside the data's years", fix=f"give a day from {FIRST_DAY} to {LAST_DAY}",
+                            param=name)  # fmt: skip
+    if start is not None and end is not None and start > end:
+        raise VdtoError(
+            f"the window starts ({start}) after it ends ({end})", fix="swap the dates", param="window"
+        )
+
+
+def region_map(
+    store: Store, start: date | None = None, end: date | None = None, *, level: str = "state",
+    agency: str | None = None, **options: Any,
+) -> RegionMap:  # fmt: skip
+    """Scores, rates and Gi* hot-spot classes of every region of ``level`` over ``[start, end]``,
+    from one agency's events: :func:`regional_analysis` (the same as ``vdto hotspots``) without the
+    emerging patterns, as one table for a map.
+
+    Parameters
+    ----------
+    store
+        The store.
+    start, end
+        The window (default: the rubric's window ending at the agency's last event).
+    level
+        ``"state"`` or ``"municipality"``.
+    agency
+        Whose events (needed when the store holds several agencies').
+    **options
+        :func:`vdto.regional.analysis.analyse`'s (``permutations``, ``seed``, ``alpha``...).
+
+    Returns
+    -------
+    RegionMap
+        The table, the organizations' shares and the provenance.
+
+    Raises
+    ------
+    VdtoError
+        On an unknown level, a window outside the data's years or reversed, several agencies and
+        none named, or an agency without events and no window.
+    """
+    check_level(level)
+    check_window(start, end)
+    res = regional_analysis(store, start, end, level=level, agency=agency, patterns=False, **options)
+    t = res.scores.table.set_index("region_code")
+    hot = res.hot.set_index("region_code").reindex(t.index)
+    lead_names = res.scores.orgs.drop_duplicates("org").set_index("org")["name"]
+    table = pd.DataFrame(
+        {
+            "code": t.index.astype(str),
+            "name": t["name"].to_numpy(dtype=object),
+            "events": t["events"].to_numpy(dtype=np.int64),
+            "deaths": t["event_deaths"].to_numpy(dtype=float),
+            "score": t["score"].to_numpy(dtype=float),
+            "rate": t["per100k"].to_numpy(dtype=float),
+            "hotspot": hot["hotspot"].fillna("not tested").to_numpy(dtype=object),
+            "gi_z": hot["gi_z"].to_numpy(dtype=float),
+            "gi_p": hot["gi_p"].to_numpy(dtype=float),
+            "top_org": t["top_org"].to_numpy(dtype=object),
+            "top_org_name": t["top_org"].map(lead_names).to_numpy(dtype=object),
+            "top_org_share": t["top_org_share"].to_numpy(dtype=float),
+        }
+    ).sort_values("code", ignore_index=True)
+    keys = ("vdto_version", "agency", "level", "from", "to", "rubric", "rubric_sha256", "data_sha256", "events",
+            "events_unlocated", "seed", "permutations", "alpha", "fdr", "value")  # fmt: skip
+    meta = {k: res.meta[k] for k in keys if k in res.meta}
+    return RegionMap(level, table, res.scores.orgs.reset_index(drop=True), meta)
+
+
+def region_level(code: str) -> str:
+    """The level of an INEGI region code: two digits a state, five a municipality.
+
+    Raises
+    ------
+    UnknownNameError
+        When ``code`` is no state or municipality code.
+
+    Examples
+    --------
+    >>> region_level("32010"), region_level("16")
+    ('municipality', 'state')
+    """
+    level = {2: "state", 5: "municipality"}.get(len(code)) if code.isascii() and code.isdigit() else None
+    if level is None or code not in set(all_regions(level)):
+        raise UnknownNameError(
+            f"no state or municipality with code {code!r}",
+            fix="use a two-digit INEGI state code (e.g. 16) or a five-digit municipality code (e.g. 16053)",
+            param="code",
+        )
+    return level
+
+
+def region_events(
+    store: Store, code: str, start: date, end: date, *, agency: str, offset: int = 0, limit: int = 50
+) -> tuple[int, pd.DataFrame]:
+    """One agency's events placed in region ``code`` whose start date falls in ``[start, end]``
+    (the events its map counts), latest first, a page at a time, each with its perpetrator
+    candidates (``perpetrators``: ``raw_name, org_id, name, probability``).
+
+    Returns
+    -------
+    tuple of int and DataFrame
+        How many there are in all, and the page (the store's event columns).
+    """
+    level = region_level(code)
+    column = "state_code" if level == "state" else "mun_code"
+    where = f"agency = ? AND {column} = ? AND date_start BETWEEN ? AND ?"
+    params: list[Any] = [store.resolve_agency(agency), code, start, end]
+    total = int(store.query(f"SELECT count(*) AS n FROM events WHERE {where}", params)["n"].iloc[0])
+    page = store.query(
+        f"SELECT * EXCLUDE (agency) FROM events WHERE {where} "
+        "ORDER BY date_start DESC, source, source_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    perps = store.query(
+        f"""SELECT p.source, p.source_id, p.raw_name, p.org_id, p.probability FROM perpetrators p
+            SEMI JOIN (SELECT source, source_id FROM events WHERE {where}
+                       ORDER BY date_start DESC, source, source_id LIMIT ? OFFSET ?) e USING (source, source_id)
+            WHERE p.agency = ? ORDER BY p.source, p.source_id, p.probability DESC, p.raw_name""",
+        [*params, limit, offset, params[0]],
+    )
+    registry = store.registry()
+    perps["name"] = perps["org_id"].map(lambda o: registry.orgs[o].name if o in registry.orgs else o)
+    grouped = {
+        key: [{k: _plain(v) for k, v in row.items()} for row in part[["raw_name", "org_id", "name", "probability"]]
+              .to_dict("records")]
+        for key, part in perps.groupby(["source", "source_id"], sort=False)
+    }  # fmt: skip
+    page["perpetrators"] = [
+        grouped.get((s, i), []) for s, i in zip(page["source"], page["source_id"], strict=True)
+    ]
+    return total, page
