@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from vdto.access.tokens import create_token
+from vdto.api import simulations
 from vdto.api.app import create_app
 from vdto.publication.keys import Signer, new_keypair
 from vdto.publication.rounds import announce_round, open_round
@@ -60,6 +61,8 @@ def served(tmp_path_factory):
         announce_round(store, rnd.round_id, ledger, signers)
         tokens = {role: create_token(store, "mx", role)[0] for role in ("analyst", "publisher", "admin")}
     app = create_app(db, ledger=ledger, public_keys=keys, max_upload_mb=1)
+    # generated launches are answered 429 (a documented answer) instead of running real simulations
+    simulations.jobs_for(app).active = 0
     return app, tokens
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -55,41 +57,49 @@ RUN = Options(
 
 
 def _scenario(name: str, run: dict):
-    from vdto.sim.params import load_scenario, with_run
+    from vdto.services.simulations import load
 
-    return with_run(load_scenario(name), replicates=run["replicates"], months=run["months"], seed=run["seed"])
+    return load(name, replicates=run["replicates"], months=run["months"], seed=run["seed"])
 
 
-def _run(sc, policies: list[str], options: dict, draws: list[dict] | None = None):
-    """Build the world and run the policies on it, with a progress bar; with ``draws``
-    (parameter sets from a posterior), the replicates are shared among them."""
+@contextmanager
+def _progress(quiet: bool, policies: int) -> Iterator[Callable[[int, int], None]]:
+    """The terminal's side of a run's ``progress(done, total)``: a spinner while the world is
+    built, then a bar of replicates (on stderr, gone when the run ends; none with ``quiet``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from vdto.sim.runner import run, run_draws, world_for
-
-    workers, dask, scheduler = options["workers"], options["dask"], options["scheduler"]
-
-    with err.status("Building the world", spinner="dots"):
-        world = world_for(sc)
-    total = sc.run.replicates * len(policies)
-    with Progress(
+    status = err.status("Building the world", spinner="dots")
+    bar = Progress(
         TextColumn("Simulating {task.fields[what]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=options["quiet"],
-    ) as progress:  # fmt: skip
-        task = progress.add_task(
-            "sim", total=total, what=f"{len(policies)} policies x {sc.run.replicates} replicates"
-        )
-        tick = lambda n: progress.advance(task, n)  # noqa: E731
-        if draws:
-            per = max(1, sc.run.replicates // len(draws))
-            base = sc.model_copy(update={"run": sc.run.model_copy(update={"replicates": per})})
-            scenarios = [base.with_values(d, where="posterior:") for d in draws]
-            progress.update(task, total=per * len(draws) * len(policies))
-            results = run_draws(world, scenarios, policies, workers=workers, dask=dask, scheduler=scheduler,
-                                progress=tick)  # fmt: skip
-        else:
-            results = run(world, sc, policies, workers=workers, dask=dask, scheduler=scheduler, progress=tick)
-    return world, results
+        console=err, transient=True, disable=quiet,
+    )  # fmt: skip
+    task = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:  # the world is built: the bar replaces the spinner
+            status.stop()
+            bar.start()
+            task = bar.add_task(
+                "sim", total=total, what=f"{policies} policies x {total // policies} replicates"
+            )
+        bar.update(task, completed=done, total=total)
+
+    status.start()
+    try:
+        yield tick
+    finally:
+        status.stop()
+        bar.stop()
+
+
+def _run(sc, policies: list[str], options: dict):
+    """Build the world and run the policies on it, with a progress bar."""
+    from vdto.services.simulations import simulate_policies
+
+    with _progress(options["quiet"], len(policies)) as tick:
+        return simulate_policies(sc, policies, workers=options["workers"], dask=options["dask"],
+                                 scheduler=options["scheduler"], progress=tick)  # fmt: skip
 
 
 @RUN
@@ -204,7 +214,8 @@ def compare_cmd(
 
     Example: vdto compare default --policies none,volume,kingpin,targeted,regional,caribbean --replicates 500 --chart deaths.png
     """
-    from vdto.sim.results import compare_table, deaths_chart, long_frame, provenance, write_parquet
+    from vdto.services.simulations import run_comparison
+    from vdto.sim.results import write_parquet
 
     _check_score_format(fmt)
     pols = parse_policies(policies)
@@ -212,28 +223,18 @@ def compare_cmd(
         raise VdtoError(
             f"unknown chart format {chart.suffix or '(none)'!r}", str(chart), "use .png, .svg or .html"
         )
-    sc = _scenario(scenario, run)
-    sampled = None
-    post = None
-    if posterior is not None:
-        from vdto.sim.calibration.estimate import Posterior
-        from vdto.sim.params import load_scenario
-
-        post = Posterior.read(posterior)
-        post.check_scenario(load_scenario(scenario), where="posterior")
-        sampled = post.draws(draws, sc.run.seed)
-    world, results = _run(sc, pols, run, sampled)
-    meta = provenance(sc, world)
-    if post is not None:
-        meta |= {"posterior": str(posterior), "posterior_fit": f"{post.meta['first']}-{post.meta['last']}",
-                 "posterior_draws": draws, "replicates": next(iter(results.values())).homicides.shape[0]}  # fmt: skip
-    table = compare_table(results, start_month=sc.enforcement.start_month)
+    with _progress(run["quiet"], len(pols)) as tick:
+        done = run_comparison(
+            scenario, pols, run["replicates"], run["seed"], run["workers"], months=run["months"], dask=run["dask"],
+            scheduler=run["scheduler"], posterior=posterior, draws=draws, progress=tick,
+        )  # fmt: skip
+    table, meta, world = done.table, done.meta, done.world
     if out_file is not None:
-        write_parquet(long_frame(results), meta, out_file)
+        write_parquet(done.long_frame(), meta, out_file)
     if chart is not None:
         from vdto.render.charts import save_chart
 
-        save_chart(deaths_chart(results, meta), chart)
+        save_chart(done.chart(), chart)
     if fmt != "table":
         _write_frame(table, meta, fmt, None, "")
         return
