@@ -17,6 +17,10 @@ from vdto.events.ingest import import_events
 
 DATA = Path(__file__).parent / "data"
 
+# the workbench's browser rig (a real server, Playwright on Debian's Chromium): its fixtures
+# `wb_data`, `wb`, `browser` and `page` are available to every test file
+pytest_plugins = ["tests.workbench"]
+
 # the sections of the `vdto report` page, in order (each is a `<section id=...>`)
 REPORT_SECTIONS = (
     "summary",

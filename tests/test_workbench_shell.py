@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.workbench import browser, goto, page, sign_in, wb, wb_data  # noqa: F401
+from tests.workbench import goto, sign_in
 from vdto.api import ui
 
 
@@ -22,7 +22,10 @@ def test_every_word_the_scripts_ask_for_exists():
     for path in ui.assets().values():
         if path.suffix == ".js" and "vendor" not in path.parts:
             wanted |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", path.read_text(encoding="utf-8")))
-    missing = sorted(k for k in wanted if k not in words)
+    # a key ending in "_" is a prefix the script completes (t("regions.layer_" + name)): some word must start with it
+    missing = sorted(
+        k for k in wanted if (not any(w.startswith(k) for w in words) if k.endswith("_") else k not in words)
+    )
     assert not missing, missing
 
 
@@ -39,7 +42,9 @@ def test_the_page_loads_nothing_from_elsewhere(wb):
     assert httpx.get(wb.url + "/?lang=en").text.count('lang="en"') == 1
 
 
-@pytest.mark.parametrize("path", ["../api/app.py", "..%2Fapp.js", "vendor/../../__init__.py", "nope.js", "app.py"])
+@pytest.mark.parametrize(
+    "path", ["../api/app.py", "..%2Fapp.js", "vendor/../../__init__.py", "nope.js", "app.py"]
+)
 def test_only_shipped_files_are_served(wb, path):
     import httpx
 

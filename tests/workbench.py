@@ -43,9 +43,8 @@ class WorkbenchData:
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="session")
-def wb_data(tmp_path_factory) -> WorkbenchData:
-    folder = tmp_path_factory.mktemp("workbench")
+def build_data(folder: Path) -> WorkbenchData:
+    """Build the workbench store, tokens and keys in ``folder``."""
     db = folder / "wb.duckdb"
     parts = split_ucdp(folder, agencies=AGENCIES, years=(2015, 2023), share=0.8, seed=1)
     for agency in AGENCIES:
@@ -59,6 +58,11 @@ def wb_data(tmp_path_factory) -> WorkbenchData:
             for role in ROLES:
                 data.tokens[agency, role] = create_token(store, agency, role, label=f"{agency} {role}")[0]
     return data
+
+
+@pytest.fixture(scope="session")
+def wb_data(tmp_path_factory) -> WorkbenchData:
+    return build_data(tmp_path_factory.mktemp("workbench"))
 
 
 class Server:
@@ -104,8 +108,10 @@ def wb(wb_data, tmp_path):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test file: Playwright's sync API runs an event loop in this thread while
+    it is started, so it stops with the file (a later file's ``asyncio.run`` would fail)."""
     if CHROMIUM is None:
         if REQUIRED:
             pytest.fail(MISSING + " (VDTO_REQUIRE_CHROMIUM=1)")

@@ -43,7 +43,11 @@ CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".png": "image/png",
           ".svg": "image/svg+xml", ".md": "text/markdown"}  # fmt: skip
@@ -57,7 +61,11 @@ def _root() -> Path:
 def assets() -> dict[str, Path]:
     """Every file the page may load, by its path under ``/ui/`` (nothing else is served)."""
     root = _root()
-    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix != ".py"}
+    return {
+        p.relative_to(root).as_posix(): p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix != ".py"
+    }
 
 
 @cache

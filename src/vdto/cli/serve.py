@@ -81,7 +81,7 @@ def serve(
         str, typer.Option("--log-level", help="critical, error, warning, info or debug.")
     ] = "info",
 ) -> None:
-    """Serve the HTTP API (public record, agency endpoints behind tokens) with uvicorn.
+    """Serve the workbench at / and the HTTP API (public record, agency endpoints behind tokens) with uvicorn.
 
     Run one server per store; put a TLS reverse proxy in front of it (docs/api.md).
 
@@ -127,7 +127,8 @@ def serve(
             f"{escape(str(server_held_keys))}; whoever controls it can sign as those agencies"
         )
     err.print(
-        f"vdto API on http://{escape(host)}:{port} (store {escape(str(_db(db)))}); OpenAPI at /openapi.json"
+        f"vdto workbench on http://{escape(host)}:{port}/ (store {escape(str(_db(db)))}); "
+        "API at /docs, OpenAPI at /openapi.json"
     )
     uvicorn.run(
         app,
