@@ -42,7 +42,7 @@ CASES: dict[tuple[str, str], tuple[str, object]] = {
     ("GET", "/agencies/{agency}/events/facets"): (ANY, {"params": WINDOW}),
     ("GET", "/agencies/{agency}/events/download"): (ANY, {"params": {**WINDOW, "format": "csv"}}),
     ("POST", "/agencies/{agency}/ranking"): ("analyst", {"json": {**WINDOW, "draws": 50}}),
-    ("GET", "/agencies/{agency}/comparison"): ("analyst", {"params": {**WINDOW, "with": "us", "draws": 50}}),
+    ("POST", "/agencies/{agency}/comparison"): ("analyst", {"json": {**WINDOW, "with": "us", "draws": 50}}),
     ("GET", "/agencies/{agency}/regions"): (ANY, {"params": {**WINDOW, "level": "state"}}),
     ("GET", "/agencies/{agency}/regions/{code}"): (ANY, {"params": WINDOW}),
     ("GET", "/agencies/{agency}/network"): (ANY, {"params": {"target": "cjng"}}),

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import vdto
 from vdto.access import audit
 from vdto.api import agency, compare, explore, maps, networks, public, simulations, ui
-from vdto.api.access import StoreAccess, StoreBusy
+from vdto.api.access import Cache, StoreAccess, StoreBusy
 from vdto.api.deps import ApiError, Context, Settings, spell, status_of
 from vdto.api.models import Error
 from vdto.api.views import SensitiveFieldError
@@ -285,6 +285,10 @@ def create_app(
         ],
     )
     app.state.vdto = ctx
+    # the event list's and the region map's own caches (made here, not by a first request, so
+    # two first requests cannot each make one); the shared ctx.cache keeps the public scorecard
+    app.state.events_cache = Cache(size=256)
+    app.state.regions_cache = Cache(size=64)
     app.include_router(public.router, responses=PUBLIC_ERRORS)
     app.include_router(agency.router, responses=ERRORS)
     for extra in (explore, compare, maps, networks, simulations):

@@ -6,17 +6,26 @@
   and manipulation risk, and, with ``what_if``, the same window re-ranked on the same draws as if
   one organization had cut its violence by a percentage
   (:func:`vdto.services.scoring.rank_window`, the CLI's ``vdto rank --what-if``).
-- ``GET /agencies/{agency}/comparison?with=OTHER``: the agency's ranking and another agency's
-  side by side, Kendall's tau, top-1 agreement and the disagreements
-  (:func:`vdto.services.agencies.compare_agencies`).
+- ``POST /agencies/{agency}/comparison`` (body ``{"with": OTHER, "from", "to", "rubric",
+  "draws", "seed"}``): the agency's ranking and another agency's side by side, Kendall's tau,
+  top-1 agreement and the disagreements (:func:`vdto.services.agencies.compare_agencies`).
 
 Access: an analyst token of ``agency``, as scoring needs. Both rankings of a comparison are
 computed in the service from the data the server holds; the answer carries the caller's own raw
-events only, and of the other agency's data the aggregates a round of the two would show the
-caller (its ranking and decision) and counts, small ones withheld: never an event of another
-agency (see :mod:`vdto.services.agencies`). Nothing adds two agencies' events together.
-Each call records an audit row: the ranking a ``started`` row and its outcome, as any write; the
-comparison, a read of another agency's aggregates, one ``ok`` row once answered.
+events only. Of the other agency it carries its ranking (rank, organization, expected score, 90%
+interval, P(rank 1), expected events), its target decision, the agreement of the two rankings
+and, per disagreement, the other's rank, score, P(rank 1) and expected events; nothing else.
+None of it can single out one of the other agency's events: the window spans at least
+:data:`vdto.services.agencies.MIN_WINDOW_DAYS` days (a shorter one is a 422 naming ``from``), an
+organization with fewer than the server's ``min_count`` expected events on the other side has
+its events, score, interval and P(rank 1) withheld (null), as the public scorecard withholds
+small counts, and no figure is computed from both agencies' events together: no count of the
+caller's events the other also holds (an analyst could import a made-up event and read it back).
+An unknown ``with`` is a 404 that lists no agency. Nothing adds two agencies' events together.
+
+Both are POSTs, so each is audited as any write: a ``started`` row once authorised, before
+anything is computed, and the outcome (``ok``, ``failed`` with the status, or ``refused`` before
+authorisation) written by the audit middleware, whatever happens.
 """
 
 from __future__ import annotations
@@ -24,10 +33,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vdto.access import audit
 from vdto.access.tokens import Principal
 from vdto.api.deps import (
     ApiError,
@@ -36,7 +44,6 @@ from vdto.api.deps import (
     check_role,
     context,
     principal,
-    request_id,
     set_action,
     spell,
     start_write,
@@ -65,6 +72,12 @@ def _rubric(name: str):
 
 
 # ----------------------------------------------------------------------------------- models
+
+
+def _shipped_rubric(name: str) -> str:
+    if name not in rubric_names():
+        raise ValueError(f"no shipped rubric {name[:64]!r}; use one of: {', '.join(rubric_names())}")
+    return name
 
 
 class _In(BaseModel):
@@ -96,9 +109,23 @@ class RankingRequest(_In):
     @field_validator("rubric")
     @classmethod
     def _shipped(cls, name: str) -> str:
-        if name not in rubric_names():
-            raise ValueError(f"no shipped rubric {name[:64]!r}; use one of: {', '.join(rubric_names())}")
-        return name
+        return _shipped_rubric(name)
+
+
+class ComparisonRequest(_In):
+    """Two agencies' rankings of one window: the other agency, the window, rubric, draws and seed."""
+
+    with_: str = Field(alias="with", pattern=AGENCY_PATTERN, description="The agency to compare with.")
+    from_: date | None = Field(None, alias="from", description="First day (default: the rubric's window).")
+    to: date | None = Field(None, description="Last day (default: the agency's last event).")
+    rubric: str = Field("default-v1", max_length=64, description="A shipped rubric (GET /rubrics).")
+    draws: int = Field(2000, ge=1, le=10000)
+    seed: int = Field(7, ge=0, le=2**32 - 1)
+
+    @field_validator("rubric")
+    @classmethod
+    def _shipped(cls, name: str) -> str:
+        return _shipped_rubric(name)
 
 
 class RubricInfo(BaseModel):
@@ -189,21 +216,22 @@ class OwnEvent(BaseModel):
 
 
 class Disagreement(BaseModel):
-    """An organization the two rankings place differently (counts of the other's data, small ones null)."""
+    """An organization the two rankings place differently: each side's rank, score, P(rank 1)
+    and expected events (the other's null where it holds fewer than ``min_count`` expected
+    events), and the caller's own events behind it. No count of events the two agencies share."""
+
+    model_config = ConfigDict(extra="forbid")
 
     org: str
     name: str | None
     rank_own: int | None
     rank_other: int | None
     score_own: float
-    score_other: float
+    score_other: float | None
     p_rank1_own: float
-    p_rank1_other: float
+    p_rank1_other: float | None
     events_own: float
-    only_own: int
-    only_other: int | None
-    attributed_differently: int | None
-    weighted_differently: int | None
+    events_other: float | None
     events: list[OwnEvent]
 
 
@@ -323,48 +351,38 @@ def agency_ranking(body: RankingRequest, agency: Agency, who: Caller, ctx: Ctx, 
     return _ranking_answer(agency, ranking, ctx.settings.min_count)
 
 
-@router.get(
+@router.post(
     "/agencies/{agency}/comparison",
     response_model=ComparisonOut,
     response_model_by_alias=True,
     summary="The agency's ranking beside another agency's",
 )
 def agency_comparison(
-    agency: Agency,
-    who: Caller,
-    ctx: Ctx,
-    request: Request,
-    other: Annotated[
-        str, Query(alias="with", pattern=AGENCY_PATTERN, description="The agency to compare with.")
-    ],
-    from_: Annotated[date | None, Query(alias="from", description="First day.")] = None,
-    to: Annotated[date | None, Query(description="Last day (default: the agency's last event).")] = None,
-    rubric: Annotated[
-        str, Query(max_length=64, description="A shipped rubric (GET /rubrics).")
-    ] = "default-v1",
-    draws: Annotated[int, Query(ge=1, le=10000)] = 2000,
-    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 7,
+    body: ComparisonRequest, agency: Agency, who: Caller, ctx: Ctx, request: Request
 ) -> dict:
     """Both agencies' rankings of the same window (same rubric, draws and seed), Kendall's tau-b
     and top-1 agreement (as a round's scorecard computes them), and each organization ranked
     differently with the caller's own events behind it. Of the other agency: its ranking and
-    decision (what a round of the two would show) and counts of events, small ones withheld;
-    never one of its events."""
+    decision (what a round of the two would show), with the score, interval, P(rank 1) and events
+    of an organization it holds fewer than ``min_count`` expected events of withheld; never one of
+    its events, nor a count of the events the two agencies share. The window must span at least
+    90 days. Audited as a write (a ``started`` row, then the outcome); nothing is stored."""
     from vdto.services.agencies import compare_agencies
 
+    set_action(request, "compare")
     check_agency(who, agency)
     check_role(who, "analyst", "comparing rankings")
-    if rubric not in rubric_names():
-        raise ApiError(422, f"rubric: no shipped rubric {rubric!r}; use one of: {', '.join(rubric_names())}")
+    window = f"{body.from_ or 'default'}..{body.to or 'last event'}"
+    start_write(request, ctx, who, "compare", f"with {body.with_} {window}")
     with ctx.access.read() as store:
-        found = compare_agencies(
-            store, agency, other, from_, to, rubric=_rubric(rubric), draws=draws, seed=seed,
-            min_count=ctx.settings.min_count,
-        )  # fmt: skip
-    with ctx.access.write() as store:
-        audit.record(
-            store, request_id=request_id(request), actor=who.actor, agency=who.agency, role=who.role,
-            method=request.method, path=request.url.path, action="compare", outcome="ok", status=200,
-            detail=f"compared with {other} {found.start}..{found.end}",
-        )  # fmt: skip
+        try:
+            found = compare_agencies(
+                store, agency, body.with_, body.from_, body.to, rubric=_rubric(body.rubric), draws=body.draws,
+                seed=body.seed, min_count=ctx.settings.min_count,
+            )  # fmt: skip
+        except VdtoError as exc:
+            if exc.param in ("start", "end"):
+                raise ApiError(422, exc.line(spell)) from None
+            raise
+    request.scope["state"]["audit_detail"] = f"compared with {body.with_} {found.start}..{found.end}"
     return found.as_dict()

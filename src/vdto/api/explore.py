@@ -8,7 +8,7 @@ everywhere (``from``, ``to``, ``entity``, ``municipality``, ``organization``, ``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -24,10 +24,11 @@ from vdto.orgs import Registry
 from vdto.services import events as service
 
 
-def _hold(request: Request) -> Iterator[None]:
+async def _hold(request: Request) -> AsyncIterator[None]:
     """Hold the store open for the request's reads (its token, then its answer): see
-    :meth:`vdto.api.access.StoreAccess.held`. Ends before the answer is sent."""
-    with request.app.state.vdto.access.held():
+    :meth:`vdto.api.access.StoreAccess.holding` (async: waiting for the store's next turn takes
+    no worker thread). Ends before the answer is sent."""
+    async with request.app.state.vdto.access.holding():
         yield
 
 
@@ -119,12 +120,9 @@ class Facets(BaseModel):
 
 
 def _cache(request: Request) -> Cache:
-    """This server's cache of event answers (its own, so browsing cannot push the public
-    scorecard out of the shared one); every entry is tied to the store's version."""
-    state = request.app.state
-    cache = getattr(state, "events_cache", None)
-    if cache is None:
-        cache = state.events_cache = Cache(size=256)
+    """This server's cache of event answers (its own, made by ``create_app``, so browsing cannot
+    push the public scorecard out of the shared one); every entry is tied to the store's version."""
+    cache: Cache = request.app.state.events_cache
     return cache
 
 

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vdto.access.tokens import Principal
+from vdto.api.access import Cache
 from vdto.api.deps import Context, check_agency, context, principal
 from vdto.api.views import records
 from vdto.names import AGENCY_PATTERN
@@ -151,7 +152,14 @@ def public_geography(
 # ------------------------------------------------------------------------------------ agency
 
 
-def _map(ctx: Context, agency: str, level: str, start: date | None, end: date | None):
+def _cache(request: Request) -> Cache:
+    """This server's cache of region analyses (its own, made by ``create_app``: windows any
+    signed-in user can vary cannot push the public scorecard out of the shared one)."""
+    cache: Cache = request.app.state.regions_cache
+    return cache
+
+
+def _map(request: Request, ctx: Context, agency: str, level: str, start: date | None, end: date | None):
     """The agency's region map over the window, from the cache while the store is unchanged."""
     from vdto.services.regions import check_window, region_map
 
@@ -162,7 +170,7 @@ def _map(ctx: Context, agency: str, level: str, start: date | None, end: date | 
         with ctx.access.read() as store:
             return region_map(store, start, end, level=level, agency=agency)
 
-    return ctx.cache.get_or_compute(key, ctx.access.version(), compute)
+    return _cache(request).get_or_compute(key, ctx.access.version(), compute)
 
 
 @router.get(
@@ -172,6 +180,7 @@ def _map(ctx: Context, agency: str, level: str, start: date | None, end: date | 
     tags=["agency"],
 )
 def agency_regions(
+    request: Request,
     agency: Agency,
     who: Caller,
     ctx: Ctx,
@@ -183,7 +192,7 @@ def agency_regions(
     deaths, score (score points), rate (per 100,000 people) and Gi* hot-spot class with its z and
     p (the analysis of ``vdto hotspots``: 999 permutations, seed 1, alpha 0.05)."""
     check_agency(who, agency)
-    found = _map(ctx, agency, level, start, end)
+    found = _map(request, ctx, agency, level, start, end)
     return {"agency": agency, "level": level, "from": found.meta["from"], "to": found.meta["to"],
             "meta": found.meta, "regions": records(found.table.round(6))}  # fmt: skip
 
@@ -195,6 +204,7 @@ def agency_regions(
     tags=["agency"],
 )
 def agency_region(
+    request: Request,
     agency: Agency,
     who: Caller,
     ctx: Ctx,
@@ -210,7 +220,7 @@ def agency_region(
 
     check_agency(who, agency)
     level = region_level(code)
-    found = _map(ctx, agency, level, start, end)
+    found = _map(request, ctx, agency, level, start, end)
     first, last = date.fromisoformat(found.meta["from"]), date.fromisoformat(found.meta["to"])
     with ctx.access.read() as store:
         total, page = region_events(store, code, first, last, agency=agency, offset=offset, limit=limit)
@@ -218,5 +228,5 @@ def agency_region(
     return {
         "agency": agency, "level": level, "from": first, "to": last, "region": found.row(code),
         "orgs": records(orgs[["org", "name", "events", "points", "share"]]), "total": total, "offset": offset,
-        "limit": limit, "events": records(page),
+        "limit": limit, "events": page,
     }  # fmt: skip

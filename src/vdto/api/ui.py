@@ -9,6 +9,7 @@ CLI), so the audit log records what the interface does as it records any other c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
 from functools import cache
@@ -69,6 +70,16 @@ def assets() -> dict[str, Path]:
 
 
 @cache
+def stamp() -> str:
+    """A digest of every shipped file, added to the assets' addresses (``?v=``) so a browser
+    never runs the scripts of an older version against a newer page."""
+    digest = hashlib.sha256()
+    for name, path in assets().items():
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@cache
 def translations() -> dict[str, dict[str, str]]:
     """The interface's words, ``{"es": {...}, "en": {...}}``, merged from ``i18n/*.json``.
 
@@ -124,6 +135,7 @@ def page(lang: Annotated[Literal["es", "en"], Query(description="The language.")
         vendor_css=sorted(p for p in assets() if p.startswith("vendor/") and p.endswith(".css")),
         styles=[f"views/{n}.css" for n, _ in VIEWS if f"views/{n}.css" in assets()],
         words=translations(),
+        stamp=stamp(),
     )
     return HTMLResponse(html, headers={**HEADERS, "Cache-Control": "no-store"})
 

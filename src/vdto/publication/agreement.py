@@ -185,21 +185,22 @@ def compare(
     return compare_results(ra, rb, a, b, top_events)
 
 
-#: Why an (organization, event) pair counts differently in two agencies' rankings, as counted by
-#: :func:`disagreements`: the event is in one agency's data only, both attribute it with other
-#: probabilities, or both attribute it alike but weigh it differently (another rubric or window end).
-WHY: tuple[str, ...] = ("only_own", "only_other", "attributed_differently", "weighted_differently")
-
 #: The columns of the caller's own events behind a disagreement (:func:`disagreements`).
 OWN_EVENT_COLUMNS: tuple[str, ...] = (
     "org", "source", "source_id", "date_start", "state_code", "category", "deaths_best", "probability", "weight",
     "contribution",
 )  # fmt: skip
 
-
-def _small(n: int, min_count: int) -> int | None:
-    """A count as it may be shown of another agency's data: withheld (None) from 1 to ``min_count - 1``."""
-    return None if 0 < n < min_count else int(n)
+#: The columns of a disagreement (:func:`disagreements`). Of the other agency, only what its own
+#: ranking shows: rank, expected score, P(rank 1) and expected events, withheld when small. No
+#: column counts events by whether the other agency also holds them: any such count (events in
+#: one agency's data only, in both but attributed or weighted differently) is a fact about the
+#: overlap of the two agencies' raw data, and with the caller's own data chosen to probe it, a
+#: fact about one event of the other agency.
+DISAGREEMENT_COLUMNS: tuple[str, ...] = (
+    "org", "name", "rank_own", "rank_other", "score_own", "score_other", "p_rank1_own", "p_rank1_other",
+    "events_own", "events_other",
+)  # fmt: skip
 
 
 def disagreements(
@@ -208,8 +209,13 @@ def disagreements(
     """Where two agencies' rankings of a window disagree, seen from one of them (``own``).
 
     An organization is a disagreement when the two rankings give it different ranks, or only one
-    ranks it (the different top organizations are among them). Nothing of ``other`` but
-    aggregates comes out: its ranks, scores and P(rank 1), and counts of events.
+    ranks it (the different top organizations are among them). Nothing of ``other`` comes out but
+    what its ranking shows, each organization apart: its rank, expected score, P(rank 1) and
+    expected number of events, with the small ones withheld as the public scorecard withholds
+    them (:func:`vdto.publication.scorecard.build_scorecard`: an organization's expected events
+    below ``min_count`` are not shown); and here its score and P(rank 1) are withheld with them.
+    Nothing is computed from both agencies' events together: no count says how many of the
+    caller's events the other also holds, or how many they attribute or weigh differently.
 
     Parameters
     ----------
@@ -220,61 +226,48 @@ def disagreements(
     own_events
         How many of the caller's own events to give per disagreement (heaviest first).
     min_count
-        Counts of events from 1 to ``min_count - 1`` that involve the other agency's data are
-        withheld (null), as the public scorecard withholds small counts.
+        An organization the other agency ranks with fewer expected events than this has its
+        other-side score, P(rank 1) and events withheld (null).
 
     Returns
     -------
     tuple of DataFrame
-        The disagreements, in the caller's order (best ranked first, then the organizations only
-        the other ranks, by their score there): ``org``, ``name``, ``rank_own``, ``rank_other``
-        (null where not ranked), ``score_own``, ``score_other`` (0 where not ranked),
-        ``p_rank1_own``, ``p_rank1_other``, ``events_own`` (the expected number of the caller's
-        events), and the counts of :data:`WHY`: the organization's (event, organization) pairs
-        in the caller's data only (``only_own``), in the other's only (``only_other``),
-        attributed with other probabilities (``attributed_differently``) or weighted differently
-        (``weighted_differently``); the last three withheld when small. Then the caller's own
-        events behind each disagreement (:data:`OWN_EVENT_COLUMNS`): its events attributed to
-        the organization, heaviest contribution (probability x weight, score points) first, at
-        most ``own_events`` per organization. Which of them the other agency also holds is not
-        said, event by event: that would be a fact about the other's raw data.
+        The disagreements (:data:`DISAGREEMENT_COLUMNS`), in the caller's order (best ranked
+        first, then the organizations only the other ranks, by their score there): ``org``,
+        ``name``, ``rank_own``, ``rank_other`` (null where not ranked), ``score_own``,
+        ``score_other`` (0 where not ranked; null where withheld), ``p_rank1_own``,
+        ``p_rank1_other`` (likewise), ``events_own`` (the expected number of the caller's
+        events) and ``events_other`` (the other's, 0 where not ranked, null where withheld).
+        Then the caller's own events behind each disagreement (:data:`OWN_EVENT_COLUMNS`): its
+        events attributed to the organization, heaviest contribution (probability x weight,
+        score points) first, at most ``own_events`` per organization. Whether the other agency
+        holds any of them is not said.
     """
     cols = ["org", "name", "rank", "score", "p_rank1", "events"]
-    table = pd.merge(
-        own.table[cols], other.table[cols[:-1]], on="org", how="outer", suffixes=("_own", "_other")
-    )
+    table = pd.merge(own.table[cols], other.table[cols], on="org", how="outer", suffixes=("_own", "_other"))
     table["name"] = table["name_own"].fillna(table["name_other"])
-    for c in ("score", "p_rank1"):
+    ranked_other = table["rank_other"].notna()
+    # the public scorecard's rule: an organization's expected events below min_count are withheld
+    small = ranked_other & ~(table["events_other"].fillna(0.0) >= min_count)
+    for c in ("score", "p_rank1", "events"):
         for side in ("own", "other"):
             table[f"{c}_{side}"] = table[f"{c}_{side}"].fillna(0.0).astype(float)
-    table["events_own"] = table["events"].fillna(0.0).astype(float)
     differ = table[
         (table["rank_own"] != table["rank_other"]) | table["rank_own"].isna() | table["rank_other"].isna()
     ]
-    differ = differ.sort_values(
+    small = small.loc[differ.index]
+    differ = differ.assign(_small=small).sort_values(
         ["rank_own", "score_other", "org"], ascending=[True, False, True], na_position="last"
-    ).reset_index(drop=True)
-    keys = ["org", "source", "source_id"]
-    mine, theirs = contributions(own), contributions(other)
-    both = pd.merge(mine, theirs, on=keys, how="outer", suffixes=("_own", "_other"), indicator=True)
-    both = both[both["org"].isin(differ["org"])]
-    same_p = np.isclose(both["probability_own"].fillna(0.0), both["probability_other"].fillna(0.0))
-    same_w = np.isclose(both["weight_own"].fillna(0.0), both["weight_other"].fillna(0.0))
-    why = np.select(
-        [both["_merge"] == "left_only", both["_merge"] == "right_only", ~same_p, ~same_w],
-        list(WHY),
-        default="",
     )
-    counts = pd.crosstab(both["org"], why).reindex(index=differ["org"], columns=list(WHY), fill_value=0)
-    counts = counts.fillna(0).astype(int)
-    out = differ[["org", "name", "rank_own", "rank_other", "score_own", "score_other", "p_rank1_own",
-                  "p_rank1_other", "events_own"]].copy()  # fmt: skip
+    withheld = differ.pop("_small").to_numpy(dtype=bool)
+    out = differ[list(DISAGREEMENT_COLUMNS)].copy().reset_index(drop=True)
     for rank in ("rank_own", "rank_other"):
         out[rank] = out[rank].astype("Int64")
-    out["only_own"] = counts["only_own"].to_numpy()
-    for c in WHY[1:]:
+    for c in ("score_other", "p_rank1_other", "events_other"):
         out[c] = pd.Series(
-            [_small(int(n), min_count) for n in counts[c].to_numpy()], index=out.index, dtype=object
+            [None if hide else float(v) for hide, v in zip(withheld, out[c].to_numpy(), strict=True)],
+            index=out.index,
+            dtype=object,
         )
     ev = own.events.iloc[own.attribution["event"].to_numpy()].reset_index(drop=True)
     detail = pd.DataFrame(

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from vdto.errors import VdtoError
+from vdto.files import csv_safe
 from vdto.geography import STATES, geography
 from vdto.names import fold
 from vdto.orgs import Registry
@@ -456,7 +457,8 @@ def export_events(
         raise VdtoError(f"unknown format {fmt!r}", fix="use csv or parquet", param="format")
     frame = export_frame(store, agency, flt, sort, registry=registry)
     if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        # a cell that a spreadsheet would run as a formula is written with a leading quote
+        return csv_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
     import pyarrow as pa
     import pyarrow.parquet as pq
 

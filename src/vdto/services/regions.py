@@ -332,41 +332,28 @@ def region_level(code: str) -> str:
 
 def region_events(
     store: Store, code: str, start: date, end: date, *, agency: str, offset: int = 0, limit: int = 50
-) -> tuple[int, pd.DataFrame]:
+) -> tuple[int, list[dict[str, Any]]]:
     """One agency's events placed in region ``code`` whose start date falls in ``[start, end]``
-    (the events its map counts), latest first, a page at a time, each with its perpetrator
-    candidates (``perpetrators``: ``raw_name, org_id, name, probability``).
+    (the events its map counts), latest first, a page at a time: the events view's rows
+    (:func:`vdto.services.events.list_events`, the same browse query and the same names), so
+    an event reads the same in both views.
 
     Returns
     -------
-    tuple of int and DataFrame
-        How many there are in all, and the page (the store's event columns).
+    tuple of int and list of dict
+        How many there are in all, and the page: every stored column, plus ``id``, ``state``,
+        ``municipality``, ``organizations`` and ``perpetrators`` (``org_id, faction_id, name,
+        raw_name, probability``, most likely first).
     """
+    from vdto.services.events import _shape
+    from vdto.store.events import Selection
+
     level = region_level(code)
-    column = "state_code" if level == "state" else "mun_code"
-    where = f"agency = ? AND {column} = ? AND date_start BETWEEN ? AND ?"
-    params: list[Any] = [store.resolve_agency(agency), code, start, end]
-    total = int(store.query(f"SELECT count(*) AS n FROM events WHERE {where}", params)["n"].iloc[0])
-    page = store.query(
-        f"SELECT * EXCLUDE (agency) FROM events WHERE {where} "
-        "ORDER BY date_start DESC, source, source_id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+    state = level == "state"
+    sel = Selection(
+        start=start, end=end, state_code=code if state else None, mun_code=None if state else code
     )
-    perps = store.query(
-        f"""SELECT p.source, p.source_id, p.raw_name, p.org_id, p.probability FROM perpetrators p
-            SEMI JOIN (SELECT source, source_id FROM events WHERE {where}
-                       ORDER BY date_start DESC, source, source_id LIMIT ? OFFSET ?) e USING (source, source_id)
-            WHERE p.agency = ? ORDER BY p.source, p.source_id, p.probability DESC, p.raw_name""",
-        [*params, limit, offset, params[0]],
-    )
-    registry = store.registry()
-    perps["name"] = perps["org_id"].map(lambda o: registry.orgs[o].name if o in registry.orgs else o)
-    grouped = {
-        key: [{k: _plain(v) for k, v in row.items()} for row in part[["raw_name", "org_id", "name", "probability"]]
-              .to_dict("records")]
-        for key, part in perps.groupby(["source", "source_id"], sort=False)
-    }  # fmt: skip
-    page["perpetrators"] = [
-        grouped.get((s, i), []) for s, i in zip(page["source"], page["source_id"], strict=True)
-    ]
-    return total, page
+    who = store.resolve_agency(agency)
+    total, _ = store.events.browse_totals(who, sel)
+    rows = store.events.browse(who, sel, "-date", offset, limit)
+    return total, _shape(rows, store.registry())

@@ -2,9 +2,12 @@
    draws and seed; Kendall's tau and top-1 agreement; and each organization the two rank
    differently, opened into the signed-in agency's own events behind it.
 
-   Everything comes from GET /agencies/A/comparison?with=B (the service compare_agencies). Of the
-   other agency the page gets its ranking (aggregates: what a round of the two would show) and
-   counts of events, never one of its events; the two agencies' events are never added together.
+   Everything comes from POST /agencies/A/comparison with {"with": B, "from", "to", "rubric",
+   "draws"} (the service compare_agencies; audited as a write). Of the other agency the page gets
+   its ranking and decision (aggregates: what a round of the two would show), with the score,
+   interval, P(rank 1) and events of an organization it holds fewer than min_count events of
+   withheld (null), never one of its events and no count of the events the two agencies share;
+   the window spans at least 90 days. The two agencies' events are never added together.
    The window and the other agency live in the address (#/agencies?with=us&from=...&to=...). */
 "use strict";
 (function () {
@@ -26,9 +29,18 @@
     return t("agencies.points", { n: fmt.num(x, 1) });
   }
 
-  /** A count of the other agency's data: withheld (null) when small. */
+  function missing(x) {
+    return x === null || x === undefined;
+  }
+
+  /** An expected number of events of the other agency's data: withheld (null) when small. */
   function count(n, minCount) {
-    return n === null || n === undefined ? t("agencies.fewer_than", { n: fmt.num(minCount) }) : fmt.num(n);
+    return missing(n) ? t("agencies.fewer_than", { n: fmt.num(minCount) }) : fmt.num(n, 1);
+  }
+
+  /** A figure of the other agency withheld (null) because it rests on fewer than min_count events. */
+  function withheld(minCount) {
+    return el("span", { class: "muted", "data-testid": "withheld" }, t("agencies.withheld", { n: fmt.num(minCount) }));
   }
 
   function rankingTable(side, testid, caption, minCount) {
@@ -43,10 +55,10 @@
       el("tr", { "data-testid": testid + "-row", "data-org": r.org },
         el("td", { class: "n" }, fmt.num(r.rank)),
         el("td", {}, r.name),
-        el("td", { class: "n nowrap" }, pts(r.score)),
-        el("td", { class: "n nowrap" }, fmt.interval(r.lo90, r.hi90, 1)),
+        el("td", { class: "n nowrap" }, missing(r.score) ? withheld(minCount) : pts(r.score)),
+        el("td", { class: "n nowrap" }, missing(r.lo90) ? "—" : fmt.interval(r.lo90, r.hi90, 1)),
         el("td", { class: "n", "data-testid": "p-rank1" }, fmt.pct(r.p_rank1)),
-        el("td", { class: "n" }, r.events === null || r.events === undefined ? "<" + fmt.num(minCount) : fmt.num(r.events, 1))));
+        el("td", { class: "n" }, missing(r.events) ? "<" + fmt.num(minCount) : fmt.num(r.events, 1))));
     return el("div", { class: "table-wrap" },
       el("table", { class: "grid", "data-testid": testid },
         el("caption", {}, caption), el("thead", {}, head), el("tbody", {}, body)));
@@ -76,14 +88,14 @@
       el("strong", {}, d.name || d.org), " — ",
       t("agencies.disagreement_line", {
         own, other, rank_own: rankText(d.rank_own), rank_other: rankText(d.rank_other),
-        score_own: pts(d.score_own), score_other: pts(d.score_other) }));
+        score_own: pts(d.score_own),
+        score_other: missing(d.score_other) ? t("agencies.withheld", { n: fmt.num(minCount) }) : pts(d.score_other) }));
     const counts = el("ul", { class: "counts", "data-testid": "disagreement-counts" },
-      el("li", {}, t("agencies.only_own", { n: fmt.num(d.only_own), own, other })),
-      el("li", {}, t("agencies.only_other", { n: count(d.only_other, minCount), own, other })),
-      el("li", {}, t("agencies.attributed_differently", { n: count(d.attributed_differently, minCount) })),
-      el("li", {}, t("agencies.weighted_differently", { n: count(d.weighted_differently, minCount) })));
+      el("li", {}, t("agencies.events_line", { own, other, n_own: fmt.num(d.events_own, 1),
+        n_other: count(d.events_other, minCount) })));
     const detail = el("details", { class: "disagreement", "data-testid": "disagreement", "data-org": d.org }, summary,
-      el("p", { class: "muted" }, t("agencies.p_line", { own, other, p_own: fmt.pct(d.p_rank1_own), p_other: fmt.pct(d.p_rank1_other) })),
+      el("p", { class: "muted" }, t("agencies.p_line", { own, other, p_own: fmt.pct(d.p_rank1_own),
+        p_other: missing(d.p_rank1_other) ? t("agencies.withheld", { n: fmt.num(minCount) }) : fmt.pct(d.p_rank1_other) })),
       counts,
       el("h3", {}, t("agencies.own_events", { own, n: fmt.num(d.events.length) })),
       d.events.length ? eventsTable(d.events) : el("p", { class: "muted" }, t("agencies.no_own_events", { own })));
@@ -126,12 +138,17 @@
         show();
       });
 
+      function body() {
+        return { with: p.with || "", from: p.from || null, to: p.to || null, rubric: p.rubric || "default-v1",
+          draws: Number(p.draws) || 1000 };
+      }
+
       async function show() {
         result.replaceChildren(el("p", { class: "muted" }, t("core.loading")));
         result.setAttribute("aria-busy", "true");
         let c;
         try {
-          c = await api(path, { query: p });
+          c = await api(path, { method: "POST", json: body() });
         } catch (err) {
           result.replaceChildren();
           showError(result, err);
