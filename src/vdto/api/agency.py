@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -28,12 +28,13 @@ from vdto.access import audit, tokens
 from vdto.access.tokens import Principal
 from vdto.api import models, signing
 from vdto.api.deps import (
+    Agency,
     ApiError,
+    Caller,
     Context,
+    Ctx,
     check_agency,
     check_role,
-    context,
-    principal,
     set_action,
     spell,
     start_write,
@@ -42,13 +43,8 @@ from vdto.api.deps import (
 from vdto.api.uploads import receive_form
 from vdto.api.views import records, round_view
 from vdto.errors import RowErrors, VdtoError
-from vdto.names import AGENCY_PATTERN
 
 router = APIRouter(tags=["agency"])
-
-Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
-Caller = Annotated[Principal, Depends(principal)]
-Ctx = Annotated[Context, Depends(context)]
 
 
 # ------------------------------------------------------------------------------------ reads

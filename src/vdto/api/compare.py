@@ -31,19 +31,18 @@ authorisation) written by the audit middleware, whatever happens.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vdto.access.tokens import Principal
 from vdto.api.deps import (
+    Agency,
     ApiError,
-    Context,
+    Caller,
+    Ctx,
     check_agency,
     check_role,
-    context,
-    principal,
     set_action,
     spell,
     start_write,
@@ -53,10 +52,6 @@ from vdto.errors import VdtoError
 from vdto.names import AGENCY_PATTERN
 
 router = APIRouter(tags=["agency"])
-
-Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
-Caller = Annotated[Principal, Depends(principal)]
-Ctx = Annotated[Context, Depends(context)]
 
 
 def rubric_names() -> tuple[str, ...]:

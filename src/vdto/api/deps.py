@@ -7,9 +7,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path as FsPath
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +27,7 @@ from vdto.errors import (
     VdtoError,
     spelling,
 )
+from vdto.names import AGENCY_PATTERN
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -45,11 +47,11 @@ class Settings:
     keeps private keys on the server).
     """
 
-    db: Path
-    ledger: Path | None = None
-    server_held_keys: Path | None = None
-    public_keys: Path | None = None
-    witnesses: Path | None = None
+    db: FsPath
+    ledger: FsPath | None = None
+    server_held_keys: FsPath | None = None
+    public_keys: FsPath | None = None
+    witnesses: FsPath | None = None
     max_upload_bytes: int = 256 << 20
     max_body_bytes: int = 1 << 20
     min_count: int = 3
@@ -261,3 +263,12 @@ def start_write(request: Request, ctx: Context, who: Principal, action: str, det
             detail=detail or None,
         )
     _state(request)["started"] = True
+
+
+# the parameters every agency endpoint takes, spelled once
+#: The ``{agency}`` of a path.
+Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
+#: The caller, from its token (401 without a valid one).
+Caller = Annotated[Principal, Depends(principal)]
+#: The server's context (settings, store access, caches).
+Ctx = Annotated[Context, Depends(context)]

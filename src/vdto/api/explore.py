@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from vdto.access.tokens import Principal
 from vdto.api.access import Cache
-from vdto.api.deps import Context, check_agency, context, principal
-from vdto.names import AGENCY_PATTERN
+from vdto.api.deps import Agency, Caller, Context, Ctx, check_agency
 from vdto.orgs import Registry
 from vdto.services import events as service
 
@@ -34,9 +32,6 @@ async def _hold(request: Request) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["agency"], dependencies=[Depends(_hold, scope="function")])
 
-Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
-Caller = Annotated[Principal, Depends(principal)]
-Ctx = Annotated[Context, Depends(context)]
 Sort = Literal["date", "-date", "deaths", "-deaths"]
 
 _TEXT = 200

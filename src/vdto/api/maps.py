@@ -18,22 +18,17 @@ from datetime import date
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vdto.access.tokens import Principal
 from vdto.api.access import Cache
-from vdto.api.deps import Context, check_agency, context, principal
+from vdto.api.deps import Agency, Caller, Context, Ctx, check_agency
 from vdto.api.views import records
-from vdto.names import AGENCY_PATTERN
 
 #: Tags per route: the geography is public, the rest the agency's.
 router = APIRouter()
 
-Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
-Caller = Annotated[Principal, Depends(principal)]
-Ctx = Annotated[Context, Depends(context)]
 Level = Literal["state", "municipality"]
 From = Annotated[
     date | None, Query(alias="from", description="First day (default: the rubric's window before `to`).")

@@ -19,19 +19,14 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from vdto.access.tokens import Principal
-from vdto.api.deps import Context, check_agency, context, principal
-from vdto.names import AGENCY_PATTERN
+from vdto.api.deps import Agency, Caller, Ctx, check_agency
 
 router = APIRouter(tags=["agency"])
 
-Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
-Caller = Annotated[Principal, Depends(principal)]
-Ctx = Annotated[Context, Depends(context)]
 Target = Annotated[
     str | None,
     Query(

@@ -30,25 +30,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from vdto.access.tokens import Principal
 from vdto.api.deps import (
+    Agency,
     ApiError,
-    Context,
+    Caller,
+    Ctx,
     check_agency,
     check_role,
-    context,
-    principal,
     set_action,
     spell,
     start_write,
 )
 from vdto.api.views import records
 from vdto.errors import VdtoError
-from vdto.names import AGENCY_PATTERN
 from vdto.services.simulations import (
     CLAIM_POLICIES,
     Comparison,
@@ -62,10 +60,7 @@ log = logging.getLogger("vdto.api")
 
 router = APIRouter(tags=["agency"])
 
-Agency = Annotated[str, Path(pattern=AGENCY_PATTERN, description="The agency.")]
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The job's id.")]
-Caller = Annotated[Principal, Depends(principal)]
-Ctx = Annotated[Context, Depends(context)]
 
 #: The most replicates a job from the web may ask for.
 MAX_REPLICATES = 200

@@ -270,18 +270,11 @@ class Options:
 
 
 def parse_policies(text: str, param: str = "policies") -> list[str]:
-    """Comma-separated policies (``none,volume,targeted+caribbean``), each checked."""
-    from vdto.sim.params import check_policy
+    """Comma-separated policies (``none,volume,targeted+caribbean``), each checked and each once
+    (the rule of :func:`vdto.services.simulations.check_policies`)."""
+    from vdto.services.simulations import check_policies
 
-    items = [p.strip() for p in text.split(",") if p.strip()]
-    if not items:
-        raise VdtoError("no policy given", fix="e.g. none,volume,targeted", param=param)
-    for p in items:
-        try:
-            check_policy(p)
-        except ValueError as exc:
-            raise VdtoError(str(exc), fix="see `vdto compare --help`", param=param) from None
-    return items
+    return check_policies([p for p in text.split(",") if p.strip()], param=param)
 
 
 KeyOpt = Annotated[
