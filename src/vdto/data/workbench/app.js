@@ -140,6 +140,22 @@
     return box;
   }
 
+  /** Show "loading" in `box` while `call()` runs; its answer, or null after showing the
+      API's one-line error in `box` instead. */
+  async function loadInto(box, call) {
+    box.replaceChildren(el("p", { class: "muted" }, t("core.loading")));
+    box.setAttribute("aria-busy", "true");
+    try {
+      return await call();
+    } catch (err) {
+      box.replaceChildren();
+      showError(box, err);
+      return null;
+    } finally {
+      box.removeAttribute("aria-busy");
+    }
+  }
+
   /** The line every agency view starts with: whose data it shows. */
   function dataOf(agency) {
     return el("p", { class: "data-of", "data-testid": "data-of" }, t("core.data_of", { agency }));
@@ -275,5 +291,5 @@
     route();
   }
 
-  window.VDTO = { t, el, api, download, fmt, showError, dataOf, go, remember, view, start, lang, state, ApiError };
+  window.VDTO = { t, el, api, download, fmt, showError, loadInto, dataOf, go, remember, view, start, lang, state, ApiError };
 })();

@@ -11,7 +11,7 @@
    The window and the other agency live in the address (#/agencies?with=us&from=...&to=...). */
 "use strict";
 (function () {
-  const { t, el, api, fmt, dataOf, remember, showError } = window.VDTO;
+  const { t, el, api, fmt, dataOf, remember, loadInto } = window.VDTO;
 
   const DEFAULTS = { from: "2021-01-01", to: "2021-12-31", rubric: "default-v1", draws: "1000" };
   const KEYS = ["with", "from", "to", "rubric", "draws"];
@@ -144,18 +144,8 @@
       }
 
       async function show() {
-        result.replaceChildren(el("p", { class: "muted" }, t("core.loading")));
-        result.setAttribute("aria-busy", "true");
-        let c;
-        try {
-          c = await api(path, { method: "POST", json: body() });
-        } catch (err) {
-          result.replaceChildren();
-          showError(result, err);
-          return;
-        } finally {
-          result.removeAttribute("aria-busy");
-        }
+        const c = await loadInto(result, () => api(path, { method: "POST", json: body() }));
+        if (c === null) return;
         const own = c.agency;
         const them = c.with;
         const minCount = c.meta.min_count;

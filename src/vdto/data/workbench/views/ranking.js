@@ -8,7 +8,7 @@
    Only the agency's own data is scored. */
 "use strict";
 (function () {
-  const { t, el, api, fmt, dataOf, remember, showError } = window.VDTO;
+  const { t, el, api, fmt, dataOf, remember, showError, loadInto } = window.VDTO;
 
   const DEFAULTS = { from: "2021-01-01", to: "2021-12-31", rubric: "default-v1", draws: "1000" };
   const KEYS = ["from", "to", "rubric", "draws", "org", "cut"];
@@ -161,18 +161,8 @@
       }
 
       async function show() {
-        result.replaceChildren(el("p", { class: "muted" }, t("core.loading")));
-        result.setAttribute("aria-busy", "true");
-        let answer;
-        try {
-          answer = await api(path, { method: "POST", json: body() });
-        } catch (err) {
-          result.replaceChildren();
-          showError(result, err);
-          return;
-        } finally {
-          result.removeAttribute("aria-busy");
-        }
+        const answer = await loadInto(result, () => api(path, { method: "POST", json: body() }));
+        if (answer === null) return;
         const card = answer.scorecard;
         const minCount = card.meta.min_count;
         const rows = card.ranking;
