@@ -110,11 +110,11 @@ def test_a_round_opened_cosigned_and_announced_through_the_page(wb, page, tmp_pa
     refused.wait_for()
     assert refused.get_attribute("class") == "error" and refused.get_attribute("role") == "alert"
     assert refused.inner_text().startswith("agency: a token of agency 'mx' cannot send a signature by 'us'")
-    page.watch.errors.clear()  # the browser logs the refused request itself (403), as it should
+    page.watch.expect(403)  # the browser logs the refused request itself, as it should
     # the announce button (server-held keys only) shows the API's 409 in one line
     row(page).get_by_test_id("announce").click()
     row(page).get_by_test_id("round-message").filter(has_text="holds no signing keys").wait_for()
-    page.watch.errors.clear()
+    page.watch.expect(409)
 
     # the first request on an empty ledger is the rule entry, then the announcement's
     assert "waiting for us" in sign_in_browser(page, wb, "mx", tmp_path)
@@ -242,7 +242,7 @@ def test_a_round_not_announced_is_closed_by_each_agencys_publisher(opened, page)
     refused = row(page).get_by_test_id("round-message")
     refused.wait_for()
     assert refused.get_attribute("class") == "error" and "needs a reason" in refused.inner_text()
-    page.watch.errors.clear()  # the browser logs the refused request itself (400), as it should
+    page.watch.expect(400)  # the browser logs the refused request itself, as it should
     for agency in ("mx", "us"):
         switch(page, opened, agency, "publisher")
         row(page).get_by_test_id("close-outcome").select_option("withdrawn")

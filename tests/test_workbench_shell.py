@@ -65,7 +65,7 @@ def test_sign_in_refuses_a_bad_token_and_accepts_a_good_one(wb, page):
     page.get_by_test_id("sign-in").click()
     page.get_by_test_id("sign-in-error").wait_for()
     assert page.get_by_test_id("sign-in-error").inner_text() == "Token not valid or revoked."
-    page.watch.errors.clear()  # the browser logs the refused request itself (401), as it should
+    page.watch.expect(401)  # the browser logs the refused request itself, as it should
     sign_in(page, wb, "mx", "analyst", view="events", lang="en")
     assert page.get_by_test_id("agency-badge").inner_text() == "Agency mx · analyst"
     page.get_by_test_id("lang").click()

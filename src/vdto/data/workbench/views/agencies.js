@@ -110,7 +110,7 @@
 
       const rubricSelect = el("select", { name: "rubric", "data-testid": "agencies-rubric" });
       const other = el("input", { type: "text", name: "with", value: p.with, "data-testid": "agencies-with", required: true,
-        pattern: "[a-z0-9_-]{1,32}", spellcheck: "false", size: 8 });
+        pattern: "[a-z0-9_\\-]{1,32}", spellcheck: "false", size: 8 });
       const from = el("input", { type: "date", name: "from", value: p.from, "data-testid": "agencies-from", required: true });
       const to = el("input", { type: "date", name: "to", value: p.to, "data-testid": "agencies-to", required: true });
       const draws = el("input", { type: "number", name: "draws", min: 1, max: 10000, step: 1, value: p.draws,
