@@ -140,6 +140,17 @@
     return box;
   }
 
+  /** The parameters `keys` of `p`, in that order, trimmed, empty ones left out (what a view
+      keeps in the address and sends). */
+  function pick(p, keys) {
+    const out = {};
+    for (const k of keys) {
+      const v = p[k] === undefined || p[k] === null ? "" : String(p[k]).trim();
+      if (v !== "") out[k] = v;
+    }
+    return out;
+  }
+
   /** Show "loading" in `box` while `call()` runs; its answer, or null after showing the
       API's one-line error in `box` instead. */
   async function loadInto(box, call) {
@@ -291,5 +302,5 @@
     route();
   }
 
-  window.VDTO = { t, el, api, download, fmt, showError, loadInto, dataOf, go, remember, view, start, lang, state, ApiError };
+  window.VDTO = { t, el, api, download, fmt, showError, loadInto, pick, dataOf, go, remember, view, start, lang, state, ApiError };
 })();

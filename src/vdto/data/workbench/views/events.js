@@ -17,12 +17,7 @@
 
   /** The parameters in a fixed order, empty ones left out (what the address and calls carry). */
   function clean(p) {
-    const out = {};
-    for (const k of KEYS) {
-      const v = p[k] === undefined || p[k] === null ? "" : String(p[k]).trim();
-      if (v !== "") out[k] = v;
-    }
-    return out;
+    return window.VDTO.pick(p, KEYS);
   }
 
   function filtersOf(p) {

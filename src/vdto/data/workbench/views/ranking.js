@@ -14,12 +14,7 @@
   const KEYS = ["from", "to", "rubric", "draws", "org", "cut"];
 
   function clean(p) {
-    const out = {};
-    for (const k of KEYS) {
-      const v = p[k] === undefined || p[k] === null ? "" : String(p[k]).trim();
-      if (v !== "") out[k] = v;
-    }
-    return out;
+    return window.VDTO.pick(p, KEYS);
   }
 
   function pts(x) {
