@@ -12,6 +12,11 @@ fewer than ``min_normal_events`` events, are still drawn one by one; the sum of 
 events that remain is a sum of independent bounded vectors, which is drawn from the
 multivariate normal with its exact mean and covariance (Lindeberg-Feller central limit theorem).
 The expected scores are always exact.
+
+The events drawn one by one go through one compiled rule (:func:`_pick`, Numba): the keyed
+uniform of :func:`vdto.rng.uniforms` and the count of cumulative probabilities it reaches.
+:func:`draw_scores` sums the weights it picks per organization; :func:`draw_owners` keeps who
+was picked, for the person and cell Monte Carlo (:mod:`vdto.persons.montecarlo`).
 """
 
 from __future__ import annotations
@@ -22,11 +27,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
-from vdto.rng import draw_keys, normals, uniforms
+from vdto.rng import draw_keys, mix64, mix64_scalar, normals
 
 EXACT_LIMIT = 50_000
 MIN_NORMAL_EVENTS = 200
+
+_mix64 = njit(cache=True, inline="always")(mix64_scalar)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_S11 = np.uint64(11)
+_TO_UNIT = 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,67 @@ def _padded(cand: Candidates, n_events: int) -> tuple[np.ndarray, np.ndarray]:
     cum = np.cumsum(probs, axis=1)
     cum[ents < 0] = np.inf
     return ents, cum
+
+
+def _slot_lookup(ents: np.ndarray, fill: int) -> np.ndarray:
+    """Flat table of the entity each (event, slot) gives: event ``e``'s row starts at
+    ``e * (kmax + 1)``.
+
+    Slot ``k`` of an event is its ``k``-th candidate; padding slots and the extra last slot
+    (the uniform passed every cumulative probability: nobody) give ``fill``.
+    """
+    m = ents.shape[0]
+    return np.concatenate([np.where(ents < 0, fill, ents), np.full((m, 1), fill)], axis=1).ravel()
+
+
+def _item_hashes(event_keys: np.ndarray) -> np.ndarray:
+    """The event half of :func:`vdto.rng.uniforms`' hash, ``mix64(key + GOLDEN)``, once per event."""
+    with np.errstate(over="ignore"):
+        return mix64(np.asarray(event_keys, dtype=np.uint64) + _GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def _pick(dkey, item, cum, lookup, e):
+    """The entry of ``lookup`` event ``e`` is given in the draw with key ``dkey``.
+
+    The one attribution rule of the Monte Carlo, shared by :func:`draw_scores` and
+    :func:`draw_owners`: the keyed uniform is :func:`vdto.rng.uniforms`' (bit for bit), and the
+    chosen slot is how many of the event's cumulative probabilities it reaches (padding is
+    ``+inf``, never reached).
+    """
+    u = np.float64(_mix64(dkey ^ item[e]) >> _S11) * _TO_UNIT
+    kmax = cum.shape[1]
+    slot = 0
+    for j in range(kmax):
+        slot += u >= cum[e, j]
+    return lookup[e * (kmax + 1) + slot]
+
+
+@njit(cache=True, nogil=True)
+def _score_chunk(dkeys, item, cum, lookup, w, out):
+    """``out[d, entity] += w[e]`` for the entity each event goes to in each draw, in event order
+    within a draw (the order ``np.bincount`` sums in); ``out``'s last column is nobody's."""
+    for d in range(len(dkeys)):
+        for e in range(len(item)):
+            out[d, _pick(dkeys[d], item, cum, lookup, e)] += w[e]
+
+
+@njit(cache=True, nogil=True)
+def _owner_chunk(dkeys, item, cum, lookup, first, out):
+    """``out[i, d]``: the entity event ``first + i`` goes to in draw ``d``."""
+    for i in range(out.shape[0]):
+        for d in range(len(dkeys)):
+            out[i, d] = _pick(dkeys[d], item, cum, lookup, first + i)
+
+
+def _draw_chunk(draws: int, n_exact: int, kmax: int) -> int:
+    """Draws per chunk of the exact path: about four million (event, slot) cells at a time."""
+    return max(1, min(draws, 4_000_000 // max(n_exact * kmax, 1)))
+
+
+def _event_block(n_events: int, draws: int, cpus: int) -> int:
+    """Events per block of :func:`draw_owners`: a few blocks per CPU, at most ~4 million cells."""
+    return max(1, min(-(-n_events // (4 * cpus)), 4_000_000 // max(draws, 1)))
 
 
 def split_exact(
@@ -122,6 +194,20 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def on_threads(run: Callable[[int], None], starts: range, workers: int | None = None) -> None:
+    """``run(start)`` for every start, on ``workers`` threads (default: one per CPU, at most one
+    per start). The compiled loops free the GIL, so the threads run in parallel; and unlike
+    Numba's own parallel loops this is safe when several threads of one process (an API
+    server's) score at once, whatever threading layer Numba has."""
+    workers = workers or min(len(starts), _cpus())
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, starts))
+    else:
+        for s in starts:
+            run(s)
+
+
 def draw_scores(
     weights: np.ndarray,
     cand: Candidates,
@@ -160,37 +246,84 @@ def draw_scores(
     sub = Candidates(remap[cand.event[keep]], cand.entity[keep], cand.prob[keep])
     ents, cum = _padded(sub, len(idx))
     w, keys = weights[idx], event_keys[idx]
-    chunk = max(1, min(draws, 4_000_000 // max(len(idx) * cum.shape[1], 1)))
+    chunk = _draw_chunk(draws, len(idx), cum.shape[1])
 
-    kmax = cum.shape[1]
     nobody = n_entities  # an extra column that collects the unknown share, then dropped
-    lookup = np.concatenate(
-        [np.where(ents < 0, nobody, ents), np.full((len(idx), 1), nobody)], axis=1
-    ).ravel()
-    base = np.arange(len(idx), dtype=np.int64) * (kmax + 1)
+    lookup = _slot_lookup(ents, nobody)
+    item = _item_hashes(keys)
+    w = np.ascontiguousarray(w, dtype=np.float64)
 
     def run(start: int) -> None:
         stop = min(start + chunk, draws)
         c = stop - start
-        u = uniforms(dkeys[start:stop], keys)  # (c, m)
-        slot = np.zeros(u.shape, dtype=np.int64)
-        for j in range(kmax):  # the chosen slot is how many cumulative probabilities u reaches
-            slot += u >= cum[:, j]
-        chosen = lookup[base + slot]
-        chosen += np.arange(c, dtype=np.int64)[:, None] * (n_entities + 1)
-        sums = np.bincount(
-            chosen.ravel(), weights=np.broadcast_to(w, (c, len(w))).ravel(), minlength=c * (n_entities + 1)
-        )
-        scores[start:stop] += sums.reshape(c, n_entities + 1)[:, :n_entities]
+        sums = np.zeros((c, n_entities + 1))
+        _score_chunk(dkeys[start:stop], item, cum, lookup, w, sums)  # compiled; frees the GIL
+        scores[start:stop] += sums[:, :n_entities]
         if progress:
             progress(c)
 
-    starts = range(0, draws, chunk)
-    workers = workers or min(len(starts), _cpus())
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run, starts))
-    else:
-        for s in starts:
-            run(s)
+    on_threads(run, range(0, draws, chunk), workers)
     return scores
+
+
+def draw_owners(
+    cand: Candidates,
+    event_keys: np.ndarray,
+    n_events: int,
+    *,
+    draws: int,
+    seed: int,
+    workers: int | None = None,
+    dtype: type[np.signedinteger] = np.int32,
+) -> np.ndarray:
+    """Who is given each event in each draw: int32 array ``(n_events, draws)``, -1 for nobody.
+
+    The same draws as :func:`draw_scores` with every event drawn one by one (same draw keys,
+    same keyed uniforms, same slot rule): with every event exact, summing the weights of the
+    events owned by each entity in draw ``d`` gives ``draw_scores(...)[d]`` bit for bit. Finer
+    levels (the cells and persons of an organization, :mod:`vdto.persons.montecarlo`) use this
+    to line their draws up with the organization ranking's.
+
+    The result is event-major (C-contiguous): one event's draws are contiguous, which is how
+    the person kernel reads them. It holds ``4 * n_events * draws`` bytes; beyond it the work
+    needs only per-event tables (the compiled loop writes the result in place, in blocks of
+    whole events shared among ``workers`` threads; by default one per CPU). ``dtype`` may be
+    ``np.int16`` or ``np.int8`` instead, when the entity indices fit: the same values in a half
+    or a quarter of the memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cand = Candidates(np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([0.5, 0.5, 1.0]))
+    >>> own = draw_owners(cand, np.array([11, 12], dtype=np.uint64), 2, draws=4, seed=1)
+    >>> own.shape, own.dtype, bool((own[1] == 1).all())
+    ((2, 4), dtype('int32'), True)
+    """
+    if draws < 0 or n_events < 0:
+        raise ValueError("draws and n_events must not be negative")
+    if len(event_keys) != n_events:
+        raise ValueError(f"event_keys has {len(event_keys)} keys for {n_events} events")
+    if len(cand.event) and (cand.event.min() < 0 or cand.event.max() >= n_events):
+        raise ValueError("a candidate row names an event outside 0..n_events-1")
+    if np.dtype(dtype) not in (np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32)):
+        raise ValueError(f"dtype must be int8, int16 or int32, not {np.dtype(dtype)}")
+    if len(cand.entity) and (cand.entity.min() < 0 or cand.entity.max() > np.iinfo(dtype).max):
+        raise ValueError(f"entity indices must fit in {np.dtype(dtype)} and not be negative")
+    if n_events == 0 or draws == 0:
+        return np.full((n_events, draws), -1, dtype=dtype)
+    # every cell is written below, each block of rows by the thread that computes it: the
+    # first touch of the pages (a good share of the time for a large result) is shared too
+    out = np.empty((n_events, draws), dtype=dtype)
+    dkeys = draw_keys(seed, range(draws))
+    ents, cum = _padded(cand, n_events)
+    lookup = _slot_lookup(ents, -1).astype(dtype)
+    item = _item_hashes(event_keys)
+    # blocks of whole events (rows of ``out``): each block is written contiguously, in place
+    block = _event_block(n_events, draws, _cpus())
+
+    def run(start: int) -> None:
+        stop = min(start + block, n_events)
+        _owner_chunk(dkeys, item, cum, lookup, start, out[start:stop])  # compiled; frees the GIL
+
+    on_threads(run, range(0, n_events, block), workers)
+    return out

@@ -1,8 +1,8 @@
 """The event store (one DuckDB file) and the repositories that own the SQL of its tables.
 
 ``Store(path)`` opens the file; ``store.events``, ``store.imports``, ``store.counts``,
-``store.registry_edits``, ``store.rounds``, ``store.network``, ``store.tokens`` and
-``store.audit`` are the repositories, one per group of tables. Nothing outside this package
+``store.registry_edits``, ``store.rounds``, ``store.network``, ``store.tokens``,
+``store.audit`` and ``store.persons`` are the repositories, one per group of tables. Nothing outside this package
 writes SQL against the store's tables.
 """
 

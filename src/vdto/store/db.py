@@ -20,7 +20,7 @@ import pandas as pd
 from vdto.errors import VdtoError
 from vdto.names import DEFAULT_AGENCY, check_agency
 from vdto.orgs import Registry
-from vdto.store import audit, counts, events, imports, network, registry, rounds, tokens
+from vdto.store import audit, counts, events, imports, network, persons, registry, rounds, tokens
 
 R = TypeVar("R")
 
@@ -43,6 +43,7 @@ _DDL = "\n".join(
         network.DDL,
         tokens.DDL,
         audit.DDL,
+        persons.DDL,
     ]
 )
 
@@ -182,6 +183,7 @@ class Store:
     network = _Repository(network.NetworkRepository)
     tokens = _Repository(tokens.TokenRepository)
     audit = _Repository(audit.AuditRepository)
+    persons = _Repository(persons.PersonRepository)
 
     # -- the connection --------------------------------------------------------------------
     def close(self) -> None:
@@ -203,6 +205,41 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    def compact(self) -> None:
+        """Rewrite the file with only its live rows, so that nothing deleted stays in freed blocks.
+
+        DuckDB marks a deleted row's space free but does not blank it, so a deleted value may stay
+        in the file's bytes until the space is reused. This copies the database into a new file
+        (``COPY FROM DATABASE``), which holds only what is live, and moves it into place. The store
+        must be open for writing; it is open again afterwards.
+        """
+        import tempfile
+
+        self.con.execute("CHECKPOINT")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".compact", dir=self.path.parent)
+        os.close(fd)
+        os.unlink(tmp)  # DuckDB makes the file itself
+        try:
+            self.con.execute("ATTACH ? AS compacted", [tmp])
+            self.con.execute(f'COPY FROM DATABASE "{self._catalog()}" TO compacted')
+            self.con.execute("DETACH compacted")
+            os.chmod(tmp, 0o600)
+            self.con.close()
+            os.replace(tmp, self.path)
+            Path(str(self.path) + ".wal").unlink(missing_ok=True)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+            Path(tmp + ".wal").unlink(missing_ok=True)
+            self.con = duckdb.connect(str(self.path))
+            # the repositories hold the old connection: they are made again on next use
+            for name in [n for n, v in vars(Store).items() if isinstance(v, _Repository)]:
+                self.__dict__.pop(name, None)
+
+    def _catalog(self) -> str:
+        row = self.con.execute("SELECT current_database()").fetchone()
+        assert row is not None
+        return str(row[0])
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables."""
@@ -247,6 +284,6 @@ _TABLES = frozenset(
     {
         "meta", "imports", "events", "perpetrators", "event_history", "perpetrator_history", "region_counts", "user_orgs", "user_aliases", "rounds",
         "round_history", "dissents", "dismantled", "network_nodes", "network_edges", "network_meta",
-        "api_tokens", "api_audit", "api_signoffs",
+        "api_tokens", "api_audit", "api_signoffs", *persons.TABLES,
     }
 )  # fmt: skip
