@@ -29,6 +29,14 @@ with warnings.catch_warnings():
 ANY = "any"
 WINDOW = {"from": "2021-01-01", "to": "2021-12-31"}
 
+#: a person import's form (case files and key; refused before it is read)
+PERSONS_FORM = {
+    "cells": ("cells.csv", b"cell,organization\nc1,cjng\n", "text/csv"),
+    "persons": ("persons.csv", b"person,cell,role,start\nA-1,c1,leader,2020-01-01\n", "text/csv"),
+    "links": ("links.csv", b"person,source,source_id,kind,confidence\n", "text/csv"),
+    "key": ("agency.key", b"00" * 32 + b"\n", "application/octet-stream"),
+}
+
 #: (method, path) -> (role it needs, request keyword arguments); "upload" is filled in per test
 CASES: dict[tuple[str, str], tuple[str, object]] = {
     ("GET", "/agencies/{agency}/imports"): (ANY, {}),
@@ -53,6 +61,16 @@ CASES: dict[tuple[str, str], tuple[str, object]] = {
     ),
     ("GET", "/agencies/{agency}/simulations"): (ANY, {}),
     ("GET", "/agencies/{agency}/simulations/{job}"): (ANY, {}),
+    # person-level records: the owning agency's analysts only (tests/test_persons_api.py has the rest)
+    ("POST", "/agencies/{agency}/persons/imports"): ("analyst", {"files": PERSONS_FORM}),
+    ("POST", "/agencies/{agency}/persons/scores"): ("analyst", {"json": {**WINDOW, "draws": 10}}),
+    ("POST", "/agencies/{agency}/persons/audit"): ("analyst", {"json": {**WINDOW, "draws": 10}}),
+    ("POST", "/agencies/{agency}/persons/list"): ("analyst", {"json": {**WINDOW, "draws": 10, "top": 5}}),
+    ("POST", "/agencies/{agency}/persons/export"): (
+        "analyst",
+        {"json": {**WINDOW, "draws": 10, "format": "i2"}},
+    ),
+    ("POST", "/agencies/{agency}/persons/forget"): ("analyst", {"json": {"pseudonym": "p_" + "0" * 24}}),
 }
 WRITES = {"POST", "DELETE", "PUT", "PATCH"}
 

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import vdto
 from vdto.access import audit
-from vdto.api import agency, compare, explore, maps, networks, public, simulations, ui
+from vdto.api import agency, compare, explore, maps, networks, persons, public, simulations, ui
 from vdto.api.access import Cache, StoreAccess, StoreBusy
 from vdto.api.deps import ApiError, Context, Settings, spell, status_of
 from vdto.api.models import Error
@@ -37,7 +37,7 @@ from vdto.errors import VdtoError
 log = logging.getLogger("vdto.api")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_UPLOAD_PATH = re.compile(r"^/agencies/[^/]+/imports/[^/]+/?$")
+_UPLOAD_PATH = re.compile(r"^/agencies/[^/]+/(imports/[^/]+|persons/imports)/?$")
 
 ACTIONS = {
     "agency_import": "import",
@@ -49,6 +49,12 @@ ACTIONS = {
     "public_cosign": "ledger.cosign",
     "tokens_create": "token.create",
     "tokens_revoke": "token.revoke",
+    "persons_import": "persons.import",
+    "persons_scores": "persons.score",
+    "persons_audit": "persons.audit",
+    "persons_list": "persons.list",
+    "persons_export": "persons.export",
+    "persons_forget": "persons.forget",
 }
 
 DESCRIPTION = """\
@@ -291,7 +297,7 @@ def create_app(
     app.state.regions_cache = Cache(size=64)
     app.include_router(public.router, responses=PUBLIC_ERRORS)
     app.include_router(agency.router, responses=ERRORS)
-    for extra in (explore, compare, maps, networks, simulations):
+    for extra in (explore, compare, maps, networks, simulations, persons):
         app.include_router(extra.router, responses=ERRORS)
     app.include_router(ui.router)
 

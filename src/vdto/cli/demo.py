@@ -71,6 +71,20 @@ def print_summary(result) -> None:
         out.print(
             f"{s.unresolved} perpetrator names are not in the registry: see `vdto orgs unresolved --db {result.db}`"
         )
+    if result.persons is not None:
+        listing = result.persons
+        label = listing.view.scores.target.label
+        cells = listing.cells[["rank", "cell", "members", "events", "score", "lo90", "hi90", "p_rank1"]]
+        emit(
+            cells,
+            title=f"Focused deterrence, SYNTHETIC case files: most violent cells of {label} (score points)",
+        )
+        decision = listing.view.scores.decisions
+        said = "; ".join(f"{k.split(':')[0]}: {v}" for k, v in decision.items())
+        out.print(
+            f"[dim]{escape(said)}. Person-level data is never published; the list is for the agency's "
+            f"analysts only (`vdto persons list --db {result.db}`, key in {result.db.parent / 'persons'}).[/dim]"
+        )
     if result.report is not None:
         out.print(
             f"\n[bold]Report[/bold]: {escape(str(result.report))} (open it in a browser; works offline); "

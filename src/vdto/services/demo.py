@@ -3,7 +3,8 @@
 Imports the UCDP events and SESNSP counts into a fresh store, scores and ranks the latest full
 year with intervals, applies the target rule, builds the enforcement package on a generated
 supply network, finds the state and municipal hot spots, runs a small policy comparison and the
-Caribbean shift, and writes the report folder (:mod:`vdto.services.report`). :func:`run_demo`
+Caribbean shift, writes the report folder (:mod:`vdto.services.report`), and lists the target's most
+violent cells and persons in synthetic case files (:func:`vdto.services.persons.demo`). :func:`run_demo`
 returns what it did; :func:`summary` gathers what a reader is told about it.
 """
 
@@ -26,6 +27,7 @@ from vdto.store import Store
 if TYPE_CHECKING:
     from vdto.regional.analysis import RegionalAnalysis
     from vdto.scoring import ScoreResult, TargetDecision
+    from vdto.services.persons import FocusedList
     from vdto.services.report import ReportData
 
 
@@ -38,13 +40,14 @@ class DemoResult:
     regional: RegionalAnalysis | None = None  # the municipal hot spots and region targets
     data: ReportData | None = None  # everything the report shows
     report: Path | None = None  # report.html
+    persons: FocusedList | None = None  # the focused-deterrence list on SYNTHETIC case files
 
 
 def steps(report: bool = True) -> int:
     """How many times :func:`run_demo` calls its ``progress`` callback."""
     from vdto.services.report import STEPS
 
-    return 2 + (STEPS if report else 1)
+    return 2 + (STEPS + 1 if report else 1)
 
 
 def run_demo(
@@ -60,6 +63,7 @@ def run_demo(
     ``sim=False`` leaves the policy comparison out; ``report=False`` stops after the import and
     the ranking (the older, quicker demo).
     """
+    from vdto.services.persons import demo as persons_demo
     from vdto.services.report import collect, latest_full_year, write_report
     from vdto.services.scoring import score_window
 
@@ -80,7 +84,12 @@ def run_demo(
     if report:
         data = collect(db, sim_results=None if sim else False, progress=step)
         page = write_report(data, out_dir / "report", progress=step)
-        return DemoResult(db, ucdp_result, sesnsp_result, data.ranking, data.municipalities, data, page)
+        step("Focused deterrence on SYNTHETIC case files (never published)")
+        start, end = (date.fromisoformat(str(data.ranking.meta[k])) for k in ("from", "to"))
+        listing = persons_demo(db, out_dir / "persons", start, end)
+        return DemoResult(
+            db, ucdp_result, sesnsp_result, data.ranking, data.municipalities, data, page, listing
+        )
     with Store(db, read_only=True) as store:
         year = latest_full_year(store)
         step(f"Scoring {year} (2,000 Monte Carlo draws)")
