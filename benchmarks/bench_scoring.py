@@ -342,7 +342,7 @@ def make_problem(n: int, n_orgs: int, seed: int, folder: Path, string_keys: bool
     """Write the synthetic problem to ``folder/problem.npz``; return its path and a description."""
     import numpy as np
 
-    from vdto.scoring import draws
+    from vdto import rng as draws
 
     rng = np.random.default_rng(seed)
     pop = 1.0 / np.arange(1, n_orgs + 1) ** ZIPF_S

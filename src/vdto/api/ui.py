@@ -34,6 +34,7 @@ VIEWS: tuple[tuple[str, bool], ...] = (
     ("regions", True),
     ("rounds", True),
     ("network", True),
+    ("persons", True),
     ("simulations", True),
     ("public", False),
 )

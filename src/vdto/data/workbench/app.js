@@ -97,9 +97,10 @@
     return new ApiError(res.status, detail, problems);
   }
 
-  /** Fetch `path` with the token and save it as `filename` (what a download link cannot do). */
-  async function download(path, params, filename) {
-    const res = await api(path, { query: params, raw: true });
+  /** Fetch `path` with the token and save it as `filename` (what a download link cannot do);
+      `opts` as for api(), e.g. {method: "POST", json: {...}} for an export answered to a POST. */
+  async function download(path, params, filename, opts) {
+    const res = await api(path, Object.assign({ query: params, raw: true }, opts));
     const blob = await res.blob();
     const url = URL.createObjectURL(blob);
     const a = el("a", { href: url, download: filename || "download" });
