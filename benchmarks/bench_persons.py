@@ -199,7 +199,8 @@ def subset(units, n: int):
 
 def numpy_reference(units, owners, seed: int, draws: int):
     """Plain numpy: the (draws, units) score matrix pair by pair, then quantiles and rank 1."""
-    from vdto.rng import draw_keys, uniforms
+    from vdto.persons.montecarlo import unit_tie_keys
+    from vdto.rng import draw_keys, mix64, uniforms
 
     dkeys = draw_keys(seed, range(draws))
     s = np.zeros((draws, units.n_units))
@@ -214,7 +215,10 @@ def numpy_reference(units, owners, seed: int, draws: int):
     for g in np.unique(units.group):
         members = np.flatnonzero(units.group == g)
         sub = s[:, members]
-        wins += np.bincount(members[sub.argmax(axis=1)][sub.max(axis=1) > 0], minlength=units.n_units)
+        top = sub.max(axis=1)
+        h = mix64(dkeys[:, None] ^ unit_tie_keys(units)[members][None, :])  # ties: smallest hash
+        best = members[np.argmin(np.where(sub == top[:, None], h, np.iinfo(np.uint64).max), axis=1)]
+        wins += np.bincount(best[top > 0], minlength=units.n_units)
     return lo, hi, s.mean(axis=0), wins / draws
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from vdto.persons import montecarlo as pmc
 from vdto.persons.montecarlo import Units, expected_unit_scores, score_units
-from vdto.rng import draw_keys, keys, uniforms
+from vdto.rng import draw_keys, keys, mix64, uniforms
 from vdto.scoring.montecarlo import Candidates, draw_owners, draw_scores
 
 SEED = 20240601
@@ -77,10 +77,14 @@ def reference(units: Units, owners: np.ndarray, seed: int, draws: int):
     lo, hi = np.quantile(s, [0.05, 0.95], axis=0)
     wins = np.zeros(units.n_units)
     for g in np.unique(units.group):
-        members = np.flatnonzero(units.group == g)  # ascending: argmax's first max = smaller index
+        members = np.flatnonzero(units.group == g)
         sub = s[:, members]
-        best = members[np.argmax(sub, axis=1)]
-        wins += np.bincount(best[sub.max(axis=1) > 0], minlength=units.n_units)
+        top = sub.max(axis=1)
+        # a tie goes to the tied unit with the smallest hash of (draw key, unit tie key)
+        h = mix64(draw_keys(seed, range(draws))[:, None] ^ pmc.unit_tie_keys(units)[members][None, :])
+        h = np.where(sub == top[:, None], h, np.iinfo(np.uint64).max)
+        best = members[np.argmin(h, axis=1)]
+        wins += np.bincount(best[top > 0], minlength=units.n_units)
     return lo, hi, s.mean(axis=0), wins / draws
 
 
@@ -163,13 +167,13 @@ def test_event_of_another_organization_is_not_credited():
 def test_p_rank1_two_units_closed_form():
     # A (index 0): event 0, weight 1, P(org) 0.5, confidence 0.8 -> credited w.p. qa = 0.4
     # B (index 1): event 1, weight 1, P(org) 0.7, confidence 0.9 -> credited w.p. qb = 0.63
-    # equal weights: A wins whenever credited (ties to the smaller index); B only when A is not
+    # equal weights: each wins when credited alone; when both are, the tie is shared about evenly
     pa, ca, pb, cb = 0.5, 0.8, 0.7, 0.9
     qa, qb = pa * ca, pb * cb
     units = make_units([[(0, 0, 1.0, pa, [ca])], [(1, 0, 1.0, pb, [cb])]])
     draws = 40_000
     s = score_units(units, owners_for([[(0, pa)], [(0, pb)]], draws), seed=SEED, draws=draws)
-    win_a, win_b = qa, (1 - qa) * qb
+    win_a, win_b = qa * (1 - qb) + qa * qb / 2, qb * (1 - qa) + qa * qb / 2
     assert within_mc(s.p_rank1[0], win_a, win_a * (1 - win_a), draws)
     assert within_mc(s.p_rank1[1], win_b, win_b * (1 - win_b), draws)
     # a draw in which neither is credited counts for nobody
@@ -186,14 +190,21 @@ def test_p_rank1_heavier_unit_closed_form():
     assert within_mc(s.p_rank1[0], 0.9 * 0.7, 0.63 * 0.37, draws)
 
 
-def test_ties_go_to_the_first_unit():
+def test_ties_are_shared_at_random_not_by_order():
     # two units with identical links (same keys): equal scores in every draw
     base = make_units([[(0, 0, 1.0, 0.5, [0.5])], [(0, 0, 1.0, 0.5, [0.5])]])
     units = Units(**{**base.__dict__, "link_key": np.repeat(base.link_key[:1], 2)})
-    owners = owners_for([[(0, 0.5)]], 2000)
-    s = score_units(units, owners, seed=SEED, draws=2000)
+    draws = 4000
+    owners = owners_for([[(0, 0.5)]], draws)
+    s = score_units(units, owners, seed=SEED, draws=draws)
     assert s.mean[0] == s.mean[1] > 0
-    assert s.p_rank1[0] == s.mean[0] and s.p_rank1[1] == 0.0
+    # every credited draw goes to one of the two, about half each
+    assert s.p_rank1.sum() == pytest.approx(s.mean[0])
+    assert within_mc(s.p_rank1[0], s.mean[0] / 2, 0.25, draws)
+    # swapping the units' keys swaps their shares: the key decides, not the position
+    swapped = Units(**{**units.__dict__, "unit_key": np.array([1, 0], dtype=np.uint64)})
+    t = score_units(swapped, owners, seed=SEED, draws=draws)
+    assert t.p_rank1[0] == s.p_rank1[1] and t.p_rank1[1] == s.p_rank1[0]
 
 
 def test_groups_are_independent():

@@ -10,19 +10,25 @@ Cell ids (``SYN-C-...``) are not person identifiers: they are stored and shown b
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
+from vdto.errors import VdtoError
 from vdto.persons.keys import read_key
 from vdto.services.persons import generate_case_files
 from vdto.store import Store
+from vdto.store import db as db_module
 from vdto.store.persons import PERSON_COLUMNS, RECORD_TABLES
 
 from .conftest import run_here
@@ -213,7 +219,7 @@ def test_forget_everywhere_and_in_later_imports(tmp_path, case, ucdp_store):
     deletion = log[(log["action"] == "persons.forget") & (log["outcome"] == "ok")]
     assert (
         len(deletion) == 1
-        and gone in deletion["detail"].iloc[0]
+        and gone not in deletion["detail"].iloc[0]  # the audit log says how many, never who
         and "deleted 4 rows" in deletion["detail"].iloc[0]
     )
     assert not log["detail"].fillna("").str.contains(RAW).any()
@@ -264,3 +270,172 @@ def test_an_import_without_identities_removes_the_earlier_ones_from_the_file(cas
     assert RAW.encode() not in _file_bytes(db)
     with Store(db, read_only=True) as store:
         assert store.count("person_identities") == 0
+
+
+# ------------------------------------------------------------------------- compaction of the file
+
+
+def _store_with_deleted_rows(db: Path) -> Store:
+    """A store whose file still holds deleted raw identifiers in freed blocks (open for writing)."""
+    store = Store(db)
+    store.con.execute("CREATE TABLE scratch (x VARCHAR)")
+    store.con.execute(f"INSERT INTO scratch SELECT '{RAW}-' || i FROM range(2000) r(i)")
+    store.con.execute("CHECKPOINT")
+    store.con.execute("DELETE FROM scratch")
+    store.con.execute("CHECKPOINT")
+    assert RAW.encode() in _file_bytes(db)  # the check below can see them
+    return store
+
+
+def test_compact_through_a_symlink_cleans_the_target(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    target = real / "s.duckdb"
+    Store(target).close()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(target)
+    store = _store_with_deleted_rows(link)
+    target.chmod(0o640)  # looser than 0600: the copy is 0600
+    try:
+        store.compact()
+        assert store.con.execute("SELECT count(*) FROM scratch").fetchone() == (0,)
+    finally:
+        store.close()
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert RAW.encode() not in _file_bytes(target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in real.iterdir()) == ["s.duckdb"]  # no temporary folder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.duckdb", "real"]
+
+
+def test_compact_keeps_stricter_bits_and_writes_in_a_private_folder(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    store = _store_with_deleted_rows(db)
+    db.chmod(0o400)  # stricter than 0600 (root may still write it): kept
+    seen: list[tuple[int, int]] = []
+    replace = os.replace
+
+    def inspect(src, dst):
+        seen.append((stat.S_IMODE(os.stat(Path(src).parent).st_mode), stat.S_IMODE(os.stat(src).st_mode)))
+        assert Path(src).parent.parent == tmp_path and Path(dst) == db.resolve()
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", inspect)
+    try:
+        store.compact()
+    finally:
+        monkeypatch.undo()
+        store.close()
+    assert seen == [(0o700, 0o400)]
+    assert stat.S_IMODE(db.stat().st_mode) == 0o400
+    assert RAW.encode() not in _file_bytes(db)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.duckdb"]
+
+
+def test_compact_quotes_the_catalog_name(tmp_path):
+    db = tmp_path / 'we"ird.duckdb'  # the catalog is named after the file
+    store = _store_with_deleted_rows(db)
+    try:
+        store.compact()
+        assert store.con.execute("SELECT count(*) FROM scratch").fetchone() == (0,)
+    finally:
+        store.close()
+    assert RAW.encode() not in _file_bytes(db)
+
+
+@pytest.mark.skipif(db_module.fcntl is None, reason="no advisory locks here")
+def test_an_opener_waits_for_the_swap_and_sees_the_compacted_file(tmp_path, monkeypatch):
+    """While compact swaps the file (closed, replaced, not yet reopened) a Store being opened
+    waits on the folder's lock, then opens the compacted file."""
+    db = tmp_path / "s.duckdb"
+    store = _store_with_deleted_rows(db)
+    store.con.execute("INSERT INTO scratch VALUES ('kept')")
+    trying, opened = threading.Event(), threading.Event()
+    found: list[object] = []
+    flock = db_module.fcntl.flock
+
+    def watched_flock(fd, op):
+        if op == db_module.fcntl.LOCK_SH:
+            trying.set()  # the opener is about to wait for the lock
+        return flock(fd, op)
+
+    def open_store() -> None:
+        other = Store(db)
+        opened.set()
+        try:
+            found.append(other.con.execute("SELECT list(x) FROM scratch").fetchone())
+        finally:
+            other.close()
+
+    opener = threading.Thread(target=open_store, daemon=True)
+    replace = os.replace
+    before = db.stat().st_ino
+
+    def mid_swap(src, dst):
+        opener.start()
+        assert trying.wait(30), "the opener never reached the lock"
+        assert not opened.is_set()  # it waits while the file is swapped
+        return replace(src, dst)
+
+    monkeypatch.setattr(db_module.fcntl, "flock", watched_flock)
+    monkeypatch.setattr(os, "replace", mid_swap)
+    try:
+        store.compact()
+    finally:
+        monkeypatch.undo()
+        store.close()
+    opener.join(timeout=60)
+    assert not opener.is_alive() and opened.is_set()
+    assert found == [(["kept"],)]
+    assert db.stat().st_ino != before  # it opened the compacted file (it could not before the swap)
+    assert RAW.encode() not in _file_bytes(db)
+
+
+@pytest.mark.skipif(db_module.fcntl is None, reason="no advisory locks here")
+def test_store_open_takes_the_shared_lock(tmp_path, monkeypatch):
+    """An exclusive lock on the store's folder (what compact holds) makes an opener wait."""
+    db = tmp_path / "s.duckdb"
+    Store(db).close()
+    fd = os.open(tmp_path, os.O_RDONLY)
+    trying, opened = threading.Event(), threading.Event()
+    flock = db_module.fcntl.flock
+
+    def watched_flock(fd, op):
+        if op == db_module.fcntl.LOCK_SH:
+            trying.set()
+        return flock(fd, op)
+
+    def open_store() -> None:
+        with Store(db, read_only=True):
+            opened.set()
+
+    monkeypatch.setattr(db_module.fcntl, "flock", watched_flock)
+    try:
+        flock(fd, db_module.fcntl.LOCK_EX)
+        opener = threading.Thread(target=open_store, daemon=True)
+        opener.start()
+        assert trying.wait(30), "the opener never reached the lock"
+        opener.join(timeout=1)  # bounded: it is still waiting
+        assert opener.is_alive() and not opened.is_set()
+    finally:
+        os.close(fd)  # releases the lock
+    opener.join(timeout=60)
+    assert opened.is_set() and not opener.is_alive()
+
+
+def test_failed_reopen_after_compact_is_one_line(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    store = _store_with_deleted_rows(db)
+    connect = duckdb.connect
+
+    def refuse(*args, **kwargs):
+        raise duckdb.IOException("IO Error: cannot open file\nsecond line")
+
+    monkeypatch.setattr(db_module.duckdb, "connect", refuse)
+    with pytest.raises(VdtoError) as info:
+        store.compact()
+    monkeypatch.setattr(db_module.duckdb, "connect", connect)
+    line = info.value.line()
+    assert "\n" not in line and line.startswith(str(db)) and "cannot open the store again" in line
+    assert RAW.encode() not in _file_bytes(db)  # the compacted file is in place
+    Store(db).close()

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vdto.errors import VdtoError
+from vdto.errors import InputFileError, VdtoError
 from vdto.persons.keys import PersonKey, write_key
-from vdto.persons.records import CaseFileErrors, read_case_files
+from vdto.persons.records import CaseFileErrors, _content_free, read_case_files
 from vdto.services.persons import import_case_files
 from vdto.store import Store
 from vdto.store.persons import RECORD_TABLES
@@ -209,7 +209,7 @@ RULES: dict[str, tuple[str | None, str, str | None, str, str]] = {
     "overlap with a long membership": (
         "persons.csv", "P5,C3,member,2020-06-01,,",
         "P5,C3,member,2020-06-01,2025-01-01,\nP5,C1,member,2021-06-01,2021-07-01,\nP5,C2,member,2021-08-01,,",
-        "persons.csv:8:4", "overlaps another membership of the same person (value '2021-06-01') (1 more problem",
+        "persons.csv:8:4", "overlaps another membership of the same person (1 more problem",
     ),
     "link to unknown person": ("links.csv", "P4,ucdp", "P9,ucdp", "links.csv:5:1", "not in persons.csv"),
     "link to unknown event": ("links.csv", "{e2},convicted", "999999999,convicted", "links.csv:5:3", "not an event"),
@@ -228,6 +228,9 @@ RULES: dict[str, tuple[str | None, str, str | None, str, str]] = {
     "weight 0": ("ties.csv", "P5,P4,", "P5,P4,0", "ties.csv:4:3", "not above 0"),
     "negative weight": ("ties.csv", "P5,P4,", "P5,P4,-2", "ties.csv:4:3", "not above 0"),
     "weight text": ("ties.csv", "P5,P4,", "P5,P4,lots", "ties.csv:4:3", "not a number"),
+    # each weight is finite, their sum is not: the later row of the pair is named
+    "weights adding up to infinity": ("ties.csv", "P5,P4,\n", "P5,P4,1e308\nP4,P5,1e308\n", "ties.csv:5:3",
+                                      "weight makes the pair's summed weight infinite"),
     "ragged row": ("persons.csv", "P3,C2,member,2018-05-05,,", "P3,C2,member,2018-05-05,", "persons.csv:5", "fields"),
     "header only persons": ("persons.csv", None, "person,cell,role,start\n", "persons.csv", "no rows"),
     # the identifier's value is withheld: it locates the problem by row and column only
@@ -363,7 +366,7 @@ def test_junk_in_one_cell(junk_store, event_ids, name, row, col, junk):
         except VdtoError as exc:
             line = exc.line()
             assert "\n" not in line and exc.fix
-            if column in WITHHELD:
+            if column in WITHHELD or name != "cells.csv":  # no value of a file naming persons
                 assert "(value " not in line
             stored = None
         else:
@@ -376,3 +379,151 @@ def test_junk_in_one_cell(junk_store, event_ids, name, row, col, junk):
         assert len(after["person_links"]) == stored["links"]
         with Store(db) as store:  # put the golden records back
             import_case_files(store, good, key=KEY, trail=NullTrail())
+
+
+# ------------------------------------------------------------------------- no file text in errors
+
+_PERSONS_HEADER = "person,cell,role,start,end,name\n"
+_ROWS = f"{RAW},C1,leader,2019-01-01,2019-12-31,{NAME}\nP2,C1,member,2019-02-01,2020-01-31,Ana\n"
+# (file, its whole text or bytes, the location the line names, words of its message): a file that
+# names persons never has any of its text (cell, header cell, line) in an error line
+# fmt: off
+UNREADABLE: dict[str, tuple[str, str | bytes, str, str]] = {
+    "no header row": ("persons.csv", _ROWS, "persons.csv:1", "missing column 'person' (and 3 more) (the first row is not a header row)"),
+    "no header row, empty cells": ("persons.csv", f"{RAW},C1,leader,2019-01-01,,\n", "persons.csv:1:6",
+                                   "column 6 of the header repeats column 5 (the first row is not a header row)"),
+    "swapped columns": ("persons.csv", "cell,person,role,start,end,name\n" + _ROWS, "persons.csv:2:1", "cell is not in cells.csv"),
+    "swapped role": ("persons.csv", "person,cell,start,role,end,name\n" + _ROWS, "persons.csv:2:3", "start is not a date"),
+    "duplicate header cell": ("persons.csv", f"person,cell,role,start,{NAME},{NAME}\n" + _ROWS, "persons.csv:1:6",
+                              "column 6 of the header repeats column 5"),
+    "duplicate expected column": ("persons.csv", "person,cell,role,start,end,person\n" + _ROWS, "persons.csv:1:6",
+                                  "column 'person' of the header repeats column 1"),
+    "unknown column": ("persons.csv", f"person,cell,role,start,end,{NAME}\n" + _ROWS, "persons.csv:1:6",
+                       "column 6 of the header is not a column of persons.csv"),
+    "binary": ("persons.csv", _PERSONS_HEADER.encode() + RAW.encode() + b"\x00\x01\x02" + NAME.encode(), "persons.csv:2",
+               "binary data (a NUL byte at byte 43), not CSV text"),
+    "garbled": ("persons.csv", (_PERSONS_HEADER + RAW + ",").encode() + b"\xff\xfe" + NAME.encode(), "persons.csv:2:13",
+                "is not valid UTF-8 text"),
+    "links without header": ("links.csv", f"{RAW},ucdp-ged,1,suspect,0.5\n", "links.csv:1", "missing column 'person' (and 4 more) (the first"),
+    "links swapped": ("links.csv", f"source,person,source_id,kind,confidence\n{RAW},ucdp-ged,1,suspect,0.5\n", "links.csv:2:2",
+                      "not in persons.csv"),
+    "ties without header": ("ties.csv", f"{RAW},P2,2\n", "ties.csv:1", "missing column 'person' (and 1 more) (the first"),
+    "ties unknown column": ("ties.csv", f"person,other,{NAME}\nP2,P3,{RAW}\n", "ties.csv:1:3", "column 3 of the header is not a column"),
+}
+# fmt: on
+
+
+def unreadable(ids: list[str], case: str) -> dict[str, str | None]:
+    files: dict[str, str | None] = dict(golden(ids))
+    files[UNREADABLE[case][0]] = None  # written as given below
+    return files
+
+
+def write_unreadable(folder: Path, ids: list[str], case: str) -> Path:
+    write_folder(folder, unreadable(ids, case))
+    name, content, _, _ = UNREADABLE[case]
+    path = folder / name
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
+    return folder
+
+
+def _no_text_of(line: str) -> None:
+    for needle in (RAW, NAME, "Xochi", "AP-ZQX", "Ana", "2019-"):
+        assert needle not in line, (needle, line)
+    assert "\n" not in line and "this header has" not in line and "(value " not in line
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+def test_unreadable_person_file_no_text(tmp_path, ucdp_store, event_ids, case):
+    folder = write_unreadable(tmp_path / "cf", event_ids, case)
+    with pytest.raises(VdtoError) as info:
+        read(folder, ucdp_store[0])
+    line = info.value.line()
+    _no_text_of(line)
+    _, _, where, what = UNREADABLE[case]
+    assert where + ":" in line or where + ";" in line or f"{where} " in line, line
+    assert what in line, line
+    assert info.value.fix
+    if isinstance(info.value, CaseFileErrors):  # the values are withheld in memory too
+        assert all(p.value == "" for p in info.value.problems)
+
+
+def test_unreadable_through_the_cli(tmp_path, ucdp_store_copy, event_ids):
+    """Exit 2, one line without the file's text, and a failed audit row without it either."""
+    key = tmp_path / "k.key"
+    write_key(key)
+    for case in sorted(UNREADABLE):
+        folder = write_unreadable(tmp_path / "cf", event_ids, case)
+        res = run_here("persons", "import", str(folder), "--key", str(key), "--db", str(ucdp_store_copy))
+        assert_one_line_exit_2(res, UNREADABLE[case][2], UNREADABLE[case][3])
+        _no_text_of(res.stderr.strip())
+        assert RAW not in res.stdout and NAME not in res.stdout
+    with Store(ucdp_store_copy, read_only=True) as store:
+        rows = store.query("SELECT outcome, detail FROM api_audit WHERE action = 'persons.import'")
+    failed = rows[rows["outcome"] == "failed"]
+    assert len(failed) == len(UNREADABLE)
+    for detail in failed["detail"]:
+        _no_text_of(detail)
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        "not a readable CSV file (CSV parse error: AP-ZQX-7731,Xochiquetzal Quintanilla)",
+        "cannot decompress (Not a gzipped file (b'AP'))",
+        "column 'AP-ZQX-7731' appears twice in the header",
+        "header line is not valid CSV (AP-ZQX-7731)",
+        "not valid utf-8 (byte 0xFF at character 12)",
+    ],
+)
+def test_reader_messages_quoting_the_file_are_replaced(tmp_path, what):
+    """Whatever read_csv says about a file naming persons, its text is not passed on."""
+    path = tmp_path / "persons.csv"
+    path.write_text("person,cell,role,start\n", encoding="utf-8")
+    err = _content_free(InputFileError(what, f"{path}:2", "a fix naming AP-ZQX-7731"), path, "persons.csv")
+    line = err.line()
+    assert line.startswith(f"{path}:")
+    _no_text_of(line)
+    assert "0xFF" not in line  # not even a byte of it
+
+
+def test_cells_file_may_show_its_values(tmp_path, ucdp_store, event_ids):
+    files = golden(event_ids)
+    files["cells.csv"] = files["cells.csv"].replace("Cártel de Sinaloa", "Cártel Inventado")
+    with pytest.raises(CaseFileErrors) as info:
+        read(write_folder(tmp_path / "cf", files), ucdp_store[0])
+    assert "(value 'Cártel Inventado')" in info.value.line()
+
+
+def test_tie_weights_sum_finite(tmp_path, ucdp_store, event_ids):
+    """A pair's weights add up to a finite sum: 1e308 twice is refused; once, it is kept."""
+    files = golden(event_ids)
+    files["ties.csv"] = "person,other,weight\nP5,P4,1e308\nP2,P3,1e308\nP3,P2,1\n"
+    rec = read(write_folder(tmp_path / "ok", files), ucdp_store[0])
+    assert sorted(rec.ties["weight"]) == [1e308, 1e308]  # 1e308 + 1 is finite
+    files["ties.csv"] += "P4,P5,1e308\nP4,P5,1e308\n"
+    with pytest.raises(CaseFileErrors) as info:
+        read(write_folder(tmp_path / "bad", files), ucdp_store[0])
+    line = info.value.line()
+    assert "ties.csv:5:3" in line and "infinite" in line and "1e308" not in line, line
+    assert len(info.value.problems) == 1  # the row that overflows, not every later one
+
+
+# ------------------------------------------------------------------------- Unicode identifiers
+
+
+def test_identifiers_nfc_normalised_and_case_sensitive(tmp_path, ucdp_store, event_ids):
+    composed, decomposed = "Jos\u00e9-1", "Jose\u0301-1"
+    assert composed != decomposed
+    assert KEY.pseudonym(AGENCY, composed) == KEY.pseudonym(AGENCY, f" {decomposed} ")
+    assert KEY.pseudonym(AGENCY, "jose-1") != KEY.pseudonym(AGENCY, "JOSE-1")  # case-sensitive
+    files = golden(event_ids)
+    files["persons.csv"] = files["persons.csv"].replace("P4,C3", f"{composed},C3")
+    files["links.csv"] = files["links.csv"].replace("P4,ucdp", f"{decomposed},ucdp")
+    files["ties.csv"] = files["ties.csv"].replace("P5,P4,", f"P5,{decomposed},")
+    rec = read(write_folder(tmp_path / "cf", files), ucdp_store[0])
+    jose = KEY.pseudonym(AGENCY, composed)
+    assert jose in set(rec.members["person"]) and jose in set(rec.links["person"])
+    assert jose in set(rec.ties["person_a"]) | set(rec.ties["person_b"])
+    assert rec.counts()["persons"] == 5
+    assert composed in set(rec.identities["raw_id"])  # kept (when asked) in its NFC form

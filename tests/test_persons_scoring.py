@@ -115,14 +115,31 @@ def test_a_cell_counts_an_event_two_members_share_once():
     assert cell["score"] < members.sum()
 
 
-def test_two_links_of_one_person_to_one_event_count_once():
+def test_several_links_of_one_person_to_one_event_are_one_estimate():
+    """Suspected (0.5), then arrested (0.6): the person took part with probability 0.6, not 0.8."""
     res = _result(_events(1), _perps([(0, "cjng", 1.0)]))
     w = float(res.events["weight"].iloc[0])
-    links = pd.concat([_links([("p_a", 0, 0.5)], "suspect"), _links([("p_a", 0, 0.5)], "arrested")])
+    links = pd.concat([_links([("p_a", 0, 0.5)], "suspect"), _links([("p_a", 0, 0.6)], "arrested")])
     out = score_persons(
         res, CELLS, _members([("p_a", "c1")]), links, REG, Target("org", "cjng"), seed=7, draws=200
     )
-    assert out.persons.iloc[0]["score"] == pytest.approx(w * (1 - 0.5 * 0.5), rel=1e-12)
+    assert out.persons.iloc[0]["score"] == pytest.approx(w * 0.6, rel=1e-12)
+    ev = scoring.evidence(out)
+    assert ev["kind"].tolist() == ["arrested;suspect"]
+    assert ev["contribution"].sum() == pytest.approx(w * 0.6, rel=1e-12)
+
+
+def test_tied_persons_share_rank_1_and_neither_is_named():
+    """Two co-defendants convicted on the same events have the same draws: rank 1 is shared at
+    random, so neither reaches the threshold, whatever their pseudonyms' order."""
+    res = _result(_events(3), _perps([(i, "cjng", 1.0) for i in range(3)]), draws=2000)
+    links = _links([(p, i, 1.0) for p in ("p_a", "p_b") for i in range(3)], "convicted")
+    out = score_persons(res, CELLS, _members([("p_a", "c1"), ("p_b", "c1")]), links, REG,
+                        Target("org", "cjng"), seed=7, draws=2000)  # fmt: skip
+    p = out.persons.set_index("person")["p_rank1"]
+    assert p.sum() == pytest.approx(1.0)
+    assert abs(p["p_a"] - 0.5) < 5 * np.sqrt(0.25 / 2000)
+    assert not out.persons["named"].any()
 
 
 def test_certain_links_reproduce_the_organizations_own_draws():
@@ -162,14 +179,14 @@ def test_a_clear_leader_is_named_and_a_close_race_is_not():
         Target("org", "cjng"), seed=7, draws=1000,
     )  # fmt: skip
     assert clear.persons.iloc[0]["person"] == "p_a" and bool(clear.persons.iloc[0]["named"])
-    assert clear.decisions["persons:all"].startswith("confident")
+    assert clear.decisions["persons"].startswith("confident")
     close = score_persons(
         res, CELLS, _members([("p_a", "c1"), ("p_b", "c1")]),
         _links([("p_a", 0, 0.5), ("p_a", 1, 0.5), ("p_b", 0, 0.5), ("p_b", 1, 0.5)]), REG,
         Target("org", "cjng"), seed=7, draws=1000,
     )  # fmt: skip
     assert not close.persons["named"].any()
-    assert close.decisions["persons:all"].startswith("no confident top")
+    assert close.decisions["persons"].startswith("no confident top")
     # P(rank 1) adds up to at most 1 (draws where nobody scores count for nobody)
     assert close.persons["p_rank1"].sum() <= 1 + 1e-12
 

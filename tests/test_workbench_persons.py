@@ -109,7 +109,7 @@ def test_the_list_evidence_audit_and_exports_agree_with_the_api(server, page, tm
     assert cells.count() == len(answer["cells"])
     assert cells.first.get_by_test_id("score").inner_text() == pts(answer["cells"][0]["score"])
     # the decisions line: the API's P(rank 1) and threshold, in words
-    said = answer["decisions"]["persons:all"]
+    said = answer["decisions"]["persons"]
     line = page.get_by_test_id("decision-persons").inner_text()
     assert f"{answer['threshold'] * 100:.0f}%" in line
     if any(p["named"] for p in persons):

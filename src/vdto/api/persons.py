@@ -46,6 +46,7 @@ from vdto.api.deps import (
 )
 from vdto.api.uploads import receive_form
 from vdto.errors import InputFileError, RowErrors, VdtoError
+from vdto.persons.scoring import REGION_PATTERN
 from vdto.render.jsonout import records
 
 router = APIRouter(tags=["persons"])
@@ -95,7 +96,7 @@ class ScopeIn(_In):
         description="An organization (any name); default: the round's target.",
     )
     region: str | None = Field(
-        None, pattern=r"^\d{2}$|^\d{5}$", description="An INEGI state or municipality code."
+        None, pattern=REGION_PATTERN, description="An INEGI state or municipality code."
     )
     draws: int = Field(2000, ge=1, le=10000)
     seed: int = Field(7, ge=0, le=2**32 - 1)

@@ -18,6 +18,7 @@ import hmac
 import os
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,10 @@ class PersonKey:
     True
     >>> key.pseudonym("us", "AP-2021-0042") == key.pseudonym("mx", "AP-2021-0042")
     False
+    >>> key.pseudonym("mx", "Jos\u00e9") == key.pseudonym("mx", "Jose\u0301")  # NFC
+    True
+    >>> key.pseudonym("mx", "ap-1") == key.pseudonym("mx", "AP-1")  # case-sensitive
+    False
     """
 
     secret: bytes
@@ -62,8 +67,15 @@ class PersonKey:
         return hmac.new(self.secret, _CHECK, hashlib.sha256).hexdigest()[:16]
 
     def pseudonym(self, agency: str, identifier: str) -> str:
-        """The pseudonym of one identifier of ``agency`` (surrounding spaces do not count)."""
-        msg = b"\x1f".join([_LABEL, agency.encode(), identifier.strip().encode("utf-8")])
+        """The pseudonym of one identifier of ``agency``.
+
+        Surrounding spaces do not count, and the identifier is Unicode NFC-normalised after
+        stripping, so "José" typed with a composed ``é`` or with ``e`` and a combining accent
+        gives one pseudonym. Identifiers stay case-sensitive: ``ap-1`` and ``AP-1`` are two
+        persons (case files are expected to spell an identifier one way).
+        """
+        ident = unicodedata.normalize("NFC", identifier.strip())
+        msg = b"\x1f".join([_LABEL, agency.encode(), ident.encode("utf-8")])
         return "p_" + hmac.new(self.secret, msg, hashlib.sha256).hexdigest()[:24]
 
     def pseudonyms(self, agency: str, identifiers) -> list[str]:

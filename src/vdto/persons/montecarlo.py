@@ -45,6 +45,7 @@ _MAX53 = np.uint64((1 << 53) - 1)  # the largest _hash53
 _SAMPLE = 128  # values sampled to bracket a quantile (see _rank_pair)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _Q_LO, _Q_HI = 0.05, 0.95
+_TIE = np.uint64(0xD1B54A32D192ED03)  # separates the tie hashes from the links' uniforms
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Units:
     link_conf: np.ndarray  # float64 confidence in (0, 1]
     link_key: np.ndarray  # uint64 keyed-uniform key of each link (vdto.rng.keys of a label)
     group: np.ndarray  # int64 per unit: the ranking group (an organization, a region's list)
+    unit_key: np.ndarray | None = None  # uint64 per unit: breaks ties for rank 1 (default: by index)
 
     @property
     def n_units(self) -> int:
@@ -324,10 +326,22 @@ def _unit_draws(u, buf, flag, unit_ptr, pair_event, pair_entity, pair_weight, pa
 
 
 @njit(cache=True, inline="always")
-def _merge(best_v, best_u, v, u):
-    """Fold a later stretch of a group's units into its running best (ties keep the earlier)."""
+def _beats(v, u, best_v, best_u, dkey, ukeys):
+    """Whether unit ``u`` with score ``v`` takes rank 1 from ``best_u`` (score ``best_v``) in the
+    draw with key ``dkey``: a higher score, or an equal positive one and a smaller tie hash of
+    (draw, unit). Tied units share the draw at random, one each time, never by their order."""
+    if v > best_v:
+        return True
+    if v < best_v or v <= 0.0 or best_u < 0:
+        return False
+    return _mix64(dkey ^ ukeys[u]) < _mix64(dkey ^ ukeys[best_u])
+
+
+@njit(cache=True, inline="always")
+def _merge(best_v, best_u, v, u, dkeys, ukeys):
+    """Fold another stretch of a group's units into its running best (the same rule as within one)."""
     for d in range(len(best_v)):
-        if v[d] > best_v[d]:
+        if u[d] >= 0 and _beats(v[d], u[d], best_v[d], best_u[d], dkeys[d], ukeys):
             best_v[d] = v[d]
             best_u[d] = u[d]
 
@@ -341,12 +355,12 @@ def _credit(wins, best_v, best_u):
 
 
 @njit(cache=True, nogil=True)
-def _block(b, order, bounds, group, unit_ptr, pair_event, pair_entity, pair_weight, pair_ptr, thresh, item, owners, dkeys,
-           mean, lo, hi, wins, head_v, head_u, tail_v, tail_u):  # fmt: skip
+def _block(b, order, bounds, group, ukeys, unit_ptr, pair_event, pair_entity, pair_weight, pair_ptr, thresh, item, owners,
+           dkeys, mean, lo, hi, wins, head_v, head_u, tail_v, tail_u):  # fmt: skip
     """Mean, quantiles and rank-1 counts of the units of block ``b`` (``order[bounds[b]:bounds[b+1]]``).
 
-    Within a block a group's units come in index order, so a strict ``>`` gives ties to the
-    smaller index. The first and the last group of the block may continue in the previous or the
+    A tie for rank 1 goes to the unit with the smaller tie hash of (draw, unit key)
+    (:func:`_beats`). The first and the last group of the block may continue in the previous or the
     next block: their running bests are handed back (``head_v[b]``, ``tail_v[b]``) and folded in
     block order by :func:`_fold`; every group that starts and ends inside the block is credited
     here. A block writes only its own units' entries and its own rows, so blocks run on separate
@@ -383,7 +397,7 @@ def _block(b, order, bounds, group, unit_ptr, pair_event, pair_entity, pair_weig
         s = 0.0
         for d in range(draws):
             s += buf[d]
-            if buf[d] > best_v[d]:
+            if buf[d] >= best_v[d] and _beats(buf[d], u, best_v[d], best_u[d], dkeys[d], ukeys):
                 best_v[d] = buf[d]
                 best_u[d] = u
         mean[u] = s / draws  # sequential sum: what x.mean(axis=0) gives on a (draws, units) matrix
@@ -403,7 +417,7 @@ def _block(b, order, bounds, group, unit_ptr, pair_event, pair_entity, pair_weig
 
 
 @njit(cache=True)
-def _fold(order, bounds, group, wins, head_v, head_u, tail_v, tail_u):
+def _fold(order, bounds, group, dkeys, ukeys, wins, head_v, head_u, tail_v, tail_u):
     """Credit the groups at the blocks' edges, folding their running bests in block order."""
     n_blocks = len(bounds) - 1
     draws = head_v.shape[1]
@@ -417,7 +431,7 @@ def _fold(order, bounds, group, wins, head_v, head_u, tail_v, tail_u):
             continue
         g_first, g_last = group[order[start]], group[order[stop - 1]]
         if have and cur_g == g_first:
-            _merge(cur_v, cur_u, head_v[b], head_u[b])
+            _merge(cur_v, cur_u, head_v[b], head_u[b], dkeys, ukeys)
         else:
             if have:
                 _credit(wins, cur_v, cur_u)
@@ -434,7 +448,7 @@ def _fold(order, bounds, group, wins, head_v, head_u, tail_v, tail_u):
         _credit(wins, cur_v, cur_u)
 
 
-def _kernel(order, bounds, group, *arrays, workers: int | None = None):
+def _kernel(order, bounds, group, ukeys, *arrays, workers: int | None = None):
     """Every block on its own thread (:func:`_block`), then the edges folded (:func:`_fold`).
 
     Python threads over compiled code that frees the GIL (:func:`vdto.scoring.montecarlo.on_threads`,
@@ -450,11 +464,20 @@ def _kernel(order, bounds, group, *arrays, workers: int | None = None):
              np.zeros((n_blocks, draws)), np.zeros((n_blocks, draws), dtype=np.int64))  # fmt: skip
 
     def run(b: int) -> None:
-        _block(b, order, bounds, group, *arrays, mean, lo, hi, wins, *edges)  # type: ignore[call-arg]
+        _block(b, order, bounds, group, ukeys, *arrays, mean, lo, hi, wins, *edges)  # type: ignore[call-arg]
 
     on_threads(run, range(n_blocks), workers)
-    _fold(order, bounds, group, wins, *edges)
+    _fold(order, bounds, group, arrays[-1], ukeys, wins, *edges)
     return mean, lo, hi, wins
+
+
+def unit_tie_keys(units: Units) -> np.ndarray:
+    """Each unit's tie key, hashed (``units.unit_key``, or the unit's index when none is given)."""
+    base = units.unit_key if units.unit_key is not None else np.arange(units.n_units, dtype=np.uint64)
+    if len(base) != units.n_units:
+        raise ValueError(f"unit_key has {len(base)} keys for {units.n_units} units")
+    with np.errstate(over="ignore"):
+        return mix64(np.asarray(base, dtype=np.uint64) + _TIE)
 
 
 def _blocks(order: np.ndarray, units: Units, n_blocks: int) -> np.ndarray:
@@ -487,9 +510,10 @@ def score_units(units: Units, owners: np.ndarray, *, seed: int, draws: int) -> U
     quicker to read. Only the rows that pairs point to need to exist: pass draw_owners the
     events that some link names.
 
-    P(rank 1): in each draw the unit with the highest score in its group gets the draw, ties
-    going to the unit with the smaller index (order the units by expected score, then id);
-    a draw in which the group's maximum is 0 counts for nobody. The interval is the 5th and
+    P(rank 1): in each draw the unit with the highest score in its group gets the draw; a tie
+    goes to one of the tied units at random, by a hash of the draw's key and the unit's
+    ``unit_key`` (so two units with the same draws share rank 1 about evenly, whatever their
+    order); a draw in which the group's maximum is 0 counts for nobody. The interval is the 5th and
     95th percentiles of the draws (``np.quantile``'s default linear method). The same seed
     gives the same result bit for bit, whatever the number of threads.
 
@@ -531,10 +555,12 @@ def score_units(units: Units, owners: np.ndarray, *, seed: int, draws: int) -> U
     group = group.astype(np.int64).ravel()
     order = np.lexsort((np.arange(n), group)).astype(np.int64)  # by group, then index
     bounds = _blocks(order, units, max(1, min(_threads(), n)))
+    ukeys = unit_tie_keys(units)
     mean, lo, hi, wins = _kernel(
         order,
         bounds,
         group,
+        ukeys,
         np.asarray(units.unit_ptr, dtype=np.int64),
         np.asarray(units.pair_event, dtype=np.int64),
         np.asarray(units.pair_entity, dtype=np.int32),

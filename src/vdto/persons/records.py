@@ -19,10 +19,14 @@ A case-file folder holds UTF-8 CSV files (docs/persons.md gives every column):
     ``person, other[, weight]``: co-offending ties known from the case files (default weight 1).
 
 Every problem is located by ``file:row:column`` (the header is row 1) and the first is shown with
-how many more there are; nothing is stored unless every file is valid. An identifier's value is
-never shown in an error (an error line may end up in a log): the row and column locate it.
+how many more there are; nothing is stored unless every file is valid. No text of
+``persons.csv``, ``links.csv`` or ``ties.csv`` (a cell, a header cell, a line) is ever shown in an
+error, since an error line may end up in a log and a misplaced column may hold identifiers or
+names: the file, row and column (by its expected name or its position) locate the problem.
+``cells.csv`` holds no person: its errors may show its values.
 
-Identifiers (``person``, ``other``) become pseudonyms with the agency's key
+Identifiers (``person``, ``other``) are compared after Unicode NFC normalisation (an accented
+letter typed composed or decomposed is one identifier) and become pseudonyms with the agency's key
 (:mod:`vdto.persons.keys`) as they are read; names and raw identifiers are kept in
 :attr:`CaseRecords.identities` only, which the store writes only when the import's
 ``keep_identities`` option says so.
@@ -30,6 +34,9 @@ Identifiers (``person``, ``other``) become pseudonyms with the agency's key
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +63,9 @@ FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 OPTIONAL_FILES = frozenset({"ties.csv"})
 #: Columns whose values are identifying: never shown in an error line.
 _WITHHELD = frozenset({"person", "other", "name"})
+#: Files that name persons: no text of theirs (cell, header cell, line) is shown in an error line,
+#: whatever the column (a column out of place may hold identifiers).
+PERSON_FILES = frozenset({"persons.csv", "links.csv", "ties.csv"})
 
 #: The canonical frames' columns (the store's tables, less the agency).
 CELL_COLUMNS: tuple[str, ...] = ("cell", "org_id", "name", "region")
@@ -70,6 +80,8 @@ class CaseFileErrors(VdtoError):
     """Rows of a case file failed validation: the first problem, where it is, and how many more."""
 
     def __init__(self, file: str, problems: list[RowProblem]) -> None:
+        if Path(file).name in PERSON_FILES:  # every value withheld, even in memory
+            problems = [dataclasses.replace(p, value="") for p in problems]
         self.problems = problems
         first = problems[0]
         more = len(problems) - 1
@@ -116,6 +128,86 @@ def _or_none(series: pd.Series) -> pd.Series:
     return series.astype(object).where((series != "").to_numpy(dtype=bool), None)
 
 
+def _columns_text(name: str) -> str:
+    required, optional = FILES[name]
+    return ", ".join(required) + (f"[, {', '.join(optional)}]" if optional else "")
+
+
+def _header_cells(path: Path) -> list[str]:
+    """The header row's cells, as :func:`read_csv` names the columns (for positions only)."""
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 20).decode("utf-8", errors="replace").removeprefix("\ufeff")
+    try:
+        return [c.strip() for c in next(csv.reader([first.rstrip("\r\n")]), [])]
+    except csv.Error:
+        return []
+
+
+def _no_header_hint(name: str, header: list[str]) -> str:
+    required, optional = FILES[name]
+    return "" if set(header) & set(required + optional) else " (the first row is not a header row)"
+
+
+_PASSED = re.compile(
+    r"file not found|is a folder, not a file|file is empty|row has \d+ fields but the header has \d+"
+    r"|row is not valid CSV|a carriage return inside the header line \(old Mac line endings\?\)"
+)
+
+
+def _content_free(exc: InputFileError, path: Path, name: str) -> InputFileError:
+    """The error :func:`read_csv` raised about a file that names persons, without any text of the
+    file (its messages may quote a header cell, a line or a parser's excerpt)."""
+    where = exc.where if re.fullmatch(re.escape(str(path)) + r"(:\d+)?", exc.where) else str(path)
+    csv_text = (
+        f"save {name} as UTF-8 CSV text, the header row first ({_columns_text(name)}); see docs/persons.md"
+    )
+    if _PASSED.fullmatch(exc.what) and "{" not in exc.fix:
+        return InputFileError(exc.what, where, exc.fix)
+    if exc.what.startswith("binary data"):
+        nul = re.match(r"binary data \(a NUL byte at byte (\d+)\)", exc.what)
+        at = f" (a NUL byte at byte {nul.group(1)})" if nul else ""
+        return InputFileError(f"binary data{at}, not CSV text", where, csv_text)
+    if exc.what.startswith("not valid"):
+        char = re.search(r"at character (\d+)\)$", exc.what)
+        return InputFileError(
+            "is not valid UTF-8 text", where + (f":{char.group(1)}" if char else ""), csv_text
+        )
+    if "appears twice in the header" in exc.what:
+        header = _header_cells(path)
+        dup = next((c for c in header if header.count(c) > 1), None)
+        if dup is None:
+            return InputFileError("two columns of the header have the same name", f"{path}:1", csv_text)
+        first, second = [i + 1 for i, c in enumerate(header) if c == dup][:2]
+        named = f"column {dup!r}" if dup in sum(FILES[name], ()) else f"column {second}"
+        return InputFileError(
+            f"{named} of the header repeats column {first}{_no_header_hint(name, header)}",
+            f"{path}:1:{second}",
+            f"name each column once: {csv_text}",
+        )
+    if exc.what.startswith("header line is not valid CSV"):
+        return InputFileError("the header row is not valid CSV", f"{path}:1", "check the header's quoting")
+    # anything else (a parser's message, a decompression error) may quote the file: not shown
+    return InputFileError("cannot be read as CSV text", where, csv_text)
+
+
+def _require_columns(frame: pd.DataFrame, header: list[str], path: Path, name: str) -> None:
+    """:func:`require_columns` for a file that names persons: the missing column by its expected
+    name, and nothing of the header the file has (it may be a row of data)."""
+    required, _ = FILES[name]
+    missing = [c for c in required if c not in header]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputFileError(
+            f"missing column {missing[0]!r}{more}{_no_header_hint(name, header)}",
+            f"{path}:1",
+            f"{name} needs a header row first with the columns {_columns_text(name)}; see docs/persons.md",
+        )
+    if frame.empty:
+        raise InputFileError(
+            "file has a header but no rows", str(path), "export the data again with its rows"
+        )
+
+
 def _read(folder: Path, name: str) -> tuple[pd.DataFrame, Path, list[str]] | None:
     path = folder / name
     required, optional = FILES[name]
@@ -127,19 +219,28 @@ def _read(folder: Path, name: str) -> tuple[pd.DataFrame, Path, list[str]] | Non
             str(folder),
             f"case files are {', '.join(FILES)} (ties.csv optional); see docs/persons.md",
         )
-    frame = read_csv(path)
+    personal = name in PERSON_FILES
+    try:
+        frame = read_csv(path)
+    except InputFileError as exc:
+        if not personal:
+            raise
+        raise _content_free(exc, path, name) from None
     header = [c for c in frame.columns if c != ROW]
+    # an optional file may be a bare header
     if not (frame.empty and name in OPTIONAL_FILES and all(c in header for c in required)):
-        require_columns(
-            frame, required, path, name.removesuffix(".csv")
-        )  # an optional file may be a bare header
+        if personal:
+            _require_columns(frame, header, path, name)
+        else:
+            require_columns(frame, required, path, name.removesuffix(".csv"))
     extra = [c for c in header if c not in required + optional]
     if extra:
+        pos = header.index(extra[0]) + 1
         raise InputFileError(
-            f"unknown column {extra[0]!r}",
-            f"{path}:1:{header.index(extra[0]) + 1}",
+            f"column {pos} of the header is not a column of {name}" if personal else f"unknown column {extra[0]!r}",
+            f"{path}:1:{pos}",
             f"{name} has the columns {', '.join(required + optional)}; rename or remove the others",
-        )
+        )  # fmt: skip
     return frame, path, header
 
 
@@ -175,6 +276,12 @@ def _ids(frame: pd.DataFrame, col: str, probs: Problems, what: str) -> pd.Series
     value = _strip(frame[col])
     probs.add(blank(frame[col]), col, frame[col], "is empty", f"give every row its {what}")
     return value
+
+
+def _person_ids(frame: pd.DataFrame, col: str, probs: Problems, what: str) -> pd.Series:
+    """Person identifiers, stripped and NFC-normalised as :meth:`PersonKey.pseudonym` hashes them
+    (so a composed and a decomposed "José" in two files are one person)."""
+    return _ids(frame, col, probs, what).str.normalize("NFC")
 
 
 def read_case_files(
@@ -243,7 +350,7 @@ def read_case_files(
     # persons (memberships) ---------------------------------------------------------------
     frame, path, header = read["persons.csv"]  # type: ignore[misc]
     probs = Problems(frame[ROW].to_numpy(), header)
-    raw = _ids(frame, "person", probs, "person identifier")
+    raw = _person_ids(frame, "person", probs, "person identifier")
     mcell = _ids(frame, "cell", probs, "cell")
     probs.add(((mcell != "") & ~mcell.isin(known_cells)).to_numpy(), "cell", frame["cell"], "is not in cells.csv", "add the cell to cells.csv or fix the id")  # fmt: skip
     role = _choice(frame, "role", ROLES, probs)
@@ -270,7 +377,7 @@ def read_case_files(
     # links ---------------------------------------------------------------------------------
     frame, path, header = read["links.csv"]  # type: ignore[misc]
     probs = Problems(frame[ROW].to_numpy(), header)
-    lraw = _ids(frame, "person", probs, "person identifier")
+    lraw = _person_ids(frame, "person", probs, "person identifier")
     probs.add(((lraw != "") & ~lraw.isin(pseudonym_of.keys())).to_numpy(), "person", frame["person"], "is not in persons.csv", "add the person's membership to persons.csv")  # fmt: skip
     source = _ids(frame, "source", probs, "event source")
     source_id = _ids(frame, "source_id", probs, "event id")
@@ -295,8 +402,8 @@ def read_case_files(
     if read["ties.csv"] is not None:
         frame, path, header = read["ties.csv"]
         probs = Problems(frame[ROW].to_numpy(), header)
-        a_raw = _ids(frame, "person", probs, "person identifier")
-        b_raw = _ids(frame, "other", probs, "other person's identifier")
+        a_raw = _person_ids(frame, "person", probs, "person identifier")
+        b_raw = _person_ids(frame, "other", probs, "other person's identifier")
         for col, ser in (("person", a_raw), ("other", b_raw)):
             probs.add(((ser != "") & ~ser.isin(pseudonym_of.keys())).to_numpy(), col, frame[col], "is not in persons.csv", "add the person's membership to persons.csv")  # fmt: skip
         probs.add(((a_raw == b_raw) & (a_raw != "")).to_numpy(), "other", frame["other"], "is the same person", "a tie joins two different persons")  # fmt: skip
@@ -310,8 +417,15 @@ def read_case_files(
         a = a_raw.map(pseudonym_of).to_numpy(dtype=object)
         b = b_raw.map(pseudonym_of).to_numpy(dtype=object)
         lo, hi = np.where(a < b, a, b), np.where(a < b, b, a)
+        w = np.where(np.isfinite(weight), weight, 1.0)
+        # a pair's rows add up: the first row whose running sum overflows to infinity is refused
+        running = pd.Series(w).groupby([lo, hi], sort=False).cumsum()
+        before = running.groupby([lo, hi], sort=False).shift(1)
+        overflow = (np.isinf(running) & np.isfinite(before)).to_numpy(dtype=bool)
+        probs.add(overflow, "weight", frame.get("weight", a_raw), "makes the pair's summed weight infinite", "the weights of a pair's rows add up: give smaller weights (co-offences)")  # fmt: skip
+        _raise(path, probs)
         ties = (
-            pd.DataFrame({"person_a": lo, "person_b": hi, "weight": np.where(np.isfinite(weight), weight, 1.0)})
+            pd.DataFrame({"person_a": lo, "person_b": hi, "weight": w})
             .groupby(["person_a", "person_b"], as_index=False, sort=True)["weight"].sum()
             .astype({"person_a": object, "person_b": object})
         )  # fmt: skip

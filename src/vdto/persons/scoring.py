@@ -7,24 +7,34 @@ organization of that cell. In Monte Carlo draw ``d``:
 
 1. the event goes to one organization or to nobody, exactly as in the organization ranking's draw
    ``d`` (same seed, same keyed uniforms: :func:`vdto.scoring.montecarlo.draw_owners`);
-2. if it went to the cell's organization, each link of the person to it is true with its
-   confidence, independently (a keyed uniform per link and draw);
-3. a person (or a cell) is credited the event's weight once if any of its links to it is true.
+2. if it went to the cell's organization, the person took part with the highest confidence of
+   their links to the event (several links of one person to one event, suspected then arrested,
+   are estimates of one fact, not independent chances: :func:`one_per_event`), drawn with a
+   keyed uniform of the person and the event; different persons are independent;
+3. a person is credited the event's weight if they took part; a cell once if any of its members did.
 
-So the expected score of a person is ``sum_e w_e p_e(org) (1 - prod_l (1 - c_l))`` over its
-events, and a cell's counts an event two of its members share once. P(rank 1) is taken within the
-group the list ranks (the target organization, or the region); a draw in which nobody in the group
-scores counts for nobody. The top unit is *named* only when its P(rank 1) reaches the rubric's
+So the expected score of a person is ``sum_e w_e p_e(org) max_l c_l`` over their events, and a
+cell's is ``sum_e w_e p_e(org) (1 - prod_persons (1 - c_person))``: an event two of its members
+share counts once. P(rank 1) is taken within the group the list ranks (the target organization,
+or the region); a tie goes to one of the tied units at random (a hash of the draw and the unit),
+and a draw in which nobody in the group scores counts for nobody. The top unit is *named* only when its P(rank 1) reaches the rubric's
 threshold, the rule that names an organization.
 
 Links that cannot count are reported, not dropped silently: an event outside the window, a date on
 which the person was in no cell, or an event the store does not attribute to the cell's
 organization (its probability is 0).
+
+The draws line up with the organization ranking's whenever the ranking draws every event one by
+one, which it does up to :data:`vdto.scoring.montecarlo.EXACT_LIMIT` (50,000) events in the
+window; beyond, the ranking draws its light events from a normal approximation while the person
+level still draws each linked event, so the two are no longer draw for draw the same (each is
+still right on its own). ``meta["draws_aligned"]`` says which.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +47,7 @@ from vdto.orgs import Registry
 from vdto.persons.montecarlo import Units, score_units
 from vdto.scoring.engine import ScoreResult
 from vdto.scoring.montecarlo import Candidates, draw_owners
+from vdto.scoring.rubric import Rubric
 
 #: The columns of the persons' and the cells' tables.
 PERSON_TABLE: tuple[str, ...] = (
@@ -45,6 +56,9 @@ PERSON_TABLE: tuple[str, ...] = (
 CELL_TABLE: tuple[str, ...] = (
     "rank", "cell", "org", "name", "region", "members", "events", "links", "score", "lo90", "hi90", "p_rank1", "named",
 )  # fmt: skip
+#: An INEGI state (2 digits) or municipality (5 digits) code: what a region target may be.
+REGION_PATTERN = r"^\d{2}$|^\d{5}$"
+REGION = re.compile(REGION_PATTERN)
 #: How a list's group is chosen.
 TARGET_KINDS: tuple[str, ...] = ("org", "region", "all")
 
@@ -95,6 +109,14 @@ def _in_region(events: pd.DataFrame, region: str) -> np.ndarray:
     return (events[col].astype("string").fillna("") == region).to_numpy(dtype=bool)
 
 
+def entity_of(org: str, registry: Registry, rubric: Rubric) -> str:
+    """The organization the ranking scores ``org`` as: its parent when ``org`` is a faction and the
+    rubric rolls factions up, else ``org`` itself (the rule of :func:`vdto.scoring.engine.score_frames`)."""
+    if rubric.attribution.roll_up_factions and org in registry.orgs:
+        return registry.top(org)
+    return org
+
+
 def resolve_links(
     result: ScoreResult,
     cells: pd.DataFrame,
@@ -122,14 +144,9 @@ def resolve_links(
     ok = since.notna() & (since <= when) & (until.isna() | (when <= until))
     matched = joined[ok.to_numpy(dtype=bool)].drop_duplicates("link")
     excluded["no membership on the event's date"] = int(len(lk_frame) - len(matched))
-    roll_up = result.rubric.attribution.roll_up_factions
     org_of_cell = dict(zip(cells["cell"], cells["org_id"], strict=True))
-
-    def entity(org: str) -> str:
-        return registry.top(org) if roll_up and org in registry.orgs else org
-
     code, uniq = pd.factorize(matched["cell"])
-    org_of = np.array([entity(org_of_cell[c]) for c in uniq], dtype=object)
+    org_of = np.array([entity_of(org_of_cell[c], registry, result.rubric) for c in uniq], dtype=object)
     matched = matched.assign(org=org_of[code] if len(uniq) else np.array([], dtype=object))
     att = result.attribution
     prob = att.set_index(["event", "org"])["prob"]
@@ -178,6 +195,7 @@ def _units(resolved: pd.DataFrame, unit_cols: list[str], group_col: str | None, 
     for c in unit_cols[1:]:
         ident = ident + "|" + agg[c].astype(str)
     order = agg.assign(_id=ident).sort_values(["score", "_id"], ascending=[False, True], kind="stable").index
+    unit_key = rng.keys(ident.loc[order].astype(str).tolist())
     rank = np.empty(n_units, dtype=np.int64)
     rank[order.to_numpy()] = np.arange(n_units)
     agg = agg.loc[order].reset_index(drop=True)
@@ -201,6 +219,7 @@ def _units(resolved: pd.DataFrame, unit_cols: list[str], group_col: str | None, 
         link_conf=r["confidence"].to_numpy(np.float64)[srt],
         link_key=link_key[srt],
         group=agg["group"].astype(str).map(groups).to_numpy(np.int64),
+        unit_key=unit_key,
     )
     return units, agg
 
@@ -276,7 +295,7 @@ def score_persons(
         resolved = resolved[resolved["org"] == target.value]
     elif target.kind == "region":
         resolved = resolved[_in_region(result.events, str(target.value))[resolved["event"].to_numpy()]]
-    resolved = resolved[resolved["prob"] > 0]
+    resolved = one_per_event(resolved[resolved["prob"] > 0])
 
     # the organization draws of the linked events only (the same draws as the ranking's)
     used = np.unique(resolved["event"].to_numpy()) if len(resolved) else np.array([], dtype=np.int64)
@@ -313,7 +332,8 @@ def score_persons(
         named, said = _named(frame, threshold, "group")
         frame["named"] = named.to_numpy()
         frame["rank"] = frame.groupby("group", sort=False).cumcount() + 1
-        decisions.update({f"{level}:{g}": s for g, s in said.items()})
+        # one group (an organization's or a region's list): "persons"; every organization: "persons:cjng"
+        decisions.update({level if group_col is None else f"{level}:{g}": s for g, s in said.items()})
         tables[level] = frame.drop(columns="unit")
     persons = _describe_persons(tables["persons"], resolved, members)
     cells_out = _describe_cells(tables["cells"], cells, members)
@@ -328,6 +348,7 @@ def score_persons(
         "draws": draws,
         "target": target.kind + (f":{target.value}" if target.value else ""),
         "threshold": threshold,
+        "draws_aligned": int(result.meta.get("exact_events", len(result.events))) >= len(result.events),
     }  # fmt: skip
     return PersonScores(persons, cells_out, evidence, excluded, decisions, target, threshold, meta)
 
@@ -344,14 +365,49 @@ def evidence(scores: PersonScores, persons: list[str] | None = None) -> pd.DataF
     return out.sort_values(["person", "date", "event_id", "kind"], kind="stable").reset_index(drop=True)
 
 
+def one_per_event(links: pd.DataFrame) -> pd.DataFrame:
+    """One row per person and event: the highest confidence of the person's links to it, and
+    their kinds joined (``arrested;suspect``).
+
+    Several links of one person to one event (suspected, then arrested, then charged) are the
+    analyst's successive estimates of one fact, whether the person took part, not independent
+    chances: the best of them is the probability, never a combination that would exceed it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> links = pd.DataFrame({"person": ["p_a", "p_a", "p_b"], "event": [0, 0, 0],
+    ...     "kind": ["suspect", "arrested", "suspect"], "confidence": [0.5, 0.6, 0.3]})
+    >>> one_per_event(links)[["person", "kind", "confidence"]].to_dict("list")
+    {'person': ['p_a', 'p_b'], 'kind': ['arrested;suspect', 'suspect'], 'confidence': [0.6, 0.3]}
+    """
+    if links.empty:
+        return links
+    pcode, _ = pd.factorize(links["person"], sort=True)
+    event = links["event"].to_numpy(np.int64)
+    key = pcode.astype(np.int64) * (int(event.max()) + 1) + event
+    order = np.lexsort((-links["confidence"].to_numpy(float), key))
+    ranked, k = links.iloc[order], key[order]
+    first = np.r_[True, k[1:] != k[:-1]]
+    out = ranked[first].copy()
+    several = np.unique(k[~first])
+    if len(several):
+        sel = np.isin(k, several)
+        joined = ranked[sel].groupby(k[sel])["kind"].agg(lambda s: ";".join(sorted(set(map(str, s)))))
+        kept = k[first]
+        hit = np.isin(kept, several)
+        out.loc[out.index[hit], "kind"] = joined.reindex(kept[hit]).to_numpy()
+    return out.reset_index(drop=True)
+
+
 def link_keys(links: pd.DataFrame, event_keys: np.ndarray) -> np.ndarray:
-    """The key of each link's random draws: a hash of its person's key, its event's key (the
-    organization ranking's) and its kind's, so it depends on nothing else in the data.
+    """The key of the random draws of a person's part in an event: a hash of the person's key
+    and the event's key (the organization ranking's), so it depends on nothing else in the data.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> links = pd.DataFrame({"person": ["p_a", "p_a"], "kind": ["suspect", "arrested"]})
+    >>> links = pd.DataFrame({"person": ["p_a", "p_b"]})
     >>> k = link_keys(links, np.array([7, 7], dtype=np.uint64))
     >>> k.dtype, bool(k[0] != k[1])
     (dtype('uint64'), True)
@@ -359,11 +415,9 @@ def link_keys(links: pd.DataFrame, event_keys: np.ndarray) -> np.ndarray:
     if not len(links):
         return np.array([], dtype=np.uint64)
     pcode, people = pd.factorize(links["person"])
-    kcode, kinds = pd.factorize(links["kind"])
     pk = rng.keys(list(map(str, people)))[pcode]
-    kk = rng.keys(list(map(str, kinds)))[kcode]
     with np.errstate(over="ignore"):
-        return rng.mix64(pk ^ rng.mix64(np.asarray(event_keys, dtype=np.uint64) ^ rng.mix64(kk)))
+        return rng.mix64(pk ^ rng.mix64(np.asarray(event_keys, dtype=np.uint64)))
 
 
 def _describe_persons(table: pd.DataFrame, resolved: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:

@@ -745,28 +745,26 @@ def generate(
     )
     ties = pd.DataFrame({"person": pid[t_keys // n_p], "other": pid[t_keys % n_p], "weight": t_weight})
 
-    meta = {
-        "generator": "vdto.persons.synthetic",
-        "generator_version": GENERATOR_VERSION,
-        "seed": int(seed),
-        "parameters": asdict(a),
-        "requested_persons": persons,
-        "requested_links": links,
-        "cells": n_c,
-        "persons": n_p,
-        "memberships": len(members),
-        "links": int(l_ev.size),
-        "ties": len(ties),
-        "events": n_ev,
-        "events_with_persons": int(drawn.size),
-        "cross_cell_tie_share": float(x_weight.size / max(t_keys.size, 1)),
-        "concentration_target": list(CONCENTRATION_TARGET),
-        "concentration": realised,
-        "activity_shape_used": alpha,
-        "calibration_evaluations": tries,
-        "synthetic": True,
-    }
+    meta = _meta(
+        seed, a, persons, links, cells=n_c, persons=n_p, memberships=len(members), links=int(l_ev.size),
+        ties=len(ties), events=n_ev, events_with_persons=int(drawn.size),
+        cross_cell_tie_share=float(x_weight.size / max(t_keys.size, 1)), concentration=realised,
+        activity_shape_used=alpha, calibration_evaluations=tries,
+    )  # fmt: skip
     return CaseFiles(cells, members, link_frame, ties, meta)
+
+
+def _meta(
+    seed: int, a: Assumptions, asked_persons: int | None, asked_links: int | None, **counts: object
+) -> dict:
+    """The provenance of a generated set of case files: generator, seed, parameters, what was asked
+    for, what came out (``counts``) and the concentration target."""
+    requested = {"requested_persons": asked_persons, "requested_links": asked_links}
+    return {
+        "generator": "vdto.persons.synthetic", "generator_version": GENERATOR_VERSION, "seed": int(seed),
+        "parameters": asdict(a), **requested, **counts, "concentration_target": list(CONCENTRATION_TARGET),
+        "synthetic": True,
+    }  # fmt: skip
 
 
 def _empty(seed: int, a: Assumptions, persons: int | None, links: int | None, n_ev: int) -> CaseFiles:
@@ -779,27 +777,11 @@ def _empty(seed: int, a: Assumptions, persons: int | None, links: int | None, n_
         {"start": "datetime64[s]", "end": "datetime64[s]"}
     )
     links_frame = frame(("person", "source", "source_id", "kind", "confidence")).astype({"confidence": float})
-    meta = {
-        "generator": "vdto.persons.synthetic",
-        "generator_version": GENERATOR_VERSION,
-        "seed": int(seed),
-        "parameters": asdict(a),
-        "requested_persons": persons,
-        "requested_links": links,
-        "cells": 0,
-        "persons": 0,
-        "memberships": 0,
-        "links": 0,
-        "ties": 0,
-        "events": n_ev,
-        "events_with_persons": 0,
-        "cross_cell_tie_share": 0.0,
-        "concentration_target": list(CONCENTRATION_TARGET),
-        "concentration": float("nan"),
-        "activity_shape_used": a.activity_shape,
-        "calibration_evaluations": 0,
-        "synthetic": True,
-    }
+    meta = _meta(
+        seed, a, persons, links, cells=0, persons=0, memberships=0, links=0, ties=0, events=n_ev,
+        events_with_persons=0, cross_cell_tie_share=0.0, concentration=float("nan"),
+        activity_shape_used=a.activity_shape, calibration_evaluations=0,
+    )  # fmt: skip
     return CaseFiles(
         frame(("cell", "organization", "name", "region")),
         persons_frame,

@@ -20,7 +20,6 @@ Rules that live here once:
 from __future__ import annotations
 
 import io
-import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -36,10 +35,11 @@ from vdto.access import audit
 from vdto.errors import UnknownNameError, VdtoError
 from vdto.files import atomic_write, csv_safe
 from vdto.network.bacrim import load_bacrim2020
+from vdto.orgs import Registry
 from vdto.persons import groups
 from vdto.persons.keys import PSEUDONYM, PersonKey
 from vdto.persons.records import read_case_files
-from vdto.persons.scoring import PersonScores, Target, score_persons
+from vdto.persons.scoring import REGION, PersonScores, Target, entity_of, score_persons
 from vdto.persons.scoring import evidence as person_evidence
 from vdto.persons.synthetic import CaseFiles, generate
 from vdto.scoring.rubric import Rubric
@@ -253,29 +253,33 @@ class Scope:
     rubric: Rubric | None = None
 
 
-_REGION = re.compile(r"^\d{2}$|^\d{5}$")
-
-
-def _target(store: Store, agency: str, scope: Scope, ranking_target: str | None) -> tuple[Target, str]:
-    """The group the persons are ranked within, and how it was chosen."""
+def _target(
+    store: Store, registry: Registry, agency: str, scope: Scope, ranking_target: str | None
+) -> tuple[Target, str]:
+    """The group the persons are ranked within, and how it was chosen. An organization is taken
+    as the ranking scores it (:func:`vdto.persons.scoring.entity_of`): a faction named while the
+    rubric rolls factions up is its organization, and the answer says so."""
     if scope.target is not None and scope.region is not None:
         raise VdtoError("give a target or a region, not both", fix="drop one of {target} and {region}",
                         param="region", mentions=("target", "region"))  # fmt: skip
-    registry = store.registry()
+    rubric = scope.rubric or Rubric.default()
     if scope.region is not None:
-        if not _REGION.match(scope.region):
+        if not REGION.match(scope.region):
             raise VdtoError(f"{scope.region!r} is not an INEGI code", fix="give a 2-digit state or 5-digit municipality code, e.g. 14 or 14039", param="region")  # fmt: skip
         return Target("region", scope.region, f"region {scope.region}"), "asked"
+
+    def org_target(org: str, how: str) -> tuple[Target, str]:
+        entity = entity_of(org, registry, rubric)
+        if entity != org:
+            how += f"; {org} is a faction, counted with {entity} as the rubric rolls factions up"
+        return Target("org", entity, registry.orgs[entity].name if entity in registry.orgs else entity), how
+
     if scope.target is not None:
-        org = registry.top(registry.require(scope.target))
-        return Target("org", org, registry.orgs[org].name), "asked"
+        return org_target(registry.require(scope.target), "asked")
     rounds = [r for r in store.rounds.all() if r.status != "closed" and r.target and agency in r.agencies]
     if rounds:
         latest = max(rounds, key=lambda r: r.round_id)
-        org = str(latest.target)
-        return Target(
-            "org", org, registry.orgs[org].name if org in registry.orgs else org
-        ), f"round {latest.round_id}"
+        return org_target(str(latest.target), f"round {latest.round_id}")
     if ranking_target is None:
         raise VdtoError(
             "there is no round target and the ranking names no organization in the window",
@@ -283,7 +287,7 @@ def _target(store: Store, agency: str, scope: Scope, ranking_target: str | None)
             param="target",
             mentions=("target", "region"),
         )
-    return Target("org", ranking_target, registry.orgs[ranking_target].name), "ranking"
+    return org_target(ranking_target, "ranking")
 
 
 @dataclass
@@ -296,14 +300,13 @@ class PersonView:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _score(store: Store, agency: str, scope: Scope) -> PersonView:
-    records = load_records(store, agency)
+def _score(store: Store, agency: str, scope: Scope, records: Records, registry: Registry) -> PersonView:
     result = score_window(store, scope.start, scope.end, agency=agency, draws=scope.draws, seed=scope.seed,
                           rubric=scope.rubric)  # fmt: skip
     top = str(result.table["org"].iloc[0]) if len(result.table) else None
-    target, chosen = _target(store, agency, scope, top)
+    target, chosen = _target(store, registry, agency, scope, top)
     got = score_persons(
-        result, records.cells, records.members, records.links, store.registry(), target,
+        result, records.cells, records.members, records.links, registry, target,
         seed=scope.seed, draws=scope.draws,
     )  # fmt: skip
     meta = {
@@ -328,7 +331,7 @@ def score(store: Store, scope: Scope, *, trail: AuditTrail, agency: str | None =
     """Scores of the target's cells and persons (see :func:`vdto.persons.scoring.score_persons`)."""
     agency = store.resolve_agency(agency)
     with _audited(trail, "persons.score", _scope_detail(agency, scope)) as done:
-        view = _score(store, agency, scope)
+        view = _score(store, agency, scope, load_records(store, agency), store.registry())
         done["detail"] += f"; {len(view.scores.persons)} persons, {len(view.scores.cells)} cells scored"
     return view
 
@@ -354,17 +357,14 @@ def group_audit(
     each leader, and the organization's alliances and rivalries (BACRIM 2020)."""
     agency = store.resolve_agency(agency)
     with _audited(trail, "persons.audit", _scope_detail(agency, scope)) as done:
-        view = _score(store, agency, scope)
-        records = load_records(store, agency)
+        records, registry = load_records(store, agency), store.registry()
+        view = _score(store, agency, scope, records, registry)
         cells = set(view.scores.cells["cell"])
         if view.scores.target.kind == "org":
-            org_cells = records.cells[
-                records.cells["org_id"].map(
-                    lambda o: store.registry().top(o) if o in store.registry().orgs else o
-                )
-                == view.scores.target.value
-            ]
-            cells |= set(org_cells["cell"])
+            rubric = scope.rubric or Rubric.default()
+            entity = {o: entity_of(o, registry, rubric) for o in records.cells["org_id"].unique()}
+            own = records.cells["org_id"].map(entity) == view.scores.target.value
+            cells |= set(records.cells.loc[own, "cell"])
         members = records.members[records.members["cell"].isin(cells)]
         people = set(members["person"])
         links = records.links[records.links["person"].isin(people)]
@@ -418,7 +418,7 @@ def focused_list(
         raise VdtoError(f"top must be at least 1 (got {top})", fix="e.g. 20", param="top")
     agency = store.resolve_agency(agency)
     with _audited(trail, action, _scope_detail(agency, scope) + f"; top {top}") as done:
-        view = _score(store, agency, scope)
+        view = _score(store, agency, scope, load_records(store, agency), store.registry())
         persons = view.scores.persons.head(top)
         cells = view.scores.cells.head(top)
         evidence = person_evidence(view.scores, list(persons["person"]))
@@ -570,8 +570,10 @@ def forget(
             param="pseudonym",
         )
     action = "persons.forget.expired" if expired else "persons.forget"
+    # the audit log is read by the agency's admins too: it says how many, never who (the
+    # forgotten list, which only the person tables' readers see, keeps the pseudonym and time)
     with _audited(
-        trail, action, f"agency {agency}" + (f"; {pseudonym}" if pseudonym else "; retention")
+        trail, action, f"agency {agency}; " + ("past retention" if expired else "one person, on request")
     ) as done:
         if expired:
             days = int(store.persons.setting(agency, "retention_days") or DEFAULT_RETENTION_DAYS)
@@ -588,9 +590,7 @@ def forget(
             persons = [pseudonym]
         rows = store.persons.forget(agency, persons, _now()) if persons else {}
         summary = ForgetSummary(agency, persons, rows)
-        done["detail"] = f"agency {agency}; deleted {sum(rows.values())} rows of {len(persons)} person(s)" + (
-            f": {', '.join(persons[:20])}" if persons else ""
-        )
+        done["detail"] = f"agency {agency}; deleted {sum(rows.values())} rows of {len(persons)} person(s)"
     return summary
 
 

@@ -9,8 +9,11 @@ working directory; the ``VDTO_DB`` environment variable chooses another.
 from __future__ import annotations
 
 import os
+import shutil
+import stat
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Generic, TypeVar, overload
 
@@ -21,6 +24,11 @@ from vdto.errors import VdtoError
 from vdto.names import DEFAULT_AGENCY, check_agency
 from vdto.orgs import Registry
 from vdto.store import audit, counts, events, imports, network, persons, registry, rounds, tokens
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX (Windows): no advisory lock
+    fcntl = None  # type: ignore[assignment]
 
 R = TypeVar("R")
 
@@ -100,6 +108,42 @@ class _Repository(Generic[R]):
         return repo
 
 
+@contextmanager
+def _folder_lock(folder: Path, *, exclusive: bool) -> Iterator[None]:
+    """An advisory lock on the store's folder (``flock`` on the folder itself, so no lock file
+    appears beside the store): :meth:`Store.compact` holds it exclusively while it swaps the
+    file, and :class:`Store` shared while it connects, so an opener waits for the swap instead of
+    opening the old file between the close and the reconnect. Skipped where ``fcntl`` is not
+    available or the folder cannot be opened (the connect then says what is wrong)."""
+    fd = -1
+    if fcntl is not None:
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            fd = -1
+    try:
+        if fd >= 0:
+            with suppress(OSError):  # a file system without flock (some network mounts)
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        if fd >= 0:
+            os.close(fd)  # releases the lock
+
+
+def _real_folder(path: Path) -> Path:
+    """The folder of the file ``path`` is or links to (where :meth:`Store.compact` swaps it)."""
+    try:
+        return path.resolve().parent
+    except (OSError, RuntimeError):  # a symbolic link loop: the connect says what is wrong
+        return path.absolute().parent
+
+
+def _quoted(name: str) -> str:
+    """A SQL identifier in double quotes (any ``"`` in it doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def default_db_path() -> Path:
     """``$VDTO_DB`` if set, else ``vdto.duckdb`` in the working directory."""
     return Path(os.environ.get("VDTO_DB") or DEFAULT_DB)
@@ -131,7 +175,8 @@ class Store:
             )
         new = not self.path.exists()
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            with _folder_lock(_real_folder(self.path), exclusive=False):  # waits for a compaction's swap
+                self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise VdtoError(
                 f"cannot open the store ({str(exc).splitlines()[0]})",
@@ -213,25 +258,50 @@ class Store:
         in the file's bytes until the space is reused. This copies the database into a new file
         (``COPY FROM DATABASE``), which holds only what is live, and moves it into place. The store
         must be open for writing; it is open again afterwards.
-        """
-        import tempfile
 
+        The copy is written in a private folder (mode 0700) beside the file and moved over the
+        file a symbolic link points to (the link stays). It keeps the file's permission bits
+        where they are 0600 or stricter, and is 0600 otherwise: never looser than before. The swap
+        (close, replace, reconnect) holds an exclusive advisory lock on the folder that every
+        :class:`Store` takes shared while it connects, so another vdto process opening the store
+        meanwhile waits and then opens the compacted file.
+        """
+        target = self.path.resolve()
+        bits = stat.S_IMODE(target.stat().st_mode)
+        mode = bits if not bits & ~0o600 else 0o600
+        catalog = self._catalog()
+        alias = "vdto_compacted" if catalog != "vdto_compacted" else "vdto_compacted_2"
         self.con.execute("CHECKPOINT")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".compact", dir=self.path.parent)
-        os.close(fd)
-        os.unlink(tmp)  # DuckDB makes the file itself
+        folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".compact", dir=target.parent))
         try:
-            self.con.execute("ATTACH ? AS compacted", [tmp])
-            self.con.execute(f'COPY FROM DATABASE "{self._catalog()}" TO compacted')
-            self.con.execute("DETACH compacted")
-            os.chmod(tmp, 0o600)
-            self.con.close()
-            os.replace(tmp, self.path)
-            Path(str(self.path) + ".wal").unlink(missing_ok=True)
+            tmp = folder / target.name  # DuckDB makes the file itself
+            self.con.execute(f"ATTACH ? AS {alias}", [str(tmp)])
+            try:
+                self.con.execute(f"COPY FROM DATABASE {_quoted(catalog)} TO {alias}")
+            finally:
+                self.con.execute(f"DETACH {alias}")
+            os.chmod(tmp, mode)
+            with _folder_lock(target.parent, exclusive=True):
+                self.con.close()
+                try:
+                    os.replace(tmp, target)
+                    for wal in {Path(f"{self.path}.wal"), Path(f"{target}.wal")}:
+                        wal.unlink(missing_ok=True)  # the old file's (empty after the checkpoint)
+                finally:
+                    self._reconnect()
         finally:
-            Path(tmp).unlink(missing_ok=True)
-            Path(tmp + ".wal").unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _reconnect(self) -> None:
+        try:
             self.con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise VdtoError(
+                f"cannot open the store again after compacting it ({str(exc).splitlines()[0]})",
+                str(self.path),
+                "open it again; if that fails too, restore it from a backup",
+            ) from None
+        finally:
             # the repositories hold the old connection: they are made again on next use
             for name in [n for n, v in vars(Store).items() if isinstance(v, _Repository)]:
                 self.__dict__.pop(name, None)

@@ -63,7 +63,7 @@
 
   /** The naming rule's outcome for one level (persons or cells), in words. */
   function decisionLine(level, answer, rows, label) {
-    const key = Object.keys(answer.decisions || {}).find((k) => k.startsWith(level + ":"));
+    const key = Object.keys(answer.decisions || {}).find((k) => k === level || k.startsWith(level + ":"));
     const what = t("persons.level_" + level);
     const threshold = fmt.pct(answer.threshold);
     if (!key) return t("persons.decision_none", { what });
