@@ -13,7 +13,8 @@ events that remain is a sum of independent bounded vectors, which is drawn from 
 multivariate normal with its exact mean and covariance (Lindeberg-Feller central limit theorem).
 The expected scores are always exact.
 
-The events drawn one by one go through one compiled rule (:func:`_pick`, Numba): the keyed
+The events drawn one by one go through one compiled rule (:func:`vdto.scoring.kernels.pick`, Numba,
+imported only when draws are made): the keyed
 uniform of :func:`vdto.rng.uniforms` and the count of cumulative probabilities it reaches.
 :func:`draw_scores` sums the weights it picks per organization; :func:`draw_owners` keeps who
 was picked, for the person and cell Monte Carlo (:mod:`vdto.persons.montecarlo`).
@@ -27,17 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from vdto.rng import draw_keys, mix64, mix64_scalar, normals
+from vdto.rng import draw_keys, mix64, normals
 
 EXACT_LIMIT = 50_000
 MIN_NORMAL_EVENTS = 200
 
-_mix64 = njit(cache=True, inline="always")(mix64_scalar)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_S11 = np.uint64(11)
-_TO_UNIT = 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -86,40 +83,6 @@ def _item_hashes(event_keys: np.ndarray) -> np.ndarray:
     """The event half of :func:`vdto.rng.uniforms`' hash, ``mix64(key + GOLDEN)``, once per event."""
     with np.errstate(over="ignore"):
         return mix64(np.asarray(event_keys, dtype=np.uint64) + _GOLDEN)
-
-
-@njit(cache=True, inline="always")
-def _pick(dkey, item, cum, lookup, e):
-    """The entry of ``lookup`` event ``e`` is given in the draw with key ``dkey``.
-
-    The one attribution rule of the Monte Carlo, shared by :func:`draw_scores` and
-    :func:`draw_owners`: the keyed uniform is :func:`vdto.rng.uniforms`' (bit for bit), and the
-    chosen slot is how many of the event's cumulative probabilities it reaches (padding is
-    ``+inf``, never reached).
-    """
-    u = np.float64(_mix64(dkey ^ item[e]) >> _S11) * _TO_UNIT
-    kmax = cum.shape[1]
-    slot = 0
-    for j in range(kmax):
-        slot += u >= cum[e, j]
-    return lookup[e * (kmax + 1) + slot]
-
-
-@njit(cache=True, nogil=True)
-def _score_chunk(dkeys, item, cum, lookup, w, out):
-    """``out[d, entity] += w[e]`` for the entity each event goes to in each draw, in event order
-    within a draw (the order ``np.bincount`` sums in); ``out``'s last column is nobody's."""
-    for d in range(len(dkeys)):
-        for e in range(len(item)):
-            out[d, _pick(dkeys[d], item, cum, lookup, e)] += w[e]
-
-
-@njit(cache=True, nogil=True)
-def _owner_chunk(dkeys, item, cum, lookup, first, out):
-    """``out[i, d]``: the entity event ``first + i`` goes to in draw ``d``."""
-    for i in range(out.shape[0]):
-        for d in range(len(dkeys)):
-            out[i, d] = _pick(dkeys[d], item, cum, lookup, first + i)
 
 
 def _draw_chunk(draws: int, n_exact: int, kmax: int) -> int:
@@ -251,13 +214,15 @@ def draw_scores(
     nobody = n_entities  # an extra column that collects the unknown share, then dropped
     lookup = _slot_lookup(ents, nobody)
     item = _item_hashes(keys)
+    from vdto.scoring import kernels  # Numba, only when draws are made
+
     w = np.ascontiguousarray(w, dtype=np.float64)
 
     def run(start: int) -> None:
         stop = min(start + chunk, draws)
         c = stop - start
         sums = np.zeros((c, n_entities + 1))
-        _score_chunk(dkeys[start:stop], item, cum, lookup, w, sums)  # compiled; frees the GIL
+        kernels.score_chunk(dkeys[start:stop], item, cum, lookup, w, sums)  # compiled; frees the GIL
         scores[start:stop] += sums[:, :n_entities]
         if progress:
             progress(c)
@@ -318,12 +283,14 @@ def draw_owners(
     ents, cum = _padded(cand, n_events)
     lookup = _slot_lookup(ents, -1).astype(dtype)
     item = _item_hashes(event_keys)
+    from vdto.scoring import kernels  # Numba, only when draws are made
+
     # blocks of whole events (rows of ``out``): each block is written contiguously, in place
     block = _event_block(n_events, draws, _cpus())
 
     def run(start: int) -> None:
         stop = min(start + block, n_events)
-        _owner_chunk(dkeys, item, cum, lookup, start, out[start:stop])  # compiled; frees the GIL
+        kernels.owner_chunk(dkeys, item, cum, lookup, start, out[start:stop])  # compiled; frees the GIL
 
     on_threads(run, range(0, n_events, block), workers)
     return out
