@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import zipfile
 from collections import Counter
 
@@ -17,7 +16,7 @@ import pytest
 # the rig's fixtures (wb_data, browser, page) come from the tests.workbench plugin (tests/conftest.py):
 # importing them here would make a second session browser when another workbench file runs in the
 # same process
-from tests.workbench import Server, WorkbenchData, sign_in
+from tests.workbench import Server, WorkbenchData, data_with, sign_in
 from vdto.network.bacrim import load_bacrim2020
 from vdto.network.checks import orient_ties
 from vdto.network.graph import SupplyNetwork
@@ -28,13 +27,12 @@ from vdto.store import Store
 @pytest.fixture(scope="module")
 def net_data(wb_data, tmp_path_factory) -> WorkbenchData:
     """The workbench store with a small synthetic supply network (seed 1) in it."""
-    folder = tmp_path_factory.mktemp("wb-network")
-    db = folder / "wb.duckdb"
-    shutil.copy(wb_data.db, db)
-    with Store(db) as store:
+
+    def fill(store, _folder) -> None:
         net = generate(seed=1, organizations=20, wholesalers=200, distributors=2000)
         net.save(store, {"generator": "vdto.network.synthetic", "seed": 1})
-    return WorkbenchData(folder, db, wb_data.keys, dict(wb_data.tokens))
+
+    return data_with(wb_data, tmp_path_factory.mktemp("wb-network"), fill)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import pandas as pd
 import pytest
 
 # the rig's fixtures (wb_data, browser, page) come from the tests.workbench plugin (tests/conftest.py)
-from tests.workbench import WINDOW_2021, Server, WorkbenchData, sign_in, wait_ready
+from tests.workbench import WINDOW_2021, Server, WorkbenchData, data_with, sign_in, wait_ready
 from vdto.persons.keys import write_key
 from vdto.services.persons import StoreTrail, generate_case_files, import_case_files
-from vdto.store import Store
 
 DRAWS = 200
 TOP = 8
@@ -31,17 +29,15 @@ RAW_ID = re.compile(r"SYN-\d")  # a person's identifier in the synthetic case fi
 @pytest.fixture(scope="module")
 def persons_data(wb_data, tmp_path_factory) -> WorkbenchData:
     """The workbench store with synthetic case files of agency mx imported (pseudonymised with a key)."""
-    folder = tmp_path_factory.mktemp("wb-persons")
-    db = folder / "wb.duckdb"
-    shutil.copy(wb_data.db, db)
-    key = write_key(folder / "mx.key")
-    with Store(db) as store:
+
+    def fill(store, folder) -> None:
+        key = write_key(folder / "mx.key")
         case = generate_case_files(store, *WINDOW_2021, seed=3, agency="mx")
         case.write(folder / "case")
-        import_case_files(
-            store, folder / "case", key=key, trail=StoreTrail(store, "test", "import", "mx"), agency="mx"
-        )
-    return WorkbenchData(folder, db, wb_data.keys, dict(wb_data.tokens))
+        trail = StoreTrail(store, "test", "import", "mx")
+        import_case_files(store, folder / "case", key=key, trail=trail, agency="mx")
+
+    return data_with(wb_data, tmp_path_factory.mktemp("wb-persons"), fill)
 
 
 @pytest.fixture

@@ -173,8 +173,9 @@ def test_holding_waits_for_the_next_turn_on_the_event_loop(access, clock):
             with access.read():
                 old = access._keeper
             clock.advance(KEEP_SECONDS)
-            later = asyncio.create_task(_hold_and_read())
-            await asyncio.sleep(0)
+            tried = asyncio.Event()
+            later = asyncio.create_task(_hold_and_read(tried=tried))
+            await tried.wait()  # it has asked to be let in, and was told to wait
             assert not later.done() and access._holds == 1
         assert _nothing_open(access) and not later.done()
         clock.advance(GAP_SECONDS)
@@ -183,8 +184,9 @@ def test_holding_waits_for_the_next_turn_on_the_event_loop(access, clock):
 
         with access.read():  # a full turn that nobody holds: a new holder waits ...
             clock.advance(KEEP_SECONDS)
-            waiting = asyncio.create_task(_hold_and_read())
-            await asyncio.sleep(0)
+            tried = asyncio.Event()
+            waiting = asyncio.create_task(_hold_and_read(tried=tried))
+            await tried.wait()
             waiting.cancel()  # ... and may be cancelled while it waits
             with pytest.raises(asyncio.CancelledError):
                 await waiting
@@ -199,7 +201,15 @@ def test_holding_waits_for_the_next_turn_on_the_event_loop(access, clock):
             await stuck
         assert access._holds == 0 and _nothing_open(access)
 
-    async def _hold_and_read(inside: asyncio.Event | None = None, never: asyncio.Event | None = None):
+    async def _hold_and_read(
+        inside: asyncio.Event | None = None,
+        never: asyncio.Event | None = None,
+        tried: asyncio.Event | None = None,
+    ):
+        if tried is not None:
+            # set before asking: the task runs on until its first wait for admission, so whoever
+            # awaits ``tried`` resumes only once the task has asked and been told to wait
+            tried.set()
         async with access.holding():
             with access.read():
                 keeper = access._keeper

@@ -43,6 +43,18 @@ class WorkbenchData:
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
+def data_with(wb_data: WorkbenchData, folder: Path, fill) -> WorkbenchData:
+    """A copy of the workbench store in ``folder`` with more in it: ``fill(store, folder)`` runs on
+    the copy, opened for writing (a supply network, an agency's case files...)."""
+    from vdto.store import Store
+
+    db = folder / "wb.duckdb"
+    shutil.copy(wb_data.db, db)
+    with Store(db) as store:
+        fill(store, folder)
+    return WorkbenchData(folder, db, wb_data.keys, dict(wb_data.tokens))
+
+
 def build_data(folder: Path) -> WorkbenchData:
     """Build the workbench store, tokens and keys in ``folder``."""
     db = folder / "wb.duckdb"

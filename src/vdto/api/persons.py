@@ -10,6 +10,7 @@
 - ``POST /agencies/{agency}/persons/forget``: delete a person's records (by pseudonym, or by
   identifier with the key), or every record past retention.
 
+A library error answers as every endpoint's does (the app's handler: its status and one line).
 Every one is a POST, even those that only read, so that: each is audited as a write (a
 ``started`` row once authorised, before anything is read, and its outcome), refusals included;
 no pseudonym or identifier travels in a URL (where server logs keep it); and no cache keeps an
@@ -159,10 +160,6 @@ def _scores_answer(view) -> dict[str, Any]:
     }
 
 
-def _line(exc: VdtoError) -> ApiError:
-    return ApiError(status_of(exc), exc.line(spell))
-
-
 def _binary(text: str) -> dict[str, str]:
     return {"type": "string", "format": "binary", "description": text}
 
@@ -283,10 +280,7 @@ def persons_scores(body: ScopeIn, agency: Agency, who: Caller, ctx: Ctx, request
 
     trail = _guard(request, ctx, who, agency, "persons.score")
     with ctx.access.read() as store:
-        try:
-            view = score(store, body.scope(), trail=trail, agency=agency)
-        except VdtoError as exc:
-            raise _line(exc) from None
+        view = score(store, body.scope(), trail=trail, agency=agency)
     return _scores_answer(view)
 
 
@@ -299,10 +293,7 @@ def persons_audit(body: ScopeIn, agency: Agency, who: Caller, ctx: Ctx, request:
 
     trail = _guard(request, ctx, who, agency, "persons.audit")
     with ctx.access.read() as store:
-        try:
-            ga = group_audit(store, body.scope(), trail=trail, agency=agency)
-        except VdtoError as exc:
-            raise _line(exc) from None
+        ga = group_audit(store, body.scope(), trail=trail, agency=agency)
     st = ga.structure
     return {
         **_scores_answer(ga.view),
@@ -325,10 +316,7 @@ def persons_list(body: ListIn, agency: Agency, who: Caller, ctx: Ctx, request: R
 
     trail = _guard(request, ctx, who, agency, "persons.list")
     with ctx.access.read() as store:
-        try:
-            listing = focused_list(store, body.scope(), trail=trail, agency=agency, top=body.top)
-        except VdtoError as exc:
-            raise _line(exc) from None
+        listing = focused_list(store, body.scope(), trail=trail, agency=agency, top=body.top)
     answer = _scores_answer(listing.view)
     answer.update(
         cells=records(listing.cells), persons=records(listing.persons), evidence=records(listing.evidence)
@@ -349,12 +337,9 @@ def persons_export(body: ExportIn, agency: Agency, who: Caller, ctx: Ctx, reques
 
     trail = _guard(request, ctx, who, agency, f"persons.export.{body.format}")
     with ctx.access.read() as store:
-        try:
-            files = export_files(
-                store, body.scope(), trail=trail, agency=agency, format=body.format, top=body.top
-            )
-        except VdtoError as exc:
-            raise _line(exc) from None
+        files = export_files(
+            store, body.scope(), trail=trail, agency=agency, format=body.format, top=body.top
+        )
     return Response(
         zipped(files),
         media_type="application/zip",
@@ -376,11 +361,8 @@ def persons_forget(body: ForgetIn, agency: Agency, who: Caller, ctx: Ctx, reques
     trail = _guard(request, ctx, who, agency, "persons.forget.expired" if body.expired else "persons.forget")
     key = PersonKey(bytes.fromhex(body.key)) if body.key else None
     with ctx.access.write() as store:
-        try:
-            summary = forget(store, trail=trail, agency=agency, pseudonym=body.pseudonym, identifier=body.identifier,
-                             key=key, expired=body.expired)  # fmt: skip
-        except VdtoError as exc:
-            raise _line(exc) from None
+        summary = forget(store, trail=trail, agency=agency, pseudonym=body.pseudonym, identifier=body.identifier,
+                         key=key, expired=body.expired)  # fmt: skip
     return {
         "agency": summary.agency,
         "persons": summary.persons,

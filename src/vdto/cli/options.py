@@ -62,6 +62,16 @@ OPTION_NAMES: dict[str, str] = {
 spell = spelling(OPTION_NAMES, lambda param: param if "." in param else "--" + param.replace("_", "-"))
 
 
+def cli_actor() -> str:
+    """How the audit log names whoever runs a command: ``cli:<user name>`` (``cli`` without one)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # pragma: no cover - no user name
+        return "cli"
+
+
 def _db(db: Path | None) -> Path:
     """The store path: ``--db``, else $VDTO_DB, else ./vdto.duckdb."""
     from vdto.store import default_db_path

@@ -7,7 +7,6 @@ published: not in the scorecard, the ledger, the site or any public endpoint.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from vdto.cli.options import (
     ToOpt,
     _db,
     _window_dates,
+    cli_actor,
 )
 
 persons_app = typer.Typer(
@@ -65,13 +65,6 @@ SCOPE = Options(
 )
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # pragma: no cover - no user name
-        return "cli"
-
-
 def _open(db: Path | None, command: str, agency: str | None):
     from vdto.errors import VdtoError
     from vdto.services.persons import StoreTrail
@@ -83,7 +76,7 @@ def _open(db: Path | None, command: str, agency: str | None):
             f"no store at {path}", "", "import the events first, or give the path of an existing store"
         )
     store = Store(path)
-    return store, StoreTrail(store, _actor(), command, agency)
+    return store, StoreTrail(store, cli_actor(), command, agency)
 
 
 def _scope(options: dict):

@@ -5,7 +5,6 @@ A thin shell over :mod:`vdto.api`. :func:`register` adds both to the main ``vdto
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from vdto.cli.console import Format, emit, err, out
-from vdto.cli.options import DbOpt, FormatOpt, _db
+from vdto.cli.options import DbOpt, FormatOpt, _db, cli_actor
 from vdto.errors import VdtoError
 
 tokens_app = typer.Typer(
@@ -143,20 +142,13 @@ def serve(
     )
 
 
-def _cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # pragma: no cover - no user name
-        return "cli"
-
-
 def _audit_cli(store, command: str, action: str, detail: str, agency: str | None) -> None:
     import uuid
 
     from vdto.access import audit
 
     audit.record(
-        store, request_id=uuid.uuid4().hex[:16], actor=_cli_actor(), agency=agency, role=None, method="CLI",
+        store, request_id=uuid.uuid4().hex[:16], actor=cli_actor(), agency=agency, role=None, method="CLI",
         path=command, action=action, outcome="ok", status=None, detail=detail,
     )  # fmt: skip
 
@@ -180,7 +172,7 @@ def tokens_create(
     from vdto.store import Store
 
     with Store(_db(db)) as store:
-        token, info = create_token(store, agency, role, label=label, created_by=_cli_actor(), days=days)
+        token, info = create_token(store, agency, role, label=label, created_by=cli_actor(), days=days)
         _audit_cli(
             store, "vdto tokens create", "token.create", f"created token {info.token_id} ({role})", agency
         )
@@ -208,7 +200,7 @@ def tokens_rotate(
     from vdto.store import Store
 
     with Store(_db(db)) as store:
-        token, info = rotate_token(store, token_id, rotated_by=_cli_actor(), days=days)
+        token, info = rotate_token(store, token_id, rotated_by=cli_actor(), days=days)
         _audit_cli(store, "vdto tokens rotate", "token.rotate", f"rotated token {token_id} to {info.token_id}",
                    info.agency)  # fmt: skip
     sys.stdout.write(token + "\n")
@@ -231,7 +223,7 @@ def tokens_revoke(
     from vdto.store import Store
 
     with Store(_db(db)) as store:
-        info = revoke_token(store, token_id, revoked_by=_cli_actor())
+        info = revoke_token(store, token_id, revoked_by=cli_actor())
         _audit_cli(store, "vdto tokens revoke", "token.revoke", f"revoked token {token_id}", info.agency)
     out.print(f"token {token_id} ({info.agency}, {info.role}) revoked")
 
