@@ -172,7 +172,7 @@ _HEX = b"0123456789abcdef"
 
 def _flip(data: bytes, at: int, mask: int | None = None) -> bytes:
     """``data`` with the byte at ``at`` changed: XOR ``mask``, or by default the next character of
-    its kind (a hex digit stays a hex digit, a letter a letter), so what it was part of still
+    its kind (a hex digit stays a hex digit, a letter a letter, ``+`` and ``/`` swap), so what it was part of still
     reads as before and only the checks can tell."""
     c = data[at]
     if mask is not None:
@@ -182,6 +182,8 @@ def _flip(data: bytes, at: int, mask: int | None = None) -> bytes:
     elif 65 <= c <= 90 or 97 <= c <= 122:
         base = 65 if c <= 90 else 97
         new = base + (c - base + 1) % 26
+    elif c in b"+/":  # a base64 character stays one: a signature must fail as a signature
+        new = b"/+"[b"+/".index(c)]
     else:
         new = c ^ 1
     return data[:at] + bytes([new]) + data[at + 1 :]
