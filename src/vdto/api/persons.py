@@ -46,9 +46,9 @@ from vdto.api.deps import (
     status_of,
 )
 from vdto.api.uploads import receive_form
+from vdto.api.views import records
 from vdto.errors import InputFileError, RowErrors, VdtoError
 from vdto.persons.scoring import REGION_PATTERN
-from vdto.render.jsonout import records
 
 router = APIRouter(tags=["persons"])
 
